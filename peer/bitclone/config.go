@@ -1,0 +1,123 @@
+// Package bitclone is the BitClone dialect's node: handshake, address gossip,
+// liveness and connection maintenance, on top of the neutral parts in peer.
+package bitclone
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config holds every setting of a node. The zero value of a field means its default.
+type Config struct {
+	// ListenHost is the bind address ("" = all interfaces).
+	ListenHost string
+	// Port is the listening port; 0 picks a free one (tests). The command
+	// line's default is DefaultPort.
+	Port int
+	// Seeds are peers from the command line: dialled first and retried with
+	// backoff for as long as the node runs.
+	Seeds []netip.AddrPort
+	// PeersFile is where the address book is saved ("" = no file).
+	PeersFile string
+	// UserAgent goes in our version message (default "bitclone").
+	UserAgent string
+	// Target is how many established connections to keep, inbound and
+	// outbound together (default 5, the spec's "about five").
+	Target int
+	// PingInterval is how often established peers are pinged (default 30s, spec).
+	PingInterval time.Duration
+	// IdleTimeout closes a connection with nothing received for this long
+	// (default 90s, spec); it is also how long an address stays live.
+	IdleTimeout time.Duration
+	// AdvertiseInterval is how often our address and live addresses are sent
+	// to every established peer (default 30s, spec).
+	AdvertiseInterval time.Duration
+	// HandshakeTimeout closes a connection whose handshake has not completed
+	// (default 10s).
+	HandshakeTimeout time.Duration
+	// SaveInterval is how often the peers file is written (default 60s).
+	SaveInterval time.Duration
+	// Pace is the minimum gap between writes on one connection (default 0),
+	// for peers that handle only one message per TCP read.
+	Pace time.Duration
+	// RetryBase and RetryMax bound the backoff between dials of one address
+	// (default 1s and 60s).
+	RetryBase, RetryMax time.Duration
+	// MaxInbound caps inbound connections (default 64).
+	MaxInbound int
+	// MaxHandshakingPerIP caps inbound connections still handshaking from one
+	// IP; loopback is exempt (default 8).
+	MaxHandshakingPerIP int
+	// MaxAddrs caps the address book (default 2048).
+	MaxAddrs int
+	// BanAfter rejects within BanWindow get a peer dropped and, unless it is
+	// on loopback, its IP banned for BanFor (defaults 10, 60s, 10m).
+	BanAfter  int
+	BanWindow time.Duration
+	BanFor    time.Duration
+	// MaxMsgRate and MaxMsgBurst bound the messages per second one peer may
+	// send before it is dropped as a flood (defaults 2000/s, burst 20000;
+	// a negative rate disables the check, for benchmarks).
+	MaxMsgRate  float64
+	MaxMsgBurst int
+	// EventBacklog is how many message events wait for a slow front end
+	// before they are dropped and counted (default 4096).
+	EventBacklog int
+}
+
+// Defaults, named as the spec and ARCHITECTURE.md name them.
+const (
+	DefaultPort                = 8088
+	DefaultTarget              = 5
+	DefaultPingInterval        = 30 * time.Second
+	DefaultIdleTimeout         = 90 * time.Second
+	DefaultAdvertiseInterval   = 30 * time.Second
+	DefaultHandshakeTimeout    = 10 * time.Second
+	DefaultSaveInterval        = time.Minute
+	DefaultRetryBase           = time.Second
+	DefaultRetryMax            = time.Minute
+	DefaultMaxInbound          = 64
+	DefaultMaxHandshakingPerIP = 8
+	DefaultMaxAddrs            = 2048
+	DefaultBanAfter            = 10
+	DefaultBanWindow           = time.Minute
+	DefaultBanFor              = 10 * time.Minute
+	DefaultMaxMsgRate          = 2000
+	DefaultMaxMsgBurst         = 20000
+)
+
+// withDefaults fills every zero field.
+func (c Config) withDefaults() Config {
+	setInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "bitclone"
+	}
+	setInt(&c.Target, DefaultTarget)
+	setDur(&c.PingInterval, DefaultPingInterval)
+	setDur(&c.IdleTimeout, DefaultIdleTimeout)
+	setDur(&c.AdvertiseInterval, DefaultAdvertiseInterval)
+	setDur(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	setDur(&c.SaveInterval, DefaultSaveInterval)
+	setDur(&c.RetryBase, DefaultRetryBase)
+	setDur(&c.RetryMax, DefaultRetryMax)
+	setInt(&c.MaxInbound, DefaultMaxInbound)
+	setInt(&c.MaxHandshakingPerIP, DefaultMaxHandshakingPerIP)
+	setInt(&c.MaxAddrs, DefaultMaxAddrs)
+	setInt(&c.BanAfter, DefaultBanAfter)
+	setDur(&c.BanWindow, DefaultBanWindow)
+	setDur(&c.BanFor, DefaultBanFor)
+	if c.MaxMsgRate == 0 {
+		c.MaxMsgRate = DefaultMaxMsgRate
+	}
+	setInt(&c.MaxMsgBurst, DefaultMaxMsgBurst)
+	return c
+}

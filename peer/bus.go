@@ -1,0 +1,145 @@
+package peer
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultBusBacklog is how many message events may wait for a slow front end
+// before further ones are dropped (and counted).
+const DefaultBusBacklog = 4096
+
+// flushGrace bounds how long Close waits for a front end to take the last events.
+const flushGrace = time.Second
+
+// Bus carries events from the node to one front end. Publish never blocks:
+// message events beyond the backlog are dropped and counted, while connection
+// events are always queued (they are bounded by the connection limits, not by
+// what a peer sends). A pump goroutine, started by NewBus and ended by Close,
+// moves queued events onto the channel that Events returns.
+type Bus struct {
+	mu      sync.Mutex
+	queue   []Event
+	msgs    int // message events in queue
+	backlog int
+	closed  bool
+
+	dropped atomic.Uint64
+	wake    chan struct{}
+	out     chan Event
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// NewBus starts a bus that holds at most backlog message events (<= 0:
+// DefaultBusBacklog). Call Close to end it.
+func NewBus(backlog int) *Bus {
+	if backlog <= 0 {
+		backlog = DefaultBusBacklog
+	}
+	b := &Bus{
+		backlog: backlog,
+		wake:    make(chan struct{}, 1),
+		out:     make(chan Event, 256),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go b.pump()
+	return b
+}
+
+// Events is the channel the front end reads. It is closed after Close.
+func (b *Bus) Events() <-chan Event { return b.out }
+
+// Dropped counts message events dropped because the front end fell behind.
+func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
+
+// Publish queues e without blocking. Events published after Close are dropped.
+func (b *Bus) Publish(e Event) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	if e.Kind.IsMessage() {
+		if b.msgs >= b.backlog {
+			b.mu.Unlock()
+			b.dropped.Add(1)
+			return
+		}
+		b.msgs++
+	}
+	b.queue = append(b.queue, e)
+	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the bus: events already queued are still delivered for up to a
+// second (so a front end sees the last connections close), then the channel
+// closes. Close is idempotent and returns once the pump has ended.
+func (b *Bus) Close() {
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.stop)
+	}
+	b.mu.Unlock()
+	<-b.done
+}
+
+func (b *Bus) pump() {
+	defer close(b.done)
+	defer close(b.out)
+	var grace <-chan time.Time // set once stopping
+	for {
+		e, ok := b.take()
+		if !ok {
+			if grace != nil { // stopping and nothing left
+				return
+			}
+			select {
+			case <-b.wake:
+			case <-b.stop:
+				grace = time.After(flushGrace)
+			}
+			continue
+		}
+		select {
+		case b.out <- e:
+		case <-b.stop:
+			if grace == nil {
+				grace = time.After(flushGrace)
+			}
+			select {
+			case b.out <- e:
+			case <-grace:
+				return
+			}
+		case <-grace:
+			return
+		}
+	}
+}
+
+// take pops the oldest queued event.
+func (b *Bus) take() (Event, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.queue) == 0 {
+		return Event{}, false
+	}
+	e := b.queue[0]
+	b.queue[0] = Event{}
+	b.queue = b.queue[1:]
+	if len(b.queue) == 0 {
+		b.queue = b.queue[:0:0] // let the backing array go once drained
+	}
+	if e.Kind.IsMessage() {
+		b.msgs--
+	}
+	return e, true
+}

@@ -1,0 +1,85 @@
+// Package peer holds the dialect-neutral parts of a bitclone node: connections
+// with their queues and statistics, the event bus the front ends read, the
+// command language they write, and the snapshot types they render.
+//
+// A dialect (BitClone first, in peer/bitclone) supplies the framing and the
+// policy; nothing in this package knows what a message means.
+package peer
+
+import (
+	"time"
+)
+
+// Kind says what an Event reports.
+type Kind uint8
+
+const (
+	KindRecv        Kind = iota + 1 // a message line arrived ("<")
+	KindSend                        // a message line was queued for sending (">")
+	KindConnected                   // a TCP connection is up, handshake not yet done
+	KindEstablished                 // the handshake completed
+	KindClosed                      // a connection ended; Text is the reason
+	KindLearned                     // a new address entered the address book; Text is the address
+	KindWarn                        // a peer deviated from the spec, or something needs attention
+	KindError                       // something failed (a dial, a save)
+	KindInfo                        // anything else worth a line (listening, external address, saved)
+)
+
+var kindNames = [...]string{
+	KindRecv:        "recv",
+	KindSend:        "send",
+	KindConnected:   "connected",
+	KindEstablished: "established",
+	KindClosed:      "closed",
+	KindLearned:     "learned",
+	KindWarn:        "warn",
+	KindError:       "error",
+	KindInfo:        "info",
+}
+
+// String is the kind's name as it appears in JSON output.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// IsMessage reports whether the event carries a protocol line. Message events
+// may be dropped under load; every other kind is always delivered.
+func (k Kind) IsMessage() bool { return k == KindRecv || k == KindSend }
+
+// Direction is who opened a connection.
+type Direction uint8
+
+const (
+	Inbound  Direction = iota + 1 // the remote dialled us
+	Outbound                      // we dialled the remote
+)
+
+func (d Direction) String() string {
+	switch d {
+	case Inbound:
+		return "in"
+	case Outbound:
+		return "out"
+	}
+	return ""
+}
+
+// Event is one thing that happened in the node, as the front ends see it.
+type Event struct {
+	At   time.Time
+	Kind Kind
+	// ConnID identifies the connection (0 for node-wide events).
+	ConnID uint64
+	// Peer is the remote address of the connection ("" for node-wide events).
+	Peer string
+	// Dir is set on connection events.
+	Dir Direction
+	// Text is the protocol line for message events (raw bytes, not escaped:
+	// front ends must make it printable), and a human sentence otherwise.
+	Text string
+	// Command is the message's command word for message events.
+	Command string
+}

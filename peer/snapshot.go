@@ -1,0 +1,81 @@
+package peer
+
+import "time"
+
+// State is where a connection is in its life.
+type State uint8
+
+const (
+	StateHandshake   State = iota + 1 // TCP up, handshake in progress
+	StateEstablished                  // handshake done
+	StateClosed                       // gone; Reason says why
+)
+
+func (s State) String() string {
+	switch s {
+	case StateHandshake:
+		return "handshake"
+	case StateEstablished:
+		return "established"
+	case StateClosed:
+		return "closed"
+	}
+	return ""
+}
+
+// Counter is messages and bytes of one command in one direction.
+type Counter struct {
+	Msgs  uint64
+	Bytes uint64
+}
+
+// ConnInfo is a copy of one connection's state and statistics.
+type ConnInfo struct {
+	ID         uint64
+	Remote     string // remote address of the TCP connection
+	Listen     string // the remote's listening address, once known ("" before)
+	Dir        Direction
+	State      State
+	UserAgent  string
+	Version    uint64
+	Connected  time.Time
+	LastSend   time.Time
+	LastRecv   time.Time
+	PingLast   time.Duration // 0 until a pong came back
+	PingMin    time.Duration
+	PingWait   bool // a ping is outstanding
+	MsgsIn     uint64
+	MsgsOut    uint64
+	BytesIn    uint64
+	BytesOut   uint64
+	In         map[string]Counter // per command received
+	Out        map[string]Counter // per command sent
+	LastReject [2]string          // last reject received [0] and sent [1], as lines
+	Reason     string             // why it closed
+}
+
+// AddrInfo is a copy of one address book entry, with what the node knows of it.
+type AddrInfo struct {
+	Addr       string
+	LastActive time.Time
+	Live       bool
+	Banned     bool
+	Connected  bool
+	Source     string // cli, file, gossip, inbound, outbound
+	From       string // for gossip: who told us
+	Attempts   int
+}
+
+// Snapshot is a copy of the node's state for display.
+type Snapshot struct {
+	At        time.Time
+	Listen    string // our listening address
+	External  string // our address as peers report it ("" until one does)
+	Target    int    // connections to keep
+	Conns     []ConnInfo
+	Addrs     []AddrInfo
+	Dropped   uint64 // message events dropped because the front end fell behind
+	Inbound   int    // established inbound connections
+	Outbound  int    // established outbound connections
+	PeersFile string
+}
