@@ -14,14 +14,14 @@ const DefaultBusBacklog = 4096
 const flushGrace = time.Second
 
 // Bus carries events from the node to one front end. Publish never blocks:
-// message events beyond the backlog are dropped and counted, while connection
+// lossy events (message lines, learned addresses) beyond the backlog are dropped and counted, while connection
 // events are always queued (they are bounded by the connection limits, not by
 // what a peer sends). A pump goroutine, started by NewBus and ended by Close,
 // moves queued events onto the channel that Events returns.
 type Bus struct {
 	mu      sync.Mutex
 	queue   []Event
-	msgs    int // message events in queue
+	lossy   int // lossy events queued or reserved
 	backlog int
 	closed  bool
 
@@ -57,18 +57,32 @@ func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
 
 // Publish queues e without blocking. Events published after Close are dropped.
 func (b *Bus) Publish(e Event) {
+	if e.Kind.Lossy() && !b.reserve() {
+		return
+	}
+	b.publishReserved(e)
+}
+
+// reserve takes a place for one lossy event, or counts it dropped. A caller
+// that got true must call publishReserved.
+func (b *Bus) reserve() bool {
+	b.mu.Lock()
+	ok := b.lossy < b.backlog && !b.closed
+	if ok {
+		b.lossy++
+	}
+	b.mu.Unlock()
+	if !ok {
+		b.dropped.Add(1)
+	}
+	return ok
+}
+
+func (b *Bus) publishReserved(e Event) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		return
-	}
-	if e.Kind.IsMessage() {
-		if b.msgs >= b.backlog {
-			b.mu.Unlock()
-			b.dropped.Add(1)
-			return
-		}
-		b.msgs++
 	}
 	b.queue = append(b.queue, e)
 	b.mu.Unlock()
@@ -138,8 +152,8 @@ func (b *Bus) take() (Event, bool) {
 	if len(b.queue) == 0 {
 		b.queue = b.queue[:0:0] // let the backing array go once drained
 	}
-	if e.Kind.IsMessage() {
-		b.msgs--
+	if e.Kind.Lossy() {
+		b.lossy--
 	}
 	return e, true
 }

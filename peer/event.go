@@ -45,9 +45,10 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// IsMessage reports whether the event carries a protocol line. Message events
-// may be dropped under load; every other kind is always delivered.
-func (k Kind) IsMessage() bool { return k == KindRecv || k == KindSend }
+// Lossy reports whether events of this kind may be dropped when the front end
+// falls behind: message lines, and learned addresses (a peer chooses how many
+// of those we see). Connection changes and warnings are always delivered.
+func (k Kind) Lossy() bool { return k == KindRecv || k == KindSend || k == KindLearned }
 
 // Direction is who opened a connection.
 type Direction uint8

@@ -2,43 +2,358 @@ package bitclone
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"math/bits"
+	mrand "math/rand/v2"
+	"net"
 	"net/netip"
+	"strconv"
+	"sync"
+	"time"
 
+	wire "github.com/bitclone/bitclone/codec/bitclone"
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/addrbook"
 )
 
 // Node is a BitClone peer. Create it with New, bind with Listen, serve with Run.
+//
+// Shared state (connections, address book, bans) lives in one mutex-guarded
+// struct; the mutex is never held across I/O. Each connection's reader
+// goroutine runs that connection's protocol logic (session) and touches the
+// shared state only for what is shared: handshake completion, addresses.
 type Node struct {
-	cfg Config
-	bus *peer.Bus
+	cfg   Config
+	bus   *peer.Bus
+	dial  func(ctx context.Context, addr netip.AddrPort) (net.Conn, error)
+	nonce uint64 // our version nonce, for the node's lifetime
+
+	rngMu sync.Mutex
+	rng   *mrand.Rand
+
+	ln       net.Listener
+	listen   netip.AddrPort // bound address
+	localIPs map[netip.Addr]bool
+
+	ctx  context.Context // Run's; nil before Run
+	wg   sync.WaitGroup  // every goroutine the node starts
+	kick chan struct{}   // wakes the maintainer to fill connections
+
+	mu        sync.Mutex
+	nextID    uint64
+	sessions  map[uint64]*session
+	byListen  map[netip.AddrPort]*session // established, by remote listening address
+	dialing   map[netip.AddrPort]bool
+	book      *addrbook.Book
+	bans      map[netip.Addr]time.Time
+	selfAddrs map[netip.AddrPort]bool // addresses that turned out to be us
+	external  map[netip.AddrPort]int  // our address as peers report it, with counts
+	extBest   netip.AddrPort
+	refused   int // inbound connections refused since the last warning
+	stopping  bool
 }
 
-// Option changes how a Node is built (tests inject a dialer or a seed).
+// Option changes how a Node is built.
 type Option func(*Node)
+
+// WithDialer replaces the TCP dialer (tests dial in-memory pipes).
+func WithDialer(d func(ctx context.Context, addr netip.AddrPort) (net.Conn, error)) Option {
+	return func(n *Node) { n.dial = d }
+}
+
+// WithListener serves on l instead of binding cfg's address.
+func WithListener(l net.Listener) Option {
+	return func(n *Node) { n.ln = l }
+}
+
+// WithSeed makes nonces reproducible (tests); by default they come from crypto/rand.
+func WithSeed(seed uint64) Option {
+	return func(n *Node) { n.rng = mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+}
 
 // New makes a node; nothing runs until Run.
 func New(cfg Config, opts ...Option) *Node {
-	n := &Node{cfg: cfg.withDefaults()}
+	n := &Node{
+		cfg:       cfg.withDefaults(),
+		kick:      make(chan struct{}, 1),
+		sessions:  make(map[uint64]*session),
+		byListen:  make(map[netip.AddrPort]*session),
+		dialing:   make(map[netip.AddrPort]bool),
+		bans:      make(map[netip.Addr]time.Time),
+		selfAddrs: make(map[netip.AddrPort]bool),
+		external:  make(map[netip.AddrPort]int),
+	}
+	n.book = addrbook.New(n.cfg.MaxAddrs)
 	n.bus = peer.NewBus(n.cfg.EventBacklog)
+	n.dial = n.dialTCP
 	for _, o := range opts {
 		o(n)
 	}
+	if n.rng == nil {
+		var seed [16]byte
+		rand.Read(seed[:])
+		n.rng = mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	}
+	n.nonce = n.randNonce()
 	return n
+}
+
+// randNonce returns a random non-zero number.
+func (n *Node) randNonce() uint64 {
+	n.rngMu.Lock()
+	defer n.rngMu.Unlock()
+	for {
+		if v := n.rng.Uint64(); v != 0 {
+			return v
+		}
+	}
+}
+
+func (n *Node) dialTCP(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
+	d := net.Dialer{Timeout: n.cfg.HandshakeTimeout}
+	return d.DialContext(ctx, "tcp", addr.String())
 }
 
 // Listen binds the listening socket, so that a busy port is reported before
 // any front end starts. Run calls it if it has not been called.
-func (n *Node) Listen() error { return errors.New("not yet") }
+func (n *Node) Listen() error {
+	if n.ln == nil {
+		ln, err := net.Listen("tcp", net.JoinHostPort(n.cfg.ListenHost, strconv.Itoa(n.cfg.Port)))
+		if err != nil {
+			return err
+		}
+		n.ln = ln
+	}
+	if ta, ok := n.ln.Addr().(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		n.listen = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	n.localIPs = localIPs()
+	return nil
+}
+
+// localIPs lists this machine's addresses, so we never dial ourselves.
+func localIPs() map[netip.Addr]bool {
+	ips := map[netip.Addr]bool{}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			ips[p.Addr().Unmap()] = true
+		}
+	}
+	return ips
+}
 
 // Addr is the listening address (valid after Listen).
-func (n *Node) Addr() netip.AddrPort { return netip.AddrPort{} }
+func (n *Node) Addr() netip.AddrPort { return n.listen }
+
+// Events delivers what happens; it is closed when Run has returned.
+func (n *Node) Events() <-chan peer.Event { return n.bus.Events() }
+
+// Validate reports whether line is a valid BitClone message.
+func (n *Node) Validate(line string) error {
+	_, err := wire.Parse([]byte(line))
+	return err
+}
 
 // Run serves until ctx ends, then closes every connection, saves the peers
 // file and closes the event channel.
-func (n *Node) Run(ctx context.Context) error { <-ctx.Done(); n.bus.Close(); return nil }
+func (n *Node) Run(ctx context.Context) error {
+	defer n.bus.Close()
+	if n.ln == nil {
+		if err := n.Listen(); err != nil {
+			return err
+		}
+	}
+	n.mu.Lock()
+	n.ctx = ctx
+	n.mu.Unlock()
+	n.loadPeers()
+	n.info(fmt.Sprintf("listening on %s as %q, nonce %d", n.ln.Addr(), n.cfg.UserAgent, n.nonce))
 
-func (n *Node) Events() <-chan peer.Event  { return n.bus.Events() }
-func (n *Node) Do(c peer.Command) error    { return errors.New("not yet") }
-func (n *Node) Snapshot() peer.Snapshot    { return peer.Snapshot{} }
-func (n *Node) Validate(line string) error { return nil }
+	n.wg.Add(2)
+	go func() { defer n.wg.Done(); n.acceptLoop() }()
+	go func() { defer n.wg.Done(); n.maintain(ctx) }()
+
+	<-ctx.Done()
+	n.mu.Lock()
+	n.stopping = true
+	for _, s := range n.sessions {
+		s.conn.Close(errShutdown)
+	}
+	n.mu.Unlock()
+	n.ln.Close()
+	n.wg.Wait()
+	n.save()
+	return nil
+}
+
+var errShutdown = errors.New("shutting down")
+
+func (n *Node) acceptLoop() {
+	for {
+		nc, err := n.ln.Accept()
+		if err != nil {
+			if n.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			n.publish(peer.KindError, nil, "accept: "+err.Error())
+			// A persistent accept error (out of descriptors) must not spin.
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-n.ctx.Done():
+				return
+			}
+			continue
+		}
+		n.accept(nc)
+	}
+}
+
+// accept admits an inbound connection, or refuses it when a limit says so.
+func (n *Node) accept(nc net.Conn) {
+	remote := addrOf(nc.RemoteAddr())
+	now := time.Now()
+	n.mu.Lock()
+	reason := n.refuseReason(remote.Addr(), now)
+	if reason != "" {
+		n.refused++
+		count := n.refused
+		n.mu.Unlock()
+		nc.Close()
+		// One warning per power of two refusals: visible, never a flood.
+		if bits.OnesCount(uint(count)) == 1 {
+			n.publish(peer.KindWarn, nil, fmt.Sprintf("refused inbound %s: %s (%d refused so far)", remote, reason, count))
+		}
+		return
+	}
+	n.mu.Unlock()
+	n.startConn(nc, peer.Inbound, netip.AddrPort{})
+}
+
+// refuseReason applies the inbound limits; "" admits. Called with n.mu held.
+func (n *Node) refuseReason(ip netip.Addr, now time.Time) string {
+	if n.stopping {
+		return "shutting down"
+	}
+	if until, ok := n.bans[ip]; ok && now.Before(until) {
+		return "banned until " + until.Format("15:04:05")
+	}
+	inbound, handshaking := 0, 0
+	for _, s := range n.sessions {
+		if s.conn.Dir() != peer.Inbound {
+			continue
+		}
+		inbound++
+		if s.conn.Remote().Addr() == ip && !s.isEstablished() {
+			handshaking++
+		}
+	}
+	if inbound >= n.cfg.MaxInbound {
+		return fmt.Sprintf("%d inbound connections already", inbound)
+	}
+	if !ip.IsLoopback() && handshaking >= n.cfg.MaxHandshakingPerIP {
+		return fmt.Sprintf("%d connections from %s still handshaking", handshaking, ip)
+	}
+	return ""
+}
+
+func addrOf(a net.Addr) netip.AddrPort {
+	if t, ok := a.(*net.TCPAddr); ok {
+		ap := t.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
+}
+
+// startConn registers a connection and runs it on a goroutine of its own.
+// dialed is the address we dialled (outbound) and is the remote's listening
+// address from the start.
+func (n *Node) startConn(nc net.Conn, dir peer.Direction, dialed netip.AddrPort) {
+	n.mu.Lock()
+	if n.stopping {
+		n.mu.Unlock()
+		nc.Close()
+		return
+	}
+	n.nextID++
+	conn := peer.NewConn(nc, peer.ConnConfig{
+		ID:          n.nextID,
+		Dir:         dir,
+		Framing:     framing,
+		Bus:         n.bus,
+		IdleTimeout: n.cfg.IdleTimeout,
+		Pace:        n.cfg.Pace,
+	})
+	s := newSession(n, conn, dialed)
+	n.sessions[conn.ID()] = s
+	n.wg.Add(1)
+	n.mu.Unlock()
+
+	n.publishConn(peer.KindConnected, conn, "connected ("+dir.String()+")")
+	go func() {
+		defer n.wg.Done()
+		s.run()
+	}()
+}
+
+// closed is called once a session's connection has ended.
+func (n *Node) closed(s *session, err error) {
+	reason := "closed"
+	if err != nil {
+		reason = err.Error()
+	}
+	n.mu.Lock()
+	delete(n.sessions, s.conn.ID())
+	if cur, ok := n.byListen[s.listenAddr()]; ok && cur == s {
+		delete(n.byListen, s.listenAddr())
+	}
+	if s.conn.Dir() == peer.Outbound && !s.isEstablished() {
+		n.book.MarkFailed(s.dialed)
+	}
+	var misbehaved *misbehaviour
+	banned := false
+	if errors.As(err, &misbehaved) || errors.Is(err, wire.ErrLineTooLong) {
+		banned = n.banLocked(s.conn.Remote().Addr(), time.Now())
+	}
+	n.mu.Unlock()
+	if banned {
+		reason += fmt.Sprintf("; %s banned for %s", s.conn.Remote().Addr(), n.cfg.BanFor)
+	}
+	n.publishConn(peer.KindClosed, s.conn, "closed: "+reason)
+	n.fill()
+}
+
+// banLocked bans ip unless it is on loopback (many local peers share it).
+func (n *Node) banLocked(ip netip.Addr, now time.Time) bool {
+	if !ip.IsValid() || ip.IsLoopback() {
+		return false
+	}
+	n.bans[ip] = now.Add(n.cfg.BanFor)
+	return true
+}
+
+// fill asks the maintainer to dial more peers if we are below the target.
+func (n *Node) fill() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (n *Node) publish(kind peer.Kind, s *session, text string) {
+	e := peer.Event{At: time.Now(), Kind: kind, Text: text}
+	if s != nil {
+		e.ConnID, e.Peer, e.Dir = s.conn.ID(), s.conn.RemoteString(), s.conn.Dir()
+	}
+	n.bus.Publish(e)
+}
+
+func (n *Node) publishConn(kind peer.Kind, c *peer.Conn, text string) {
+	n.bus.Publish(peer.Event{At: time.Now(), Kind: kind, ConnID: c.ID(), Peer: c.RemoteString(), Dir: c.Dir(), Text: text})
+}
+
+func (n *Node) info(text string) { n.publish(peer.KindInfo, nil, text) }

@@ -1,0 +1,162 @@
+package bitclone
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	wire "github.com/bitclone/bitclone/codec/bitclone"
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/addrbook"
+)
+
+var errDroppedByUser = errors.New("dropped by user")
+
+// Do executes a command from a front end. It never blocks on the network.
+func (n *Node) Do(c peer.Command) error {
+	switch c.Op {
+	case peer.OpSend:
+		return n.sendLine(c.Targets, c.Line)
+	case peer.OpConnect, peer.OpDrop:
+		if len(c.Targets) != 1 {
+			return errors.New("name one HOST:PORT")
+		}
+		a, err := wire.ParseAddr(c.Targets[0])
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Targets[0], err)
+		}
+		if c.Op == peer.OpConnect {
+			return n.connect(a)
+		}
+		s, err := n.sessionFor(a)
+		if err != nil {
+			return err
+		}
+		s.conn.Close(errDroppedByUser)
+		return nil
+	case peer.OpSave:
+		if n.cfg.PeersFile == "" {
+			return errors.New("no peers file (started with --no-peers-file or --port 0)")
+		}
+		if err := n.save(); err != nil {
+			return err
+		}
+		n.info("saved the address book to " + n.cfg.PeersFile)
+		return nil
+	}
+	return fmt.Errorf("not a node command (op %d)", c.Op)
+}
+
+// sendLine sends a raw line to the named peers, or to every established peer.
+func (n *Node) sendLine(targets []string, line string) error {
+	var to []*session
+	if len(targets) == 0 {
+		to = n.establishedSessions()
+		if len(to) == 0 {
+			return errors.New("no established peers to send to")
+		}
+	}
+	for _, t := range targets {
+		a, err := wire.ParseAddr(t)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t, err)
+		}
+		s, err := n.sessionFor(a)
+		if err != nil {
+			return err
+		}
+		to = append(to, s)
+	}
+	for _, s := range to {
+		s.sendLine(line)
+	}
+	return nil
+}
+
+// sessionFor finds the connection with remote or listening address a.
+func (n *Node) sessionFor(a netip.AddrPort) (*session, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s := n.byListen[a]; s != nil {
+		return s, nil
+	}
+	for _, s := range n.sessions {
+		if s.conn.Remote() == a || s.dialed == a {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("no connection to %s", a)
+}
+
+// connect dials a now, whatever the target, and remembers it like a
+// command-line peer.
+func (n *Node) connect(a netip.AddrPort) error {
+	now := time.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case n.ctx == nil || n.stopping:
+		return errors.New("the node is not running")
+	case !n.dialable(a):
+		return fmt.Errorf("%s cannot be dialled", a)
+	case n.isSelfLocked(a):
+		return fmt.Errorf("%s is this node", a)
+	case n.dialing[a]:
+		return fmt.Errorf("already dialling %s", a)
+	case n.byListen[a] != nil:
+		return fmt.Errorf("already connected to %s", a)
+	}
+	n.book.Learn(a, time.Time{}, addrbook.SourceCommandLine, netip.AddrPort{}, now)
+	n.startDialLocked(a, now)
+	return nil
+}
+
+// Snapshot returns a copy of the node's state for display.
+func (n *Node) Snapshot() peer.Snapshot {
+	now := time.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	snap := peer.Snapshot{
+		At:        now,
+		Target:    n.cfg.Target,
+		Dropped:   n.bus.Dropped(),
+		PeersFile: n.cfg.PeersFile,
+	}
+	if n.ln != nil {
+		snap.Listen = n.ln.Addr().String()
+	}
+	if n.extBest.IsValid() {
+		snap.External = n.extBest.String()
+	}
+	for _, s := range n.sessions {
+		var ci peer.ConnInfo
+		s.info(&ci)
+		if ci.State == peer.StateEstablished {
+			if ci.Dir == peer.Inbound {
+				snap.Inbound++
+			} else {
+				snap.Outbound++
+			}
+		}
+		snap.Conns = append(snap.Conns, ci)
+	}
+	slices.SortFunc(snap.Conns, func(a, b peer.ConnInfo) int { return int(a.ID) - int(b.ID) })
+	for _, e := range n.book.Entries() {
+		info := peer.AddrInfo{
+			Addr:       e.Addr.String(),
+			LastActive: e.LastActive,
+			Live:       e.Live(now, n.cfg.IdleTimeout),
+			Banned:     n.bannedLocked(e.Addr.Addr(), now),
+			Connected:  n.byListen[e.Addr] != nil,
+			Source:     e.Source.String(),
+			Attempts:   e.Attempts,
+		}
+		if e.From.IsValid() {
+			info.From = e.From.String()
+		}
+		snap.Addrs = append(snap.Addrs, info)
+	}
+	return snap
+}

@@ -1,0 +1,175 @@
+package bitclone
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	wire "github.com/bitclone/bitclone/codec/bitclone"
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/addrbook"
+)
+
+// established registers a session whose handshake just completed. It returns
+// errDuplicate when the session must close because another connection to the
+// same peer wins.
+func (n *Node) established(s *session) error {
+	now := time.Now()
+	s.mu.Lock()
+	listen, agent, version := s.listen, s.agent, s.version
+	s.mu.Unlock()
+
+	n.mu.Lock()
+	if other := n.byListen[listen]; listen.IsValid() && other != nil && other != s {
+		// Two connections to one peer, typically both dialled at once. Both
+		// ends must keep the same one, so the rule uses what both ends know:
+		// the connection whose dialer has the larger nonce survives.
+		if n.dialerNonce(s) <= n.dialerNonce(other) {
+			n.mu.Unlock()
+			return errDuplicate
+		}
+		other.conn.Close(errDuplicate)
+	}
+	if listen.IsValid() {
+		n.byListen[listen] = s
+		if n.dialable(listen) && !n.isSelfLocked(listen) {
+			src := addrbook.SourceOutbound
+			if s.conn.Dir() == peer.Inbound {
+				src = addrbook.SourceInbound
+			}
+			n.book.Learn(listen, now, src, netip.AddrPort{}, now)
+			n.book.MarkSuccess(listen, now)
+		}
+	}
+	s.mu.Lock()
+	s.established = true
+	s.mu.Unlock()
+	n.mu.Unlock()
+
+	n.publish(peer.KindEstablished, s, fmt.Sprintf("established (%s) agent %q version %d, listening on %s", s.conn.Dir(), agent, version, listen))
+	return nil
+}
+
+// dialerNonce is the version nonce of whoever dialled s. Called with n.mu held.
+func (n *Node) dialerNonce(s *session) uint64 {
+	if s.conn.Dir() == peer.Outbound {
+		return n.nonce
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remoteNonce
+}
+
+// markSelf remembers the address of a connection that turned out to be to
+// ourselves, so it is never dialled again.
+func (n *Node) markSelf(s *session, v wire.Version) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, a := range []netip.AddrPort{s.dialed, netip.AddrPortFrom(s.conn.Remote().Addr(), v.Sender.Port())} {
+		if a.IsValid() && a.Port() != 0 {
+			n.selfAddrs[a] = true
+			n.book.Remove(a)
+		}
+	}
+}
+
+// maxExternal bounds the distinct external addresses we count.
+const maxExternal = 64
+
+// noteExternal counts the address a peer says it reached us at.
+func (n *Node) noteExternal(a netip.AddrPort) {
+	if !a.IsValid() || a.Addr().IsUnspecified() {
+		return
+	}
+	n.mu.Lock()
+	if _, ok := n.external[a]; !ok && len(n.external) >= maxExternal {
+		n.mu.Unlock()
+		return
+	}
+	n.external[a]++
+	changed := false
+	if n.external[a] > n.external[n.extBest] || !n.extBest.IsValid() {
+		changed = a != n.extBest
+		n.extBest = a
+	}
+	n.mu.Unlock()
+	if changed {
+		n.info("peers see us as " + a.String())
+	}
+}
+
+func (n *Node) markActive(a netip.AddrPort, now time.Time) {
+	if !a.IsValid() {
+		return
+	}
+	n.mu.Lock()
+	n.book.MarkActive(a, now)
+	n.mu.Unlock()
+}
+
+// dialable reports whether an address could be a peer at all.
+func (n *Node) dialable(a netip.AddrPort) bool {
+	ip := a.Addr()
+	return a.IsValid() && a.Port() != 0 && !ip.IsUnspecified() && !ip.IsMulticast() &&
+		!ip.IsLinkLocalUnicast() && ip != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// isSelfLocked reports whether a is one of our own addresses. Called with n.mu held.
+func (n *Node) isSelfLocked(a netip.AddrPort) bool {
+	if n.selfAddrs[a] || a == n.listen {
+		return true
+	}
+	if a.Port() != n.listen.Port() {
+		return false
+	}
+	ip := a.Addr()
+	return ip.IsLoopback() || n.localIPs[ip] || (n.extBest.IsValid() && ip == n.extBest.Addr())
+}
+
+// learn takes the entries of an addr message into the address book.
+func (n *Node) learn(s *session, entries []wire.AddrEntry) {
+	now := time.Now()
+	fromLoopback := s.conn.Remote().Addr().IsLoopback()
+	from := s.listenAddr()
+	var learned []netip.AddrPort
+	n.mu.Lock()
+	for _, e := range entries {
+		a := e.Addr
+		// A loopback address means something only to a peer on our machine.
+		if !n.dialable(a) || (a.Addr().IsLoopback() && !fromLoopback) || n.isSelfLocked(a) {
+			continue
+		}
+		if n.book.Learn(a, time.Unix(e.Time, 0), addrbook.SourceGossip, from, now) {
+			learned = append(learned, a)
+		}
+	}
+	n.mu.Unlock()
+	for _, a := range learned {
+		n.publish(peer.KindLearned, s, "learned "+a.String())
+	}
+	if len(learned) > 0 {
+		n.fill()
+	}
+}
+
+// addrFor builds the addr we send s, on request or when advertising: our own
+// address first, then live addresses, never s's own, at most wire.MaxAddrs.
+func (n *Node) addrFor(s *session) wire.Addr {
+	now := time.Now()
+	own := s.ownAddr()
+	theirs := s.listenAddr()
+	toLoopback := s.conn.Remote().Addr().IsLoopback()
+	entries := []wire.AddrEntry{{Time: now.Unix(), Addr: own}}
+	n.mu.Lock()
+	for _, e := range n.book.Live(now, n.cfg.IdleTimeout, 0) {
+		if len(entries) == wire.MaxAddrs {
+			break
+		}
+		if e.Addr == theirs || e.Addr == own || (e.Addr.Addr().IsLoopback() && !toLoopback) {
+			continue
+		}
+		entries = append(entries, wire.AddrEntry{Time: e.LastActive.Unix(), Addr: e.Addr})
+	}
+	n.mu.Unlock()
+	return wire.Addr{Entries: entries}
+}

@@ -1,0 +1,395 @@
+package bitclone
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	wire "github.com/bitclone/bitclone/codec/bitclone"
+	"github.com/bitclone/bitclone/peer"
+)
+
+// framing tells a peer.Conn how BitClone frames look.
+var framing = peer.Framing{
+	NewReader: func(r *bufio.Reader) peer.FrameReader { return wire.NewReader(r, wire.MaxLine) },
+	Command:   commandName,
+	Text:      func(frame []byte) string { return string(trimEOL(frame)) },
+	Overhead:  len("\r\n"),
+}
+
+var commands = [...]string{wire.CmdVersion, wire.CmdVerack, wire.CmdGetAddr, wire.CmdAddr, wire.CmdPing, wire.CmdPong, wire.CmdReject, wire.CmdMessage}
+
+// commandName names a frame's command for statistics: one of the eight, or
+// "?" — never peer-chosen text, which would let a peer grow our tables.
+func commandName(frame []byte) string {
+	frame = trimEOL(frame)
+	if i := bytes.IndexByte(frame, '|'); i >= 0 {
+		frame = frame[:i]
+	}
+	for _, c := range commands {
+		if string(frame) == c {
+			return c
+		}
+	}
+	return "?"
+}
+
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
+}
+
+// Reasons a session closes its connection.
+var (
+	errSelf             = errors.New("self: connected to ourselves")
+	errDuplicate        = errors.New("duplicate: already connected to this peer")
+	errHandshakeTimeout = errors.New("handshake timeout")
+)
+
+// misbehaviour closes a connection and bans a non-loopback peer.
+type misbehaviour struct{ reason string }
+
+func (m *misbehaviour) Error() string { return m.reason }
+
+// session is the BitClone logic of one connection. Its handler runs on the
+// connection's reader goroutine; fields under mu are also read by snapshots
+// and the maintainer.
+type session struct {
+	n      *Node
+	conn   *peer.Conn
+	dialed netip.AddrPort // outbound: the address we dialled
+
+	// Reader goroutine only.
+	sentVersion, gotVersion, sentVerack, gotVerack bool
+	rejects                                        []time.Time // rejects we sent, within the ban window
+	oneAddrs                                       []time.Time // one-entry addr messages received
+	tokens                                         float64     // flood bucket
+	tokensAt                                       time.Time
+	activeMarked                                   time.Time
+
+	mu          sync.Mutex
+	established bool
+	listen      netip.AddrPort // the remote's listening address, once known
+	remoteNonce uint64
+	agent       string
+	version     uint64
+	pingNonce   uint64
+	pingSent    time.Time // zero when no ping is outstanding
+	pingLast    time.Duration
+	pingMin     time.Duration
+	lastReject  [2]string // received, sent
+}
+
+func newSession(n *Node, c *peer.Conn, dialed netip.AddrPort) *session {
+	return &session{n: n, conn: c, dialed: dialed, listen: dialed, tokens: float64(n.cfg.MaxMsgBurst), tokensAt: time.Now()}
+}
+
+func (s *session) isEstablished() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.established
+}
+
+func (s *session) listenAddr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listen
+}
+
+// run serves the connection until it ends and reports the end to the node.
+func (s *session) run() {
+	timer := time.AfterFunc(s.n.cfg.HandshakeTimeout, func() {
+		if !s.isEstablished() {
+			s.conn.Close(fmt.Errorf("%w: no handshake within %s", errHandshakeTimeout, s.n.cfg.HandshakeTimeout))
+		}
+	})
+	if s.conn.Dir() == peer.Outbound {
+		s.sendVersion()
+	}
+	err := s.conn.Serve(s.handle)
+	timer.Stop()
+	s.n.closed(s, err)
+}
+
+func (s *session) send(m wire.Message) {
+	s.conn.Send(m.AppendWire(nil), m.Command())
+}
+
+// ownAddr is our address as this peer can reach it: our IP on this
+// connection and our listening port.
+func (s *session) ownAddr() netip.AddrPort {
+	ip := s.conn.Local().Addr()
+	if !ip.IsValid() || ip.IsUnspecified() {
+		ip = s.n.listen.Addr()
+	}
+	return netip.AddrPortFrom(ip, s.n.listen.Port())
+}
+
+func (s *session) sendVersion() {
+	s.sentVersion = true
+	s.send(wire.Version{
+		Version:   wire.ProtocolVersion,
+		Services:  wire.ServiceP2P,
+		Time:      time.Now().Unix(),
+		Recipient: s.conn.Remote(),
+		Sender:    s.ownAddr(),
+		Nonce:     s.n.nonce,
+		UserAgent: s.n.cfg.UserAgent,
+	})
+}
+
+// handle acts on one received frame. An error closes the connection.
+func (s *session) handle(frame []byte) error {
+	if err := s.allow(); err != nil {
+		return err
+	}
+	msg, err := wire.Parse(frame)
+	if errors.Is(err, wire.ErrEmptyLine) {
+		return nil
+	}
+	if err != nil {
+		if commandName(frame) == wire.CmdReject {
+			// Never answer a reject with a reject: two peers could loop forever.
+			s.n.publish(peer.KindWarn, s, "malformed reject: "+err.Error())
+			return nil
+		}
+		var pe *wire.ParseError
+		if errors.As(err, &pe) && pe.Unknown {
+			return s.reject("unknown command", err.Error())
+		}
+		return s.reject("bad message", err.Error())
+	}
+	switch m := msg.(type) {
+	case wire.Version:
+		return s.onVersion(m)
+	case wire.Verack:
+		return s.onVerack(m)
+	}
+	if !s.isEstablished() {
+		return s.reject("handshake not complete", msg.Command()+" before version and verack were exchanged")
+	}
+	s.markActive()
+	switch m := msg.(type) {
+	case wire.Ping:
+		s.send(wire.Pong{Nonce: m.Nonce})
+	case wire.Pong:
+		s.onPong(m.Nonce)
+	case wire.GetAddr:
+		s.send(s.n.addrFor(s))
+	case wire.Addr:
+		return s.onAddr(m)
+	case wire.Reject:
+		s.mu.Lock()
+		s.lastReject[0] = string(trimEOL(frame))
+		s.mu.Unlock()
+	case wire.Info:
+		// Shown in the log; nothing to do.
+	}
+	return nil
+}
+
+func (s *session) onVersion(v wire.Version) error {
+	if s.gotVersion {
+		return s.reject("duplicate version", "version already received on this connection")
+	}
+	if v.Nonce == s.n.nonce {
+		s.n.markSelf(s, v)
+		return errSelf
+	}
+	s.gotVersion = true
+	s.mu.Lock()
+	s.remoteNonce, s.agent, s.version = v.Nonce, v.UserAgent, v.Version
+	if s.conn.Dir() == peer.Inbound && v.Sender.Port() != 0 {
+		// Trust the port the peer says it listens on, but not its claimed IP:
+		// it is often 0.0.0.0 or a private address behind NAT.
+		ip := s.conn.Remote().Addr()
+		if !ip.IsValid() {
+			ip = v.Sender.Addr()
+		}
+		s.listen = netip.AddrPortFrom(ip, v.Sender.Port())
+	}
+	s.mu.Unlock()
+	s.n.noteExternal(v.Recipient)
+	s.send(wire.Verack{Nonce: v.Nonce})
+	s.sentVerack = true
+	if !s.sentVersion {
+		s.sendVersion()
+	}
+	return s.maybeEstablished()
+}
+
+func (s *session) onVerack(v wire.Verack) error {
+	if !s.sentVersion || s.gotVerack {
+		return s.reject("unexpected verack", "no version of ours is waiting for a verack")
+	}
+	s.gotVerack = true
+	s.mu.Lock()
+	remote := s.remoteNonce
+	s.mu.Unlock()
+	if v.Nonce != s.n.nonce && v.Nonce != remote {
+		s.n.publish(peer.KindWarn, s, fmt.Sprintf("verack nonce %d matches neither our version's nonce (%d) nor theirs", v.Nonce, s.n.nonce))
+	}
+	return s.maybeEstablished()
+}
+
+func (s *session) maybeEstablished() error {
+	if !(s.sentVersion && s.gotVersion && s.sentVerack && s.gotVerack) {
+		return nil
+	}
+	if err := s.n.established(s); err != nil {
+		return err
+	}
+	s.send(wire.GetAddr{})
+	return nil
+}
+
+// reject answers a bad message with a 4xx and keeps the connection, unless
+// the peer has now misbehaved too often.
+func (s *session) reject(reason, detail string) error {
+	line := wire.Reject{Code: 400, Reason: reason, Detail: fieldSafe(detail)}
+	s.send(line)
+	s.mu.Lock()
+	s.lastReject[1] = wire.Format(line)
+	s.mu.Unlock()
+
+	now := time.Now()
+	s.rejects = recent(append(s.rejects, now), now, s.n.cfg.BanWindow)
+	if len(s.rejects) >= s.n.cfg.BanAfter {
+		return &misbehaviour{fmt.Sprintf("misbehaving: %d rejects within %s", len(s.rejects), s.n.cfg.BanWindow)}
+	}
+	return nil
+}
+
+// recent drops the times older than window.
+func recent(times []time.Time, now time.Time, window time.Duration) []time.Time {
+	i := 0
+	for i < len(times) && now.Sub(times[i]) > window {
+		i++
+	}
+	return append(times[:0], times[i:]...)
+}
+
+// fieldSafe makes peer text fit in one field of our reject: no delimiters,
+// no line breaks, bounded length.
+func fieldSafe(s string) string {
+	const max = 200
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '|':
+			return '/'
+		case r < 0x20 || r == 0x7f:
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "..."
+	}
+	return s
+}
+
+// allow charges one message to the flood bucket.
+func (s *session) allow() error {
+	rate := s.n.cfg.MaxMsgRate
+	if rate < 0 {
+		return nil
+	}
+	now := time.Now()
+	burst := float64(s.n.cfg.MaxMsgBurst)
+	s.tokens = min(burst, s.tokens+now.Sub(s.tokensAt).Seconds()*rate)
+	s.tokensAt = now
+	if s.tokens < 1 {
+		return &misbehaviour{fmt.Sprintf("flood: more than %.0f messages/s", rate)}
+	}
+	s.tokens--
+	return nil
+}
+
+// markActive refreshes the peer's address book entry, at most once a second.
+func (s *session) markActive() {
+	now := time.Now()
+	if now.Sub(s.activeMarked) < time.Second {
+		return
+	}
+	s.activeMarked = now
+	s.n.markActive(s.listenAddr(), now)
+}
+
+// ping sends a ping and remembers its nonce for the round trip.
+func (s *session) ping() {
+	nonce := s.n.randNonce()
+	s.notePing(nonce)
+	s.send(wire.Ping{Nonce: nonce})
+}
+
+func (s *session) notePing(nonce uint64) {
+	s.mu.Lock()
+	s.pingNonce, s.pingSent = nonce, time.Now()
+	s.mu.Unlock()
+}
+
+func (s *session) onPong(nonce uint64) {
+	s.mu.Lock()
+	matched := !s.pingSent.IsZero() && nonce == s.pingNonce
+	if matched {
+		rtt := time.Since(s.pingSent)
+		s.pingLast, s.pingSent = rtt, time.Time{}
+		if s.pingMin == 0 || rtt < s.pingMin {
+			s.pingMin = rtt
+		}
+	}
+	s.mu.Unlock()
+	if !matched {
+		s.n.publish(peer.KindWarn, s, fmt.Sprintf("pong nonce %d matches no outstanding ping", nonce))
+	}
+}
+
+func (s *session) onAddr(m wire.Addr) error {
+	if len(m.Entries) == 1 {
+		now := time.Now()
+		s.oneAddrs = recent(append(s.oneAddrs, now), now, s.n.cfg.AdvertiseInterval)
+		if len(s.oneAddrs) > oneAddrLimit {
+			return &misbehaviour{fmt.Sprintf("addr spam: %d one-address addr messages within %s", len(s.oneAddrs), s.n.cfg.AdvertiseInterval)}
+		}
+	}
+	s.n.learn(s, m.Entries)
+	return nil
+}
+
+// oneAddrLimit is how many one-entry addr messages a peer may send within an
+// advertising interval; an honest peer sends one or two.
+const oneAddrLimit = 5
+
+// sendLine sends a line the user typed, exactly as typed. A ping is
+// remembered so that its pong shows a round trip.
+func (s *session) sendLine(line string) {
+	if m, err := wire.Parse([]byte(line)); err == nil {
+		if p, ok := m.(wire.Ping); ok {
+			s.notePing(p.Nonce)
+		}
+	}
+	frame := append([]byte(line), '\r', '\n')
+	s.conn.Send(frame, commandName(frame))
+}
+
+// info fills the protocol part of a ConnInfo.
+func (s *session) info(ci *peer.ConnInfo) {
+	s.conn.Stats(ci)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ci.State = peer.StateHandshake
+	if s.established {
+		ci.State = peer.StateEstablished
+	}
+	if s.listen.IsValid() {
+		ci.Listen = s.listen.String()
+	}
+	ci.UserAgent, ci.Version = s.agent, s.version
+	ci.PingLast, ci.PingMin, ci.PingWait = s.pingLast, s.pingMin, !s.pingSent.IsZero()
+	ci.LastReject = s.lastReject
+}

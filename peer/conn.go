@@ -1,0 +1,356 @@
+package peer
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+)
+
+// FrameReader splits a byte stream into frames (lines, for a text dialect).
+// The returned slice is valid only until the next call.
+type FrameReader interface {
+	Next() ([]byte, error)
+}
+
+// Framing is what a dialect tells a Conn about its wire format.
+type Framing struct {
+	// NewReader wraps the connection's byte stream.
+	NewReader func(r *bufio.Reader) FrameReader
+	// Command names a frame's command for the statistics. It must return one
+	// of a small fixed set of strings (not peer-chosen text), so a peer cannot
+	// grow the per-command tables.
+	Command func(frame []byte) string
+	// Text is the frame as a log line (for a text dialect, the line itself).
+	Text func(frame []byte) string
+	// Overhead is what a received frame carried on the wire beyond the bytes
+	// the reader returns (2 for a CRLF line), for the byte counters.
+	Overhead int
+}
+
+// Connection defaults.
+const (
+	DefaultSendQueue    = 1024             // frames waiting to be written before the peer counts as stuck
+	DefaultWriteTimeout = 30 * time.Second // one write may take this long
+	readBufferSize      = 4 << 10
+	writeBufferSize     = 16 << 10
+)
+
+// ConnConfig tunes one connection.
+type ConnConfig struct {
+	ID           uint64
+	Dir          Direction
+	Framing      Framing
+	Bus          *Bus
+	IdleTimeout  time.Duration // close after this long with nothing received (0: never)
+	WriteTimeout time.Duration // default DefaultWriteTimeout
+	Pace         time.Duration // minimum gap between writes (0: write as fast as possible)
+	SendQueue    int           // default DefaultSendQueue
+}
+
+// ErrSendQueueFull closes a connection whose peer does not read what we send.
+var ErrSendQueueFull = errors.New("send queue full: peer is not reading")
+
+// Conn is one TCP connection: a reader loop run by Serve, a writer goroutine
+// with a bounded queue and write deadlines, and statistics. It knows nothing
+// of any address book or protocol policy; the handler passed to Serve does.
+type Conn struct {
+	cfg     ConnConfig
+	nc      net.Conn
+	remote  netip.AddrPort
+	local   netip.AddrPort
+	started time.Time
+
+	sendq chan outFrame
+	done  chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error // set once, before done closes
+
+	in, out traffic
+}
+
+type outFrame struct {
+	b   []byte
+	cmd string
+}
+
+// traffic is one direction's counters. Each direction has one writer (the
+// reader loop or the writer goroutine); the mutex is for snapshots.
+type traffic struct {
+	mu    sync.Mutex
+	last  time.Time
+	msgs  uint64
+	bytes uint64
+	byCmd map[string]Counter
+}
+
+func (t *traffic) count(cmd string, n int, at time.Time) {
+	t.mu.Lock()
+	t.last = at
+	t.msgs++
+	t.bytes += uint64(n)
+	c := t.byCmd[cmd]
+	c.Msgs++
+	c.Bytes += uint64(n)
+	t.byCmd[cmd] = c
+	t.mu.Unlock()
+}
+
+// NewConn wraps nc. Nothing runs until Serve.
+func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.SendQueue <= 0 {
+		cfg.SendQueue = DefaultSendQueue
+	}
+	c := &Conn{
+		cfg:     cfg,
+		nc:      nc,
+		remote:  addrPortOf(nc.RemoteAddr()),
+		local:   addrPortOf(nc.LocalAddr()),
+		started: time.Now(),
+		sendq:   make(chan outFrame, cfg.SendQueue),
+		done:    make(chan struct{}),
+	}
+	c.in.byCmd = make(map[string]Counter)
+	c.out.byCmd = make(map[string]Counter)
+	return c
+}
+
+// addrPortOf extracts an IP and port from a TCP address ({} for others, such as net.Pipe).
+func addrPortOf(a net.Addr) netip.AddrPort {
+	if t, ok := a.(*net.TCPAddr); ok {
+		ap := t.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	if a != nil {
+		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+			return ap
+		}
+	}
+	return netip.AddrPort{}
+}
+
+// ID identifies the connection within its node.
+func (c *Conn) ID() uint64 { return c.cfg.ID }
+
+// Dir says who dialled.
+func (c *Conn) Dir() Direction { return c.cfg.Dir }
+
+// Remote is the remote end's address.
+func (c *Conn) Remote() netip.AddrPort { return c.remote }
+
+// RemoteString is Remote as text, or the net.Addr's text when it is not IP.
+func (c *Conn) RemoteString() string {
+	if c.remote.IsValid() {
+		return c.remote.String()
+	}
+	return c.nc.RemoteAddr().String()
+}
+
+// Local is our end's address.
+func (c *Conn) Local() netip.AddrPort { return c.local }
+
+// Started is when the connection was made.
+func (c *Conn) Started() time.Time { return c.started }
+
+// Done is closed once the connection is closing.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err is why the connection closed (nil while open).
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+		return c.closeErr
+	default:
+		return nil
+	}
+}
+
+// Close ends the connection with a reason; only the first reason counts.
+// It never blocks.
+func (c *Conn) Close(reason error) {
+	c.closeOnce.Do(func() {
+		c.closeErr = reason
+		close(c.done)
+		c.nc.Close()
+	})
+}
+
+// Send queues a frame. A full queue means the peer stopped reading: the
+// connection is closed rather than letting memory grow. It reports whether
+// the frame was queued. Send never blocks.
+func (c *Conn) Send(frame []byte, cmd string) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.sendq <- outFrame{frame, cmd}:
+		return true
+	default:
+		c.Close(ErrSendQueueFull)
+		return false
+	}
+}
+
+// Serve runs the connection until it closes: the writer goroutine, and the
+// read loop on the calling goroutine, which hands each frame to handle. A
+// handler error closes the connection with that error. Serve returns the
+// reason the connection closed, after both loops have ended.
+func (c *Conn) Serve(handle func(frame []byte) error) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.writeLoop()
+	}()
+	c.readLoop(handle)
+	wg.Wait()
+	return c.closeErr
+}
+
+func (c *Conn) readLoop(handle func([]byte) error) {
+	fr := c.cfg.Framing.NewReader(bufio.NewReaderSize(c.nc, readBufferSize))
+	idle := c.cfg.IdleTimeout
+	var deadlineSet time.Time
+	for {
+		now := time.Now()
+		// Moving the deadline costs a timer update; doing it once per
+		// eighth of the timeout keeps floods cheap and expiry accurate enough.
+		if idle > 0 && now.Sub(deadlineSet) > idle/8 {
+			c.nc.SetReadDeadline(now.Add(idle))
+			deadlineSet = now
+		}
+		frame, err := fr.Next()
+		if err != nil {
+			c.Close(c.readError(err))
+			return
+		}
+		cmd := c.cfg.Framing.Command(frame)
+		c.in.count(cmd, len(frame)+c.cfg.Framing.Overhead, time.Now())
+		c.publish(KindRecv, cmd, frame)
+		if err := handle(frame); err != nil {
+			c.Close(err)
+			return
+		}
+	}
+}
+
+// readError turns a read failure into a reason a person can act on.
+func (c *Conn) readError(err error) error {
+	if c.Err() != nil { // closed by us; keep our reason
+		return c.closeErr
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("%w: nothing received for %s", ErrIdle, c.cfg.IdleTimeout)
+	}
+	return err
+}
+
+// ErrIdle closes a connection that stayed silent past the idle timeout.
+var ErrIdle = errors.New("timeout")
+
+func (c *Conn) writeLoop() {
+	bw := bufio.NewWriterSize(c.nc, writeBufferSize)
+	var pace *time.Timer
+	if c.cfg.Pace > 0 {
+		pace = time.NewTimer(0)
+		defer pace.Stop()
+	}
+	for {
+		var f outFrame
+		select {
+		case f = <-c.sendq:
+		case <-c.done:
+			return
+		}
+		if pace != nil {
+			select {
+			case <-pace.C:
+			case <-c.done:
+				return
+			}
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+		if !c.write(bw, f) {
+			return
+		}
+		// Without pacing, coalesce whatever else is queued into one write.
+	coalesce:
+		for pace == nil && bw.Buffered() < writeBufferSize/2 {
+			select {
+			case f = <-c.sendq:
+				if !c.write(bw, f) {
+					return
+				}
+			default:
+				break coalesce
+			}
+		}
+		if err := bw.Flush(); err != nil {
+			c.Close(fmt.Errorf("write: %w", err))
+			return
+		}
+		if pace != nil {
+			pace.Reset(c.cfg.Pace)
+		}
+	}
+}
+
+func (c *Conn) write(bw *bufio.Writer, f outFrame) bool {
+	if _, err := bw.Write(f.b); err != nil {
+		c.Close(fmt.Errorf("write: %w", err))
+		return false
+	}
+	c.out.count(f.cmd, len(f.b), time.Now())
+	c.publish(KindSend, f.cmd, f.b)
+	return true
+}
+
+func (c *Conn) publish(kind Kind, cmd string, frame []byte) {
+	bus := c.cfg.Bus
+	// Check for room first, so a flood that the front end cannot keep up
+	// with costs no allocation.
+	if bus == nil || !bus.reserve() {
+		return
+	}
+	bus.publishReserved(Event{
+		At:      time.Now(),
+		Kind:    kind,
+		ConnID:  c.cfg.ID,
+		Peer:    c.RemoteString(),
+		Dir:     c.cfg.Dir,
+		Text:    c.cfg.Framing.Text(frame),
+		Command: cmd,
+	})
+}
+
+// Stats fills the traffic part of a ConnInfo.
+func (c *Conn) Stats(info *ConnInfo) {
+	info.ID = c.cfg.ID
+	info.Remote = c.RemoteString()
+	info.Dir = c.cfg.Dir
+	info.Connected = c.started
+	c.in.mu.Lock()
+	info.LastRecv, info.MsgsIn, info.BytesIn = c.in.last, c.in.msgs, c.in.bytes
+	info.In = make(map[string]Counter, len(c.in.byCmd))
+	for k, v := range c.in.byCmd {
+		info.In[k] = v
+	}
+	c.in.mu.Unlock()
+	c.out.mu.Lock()
+	info.LastSend, info.MsgsOut, info.BytesOut = c.out.last, c.out.msgs, c.out.bytes
+	info.Out = make(map[string]Counter, len(c.out.byCmd))
+	for k, v := range c.out.byCmd {
+		info.Out[k] = v
+	}
+	c.out.mu.Unlock()
+}
