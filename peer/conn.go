@@ -183,9 +183,10 @@ func (c *Conn) Close(reason error) {
 	})
 }
 
-// Send queues a frame. A full queue means the peer stopped reading: the
-// connection is closed rather than letting memory grow. It reports whether
-// the frame was queued. Send never blocks.
+// Send queues a frame from outside the read loop (timers, the user). A full
+// queue means the peer stopped reading: the connection is closed rather than
+// letting memory grow. It reports whether the frame was queued. Send never
+// blocks.
 func (c *Conn) Send(frame []byte, cmd string) bool {
 	select {
 	case <-c.done:
@@ -197,6 +198,20 @@ func (c *Conn) Send(frame []byte, cmd string) bool {
 		return true
 	default:
 		c.Close(ErrSendQueueFull)
+		return false
+	}
+}
+
+// Reply queues a frame, waiting for room if the queue is full. Only the
+// handler passed to Serve may call it: blocking there stops us reading from a
+// peer that sends faster than it reads our answers, which is TCP's own
+// backpressure instead of an ever-growing queue. It reports whether the frame
+// was queued.
+func (c *Conn) Reply(frame []byte, cmd string) bool {
+	select {
+	case c.sendq <- outFrame{frame, cmd}:
+		return true
+	case <-c.done:
 		return false
 	}
 }

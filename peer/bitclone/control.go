@@ -97,7 +97,7 @@ func (n *Node) connect(a netip.AddrPort) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch {
-	case n.ctx == nil || n.stopping:
+	case n.stopping:
 		return errors.New("the node is not running")
 	case !n.dialable(a):
 		return fmt.Errorf("%s cannot be dialled", a)

@@ -38,8 +38,11 @@ type Node struct {
 	listen   netip.AddrPort // bound address
 	localIPs map[netip.Addr]bool
 
-	ctx  context.Context // Run's; nil before Run
-	wg   sync.WaitGroup  // every goroutine the node starts
+	// ctx is the node's lifetime, from New until Run's context ends, so that
+	// commands given before Run (a script piped to stdin) already work.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine the node starts
 	kick chan struct{}   // wakes the maintainer to fill connections
 
 	mu        sync.Mutex
@@ -86,6 +89,7 @@ func New(cfg Config, opts ...Option) *Node {
 		selfAddrs: make(map[netip.AddrPort]bool),
 		external:  make(map[netip.AddrPort]int),
 	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.book = addrbook.New(n.cfg.MaxAddrs)
 	n.bus = peer.NewBus(n.cfg.EventBacklog)
 	n.dial = n.dialTCP
@@ -168,17 +172,15 @@ func (n *Node) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	n.mu.Lock()
-	n.ctx = ctx
-	n.mu.Unlock()
 	n.loadPeers()
 	n.info(fmt.Sprintf("listening on %s as %q, nonce %d", n.ln.Addr(), n.cfg.UserAgent, n.nonce))
 
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.acceptLoop() }()
-	go func() { defer n.wg.Done(); n.maintain(ctx) }()
+	go func() { defer n.wg.Done(); n.maintain(n.ctx) }()
 
 	<-ctx.Done()
+	n.cancel()
 	n.mu.Lock()
 	n.stopping = true
 	for _, s := range n.sessions {

@@ -116,8 +116,14 @@ func (s *session) run() {
 	s.n.closed(s, err)
 }
 
+// send queues m from outside the read loop; it never blocks.
 func (s *session) send(m wire.Message) {
 	s.conn.Send(m.AppendWire(nil), m.Command())
+}
+
+// reply queues m from the read loop, waiting while the peer is slow to read.
+func (s *session) reply(m wire.Message) {
+	s.conn.Reply(m.AppendWire(nil), m.Command())
 }
 
 // ownAddr is our address as this peer can reach it: our IP on this
@@ -132,7 +138,7 @@ func (s *session) ownAddr() netip.AddrPort {
 
 func (s *session) sendVersion() {
 	s.sentVersion = true
-	s.send(wire.Version{
+	s.reply(wire.Version{
 		Version:   wire.ProtocolVersion,
 		Services:  wire.ServiceP2P,
 		Time:      time.Now().Unix(),
@@ -176,11 +182,11 @@ func (s *session) handle(frame []byte) error {
 	s.markActive()
 	switch m := msg.(type) {
 	case wire.Ping:
-		s.send(wire.Pong{Nonce: m.Nonce})
+		s.reply(wire.Pong{Nonce: m.Nonce})
 	case wire.Pong:
 		s.onPong(m.Nonce)
 	case wire.GetAddr:
-		s.send(s.n.addrFor(s))
+		s.reply(s.n.addrFor(s))
 	case wire.Addr:
 		return s.onAddr(m)
 	case wire.Reject:
@@ -215,7 +221,7 @@ func (s *session) onVersion(v wire.Version) error {
 	}
 	s.mu.Unlock()
 	s.n.noteExternal(v.Recipient)
-	s.send(wire.Verack{Nonce: v.Nonce})
+	s.reply(wire.Verack{Nonce: v.Nonce})
 	s.sentVerack = true
 	if !s.sentVersion {
 		s.sendVersion()
@@ -244,7 +250,7 @@ func (s *session) maybeEstablished() error {
 	if err := s.n.established(s); err != nil {
 		return err
 	}
-	s.send(wire.GetAddr{})
+	s.reply(wire.GetAddr{})
 	return nil
 }
 
@@ -252,7 +258,7 @@ func (s *session) maybeEstablished() error {
 // the peer has now misbehaved too often.
 func (s *session) reject(reason, detail string) error {
 	line := wire.Reject{Code: 400, Reason: reason, Detail: fieldSafe(detail)}
-	s.send(line)
+	s.reply(line)
 	s.mu.Lock()
 	s.lastReject[1] = wire.Format(line)
 	s.mu.Unlock()

@@ -1,0 +1,378 @@
+package bitclone
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	wire "github.com/bitclone/bitclone/codec/bitclone"
+	"github.com/bitclone/bitclone/peer"
+)
+
+// These tests run inside testing/synctest bubbles: time is fake and moves
+// only when every goroutine is blocked, so a 90 s timeout takes no time.
+// Connections are net.Pipe pairs with made-up addresses; nothing touches
+// the network.
+
+// addrConn gives a pipe end TCP addresses.
+type addrConn struct {
+	net.Conn
+	local, remote netip.AddrPort
+}
+
+func (c addrConn) LocalAddr() net.Addr  { return net.TCPAddrFromAddrPort(c.local) }
+func (c addrConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.remote) }
+
+// pipeListener hands the node connections the test makes.
+type pipeListener struct {
+	conns     chan net.Conn
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+func (l *pipeListener) Close() error { l.closeOnce.Do(func() { close(l.closed) }); return nil }
+func (l *pipeListener) Addr() net.Addr {
+	return net.TCPAddrFromAddrPort(mustAddr("127.0.0.1:8088"))
+}
+
+// remote is the scripted far end of one connection.
+type remote struct {
+	t     *testing.T
+	conn  net.Conn
+	addr  netip.AddrPort // the remote's address as the node sees it
+	lines chan string    // what the node sent, one line each, closed at EOF
+}
+
+func newRemote(t *testing.T, conn net.Conn, addr netip.AddrPort) *remote {
+	r := &remote{t: t, conn: conn, addr: addr, lines: make(chan string, 4096)}
+	go func() {
+		defer close(r.lines)
+		rd := wire.NewReader(conn, 0)
+		for {
+			line, err := rd.Next()
+			if err != nil {
+				return
+			}
+			r.lines <- string(line)
+		}
+	}()
+	return r
+}
+
+func (r *remote) send(line string) {
+	r.t.Helper()
+	if _, err := r.conn.Write([]byte(line + "\r\n")); err != nil {
+		r.t.Fatalf("remote %s: write %q: %v", r.addr, line, err)
+	}
+}
+
+// expect returns the next line the node sent and checks its prefix.
+func (r *remote) expect(prefix string) string {
+	r.t.Helper()
+	select {
+	case line, ok := <-r.lines:
+		if !ok {
+			r.t.Fatalf("remote %s: connection closed while waiting for %q", r.addr, prefix)
+		}
+		if !strings.HasPrefix(line, prefix) {
+			r.t.Fatalf("remote %s: got %q, want prefix %q", r.addr, line, prefix)
+		}
+		return line
+	case <-time.After(time.Hour):
+		r.t.Fatalf("remote %s: nothing received, want %q", r.addr, prefix)
+	}
+	return ""
+}
+
+// expectClosed drains until the node closes the connection.
+func (r *remote) expectClosed() []string {
+	r.t.Helper()
+	var rest []string
+	for {
+		select {
+		case line, ok := <-r.lines:
+			if !ok {
+				return rest
+			}
+			rest = append(rest, line)
+		case <-time.After(time.Hour):
+			r.t.Fatalf("remote %s: connection still open", r.addr)
+		}
+	}
+}
+
+// pipeNode is a node served through a pipe listener and a pipe dialer.
+type pipeNode struct {
+	*Node
+	t       *testing.T
+	ln      *pipeListener
+	dialled chan *remote // far ends of the node's outbound connections
+	cancel  context.CancelFunc
+	done    chan struct{}
+
+	mu     sync.Mutex
+	events []peer.Event
+}
+
+func startPipeNode(t *testing.T, cfg Config) *pipeNode {
+	pn := &pipeNode{t: t, ln: newPipeListener(), dialled: make(chan *remote, 16), done: make(chan struct{})}
+	dial := func(ctx context.Context, a netip.AddrPort) (net.Conn, error) {
+		ours, theirs := net.Pipe()
+		local := mustAddr("127.0.0.1:40000")
+		pn.dialled <- newRemote(t, addrConn{theirs, a, local}, a)
+		return addrConn{ours, local, a}, nil
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "node"
+	}
+	pn.Node = New(cfg, WithListener(pn.ln), WithDialer(dial), WithSeed(1))
+	if err := pn.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pn.cancel = cancel
+	go func() {
+		defer close(pn.done)
+		go pn.Run(ctx)
+		for e := range pn.Events() {
+			pn.mu.Lock()
+			pn.events = append(pn.events, e)
+			pn.mu.Unlock()
+		}
+	}()
+	t.Cleanup(pn.stop)
+	return pn
+}
+
+func (pn *pipeNode) stop() {
+	pn.cancel()
+	<-pn.done
+}
+
+// connect opens an inbound connection from addr.
+func (pn *pipeNode) connect(addr string) *remote {
+	ours, theirs := net.Pipe()
+	a := mustAddr(addr)
+	local := mustAddr("127.0.0.1:8088")
+	pn.ln.conns <- addrConn{ours, local, a}
+	return newRemote(pn.t, addrConn{theirs, a, local}, a)
+}
+
+func (pn *pipeNode) eventTexts(kind peer.Kind) []string {
+	pn.mu.Lock()
+	defer pn.mu.Unlock()
+	var out []string
+	for _, e := range pn.events {
+		if e.Kind == kind {
+			out = append(out, e.Text)
+		}
+	}
+	return out
+}
+
+func (pn *pipeNode) hasEvent(kind peer.Kind, sub string) bool {
+	for _, text := range pn.eventTexts(kind) {
+		if strings.Contains(text, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// versionFrom is a valid version line from the remote at addr (listening on its port).
+func versionFrom(addr string, nonce uint64) string {
+	return fmt.Sprintf("version|3|1|%d|127.0.0.1:8088|%s|%d|classmate|0", time.Now().Unix(), addr, nonce)
+}
+
+// handshakeIn completes an inbound handshake from addr and returns the remote.
+func (pn *pipeNode) handshakeIn(addr string) *remote {
+	r := pn.connect(addr)
+	r.send(versionFrom(addr, 4242))
+	r.expect("verack|4242")
+	v := r.expect("version|")
+	nonce := strings.Split(v, "|")[6]
+	r.send("verack|" + nonce)
+	r.expect("getaddr")
+	return r
+}
+
+func TestInboundHandshake(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{})
+		r := pn.connect("127.0.0.2:9001")
+		r.send(versionFrom("127.0.0.2:9001", 4242))
+		// The listener answers with verack, then its own version.
+		r.expect("verack|4242")
+		v, err := wire.Parse([]byte(r.expect("version|")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ver := v.(wire.Version)
+		if ver.Recipient != r.addr {
+			t.Errorf("version recipient %s, want the remote's address %s", ver.Recipient, r.addr)
+		}
+		if ver.Sender != mustAddr("127.0.0.1:8088") {
+			t.Errorf("version sender %s, want our IP on this connection and our port", ver.Sender)
+		}
+		if ver.Version != 3 || ver.Services != 1 || ver.UserAgent != "node" || ver.Nonce != pn.nonce || ver.Time != time.Now().Unix() {
+			t.Errorf("version fields: %+v", ver)
+		}
+		r.send(fmt.Sprintf("verack|%d", ver.Nonce))
+		r.expect("getaddr")
+		synctest.Wait()
+		s := pn.Snapshot()
+		if s.Inbound != 1 || len(s.Conns) != 1 || s.Conns[0].UserAgent != "classmate" || s.Conns[0].Listen != "127.0.0.2:9001" {
+			t.Fatalf("snapshot after handshake: %+v", s)
+		}
+		if s.External != "127.0.0.1:8088" {
+			t.Errorf("external address %q, want what the remote's version said", s.External)
+		}
+		if !pn.hasEvent(peer.KindEstablished, `agent "classmate"`) {
+			t.Errorf("no established event: %v", pn.eventTexts(peer.KindEstablished))
+		}
+	})
+}
+
+func TestOutboundHandshake(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{})
+		if err := pn.Do(peer.Command{Op: peer.OpConnect, Targets: []string{"127.0.0.3:9000"}}); err != nil {
+			t.Fatal(err)
+		}
+		r := <-pn.dialled
+		// The dialer speaks first.
+		v := r.expect("version|3|1|")
+		if !strings.Contains(v, "|127.0.0.3:9000|127.0.0.1:8088|") {
+			t.Errorf("version %q: want recipient 127.0.0.3:9000 and sender 127.0.0.1:8088", v)
+		}
+		nonce := strings.Split(v, "|")[6]
+		r.send("verack|" + nonce)
+		r.send(versionFrom("127.0.0.3:9000", 77))
+		r.expect("verack|77")
+		r.expect("getaddr")
+		synctest.Wait()
+		if s := pn.Snapshot(); s.Outbound != 1 {
+			t.Fatalf("want one established outbound connection: %+v", s.Conns)
+		}
+		// A connection to the same listening address is refused by Do.
+		if err := pn.Do(peer.Command{Op: peer.OpConnect, Targets: []string{"127.0.0.3:9000"}}); err == nil {
+			t.Error("second :connect to a connected peer succeeded")
+		}
+	})
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{HandshakeTimeout: 10 * time.Second})
+		r := pn.connect("127.0.0.2:9001")
+		start := time.Now()
+		r.expectClosed()
+		if took := time.Since(start); took != 10*time.Second {
+			t.Errorf("closed after %s, want the 10s handshake timeout", took)
+		}
+		synctest.Wait()
+		if !pn.hasEvent(peer.KindClosed, "handshake timeout") {
+			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
+		}
+	})
+}
+
+func TestMessagesBeforeHandshakeAreRejected(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{})
+		r := pn.connect("127.0.0.2:9001")
+		for _, line := range []string{"ping|1", "getaddr", "addr|1|1700000000|127.0.0.9:1", "message|100|hi|there"} {
+			r.send(line)
+			r.expect("reject|400|handshake not complete|")
+		}
+		// Not acted on: no pong, no addr, nothing learned.
+		if pn.hasEvent(peer.KindLearned, "127.0.0.9") {
+			t.Error("an addr before the handshake was acted on")
+		}
+		// The connection goes on and the handshake still works.
+		r.send(versionFrom("127.0.0.2:9001", 5))
+		r.expect("verack|5")
+		r.expect("version|")
+	})
+}
+
+func TestSelfConnectionIsClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{})
+		r := pn.connect("127.0.0.1:8088")
+		r.send(versionFrom("127.0.0.1:8088", pn.nonce))
+		r.expectClosed()
+		synctest.Wait()
+		if !pn.hasEvent(peer.KindClosed, "self") {
+			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
+		}
+		pn.mu.Lock()
+		defer pn.mu.Unlock()
+		if !pn.isSelfLocked(mustAddr("127.0.0.1:8088")) {
+			t.Error("our own address is not remembered as ourselves")
+		}
+	})
+}
+
+func TestEstablishedTraffic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: 30 * time.Second, AdvertiseInterval: time.Hour})
+		r := pn.handshakeIn("127.0.0.2:9001")
+
+		r.send("ping|77")
+		r.expect("pong|77")
+
+		r.send("getaddr")
+		a, err := wire.Parse([]byte(r.expect("addr|")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if entries := a.(wire.Addr).Entries; len(entries) != 1 || entries[0].Addr != mustAddr("127.0.0.1:8088") {
+			t.Errorf("addr answer %+v: want only our own address (never the asker's)", entries)
+		}
+
+		r.send("addr|2|1700000000|127.0.0.5:7000|1700000001|[::1]:7001")
+		synctest.Wait()
+		known := map[string]string{}
+		for _, e := range pn.Snapshot().Addrs {
+			known[e.Addr] = e.Source
+		}
+		if known["127.0.0.5:7000"] != "gossip" || known["[::1]:7001"] != "gossip" {
+			t.Errorf("gossiped addresses not learned: %v", known)
+		}
+
+		// The node pings on its interval; a pong 5 ms later is a 5 ms round trip.
+		nonce := strings.TrimPrefix(r.expect("ping|"), "ping|")
+		time.Sleep(5 * time.Millisecond) // fake time: advances the bubble's clock
+		r.send("pong|" + nonce)
+		synctest.Wait()
+		c := pn.Snapshot().Conns[0]
+		if c.PingLast != 5*time.Millisecond || c.PingMin != 5*time.Millisecond || c.PingWait {
+			t.Errorf("ping last %s min %s waiting %v, want a 5ms round trip", c.PingLast, c.PingMin, c.PingWait)
+		}
+		if c.In["ping"].Msgs != 1 || c.Out["pong"].Msgs != 1 || c.In["addr"].Msgs != 1 {
+			t.Errorf("per-command counters in %v out %v", c.In, c.Out)
+		}
+	})
+}
+
+// synctestWait lets every goroutine in the bubble settle.
+
