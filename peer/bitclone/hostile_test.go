@@ -173,7 +173,7 @@ func TestOversizeLineDropsOnlyThatPeer(t *testing.T) {
 	p := dialRaw(t, target)
 	p.handshake("\r\n")
 	big := bytes.Repeat([]byte("x"), 200<<10) // past the 128 KiB line limit
-	go p.conn.Write(big)                     // may fail once the node hangs up
+	go p.conn.Write(big)                      // may fail once the node hangs up
 	p.closed()
 	w.waitUntil(convergeTimeout, "drop reported", func() error {
 		if len(target.eventsMatching(peer.KindClosed, "too long")) == 0 {

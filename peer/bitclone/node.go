@@ -43,7 +43,7 @@ type Node struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the node starts
-	kick chan struct{}   // wakes the maintainer to fill connections
+	kick   chan struct{}  // wakes the maintainer to fill connections
 
 	mu        sync.Mutex
 	nextID    uint64

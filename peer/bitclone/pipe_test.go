@@ -375,4 +375,3 @@ func TestEstablishedTraffic(t *testing.T) {
 }
 
 // synctestWait lets every goroutine in the bubble settle.
-
