@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -375,3 +376,85 @@ func TestEstablishedTraffic(t *testing.T) {
 }
 
 // synctestWait lets every goroutine in the bubble settle.
+
+func TestOneConnectionPerListeningAddress(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{})
+		pn.handshakeIn("127.0.0.2:9001")
+		// Same peer (same nonce, same listening port), second connection.
+		r := pn.connect("127.0.0.2:50000")
+		r.send(versionFrom("127.0.0.2:9001", 4242))
+		r.expect("verack|4242")
+		v := r.expect("version|")
+		r.send("verack|" + strings.Split(v, "|")[6])
+		r.expectClosed()
+		synctest.Wait()
+		if !pn.hasEvent(peer.KindClosed, "duplicate") {
+			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
+		}
+		if s := pn.Snapshot(); s.Inbound != 1 {
+			t.Errorf("want the first connection kept: %+v", s.Conns)
+		}
+	})
+}
+
+func TestAdvertisesOwnAndLiveAddresses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{AdvertiseInterval: 30 * time.Second, PingInterval: time.Hour, IdleTimeout: time.Hour})
+		a := pn.handshakeIn("127.0.0.2:9001")
+		b := pn.handshakeIn("127.0.0.3:9002")
+		start := time.Now()
+		// Each peer is told about us and the other peer, never about itself.
+		for _, tc := range []struct {
+			r     *remote
+			other string
+		}{{a, "127.0.0.3:9002"}, {b, "127.0.0.2:9001"}} {
+			m, err := wire.Parse([]byte(tc.r.expect("addr|")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range m.(wire.Addr).Entries {
+				got = append(got, e.Addr.String())
+			}
+			if want := []string{"127.0.0.1:8088", tc.other}; fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("advertised %v to %s, want %v", got, tc.r.addr, want)
+			}
+		}
+		if took := time.Since(start); took != 30*time.Second {
+			t.Errorf("advertised after %s, want 30s", took)
+		}
+	})
+}
+
+func TestCorruptPeersFileKeepsGoodLines(t *testing.T) {
+	path := peersFileIn(t, "peers.txt")
+	content := "# bitclone peers file\n127.0.0.5:7000 946000000 gossip\n\x00\x01garbage\nnot-an-address 1 cli\n[::1]:7001 0\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PeersFile: path, Target: 1, RetryBase: time.Hour})
+		synctest.Wait()
+		if !pn.hasEvent(peer.KindInfo, "loaded 2 addresses") {
+			t.Errorf("info: %v", pn.eventTexts(peer.KindInfo))
+		}
+		if w := pn.eventTexts(peer.KindWarn); len(w) != 2 {
+			t.Errorf("want a warning per bad line, got %q", w)
+		}
+		pn.stop()
+	})
+	// Saved on exit, atomically, with the good lines.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"127.0.0.5:7000 946000000", "[::1]:7001"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("saved file lacks %q:\n%s", want, data)
+		}
+	}
+	if strings.Contains(string(data), "garbage") {
+		t.Errorf("saved file kept a bad line:\n%s", data)
+	}
+}

@@ -1,0 +1,183 @@
+package bitclone
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The loopback benchmarks compare the node with a baseline measured in the
+// same run: a minimal line-echo server, the least any TCP line protocol can
+// cost on this machine. Report them as ratios:
+//
+//	go test -run '^$' -bench 'Loopback' -benchtime 3s ./peer/bitclone/
+
+// echoServer answers every line with itself until the listener closes.
+func echoServer(b *testing.B) net.Addr {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	b.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadSlice('\n')
+					if err != nil {
+						return
+					}
+					if _, err := c.Write(line); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr()
+}
+
+// benchNode runs a node tuned for measuring: no flood limit, no inbound cap,
+// long timers, events drained as a front end would.
+func benchNode(b *testing.B) *Node {
+	n := New(Config{
+		ListenHost:  "127.0.0.1",
+		UserAgent:   "bench",
+		MaxMsgRate:  -1,
+		MaxInbound:  1 << 20,
+		IdleTimeout: time.Hour, PingInterval: time.Hour, AdvertiseInterval: time.Hour,
+	})
+	if err := n.Listen(); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		go n.Run(ctx)
+		for range n.Events() {
+		}
+	}()
+	b.Cleanup(func() { cancel(); <-done })
+	return n
+}
+
+// handshake plays the dialer's side of a BitClone handshake on c.
+func handshake(c net.Conn, r *bufio.Reader) error {
+	fmt.Fprintf(c, "version|3|1|%d|%s|%s|7|bench|0\r\n", time.Now().Unix(), c.RemoteAddr(), c.LocalAddr())
+	var nonce string
+	for nonce == "" {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(line, "version|") {
+			nonce = strings.Split(line, "|")[6]
+		}
+	}
+	fmt.Fprintf(c, "verack|%s\r\n", nonce)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		if line == "getaddr\r\n" {
+			return nil
+		}
+	}
+}
+
+// roundTrips sends ping lines one at a time and waits for each answer.
+func roundTrips(b *testing.B, c net.Conn, r *bufio.Reader, answer string) {
+	ping := []byte("ping|123456789\r\n")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.Write(ping); err != nil {
+			b.Fatal(err)
+		}
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			b.Fatal(err)
+		}
+		if string(line) != answer {
+			b.Fatalf("got %q", line)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "roundtrips/s")
+}
+
+func BenchmarkLoopbackPingPong(b *testing.B) {
+	b.Run("baseline=echo", func(b *testing.B) {
+		c, err := net.Dial("tcp", echoServer(b).String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		roundTrips(b, c, bufio.NewReader(c), "ping|123456789\r\n")
+	})
+	b.Run("node", func(b *testing.B) {
+		n := benchNode(b)
+		c, err := net.Dial("tcp", n.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		if err := handshake(c, r); err != nil {
+			b.Fatal(err)
+		}
+		roundTrips(b, c, r, "pong|123456789\r\n")
+	})
+}
+
+func BenchmarkLoopbackHandshake(b *testing.B) {
+	b.Run("baseline=echo", func(b *testing.B) {
+		addr := echoServer(b).String()
+		for b.Loop() {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := bufio.NewReader(c)
+			// Two exchanges, as a handshake has (version out, verack back).
+			for range 2 {
+				fmt.Fprintf(c, "hello\r\n")
+				if _, err := r.ReadString('\n'); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c.Close()
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conns/s")
+	})
+	b.Run("node", func(b *testing.B) {
+		n := benchNode(b)
+		for b.Loop() {
+			c, err := net.Dial("tcp", n.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := handshake(c, bufio.NewReader(c)); err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "handshakes/s")
+	})
+}
