@@ -16,8 +16,8 @@ type Kind uint8
 const (
 	KindRecv        Kind = iota + 1 // a message line arrived ("<")
 	KindSend                        // a message line was queued for sending (">")
-	KindConnected                   // a TCP connection is up, handshake not yet done
-	KindEstablished                 // the handshake completed
+	KindConnected                   // a TCP connection is up, handshake not yet done; Text is empty
+	KindEstablished                 // the handshake completed; Text describes the peer
 	KindClosed                      // a connection ended; Text is the reason
 	KindLearned                     // a new address entered the address book; Text is the address
 	KindWarn                        // a peer deviated from the spec, or something needs attention

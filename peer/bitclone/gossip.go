@@ -46,7 +46,7 @@ func (n *Node) established(s *session) error {
 	s.mu.Unlock()
 	n.mu.Unlock()
 
-	n.publish(peer.KindEstablished, s, fmt.Sprintf("established (%s) agent %q version %d, listening on %s", s.conn.Dir(), agent, version, listen))
+	n.publish(peer.KindEstablished, s, fmt.Sprintf("agent %q version %d, listening on %s", agent, version, listen))
 	return nil
 }
 
@@ -76,11 +76,14 @@ func (n *Node) markSelf(s *session, v wire.Version) {
 // maxExternal bounds the distinct external addresses we count.
 const maxExternal = 64
 
-// noteExternal counts the address a peer says it reached us at.
-func (n *Node) noteExternal(a netip.AddrPort) {
-	if !a.IsValid() || a.Addr().IsUnspecified() {
+// noteExternal counts the address a peer says it reached us at. Only the IP
+// is taken: when we dialled, the port the peer saw is our ephemeral one, and
+// the address that matters to others is the IP with our listening port.
+func (n *Node) noteExternal(reported netip.AddrPort) {
+	if !reported.IsValid() || reported.Addr().IsUnspecified() {
 		return
 	}
+	a := netip.AddrPortFrom(reported.Addr(), n.listen.Port())
 	n.mu.Lock()
 	if _, ok := n.external[a]; !ok && len(n.external) >= maxExternal {
 		n.mu.Unlock()
@@ -145,7 +148,7 @@ func (n *Node) learn(s *session, entries []wire.AddrEntry) {
 	}
 	n.mu.Unlock()
 	for _, a := range learned {
-		n.publish(peer.KindLearned, s, "learned "+a.String())
+		n.publish(peer.KindLearned, s, a.String())
 	}
 	if len(learned) > 0 {
 		n.fill()

@@ -295,7 +295,7 @@ func (n *Node) startConn(nc net.Conn, dir peer.Direction, dialed netip.AddrPort)
 	n.wg.Add(1)
 	n.mu.Unlock()
 
-	n.publishConn(peer.KindConnected, conn, "connected ("+dir.String()+")")
+	n.publishConn(peer.KindConnected, conn, "")
 	go func() {
 		defer n.wg.Done()
 		s.run()
@@ -325,7 +325,7 @@ func (n *Node) closed(s *session, err error) {
 	if banned {
 		reason += fmt.Sprintf("; %s banned for %s", s.conn.Remote().Addr(), n.cfg.BanFor)
 	}
-	n.publishConn(peer.KindClosed, s.conn, "closed: "+reason)
+	n.publishConn(peer.KindClosed, s.conn, reason)
 	n.fill()
 }
 

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/bitclone/bitclone/headless"
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/bitclone"
+)
+
+// Exit statuses.
+const (
+	ExitOK    = 0
+	ExitError = 1 // the node could not start or failed
+	ExitUsage = 2 // a bad flag or argument
+)
+
+// Main runs bitclone with args (without the program name) and returns the
+// process's exit status.
+func Main(args []string) int {
+	return execute(args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	status := ExitOK
+	cmd := newCommand(func(s Settings) error {
+		status = run(s, stdin, stdout, stderr)
+		return nil
+	})
+	cmd.SetOut(stdout) // --help and --version
+	cmd.SetErr(stderr)
+	if args == nil {
+		args = []string{} // nil would make cobra read os.Args
+	}
+	cmd.SetArgs(args)
+	if err := cmd.Execute(); err != nil {
+		fmt.Fprintf(stderr, "bitclone: %v\nRun 'bitclone --help' for usage.\n", err)
+		return ExitUsage
+	}
+	return status
+}
+
+// Parse checks a command line (without the program name) and returns what it
+// asks for, without running anything. It returns errNoRun for --help and
+// --version, which print to nowhere here.
+func Parse(args []string) (Settings, error) {
+	var got *Settings
+	cmd := newCommand(func(s Settings) error { got = &s; return nil })
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	if args == nil {
+		args = []string{}
+	}
+	cmd.SetArgs(args)
+	if err := cmd.Execute(); err != nil {
+		return Settings{}, err
+	}
+	if got == nil {
+		return Settings{}, errNoRun
+	}
+	return *got, nil
+}
+
+var errNoRun = errors.New("nothing to run (help or version)")
+
+// run starts the node and its front end, and returns the exit status once
+// the user quits or a signal arrives and the node has stopped (and saved its
+// peers file).
+func run(s Settings, stdin io.Reader, stdout, stderr io.Writer) int {
+	for _, n := range s.Notes {
+		fmt.Fprintln(stderr, "bitclone:", n)
+	}
+	node := bitclone.New(s.Config)
+	// Bind before any front end starts, so a busy port is a plain error.
+	if err := node.Listen(); err != nil {
+		fmt.Fprintf(stderr, "bitclone: listen: %v\n", err)
+		return ExitError
+	}
+
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Once shutdown starts, a second interrupt kills at once, should saving hang.
+	context.AfterFunc(ctx, stopSignals)
+
+	ran := make(chan error, 1)
+	go func() { ran <- node.Run(ctx) }()
+	frontErr := pickFrontEnd(s, stderr)(ctx, node, stdin, stdout, cancel)
+	cancel()
+	runErr := <-ran
+
+	status := ExitOK
+	if frontErr != nil {
+		fmt.Fprintf(stderr, "bitclone: output: %v\n", frontErr)
+		status = ExitError
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		fmt.Fprintf(stderr, "bitclone: %v\n", runErr)
+		status = ExitError
+	}
+	return status
+}
+
+// A frontEnd shows the node to the user until the user quits (calling quit
+// to stop the node) or the node's events end.
+type frontEnd func(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, quit func()) error
+
+// pickFrontEnd picks the user interface.
+func pickFrontEnd(s Settings, stderr io.Writer) frontEnd {
+	if !s.Headless {
+		// The TUI slots in here, as another frontEnd.
+		fmt.Fprintln(stderr, "bitclone: the TUI is coming; running headless")
+	}
+	return func(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, quit func()) error {
+		return headless.Run(ctx, node, stdin, stdout, headless.Options{JSON: s.JSON, Stderr: stderr, Quit: quit})
+	}
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"bytes"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestUsageErrorExitStatus(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	status := execute([]string{"--headless", "127.0.0.1:8081", "nope"}, strings.NewReader(""), &stdout, &stderr)
+	if status != ExitUsage {
+		t.Errorf("status %d, want %d", status, ExitUsage)
+	}
+	if want := "bitclone: bad peer \"nope\": want IPv4:PORT, [IPv6]:PORT or IP,PORT\nRun 'bitclone --help' for usage.\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout: %q", stdout.String())
+	}
+}
+
+func TestHelpExitStatus(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if status := execute([]string{"--help"}, nil, &stdout, &stderr); status != ExitOK {
+		t.Errorf("--help: status %d", status)
+	}
+	for _, flag := range []string{"-p, --port N", "--host ADDR", "--peers-file PATH", "--no-peers-file", "--agent NAME",
+		"--target N", "--ping-interval D", "--idle-timeout D", "--advertise-interval D", "--handshake-timeout D",
+		"--pace D", "--headless", "--json"} {
+		if !strings.Contains(stdout.String(), flag) {
+			t.Errorf("--help lacks %q", flag)
+		}
+	}
+}
+
+// The node starts, prints its transcript, and :quit stops it cleanly.
+func TestRunAndQuit(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	status := execute([]string{"--headless", "--host", "127.0.0.1", "-p", "0"}, strings.NewReader(":peers\n:quit\n"), &stdout, &stderr)
+	if status != ExitOK {
+		t.Fatalf("status %d; stderr:\n%s", status, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "established 0 in + 0 out, target 5") {
+		t.Errorf(":peers output missing; stdout:\n%s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "bitclone: --port 0: no peers file") {
+		t.Errorf("the port 0 note is missing; stderr:\n%s", stderr.String())
+	}
+}
+
+func TestWithoutHeadlessSaysSo(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	status := execute([]string{"--host", "127.0.0.1", "-p", "0", "--no-peers-file"}, strings.NewReader(":quit\n"), &stdout, &stderr)
+	if status != ExitOK || !strings.Contains(stderr.String(), "the TUI is coming; running headless") {
+		t.Errorf("status %d; stderr:\n%s", status, stderr.String())
+	}
+}
+
+func TestBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	var stdout, stderr bytes.Buffer
+	status := execute([]string{"--headless", "--host", "127.0.0.1", "-p", port, "--no-peers-file"}, strings.NewReader(""), &stdout, &stderr)
+	if status != ExitError || !strings.HasPrefix(stderr.String(), "bitclone: listen: ") {
+		t.Errorf("status %d, stderr %q; want %d and a listen error", status, stderr.String(), ExitError)
+	}
+}

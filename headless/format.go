@@ -1,0 +1,160 @@
+package headless
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/bitclone/bitclone/codec"
+	"github.com/bitclone/bitclone/peer"
+)
+
+// TimeLayout is the timestamp of a text transcript line.
+const TimeLayout = "15:04:05.000"
+
+// printer writes transcript lines to a buffered stdout. It is used by one
+// goroutine only; the caller flushes at the end of each burst.
+type printer struct {
+	w    *bufio.Writer
+	enc  *json.Encoder // nil: text
+	loc  *time.Location
+	now  func() time.Time
+	line []byte
+}
+
+func newPrinter(w io.Writer, opts Options) *printer {
+	p := &printer{w: bufio.NewWriterSize(w, 64<<10), loc: opts.Location, now: opts.Now}
+	if opts.JSON {
+		p.enc = json.NewEncoder(p.w)
+		p.enc.SetEscapeHTML(false) // keep "<" and "&" readable
+	}
+	return p
+}
+
+func (p *printer) flush() error { return p.w.Flush() }
+
+// event prints one node event.
+func (p *printer) event(e peer.Event) {
+	if e.At.IsZero() {
+		e.At = p.now()
+	}
+	if p.enc != nil {
+		p.encode(jsonEventOf(e))
+		return
+	}
+	p.line = appendText(p.line[:0], e, p.loc)
+	p.w.Write(p.line)
+}
+
+// problem prints a warning or error of the front end itself (a bad command,
+// a failed Do) in the transcript, as a node-wide event.
+func (p *printer) problem(k peer.Kind, text string) {
+	p.event(peer.Event{At: p.now(), Kind: k, Text: text})
+}
+
+// result prints the text output of a command such as :help.
+func (p *printer) result(command, text string) {
+	if p.enc != nil {
+		p.encode(jsonResult{Time: jsonTime(p.now()), Kind: "result", Command: command, Text: text})
+		return
+	}
+	io.WriteString(p.w, text)
+	p.w.WriteByte('\n')
+}
+
+// encode writes v as one JSON line. The types encoded here cannot fail, and a
+// write error stays in the bufio.Writer until the next flush reports it.
+func (p *printer) encode(v any) { _ = p.enc.Encode(v) }
+
+// appendText appends e as a transcript line: "TIME PEER DIR TEXT\n", where
+// DIR is "<" received, ">" sent, "*" state or info, "!" warning or error,
+// and PEER is "-" for node-wide events. Everything a peer could have
+// chosen is escaped, so no line can move the cursor or recolour the screen.
+func appendText(b []byte, e peer.Event, loc *time.Location) []byte {
+	b = e.At.In(loc).AppendFormat(b, TimeLayout)
+	b = append(b, ' ')
+	if e.Peer == "" {
+		b = append(b, '-')
+	} else {
+		b = append(b, codec.PrintableString(e.Peer)...)
+	}
+	text := codec.PrintableString(e.Text)
+	switch e.Kind {
+	case peer.KindRecv:
+		b = append(b, " < "...)
+		b = append(b, text...)
+	case peer.KindSend:
+		b = append(b, " > "...)
+		b = append(b, text...)
+	case peer.KindConnected, peer.KindEstablished, peer.KindClosed:
+		// "established (out)", "closed (in): timeout"
+		b = append(b, " * "...)
+		b = append(b, e.Kind.String()...)
+		if e.Dir != 0 {
+			b = append(b, " ("...)
+			b = append(b, e.Dir.String()...)
+			b = append(b, ')')
+		}
+		if text != "" {
+			b = append(b, ": "...)
+			b = append(b, text...)
+		}
+	case peer.KindLearned:
+		b = append(b, " * learned "...)
+		b = append(b, text...)
+	case peer.KindWarn:
+		b = append(b, " ! warning: "...)
+		b = append(b, text...)
+	case peer.KindError:
+		b = append(b, " ! error: "...)
+		b = append(b, text...)
+	case peer.KindInfo:
+		b = append(b, " * "...)
+		b = append(b, text...)
+	default:
+		b = append(b, " ? "...)
+		b = append(b, e.Kind.String()...)
+		b = append(b, ' ')
+		b = append(b, text...)
+	}
+	return append(b, '\n')
+}
+
+// jsonEvent is one event as a JSON line; empty fields are left out.
+type jsonEvent struct {
+	Time    string `json:"time"`
+	Kind    string `json:"kind"`
+	Peer    string `json:"peer,omitempty"`
+	Conn    uint64 `json:"conn,omitempty"`
+	Dir     string `json:"dir,omitempty"`
+	Command string `json:"command,omitempty"`
+	// Text is the raw protocol line for recv and send: encoding/json escapes
+	// control characters, and turns invalid UTF-8 into U+FFFD.
+	Text string `json:"text,omitempty"`
+}
+
+func jsonEventOf(e peer.Event) jsonEvent {
+	return jsonEvent{
+		Time:    jsonTime(e.At),
+		Kind:    e.Kind.String(),
+		Peer:    e.Peer,
+		Conn:    e.ConnID,
+		Dir:     e.Dir.String(),
+		Command: e.Command,
+		Text:    e.Text,
+	}
+}
+
+// jsonResult is the output of a front-end command (:peers, :addrs, :help).
+type jsonResult struct {
+	Time    string     `json:"time"`
+	Kind    string     `json:"kind"` // always "result"
+	Command string     `json:"command"`
+	Text    string     `json:"text,omitempty"`
+	Node    *jsonNode  `json:"node,omitempty"`
+	Peers   []jsonConn `json:"peers,omitzero"` // [] when there are none
+	Addrs   []jsonAddr `json:"addrs,omitzero"`
+}
+
+func jsonTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
