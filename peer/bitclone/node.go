@@ -189,7 +189,9 @@ func (n *Node) Run(ctx context.Context) error {
 	n.mu.Unlock()
 	n.ln.Close()
 	n.wg.Wait()
-	n.save()
+	if n.cfg.PeersFile != "" && n.save() == nil {
+		n.info("saved the address book to " + n.cfg.PeersFile)
+	}
 	return nil
 }
 
