@@ -305,3 +305,27 @@ func TestIdleTimeoutAndPings(t *testing.T) {
 		}
 	})
 }
+
+func TestInboundCaps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{MaxInbound: 4, MaxHandshakingPerIP: 2})
+		// Two handshaking connections from one non-loopback IP; the third is refused.
+		pn.connect("192.0.2.1:1001")
+		pn.connect("192.0.2.1:1002")
+		pn.connect("192.0.2.1:1003").expectClosed()
+		// Loopback is exempt from the per-IP cap, not from the total.
+		pn.connect("127.0.0.2:1001")
+		pn.connect("127.0.0.2:1002")
+		pn.connect("127.0.0.2:1003").expectClosed()
+		synctest.Wait()
+		warnings := strings.Join(pn.eventTexts(peer.KindWarn), "\n")
+		for _, want := range []string{"192.0.2.1:1003: 2 connections from 192.0.2.1 still handshaking", "127.0.0.2:1003: 4 inbound connections already"} {
+			if !strings.Contains(warnings, want) {
+				t.Errorf("warnings lack %q:\n%s", want, warnings)
+			}
+		}
+		if got := len(pn.Snapshot().Conns); got != 4 {
+			t.Errorf("%d connections, want 4", got)
+		}
+	})
+}

@@ -128,3 +128,33 @@ func (tn *testNode) eventsMatchingCommand(kind peer.Kind, cmd string) int {
 	}
 	return count
 }
+
+func TestCommandLinePeerIsRetriedUntilItComesUp(t *testing.T) {
+	w := newNetwork(t)
+	// Find a free port, then leave it closed for a while.
+	probe := New(Config{ListenHost: "127.0.0.1"})
+	if err := probe.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	late := probe.Addr()
+	probe.ln.Close()
+
+	cfg := fastConfig(t)
+	cfg.Seeds = []netip.AddrPort{late}
+	early := w.start(cfg)
+	w.waitUntil(convergeTimeout, "a failed dial", func() error {
+		if len(early.eventsMatching(peer.KindError, "dial "+late.String())) < 2 {
+			return fmt.Errorf("fewer than two failed dials of %s", late)
+		}
+		return nil
+	})
+	lateCfg := fastConfig(t)
+	lateCfg.Port = int(late.Port())
+	w.start(lateCfg)
+	w.waitUntil(convergeTimeout, "connected to the late peer", func() error {
+		if early.established() != 1 {
+			return fmt.Errorf("%s", describe(early))
+		}
+		return nil
+	})
+}
