@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests run the real binary, as a user would, on loopback.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "bitclone-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "bitclone")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is one running bitclone --headless with its transcript collected.
+type proc struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	port  int
+	lines chan string
+	done  chan struct{}
+
+	mu  sync.Mutex
+	all []string
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func startPeer(t *testing.T, peersFile string, port int, args ...string) *proc {
+	t.Helper()
+	base := []string{"--headless", "--host", "127.0.0.1", "-p", fmt.Sprint(port), "--peers-file", peersFile,
+		"--agent", fmt.Sprint("peer", port), "--ping-interval", "300ms", "--advertise-interval", "300ms", "--idle-timeout", "5s"}
+	cmd := exec.Command(binary, append(base, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, cmd: cmd, port: port, lines: make(chan string, 1<<16), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.all = append(p.all, sc.Text())
+			p.mu.Unlock()
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+		cmd.Wait()
+	})
+	return p
+}
+
+// waitFor reads the transcript until every pattern has appeared in some line.
+func (p *proc) waitFor(patterns ...string) {
+	p.t.Helper()
+	missing := map[string]bool{}
+	for _, pat := range patterns {
+		missing[pat] = true
+	}
+	p.mu.Lock()
+	for _, l := range p.all {
+		for pat := range missing {
+			if strings.Contains(l, pat) {
+				delete(missing, pat)
+			}
+		}
+	}
+	p.mu.Unlock()
+	deadline := time.After(30 * time.Second)
+	for len(missing) > 0 {
+		select {
+		case l := <-p.lines:
+			for pat := range missing {
+				if strings.Contains(l, pat) {
+					delete(missing, pat)
+				}
+			}
+		case <-p.done:
+			p.t.Fatalf("peer %d exited; still missing %v", p.port, keys(missing))
+		case <-deadline:
+			p.t.Fatalf("peer %d: transcript lacks %v", p.port, keys(missing))
+		}
+	}
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestThreePeersFindEachOtherAndSaveOnSIGTERM(t *testing.T) {
+	dir := t.TempDir()
+	ports := []int{freePort(t), freePort(t), freePort(t)}
+	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
+	p1 := startPeer(t, filepath.Join(dir, "1"), ports[0])
+	p2 := startPeer(t, filepath.Join(dir, "2"), ports[1], addr(0))
+	p3 := startPeer(t, filepath.Join(dir, "3"), ports[2], addr(1))
+
+	// Peer 3 was told only of peer 2; it learns of peer 1 by gossip and
+	// connects to it, and every transcript shows the whole protocol.
+	p3.waitFor(addr(1)+" > version|3|1|", addr(1)+" < verack|", addr(1)+" * established (out)",
+		"* learned "+addr(0), addr(0)+" * established (out)",
+		" < addr|", " < ping|", " > pong|", " > ping|", " < pong|")
+	for _, p := range []*proc{p1, p2} {
+		p.waitFor("* established (in)", " < getaddr", " > addr|", " < ping|", " > pong|")
+	}
+
+	// SIGTERM: connections close, the peers file is saved, the exit is clean.
+	p3.cmd.Process.Signal(syscall.SIGTERM)
+	<-p3.done
+	if err := p3.cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+	p3.waitFor("* closed (out): shutting down", "saved the address book")
+	data, err := os.ReadFile(filepath.Join(dir, "3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 1} {
+		if !strings.Contains(string(data), addr(i)+" ") {
+			t.Errorf("peers file lacks %s:\n%s", addr(i), data)
+		}
+	}
+}
