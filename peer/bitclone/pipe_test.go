@@ -458,3 +458,19 @@ func TestCorruptPeersFileKeepsGoodLines(t *testing.T) {
 		t.Errorf("saved file kept a bad line:\n%s", data)
 	}
 }
+
+func TestPaceSpacesWrites(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{Pace: time.Second, PingInterval: time.Hour, AdvertiseInterval: time.Hour})
+		r := pn.handshakeIn("127.0.0.2:9001")
+		r.send("ping|1\r\nping|2\r\nping|3") // one segment
+		start := time.Now()
+		for i, want := range []string{"pong|1", "pong|2", "pong|3"} {
+			r.expect(want)
+			// The handshake's last write started the pace timer; each pong waits its turn.
+			if got := time.Since(start); got != time.Duration(i+1)*time.Second {
+				t.Errorf("%s after %s, want %ds", want, got, i+1)
+			}
+		}
+	})
+}
