@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -19,8 +20,9 @@ type FrameReader interface {
 
 // Framing is what a dialect tells a Conn about its wire format.
 type Framing struct {
-	// NewReader wraps the connection's byte stream.
-	NewReader func(r *bufio.Reader) FrameReader
+	// NewReader wraps the connection's byte stream (unbuffered: the frame
+	// reader does its own buffering).
+	NewReader func(r io.Reader) FrameReader
 	// Command names a frame's command for the statistics. It must return one
 	// of a small fixed set of strings (not peer-chosen text), so a peer cannot
 	// grow the per-command tables.
@@ -36,7 +38,6 @@ type Framing struct {
 const (
 	DefaultSendQueue    = 1024             // frames waiting to be written before the peer counts as stuck
 	DefaultWriteTimeout = 30 * time.Second // one write may take this long
-	readBufferSize      = 4 << 10
 	writeBufferSize     = 16 << 10
 )
 
@@ -233,7 +234,7 @@ func (c *Conn) Serve(handle func(frame []byte) error) error {
 }
 
 func (c *Conn) readLoop(handle func([]byte) error) {
-	fr := c.cfg.Framing.NewReader(bufio.NewReaderSize(c.nc, readBufferSize))
+	fr := c.cfg.Framing.NewReader(c.nc)
 	idle := c.cfg.IdleTimeout
 	var deadlineSet time.Time
 	for {

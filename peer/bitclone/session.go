@@ -1,10 +1,10 @@
 package bitclone
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 	"sync"
@@ -16,7 +16,7 @@ import (
 
 // framing tells a peer.Conn how BitClone frames look.
 var framing = peer.Framing{
-	NewReader: func(r *bufio.Reader) peer.FrameReader { return wire.NewReader(r, wire.MaxLine) },
+	NewReader: func(r io.Reader) peer.FrameReader { return wire.NewReader(r, wire.MaxLine) },
 	Command:   commandName,
 	Text:      func(frame []byte) string { return string(trimEOL(frame)) },
 	Overhead:  len("\r\n"),
