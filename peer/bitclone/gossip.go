@@ -21,14 +21,21 @@ func (n *Node) established(s *session) error {
 
 	n.mu.Lock()
 	if other := n.byListen[listen]; listen.IsValid() && other != nil && other != s {
-		// Two connections to one peer, typically both dialled at once. Both
-		// ends must keep the same one, so the rule uses what both ends know:
-		// the connection whose dialer has the larger nonce survives.
-		if n.dialerNonce(s) <= n.dialerNonce(other) {
+		switch {
+		case remoteNonce(other) != remoteNonce(s):
+			// A new run of the peer (or one that draws a nonce per
+			// connection): the old connection is most likely dead and we
+			// have not noticed yet.
+			other.conn.Close(errReplaced)
+		case n.dialerNonce(s) > n.dialerNonce(other):
+			// The same peer twice, typically both ends dialling at once.
+			// Both ends must keep the same connection, so the rule uses
+			// what both know: the one whose dialer has the larger nonce.
+			other.conn.Close(errDuplicate)
+		default:
 			n.mu.Unlock()
 			return errDuplicate
 		}
-		other.conn.Close(errDuplicate)
 	}
 	if listen.IsValid() {
 		n.byListen[listen] = s
@@ -50,14 +57,18 @@ func (n *Node) established(s *session) error {
 	return nil
 }
 
+func remoteNonce(s *session) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remoteNonce
+}
+
 // dialerNonce is the version nonce of whoever dialled s. Called with n.mu held.
 func (n *Node) dialerNonce(s *session) uint64 {
 	if s.conn.Dir() == peer.Outbound {
 		return n.nonce
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.remoteNonce
+	return remoteNonce(s)
 }
 
 // markSelf remembers the address of a connection that turned out to be to

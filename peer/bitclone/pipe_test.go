@@ -205,12 +205,17 @@ func versionFrom(addr string, nonce uint64) string {
 
 // handshakeIn completes an inbound handshake from addr and returns the remote.
 func (pn *pipeNode) handshakeIn(addr string) *remote {
+	return pn.handshakeInWithNonce(addr, addr, 4242)
+}
+
+// handshakeInWithNonce completes an inbound handshake from addr, by a peer
+// listening on listen whose version nonce is nonce.
+func (pn *pipeNode) handshakeInWithNonce(addr, listen string, nonce uint64) *remote {
 	r := pn.connect(addr)
-	r.send(versionFrom(addr, 4242))
-	r.expect("verack|4242")
+	r.send(versionFrom(listen, nonce))
+	r.expect(fmt.Sprintf("verack|%d", nonce))
 	v := r.expect("version|")
-	nonce := strings.Split(v, "|")[6]
-	r.send("verack|" + nonce)
+	r.send("verack|" + strings.Split(v, "|")[6])
 	r.expect("getaddr")
 	return r
 }
@@ -380,7 +385,7 @@ func TestEstablishedTraffic(t *testing.T) {
 func TestOneConnectionPerListeningAddress(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		pn := startPipeNode(t, Config{})
-		pn.handshakeIn("127.0.0.2:9001")
+		first := pn.handshakeIn("127.0.0.2:9001")
 		// Same peer (same nonce, same listening port), second connection.
 		r := pn.connect("127.0.0.2:50000")
 		r.send(versionFrom("127.0.0.2:9001", 4242))
@@ -394,6 +399,17 @@ func TestOneConnectionPerListeningAddress(t *testing.T) {
 		}
 		if s := pn.Snapshot(); s.Inbound != 1 {
 			t.Errorf("want the first connection kept: %+v", s.Conns)
+		}
+		// A new run of the peer (a new nonce) replaces the old connection,
+		// which is probably dead without our knowing yet.
+		pn.handshakeInWithNonce("127.0.0.2:50001", "127.0.0.2:9001", 5151)
+		first.expectClosed()
+		synctest.Wait()
+		if !pn.hasEvent(peer.KindClosed, "replaced by a new connection") {
+			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
+		}
+		if s := pn.Snapshot(); s.Inbound != 1 || s.Conns[0].Remote != "127.0.0.2:50001" {
+			t.Errorf("want only the new connection: %+v", s.Conns)
 		}
 	})
 }

@@ -48,6 +48,7 @@ func trimEOL(b []byte) []byte {
 var (
 	errSelf             = errors.New("self: connected to ourselves")
 	errDuplicate        = errors.New("duplicate: already connected to this peer")
+	errReplaced         = errors.New("replaced by a new connection from the same address with a new nonce")
 	errHandshakeTimeout = errors.New("handshake timeout")
 )
 
