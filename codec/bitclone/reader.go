@@ -1,0 +1,139 @@
+package bitclone
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+)
+
+// readSize is the buffer a Reader keeps for its whole life. Lines longer
+// than this borrow a bigger buffer only while they are being read.
+const readSize = 4 << 10
+
+// maxEmptyReads bounds a broken io.Reader that returns 0, nil forever.
+const maxEmptyReads = 100
+
+var errBadCount = errors.New("bitclone: reader returned an impossible count")
+
+// Reader frames lines from a stream. It accepts CRLF and bare LF.
+type Reader struct {
+	rd      io.Reader
+	maxLine int
+	small   []byte // the buffer kept between long lines
+	buf     []byte // small, or a bigger one while a long line is read
+	r, w    int    // buf[r:w] is read from rd but not yet returned
+	scanned int    // buf[r:r+scanned] is known to hold no '\n'
+	err     error  // from rd, or our own fatal error; returned once buf is drained
+}
+
+// NewReader returns a Reader that refuses lines longer than maxLine bytes
+// (terminator excluded); maxLine <= 0 means MaxLine.
+func NewReader(r io.Reader, maxLine int) *Reader {
+	if maxLine <= 0 {
+		maxLine = MaxLine
+	}
+	maxLine = min(maxLine, math.MaxInt/4) // so maxLine+2 and doubling stay in range
+	small := make([]byte, readSize)
+	return &Reader{rd: r, maxLine: maxLine, small: small, buf: small}
+}
+
+// Next returns the next line without its "\n" and without one trailing
+// "\r". The slice is valid only until the next call.
+//
+// A line longer than the limit gives ErrLineTooLong, and so does every
+// later call: the stream can no longer be trusted, close it. At a clean
+// end Next returns io.EOF; if the stream ends inside a line it returns
+// that partial line (for logging only) with io.ErrUnexpectedEOF. Other
+// errors from the underlying reader are returned once the lines completed
+// before them are.
+func (r *Reader) Next() ([]byte, error) {
+	r.shrink()
+	emptyReads := 0
+	for {
+		if i := bytes.IndexByte(r.buf[r.r+r.scanned:r.w], '\n'); i >= 0 {
+			end := r.r + r.scanned + i
+			line := bytes.TrimSuffix(r.buf[r.r:end], cr)
+			r.r, r.scanned = end+1, 0
+			if len(line) > r.maxLine {
+				return r.fail(ErrLineTooLong)
+			}
+			return line, nil
+		}
+		r.scanned = r.w - r.r
+		// One byte beyond the limit may still be the CR of a CRLF.
+		if r.scanned > r.maxLine+1 {
+			return r.fail(ErrLineTooLong)
+		}
+		if r.err != nil {
+			return r.end()
+		}
+		r.makeRoom()
+		n, err := r.rd.Read(r.buf[r.w:])
+		if n < 0 || n > len(r.buf)-r.w {
+			n, err = 0, errBadCount
+		}
+		r.w += n
+		switch {
+		case err != nil:
+			r.err = err
+		case n > 0:
+			emptyReads = 0
+		default:
+			if emptyReads++; emptyReads >= maxEmptyReads {
+				r.err = io.ErrNoProgress
+			}
+		}
+	}
+}
+
+// end reports the stored error once no complete line is left.
+func (r *Reader) end() ([]byte, error) {
+	if r.err != io.EOF || r.r == r.w {
+		return nil, r.err
+	}
+	partial := r.buf[r.r:r.w]
+	if len(partial) > r.maxLine {
+		return r.fail(ErrLineTooLong)
+	}
+	r.r, r.scanned = r.w, 0
+	r.err = io.ErrUnexpectedEOF
+	return partial, r.err
+}
+
+// fail makes err the answer to this and every later call.
+func (r *Reader) fail(err error) ([]byte, error) {
+	r.err = err
+	r.r, r.w, r.scanned = 0, 0, 0
+	r.buf = r.small
+	return nil, err
+}
+
+// makeRoom ensures buf has space after w: first by moving the pending
+// bytes to the front, then by growing towards the longest line allowed.
+func (r *Reader) makeRoom() {
+	if r.w < len(r.buf) {
+		return
+	}
+	if r.r > 0 {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+		return
+	}
+	// The buffer holds one unfinished line that fits the limit (Next
+	// checked), so the limit is above len(buf) and this always grows.
+	bigger := make([]byte, min(2*len(r.buf), r.maxLine+2))
+	r.w = copy(bigger, r.buf[r.r:r.w])
+	r.buf = bigger
+}
+
+// shrink goes back to the small buffer once a long line has been returned,
+// so a connection does not keep a big buffer for short lines.
+func (r *Reader) shrink() {
+	if len(r.buf) == len(r.small) || r.w-r.r > len(r.small) {
+		return
+	}
+	r.w = copy(r.small, r.buf[r.r:r.w])
+	r.r = 0
+	r.buf = r.small
+}
