@@ -66,6 +66,7 @@ type session struct {
 	dialed netip.AddrPort // outbound: the address we dialled
 
 	// Reader goroutine only.
+	dec                                            wire.Decoder
 	sentVersion, gotVersion, sentVerack, gotVerack bool
 	rejects                                        []time.Time // rejects we sent, within the ban window
 	oneAddrs                                       []time.Time // one-entry addr messages received
@@ -155,7 +156,7 @@ func (s *session) handle(frame []byte) error {
 	if err := s.allow(); err != nil {
 		return err
 	}
-	msg, err := wire.Parse(frame)
+	msg, err := s.dec.Parse(frame) // pointers into s.dec, valid until the next frame
 	if errors.Is(err, wire.ErrEmptyLine) {
 		return nil
 	}
@@ -172,29 +173,29 @@ func (s *session) handle(frame []byte) error {
 		return s.reject("bad message", err.Error())
 	}
 	switch m := msg.(type) {
-	case wire.Version:
-		return s.onVersion(m)
-	case wire.Verack:
-		return s.onVerack(m)
+	case *wire.Version:
+		return s.onVersion(*m)
+	case *wire.Verack:
+		return s.onVerack(*m)
 	}
 	if !s.isEstablished() {
 		return s.reject("handshake not complete", msg.Command()+" before version and verack were exchanged")
 	}
 	s.markActive()
 	switch m := msg.(type) {
-	case wire.Ping:
+	case *wire.Ping:
 		s.reply(wire.Pong{Nonce: m.Nonce})
-	case wire.Pong:
+	case *wire.Pong:
 		s.onPong(m.Nonce)
-	case wire.GetAddr:
+	case *wire.GetAddr:
 		s.reply(s.n.addrFor(s))
-	case wire.Addr:
-		return s.onAddr(m)
-	case wire.Reject:
+	case *wire.Addr:
+		return s.onAddr(*m)
+	case *wire.Reject:
 		s.mu.Lock()
 		s.lastReject[0] = string(trimEOL(frame))
 		s.mu.Unlock()
-	case wire.Info:
+	case *wire.Info:
 		// Shown in the log; nothing to do.
 	}
 	return nil
