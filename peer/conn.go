@@ -355,18 +355,16 @@ func (c *Conn) Stats(info *ConnInfo) {
 	info.Remote = c.RemoteString()
 	info.Dir = c.cfg.Dir
 	info.Connected = c.started
-	c.in.mu.Lock()
-	info.LastRecv, info.MsgsIn, info.BytesIn = c.in.last, c.in.msgs, c.in.bytes
-	info.In = make(map[string]Counter, len(c.in.byCmd))
-	for k, v := range c.in.byCmd {
-		info.In[k] = v
+	info.LastRecv, info.MsgsIn, info.BytesIn, info.In = c.in.snapshot()
+	info.LastSend, info.MsgsOut, info.BytesOut, info.Out = c.out.snapshot()
+}
+
+func (t *traffic) snapshot() (last time.Time, msgs, bytes uint64, byCmd map[string]Counter) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	byCmd = make(map[string]Counter, len(t.byCmd))
+	for k, v := range t.byCmd {
+		byCmd[k] = v
 	}
-	c.in.mu.Unlock()
-	c.out.mu.Lock()
-	info.LastSend, info.MsgsOut, info.BytesOut = c.out.last, c.out.msgs, c.out.bytes
-	info.Out = make(map[string]Counter, len(c.out.byCmd))
-	for k, v := range c.out.byCmd {
-		info.Out[k] = v
-	}
-	c.out.mu.Unlock()
+	return t.last, t.msgs, t.bytes, byCmd
 }
