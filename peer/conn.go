@@ -51,6 +51,7 @@ type ConnConfig struct {
 	WriteTimeout time.Duration // default DefaultWriteTimeout
 	Pace         time.Duration // minimum gap between writes (0: write as fast as possible)
 	SendQueue    int           // default DefaultSendQueue
+	Recorder     Recorder      // told every frame with its exact bytes (nil: none)
 }
 
 // ErrSendQueueFull closes a connection whose peer does not read what we send.
@@ -222,6 +223,10 @@ func (c *Conn) Reply(frame []byte, cmd string) bool {
 // handler error closes the connection with that error. Serve returns the
 // reason the connection closed, after both loops have ended.
 func (c *Conn) Serve(handle func(frame []byte) error) error {
+	if c.cfg.Recorder != nil {
+		c.record(c.started, KindConnected, nil, "")
+		defer func() { c.record(time.Now(), KindClosed, nil, fmt.Sprint(c.closeErr)) }()
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -247,17 +252,40 @@ func (c *Conn) readLoop(handle func([]byte) error) {
 		}
 		frame, err := fr.Next()
 		if err != nil {
+			if len(frame) > 0 {
+				// The peer hung up in the middle of a frame; show what it
+				// sent, since a missing line ending is a classic bug.
+				c.received(fr, frame, 0)
+				err = fmt.Errorf("%w: %d bytes at the end had no line ending", err, len(frame))
+			}
 			c.Close(c.readError(err))
 			return
 		}
-		cmd := c.cfg.Framing.Command(frame)
-		c.in.count(cmd, len(frame)+c.cfg.Framing.Overhead, time.Now())
-		c.publish(KindRecv, cmd, frame)
+		c.received(fr, frame, c.cfg.Framing.Overhead)
 		if err := handle(frame); err != nil {
 			c.Close(err)
 			return
 		}
 	}
+}
+
+// received accounts for, publishes and records one incoming frame.
+func (c *Conn) received(fr FrameReader, frame []byte, overhead int) {
+	now := time.Now()
+	cmd := c.cfg.Framing.Command(frame)
+	c.in.count(cmd, len(frame)+overhead, now)
+	c.publish(KindRecv, cmd, frame)
+	if c.cfg.Recorder != nil {
+		raw := frame
+		if rr, ok := fr.(RawFrameReader); ok {
+			raw = rr.Raw()
+		}
+		c.record(now, KindRecv, raw, "")
+	}
+}
+
+func (c *Conn) record(at time.Time, kind Kind, b []byte, text string) {
+	c.cfg.Recorder.Record(Record{At: at, ConnID: c.cfg.ID, Peer: c.RemoteString(), Dir: c.cfg.Dir, Kind: kind, Bytes: b, Text: text})
 }
 
 // readError turns a read failure into a reason a person can act on.
@@ -326,8 +354,12 @@ func (c *Conn) write(bw *bufio.Writer, f outFrame) bool {
 		c.Close(fmt.Errorf("write: %w", err))
 		return false
 	}
-	c.out.count(f.cmd, len(f.b), time.Now())
+	now := time.Now()
+	c.out.count(f.cmd, len(f.b), now)
 	c.publish(KindSend, f.cmd, f.b)
+	if c.cfg.Recorder != nil {
+		c.record(now, KindSend, f.b, "")
+	}
 	return true
 }
 

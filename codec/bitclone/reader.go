@@ -25,6 +25,7 @@ type Reader struct {
 	r, w    int    // buf[r:w] is read from rd but not yet returned
 	scanned int    // buf[r:r+scanned] is known to hold no '\n'
 	err     error  // from rd, or our own fatal error; returned once buf is drained
+	raw     []byte // the last line returned, terminator included
 }
 
 // NewReader returns a Reader that refuses lines longer than maxLine bytes
@@ -54,6 +55,7 @@ func (r *Reader) Next() ([]byte, error) {
 		if i := bytes.IndexByte(r.buf[r.r+r.scanned:r.w], '\n'); i >= 0 {
 			end := r.r + r.scanned + i
 			line := bytes.TrimSuffix(r.buf[r.r:end], cr)
+			r.raw = r.buf[r.r : end+1]
 			r.r, r.scanned = end+1, 0
 			if len(line) > r.maxLine {
 				return r.fail(ErrLineTooLong)
@@ -98,8 +100,14 @@ func (r *Reader) end() ([]byte, error) {
 	}
 	r.r, r.scanned = r.w, 0
 	r.err = io.ErrUnexpectedEOF
+	r.raw = partial
 	return partial, r.err
 }
+
+// Raw is the line Next last returned as it came off the wire, with its
+// terminator ("\r\n", "\n", or none for a partial last line). Like the
+// line, it is valid only until the next call.
+func (r *Reader) Raw() []byte { return r.raw }
 
 // fail makes err the answer to this and every later call.
 func (r *Reader) fail(err error) ([]byte, error) {

@@ -323,3 +323,16 @@ func TestReaderParse(t *testing.T) {
 		}
 	}
 }
+
+func TestReaderRaw(t *testing.T) {
+	r := NewReader(strings.NewReader("ping|1\r\nping|2\nping|3"), 0)
+	for _, want := range []struct{ line, raw string }{{"ping|1", "ping|1\r\n"}, {"ping|2", "ping|2\n"}, {"ping|3", "ping|3"}} {
+		line, err := r.Next()
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatal(err)
+		}
+		if string(line) != want.line || string(r.Raw()) != want.raw {
+			t.Errorf("line %q raw %q, want %q and %q", line, r.Raw(), want.line, want.raw)
+		}
+	}
+}

@@ -26,10 +26,11 @@ import (
 // goroutine runs that connection's protocol logic (session) and touches the
 // shared state only for what is shared: handshake completion, addresses.
 type Node struct {
-	cfg   Config
-	bus   *peer.Bus
-	dial  func(ctx context.Context, addr netip.AddrPort) (net.Conn, error)
-	nonce uint64 // our version nonce, for the node's lifetime
+	cfg      Config
+	bus      *peer.Bus
+	recorder peer.Recorder
+	dial     func(ctx context.Context, addr netip.AddrPort) (net.Conn, error)
+	nonce    uint64 // our version nonce, for the node's lifetime
 
 	rngMu sync.Mutex
 	rng   *mrand.Rand
@@ -70,6 +71,11 @@ func WithDialer(d func(ctx context.Context, addr netip.AddrPort) (net.Conn, erro
 // WithListener serves on l instead of binding cfg's address.
 func WithListener(l net.Listener) Option {
 	return func(n *Node) { n.ln = l }
+}
+
+// WithRecorder has every connection's traffic recorded, byte for byte.
+func WithRecorder(r peer.Recorder) Option {
+	return func(n *Node) { n.recorder = r }
 }
 
 // WithSeed makes nonces reproducible (tests); by default they come from crypto/rand.
@@ -291,6 +297,7 @@ func (n *Node) startConn(nc net.Conn, dir peer.Direction, dialed netip.AddrPort)
 		Bus:         n.bus,
 		IdleTimeout: n.cfg.IdleTimeout,
 		Pace:        n.cfg.Pace,
+		Recorder:    n.recorder,
 	})
 	s := newSession(n, conn, dialed)
 	n.sessions[conn.ID()] = s

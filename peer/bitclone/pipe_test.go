@@ -133,7 +133,7 @@ type pipeNode struct {
 	events []peer.Event
 }
 
-func startPipeNode(t *testing.T, cfg Config) *pipeNode {
+func startPipeNode(t *testing.T, cfg Config, opts ...Option) *pipeNode {
 	pn := &pipeNode{t: t, ln: newPipeListener(), dialled: make(chan *remote, 16), done: make(chan struct{})}
 	dial := func(ctx context.Context, a netip.AddrPort) (net.Conn, error) {
 		ours, theirs := net.Pipe()
@@ -144,7 +144,7 @@ func startPipeNode(t *testing.T, cfg Config) *pipeNode {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "node"
 	}
-	pn.Node = New(cfg, WithListener(pn.ln), WithDialer(dial), WithSeed(1))
+	pn.Node = New(cfg, append([]Option{WithListener(pn.ln), WithDialer(dial), WithSeed(1)}, opts...)...)
 	if err := pn.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -487,6 +487,64 @@ func TestPaceSpacesWrites(t *testing.T) {
 			if got := time.Since(start); got != time.Duration(i+1)*time.Second {
 				t.Errorf("%s after %s, want %ds", want, got, i+1)
 			}
+		}
+	})
+}
+
+// memRecorder keeps records in memory.
+type memRecorder struct {
+	mu      sync.Mutex
+	records []peer.Record
+}
+
+func (m *memRecorder) Record(r peer.Record) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r.Bytes = append([]byte(nil), r.Bytes...)
+	m.records = append(m.records, r)
+}
+
+func TestRecorderGetsExactBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &memRecorder{}
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour}, WithRecorder(rec))
+		r := pn.handshakeIn("127.0.0.2:9001")
+		r.send("ping|1\nping|2") // a bare LF, then CRLF
+		r.expect("pong|1")
+		r.expect("pong|2")
+		r.conn.Write([]byte("ping|3")) // hang up mid-line
+		r.conn.Close()
+		synctest.Wait()
+		pn.stop()
+
+		// Received and sent frames interleave as the goroutines run; each
+		// direction keeps its order.
+		var recv, sent []string
+		for _, rc := range rec.records {
+			if rc.ConnID != 1 { // later, the node dials the peer back
+				continue
+			}
+			line := fmt.Sprintf("%s %q %s", rc.Kind, rc.Bytes, rc.Text)
+			if rc.Kind == peer.KindSend {
+				sent = append(sent, line)
+			} else {
+				recv = append(recv, line)
+			}
+		}
+		wantRecv := []string{
+			`connected "" `, `recv "version|3|1|946684800|127.0.0.1:8088|127.0.0.2:9001|4242|classmate|0\r\n" `,
+			`recv "verack|9729921568035403839\r\n" `,
+			`recv "ping|1\n" `, `recv "ping|2\r\n" `, `recv "ping|3" `,
+			`closed "" unexpected EOF: 6 bytes at the end had no line ending`,
+		}
+		if fmt.Sprint(recv) != fmt.Sprint(wantRecv) {
+			t.Errorf("received records:\n%s\nwant\n%s", strings.Join(recv, "\n"), strings.Join(wantRecv, "\n"))
+		}
+		if n := len(sent); n < 2 || sent[n-2] != `send "pong|1\r\n" ` || sent[n-1] != `send "pong|2\r\n" ` {
+			t.Errorf("sent records:\n%s", strings.Join(sent, "\n"))
+		}
+		if !pn.hasEvent(peer.KindClosed, "no line ending") {
+			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
 		}
 	})
 }

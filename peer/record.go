@@ -1,0 +1,32 @@
+package peer
+
+import "time"
+
+// Recorder is told every frame a connection sends or receives, with its exact
+// wire bytes, and when connections open and close: what --record writes.
+// Connections call it concurrently from their own goroutines; it must not
+// block for long.
+type Recorder interface {
+	Record(r Record)
+}
+
+// Record is one thing a Recorder is told.
+type Record struct {
+	At     time.Time
+	ConnID uint64
+	Peer   string    // remote address
+	Dir    Direction // who opened the connection
+	Kind   Kind      // KindRecv, KindSend, KindConnected or KindClosed
+	// Bytes are the frame's exact wire bytes, terminator included (recv and
+	// send). They are valid only during the call.
+	Bytes []byte
+	// Text is the reason, for KindClosed.
+	Text string
+}
+
+// RawFrameReader is a FrameReader that can also give the last frame exactly
+// as it came off the wire (for a text dialect, with its line terminator).
+type RawFrameReader interface {
+	FrameReader
+	Raw() []byte
+}
