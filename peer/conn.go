@@ -36,9 +36,9 @@ type Framing struct {
 
 // Connection defaults.
 const (
-	DefaultSendQueue    = 1024             // frames waiting to be written before the peer counts as stuck
+	DefaultSendQueue    = 256              // frames waiting to be written before the peer counts as stuck
 	DefaultWriteTimeout = 30 * time.Second // one write may take this long
-	writeBufferSize     = 16 << 10
+	writeBufferSize     = 4 << 10
 )
 
 // ConnConfig tunes one connection.

@@ -153,8 +153,12 @@ func (n *Node) learn(s *session, entries []wire.AddrEntry) {
 		if !n.dialable(a) || (a.Addr().IsLoopback() && !fromLoopback) || n.isSelfLocked(a) {
 			continue
 		}
+		before, known := n.book.Get(a)
 		if n.book.Learn(a, time.Unix(e.Time, 0), addrbook.SourceGossip, from, now) {
 			learned = append(learned, a)
+		}
+		if after, ok := n.book.Get(a); ok && after.Live(now, n.cfg.IdleTimeout) && !(known && before.Live(now, n.cfg.IdleTimeout)) {
+			n.queueRelayLocked(a, after.LastActive, from)
 		}
 	}
 	n.mu.Unlock()
@@ -186,4 +190,61 @@ func (n *Node) addrFor(s *session) wire.Addr {
 	}
 	n.mu.Unlock()
 	return wire.Addr{Entries: entries}
+}
+
+// relayItem is an address that just became live for us, waiting to be
+// passed on.
+type relayItem struct {
+	lastActive time.Time
+	from       netip.AddrPort // who told us: it already knows
+}
+
+// queueRelayLocked remembers a newly live address for the next relay. Called
+// with n.mu held.
+//
+// Advertising alone carries an address only as many hops as fit in its
+// liveness (idle timeout / advertise interval: three with the spec's
+// numbers); relaying what is new at once lets it cross the whole network
+// while it is still fresh, as Bitcoin relays fresh addresses. Each node
+// relays an address once per time it becomes live, so this cannot loop.
+func (n *Node) queueRelayLocked(a netip.AddrPort, lastActive time.Time, from netip.AddrPort) {
+	if len(n.relay) < wire.MaxAddrs-1 { // room for our own address too
+		n.relay[a] = relayItem{lastActive, from}
+	}
+}
+
+// relayInterval is how long newly live addresses gather before they are
+// relayed in one addr message per peer.
+func (n *Node) relayInterval() time.Duration {
+	return min(max(n.cfg.AdvertiseInterval/10, 50*time.Millisecond), time.Second)
+}
+
+// flushRelay sends every peer the addresses that became live since the last
+// flush, with our own address first (so it is never a one-entry addr),
+// leaving out what a peer told us or is itself.
+func (n *Node) flushRelay() {
+	n.mu.Lock()
+	items := n.relay
+	if len(items) > 0 {
+		n.relay = make(map[netip.AddrPort]relayItem)
+	}
+	n.mu.Unlock()
+	if len(items) == 0 {
+		return
+	}
+	now := time.Now()
+	for _, s := range n.establishedSessions() {
+		theirs := s.listenAddr()
+		toLoopback := s.conn.Remote().Addr().IsLoopback()
+		entries := []wire.AddrEntry{{Time: now.Unix(), Addr: s.ownAddr()}}
+		for a, it := range items {
+			if a == theirs || it.from == theirs || (a.Addr().IsLoopback() && !toLoopback) {
+				continue
+			}
+			entries = append(entries, wire.AddrEntry{Time: it.lastActive.Unix(), Addr: a})
+		}
+		if len(entries) > 1 {
+			s.send(wire.Addr{Entries: entries})
+		}
+	}
 }

@@ -17,6 +17,8 @@ func (n *Node) maintain(ctx context.Context) {
 	advertise := time.NewTicker(n.cfg.AdvertiseInterval)
 	save := time.NewTicker(n.cfg.SaveInterval)
 	retry := time.NewTicker(n.cfg.RetryBase)
+	relay := time.NewTicker(n.relayInterval())
+	defer relay.Stop()
 	defer ping.Stop()
 	defer advertise.Stop()
 	defer save.Stop()
@@ -35,6 +37,8 @@ func (n *Node) maintain(ctx context.Context) {
 			for _, s := range n.establishedSessions() {
 				s.send(n.addrFor(s))
 			}
+		case <-relay.C:
+			n.flushRelay()
 		case <-save.C:
 			n.save()
 		case <-retry.C:

@@ -54,7 +54,8 @@ type Node struct {
 	book      *addrbook.Book
 	bans      map[netip.Addr]time.Time
 	selfAddrs map[netip.AddrPort]bool // addresses that turned out to be us
-	external  map[netip.AddrPort]int  // our address as peers report it, with counts
+	relay     map[netip.AddrPort]relayItem
+	external  map[netip.AddrPort]int // our address as peers report it, with counts
 	extBest   netip.AddrPort
 	refused   int // inbound connections refused since the last warning
 	stopping  bool
@@ -93,6 +94,7 @@ func New(cfg Config, opts ...Option) *Node {
 		dialing:   make(map[netip.AddrPort]bool),
 		bans:      make(map[netip.Addr]time.Time),
 		selfAddrs: make(map[netip.AddrPort]bool),
+		relay:     make(map[netip.AddrPort]relayItem),
 		external:  make(map[netip.AddrPort]int),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())

@@ -548,3 +548,35 @@ func TestRecorderGetsExactBytes(t *testing.T) {
 		}
 	})
 }
+
+func TestNewLiveAddressesAreRelayedAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{AdvertiseInterval: 30 * time.Second, PingInterval: time.Hour, IdleTimeout: 90 * time.Second})
+		a := pn.handshakeIn("127.0.0.2:9001")
+		b := pn.handshakeIn("127.0.0.3:9002")
+		start := time.Now()
+		now := time.Now().Unix()
+		a.send(fmt.Sprintf("addr|2|%d|127.0.0.7:7000|%d|127.0.0.8:8000", now, now-1000))
+		// b hears of the live address within the relay interval (not the
+		// 30 s advertising interval); the stale one waits for advertising.
+		m, err := wire.Parse([]byte(b.expect("addr|")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("relayed after %s", took)
+		}
+		var got []string
+		for _, e := range m.(wire.Addr).Entries {
+			got = append(got, e.Addr.String())
+		}
+		if want := []string{"127.0.0.1:8088", "127.0.0.7:7000"}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("relayed %v, want %v", got, want)
+		}
+		// a, who told us, hears nothing back before the advertising interval.
+		line := a.expect("addr|")
+		if took := time.Since(start); took != 30*time.Second {
+			t.Errorf("a got %q after %s: want only the 30s advertisement", line, took)
+		}
+	})
+}
