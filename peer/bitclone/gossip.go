@@ -224,14 +224,13 @@ func (n *Node) relayInterval() time.Duration {
 // leaving out what a peer told us or is itself.
 func (n *Node) flushRelay() {
 	n.mu.Lock()
-	items := n.relay
-	if len(items) > 0 {
-		n.relay = make(map[netip.AddrPort]relayItem)
-	}
-	n.mu.Unlock()
-	if len(items) == 0 {
+	if len(n.relay) == 0 {
+		n.mu.Unlock()
 		return
 	}
+	items := n.relay
+	n.relay = make(map[netip.AddrPort]relayItem)
+	n.mu.Unlock()
 	now := time.Now()
 	for _, s := range n.establishedSessions() {
 		theirs := s.listenAddr()
