@@ -8,30 +8,38 @@ import (
 )
 
 func TestBusDropsOnlyLossyEventsAndCountsThem(t *testing.T) {
-	b := NewBus(10)
-	// Nobody reads yet: 100 message lines, and connection events among them.
-	for i := range 100 {
-		b.Publish(Event{Kind: KindRecv, Text: fmt.Sprint(i)})
-		if i%10 == 0 {
-			b.Publish(Event{Kind: KindClosed, Text: fmt.Sprint("closed ", i)})
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBus(10)
+		// Nobody reads yet: fill the channel so the pump is stuck.
+		for range 300 {
+			b.Publish(Event{Kind: KindInfo})
 		}
-	}
-	b.Close()
-	var recv, closed int
-	for e := range b.Events() {
-		switch e.Kind {
-		case KindRecv:
-			recv++
-		case KindClosed:
-			closed++
+		synctest.Wait()
+		// 100 message lines with connection events among them: only the
+		// backlog of message lines fits, every connection event does.
+		for i := range 100 {
+			b.Publish(Event{Kind: KindRecv, Text: fmt.Sprint(i)})
+			if i%10 == 0 {
+				b.Publish(Event{Kind: KindClosed, Text: fmt.Sprint("closed ", i)})
+			}
 		}
-	}
-	if closed != 10 {
-		t.Errorf("delivered %d closed events, want all 10", closed)
-	}
-	if recv != 10 || b.Dropped() != 90 {
-		t.Errorf("delivered %d message lines and dropped %d, want 10 and 90", recv, b.Dropped())
-	}
+		counts := map[Kind]int{}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for e := range b.Events() {
+				counts[e.Kind]++
+			}
+		}()
+		b.Close()
+		<-done
+		if counts[KindClosed] != 10 || counts[KindInfo] != 300 {
+			t.Errorf("delivered %d closed and %d info events, want all 10 and 300", counts[KindClosed], counts[KindInfo])
+		}
+		if counts[KindRecv] != 10 || b.Dropped() != 90 {
+			t.Errorf("delivered %d message lines and dropped %d, want 10 and 90", counts[KindRecv], b.Dropped())
+		}
+	})
 }
 
 func TestBusKeepsOrder(t *testing.T) {
