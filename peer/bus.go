@@ -108,10 +108,13 @@ func (b *Bus) Close() {
 func (b *Bus) pump() {
 	defer close(b.done)
 	defer close(b.out)
+	var batch []Event
 	var grace <-chan time.Time // set once stopping
 	for {
-		e, ok := b.take()
-		if !ok {
+		// Take the whole queue at once: publishers append to a fresh slice
+		// while this one is delivered, so neither side copies or waits.
+		batch = b.takeAll(batch[:0])
+		if len(batch) == 0 {
 			if grace != nil { // stopping and nothing left
 				return
 			}
@@ -122,38 +125,44 @@ func (b *Bus) pump() {
 			}
 			continue
 		}
-		select {
-		case b.out <- e:
-		case <-b.stop:
-			if grace == nil {
-				grace = time.After(flushGrace)
-			}
-			select {
-			case b.out <- e:
-			case <-grace:
+		for i, e := range batch {
+			if !b.deliver(e, &grace) {
 				return
 			}
-		case <-grace:
-			return
+			batch[i] = Event{} // don't keep its strings alive
 		}
 	}
 }
 
-// take pops the oldest queued event.
-func (b *Bus) take() (Event, bool) {
+// deliver sends e to the front end; once the bus is stopping it gives up
+// when the grace period ends.
+func (b *Bus) deliver(e Event, grace *<-chan time.Time) bool {
+	select {
+	case b.out <- e:
+		return true
+	case <-b.stop:
+	}
+	if *grace == nil {
+		*grace = time.After(flushGrace)
+	}
+	select {
+	case b.out <- e:
+		return true
+	case <-*grace:
+		return false
+	}
+}
+
+// takeAll swaps the queue for spare and returns what was queued.
+func (b *Bus) takeAll(spare []Event) []Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.queue) == 0 {
-		return Event{}, false
+	q := b.queue
+	b.queue = spare
+	for _, e := range q {
+		if e.Kind.Lossy() {
+			b.lossy--
+		}
 	}
-	e := b.queue[0]
-	b.queue[0] = Event{}
-	b.queue = b.queue[1:]
-	if len(b.queue) == 0 {
-		b.queue = b.queue[:0:0] // let the backing array go once drained
-	}
-	if e.Kind.Lossy() {
-		b.lossy--
-	}
-	return e, true
+	return q
 }

@@ -64,6 +64,7 @@ type Conn struct {
 	cfg     ConnConfig
 	nc      net.Conn
 	remote  netip.AddrPort
+	peer    string // remote as text, for events
 	local   netip.AddrPort
 	started time.Time
 
@@ -120,6 +121,10 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 		sendq:   make(chan outFrame, cfg.SendQueue),
 		done:    make(chan struct{}),
 	}
+	c.peer = c.remote.String()
+	if !c.remote.IsValid() {
+		c.peer = nc.RemoteAddr().String()
+	}
 	c.in.byCmd = make(map[string]Counter)
 	c.out.byCmd = make(map[string]Counter)
 	return c
@@ -149,12 +154,7 @@ func (c *Conn) Dir() Direction { return c.cfg.Dir }
 func (c *Conn) Remote() netip.AddrPort { return c.remote }
 
 // RemoteString is Remote as text, or the net.Addr's text when it is not IP.
-func (c *Conn) RemoteString() string {
-	if c.remote.IsValid() {
-		return c.remote.String()
-	}
-	return c.nc.RemoteAddr().String()
-}
+func (c *Conn) RemoteString() string { return c.peer }
 
 // Local is our end's address.
 func (c *Conn) Local() netip.AddrPort { return c.local }
@@ -221,8 +221,10 @@ func (c *Conn) Reply(frame []byte, cmd string) bool {
 // Serve runs the connection until it closes: the writer goroutine, and the
 // read loop on the calling goroutine, which hands each frame to handle. A
 // handler error closes the connection with that error. Serve returns the
-// reason the connection closed, after both loops have ended.
-func (c *Conn) Serve(handle func(frame []byte) error) error {
+// reason the connection closed, after both loops have ended. The handler is
+// also given the time the frame was read, so that nobody reads the clock
+// twice per message (it is slow on some machines).
+func (c *Conn) Serve(handle func(frame []byte, at time.Time) error) error {
 	if c.cfg.Recorder != nil {
 		c.record(c.started, KindConnected, nil, "")
 		defer func() { c.record(time.Now(), KindClosed, nil, fmt.Sprint(c.closeErr)) }()
@@ -238,12 +240,12 @@ func (c *Conn) Serve(handle func(frame []byte) error) error {
 	return c.closeErr
 }
 
-func (c *Conn) readLoop(handle func([]byte) error) {
+func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 	fr := c.cfg.Framing.NewReader(c.nc)
 	idle := c.cfg.IdleTimeout
 	var deadlineSet time.Time
+	now := time.Now()
 	for {
-		now := time.Now()
 		// Moving the deadline costs a timer update; doing it once per
 		// eighth of the timeout keeps floods cheap and expiry accurate enough.
 		if idle > 0 && now.Sub(deadlineSet) > idle/8 {
@@ -251,18 +253,19 @@ func (c *Conn) readLoop(handle func([]byte) error) {
 			deadlineSet = now
 		}
 		frame, err := fr.Next()
+		now = time.Now()
 		if err != nil {
 			if len(frame) > 0 {
 				// The peer hung up in the middle of a frame; show what it
 				// sent, since a missing line ending is a classic bug.
-				c.received(fr, frame, 0)
+				c.received(fr, frame, 0, now)
 				err = fmt.Errorf("%w: %d bytes at the end had no line ending", err, len(frame))
 			}
 			c.Close(c.readError(err))
 			return
 		}
-		c.received(fr, frame, c.cfg.Framing.Overhead)
-		if err := handle(frame); err != nil {
+		c.received(fr, frame, c.cfg.Framing.Overhead, now)
+		if err := handle(frame, now); err != nil {
 			c.Close(err)
 			return
 		}
@@ -270,11 +273,10 @@ func (c *Conn) readLoop(handle func([]byte) error) {
 }
 
 // received accounts for, publishes and records one incoming frame.
-func (c *Conn) received(fr FrameReader, frame []byte, overhead int) {
-	now := time.Now()
+func (c *Conn) received(fr FrameReader, frame []byte, overhead int, now time.Time) {
 	cmd := c.cfg.Framing.Command(frame)
 	c.in.count(cmd, len(frame)+overhead, now)
-	c.publish(KindRecv, cmd, frame)
+	c.publish(KindRecv, cmd, frame, now)
 	if c.cfg.Recorder != nil {
 		raw := frame
 		if rr, ok := fr.(RawFrameReader); ok {
@@ -323,8 +325,9 @@ func (c *Conn) writeLoop() {
 				return
 			}
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-		if !c.write(bw, f) {
+		now := time.Now() // one reading for the whole batch
+		c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
+		if !c.write(bw, f, now) {
 			return
 		}
 		// Without pacing, coalesce whatever else is queued into one write.
@@ -332,7 +335,7 @@ func (c *Conn) writeLoop() {
 		for pace == nil && bw.Buffered() < writeBufferSize/2 {
 			select {
 			case f = <-c.sendq:
-				if !c.write(bw, f) {
+				if !c.write(bw, f, now) {
 					return
 				}
 			default:
@@ -349,21 +352,20 @@ func (c *Conn) writeLoop() {
 	}
 }
 
-func (c *Conn) write(bw *bufio.Writer, f outFrame) bool {
+func (c *Conn) write(bw *bufio.Writer, f outFrame, now time.Time) bool {
 	if _, err := bw.Write(f.b); err != nil {
 		c.Close(fmt.Errorf("write: %w", err))
 		return false
 	}
-	now := time.Now()
 	c.out.count(f.cmd, len(f.b), now)
-	c.publish(KindSend, f.cmd, f.b)
+	c.publish(KindSend, f.cmd, f.b, now)
 	if c.cfg.Recorder != nil {
 		c.record(now, KindSend, f.b, "")
 	}
 	return true
 }
 
-func (c *Conn) publish(kind Kind, cmd string, frame []byte) {
+func (c *Conn) publish(kind Kind, cmd string, frame []byte, at time.Time) {
 	bus := c.cfg.Bus
 	// Check for room first, so a flood that the front end cannot keep up
 	// with costs no allocation.
@@ -371,10 +373,10 @@ func (c *Conn) publish(kind Kind, cmd string, frame []byte) {
 		return
 	}
 	bus.publishReserved(Event{
-		At:      time.Now(),
+		At:      at,
 		Kind:    kind,
 		ConnID:  c.cfg.ID,
-		Peer:    c.RemoteString(),
+		Peer:    c.peer,
 		Dir:     c.cfg.Dir,
 		Text:    c.cfg.Framing.Text(frame),
 		Command: cmd,

@@ -37,13 +37,17 @@ func echoServer(b *testing.B) net.Addr {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
+				// Buffered both ways, flushing when no input is waiting:
+				// the cheapest a line protocol can answer, pipelined or not.
 				r := bufio.NewReader(c)
+				w := bufio.NewWriter(c)
 				for {
 					line, err := r.ReadSlice('\n')
 					if err != nil {
 						return
 					}
-					if _, err := c.Write(line); err != nil {
+					w.Write(line)
+					if r.Buffered() == 0 && w.Flush() != nil {
 						return
 					}
 				}
@@ -186,5 +190,71 @@ func BenchmarkLoopbackHandshake(b *testing.B) {
 			c.Close()
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "handshakes/s")
+	})
+}
+
+// pipelined keeps up to window pings in flight on c and counts answers.
+func pipelined(b *testing.B, c net.Conn, r *bufio.Reader, answer string) {
+	const window = 256
+	ping := []byte("ping|123456789\r\n")
+	credits := make(chan struct{}, window)
+	for range window {
+		credits <- struct{}{}
+	}
+	errs := make(chan error, 1)
+	b.ResetTimer()
+	go func() {
+		w := bufio.NewWriter(c)
+		for range b.N {
+			select {
+			case <-credits:
+			default: // out of credit: push what we have, then wait
+				if err := w.Flush(); err != nil {
+					errs <- err
+					return
+				}
+				<-credits
+			}
+			w.Write(ping)
+		}
+		errs <- w.Flush()
+	}()
+	for range b.N {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			b.Fatal(err)
+		}
+		if string(line) != answer {
+			b.Fatalf("got %q", line)
+		}
+		credits <- struct{}{}
+	}
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "roundtrips/s")
+}
+
+func BenchmarkLoopbackPipelined(b *testing.B) {
+	b.Run("baseline=echo", func(b *testing.B) {
+		c, err := net.Dial("tcp", echoServer(b).String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		pipelined(b, c, bufio.NewReader(c), "ping|123456789\r\n")
+	})
+	b.Run("node", func(b *testing.B) {
+		n := benchNode(b)
+		c, err := net.Dial("tcp", n.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		if err := handshake(c, r, 1); err != nil {
+			b.Fatal(err)
+		}
+		pipelined(b, c, r, "pong|123456789\r\n")
 	})
 }
