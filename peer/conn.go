@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -36,9 +35,9 @@ type Framing struct {
 
 // Connection defaults.
 const (
-	DefaultSendQueue    = 256              // frames waiting to be written before the peer counts as stuck
+	DefaultSendBuffer   = 256 << 10        // bytes waiting to be written before the peer counts as stuck
 	DefaultWriteTimeout = 30 * time.Second // one write may take this long
-	writeBufferSize     = 4 << 10
+	keepBuffer          = 16 << 10         // a bigger send buffer is let go once written
 )
 
 // ConnConfig tunes one connection.
@@ -50,7 +49,7 @@ type ConnConfig struct {
 	IdleTimeout  time.Duration // close after this long with nothing received (0: never)
 	WriteTimeout time.Duration // default DefaultWriteTimeout
 	Pace         time.Duration // minimum gap between writes (0: write as fast as possible)
-	SendQueue    int           // default DefaultSendQueue
+	SendBuffer   int           // bytes; default DefaultSendBuffer
 	Recorder     Recorder      // told every frame with its exact bytes (nil: none)
 }
 
@@ -68,18 +67,13 @@ type Conn struct {
 	local   netip.AddrPort
 	started time.Time
 
-	sendq chan outFrame
-	done  chan struct{}
+	out  *outbox
+	done chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error // set once, before done closes
 
-	in, out traffic
-}
-
-type outFrame struct {
-	b   []byte
-	cmd string
+	in, sent traffic
 }
 
 // traffic is one direction's counters. Each direction has one writer (the
@@ -109,8 +103,8 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
-	if cfg.SendQueue <= 0 {
-		cfg.SendQueue = DefaultSendQueue
+	if cfg.SendBuffer <= 0 {
+		cfg.SendBuffer = DefaultSendBuffer
 	}
 	c := &Conn{
 		cfg:     cfg,
@@ -118,7 +112,7 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 		remote:  addrPortOf(nc.RemoteAddr()),
 		local:   addrPortOf(nc.LocalAddr()),
 		started: time.Now(),
-		sendq:   make(chan outFrame, cfg.SendQueue),
+		out:     newOutbox(cfg.SendBuffer),
 		done:    make(chan struct{}),
 	}
 	c.peer = c.remote.String()
@@ -126,7 +120,7 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 		c.peer = nc.RemoteAddr().String()
 	}
 	c.in.byCmd = make(map[string]Counter)
-	c.out.byCmd = make(map[string]Counter)
+	c.sent.byCmd = make(map[string]Counter)
 	return c
 }
 
@@ -185,37 +179,35 @@ func (c *Conn) Close(reason error) {
 	})
 }
 
-// Send queues a frame from outside the read loop (timers, the user). A full
+// Send queues a copy of frame from outside the read loop (timers, the user). A full
 // queue means the peer stopped reading: the connection is closed rather than
 // letting memory grow. It reports whether the frame was queued. Send never
 // blocks.
 func (c *Conn) Send(frame []byte, cmd string) bool {
-	select {
-	case <-c.done:
+	if c.Err() != nil {
 		return false
-	default:
 	}
-	select {
-	case c.sendq <- outFrame{frame, cmd}:
-		return true
-	default:
+	if !c.out.put(frame, cmd) {
 		c.Close(ErrSendQueueFull)
 		return false
 	}
+	return true
 }
 
-// Reply queues a frame, waiting for room if the queue is full. Only the
+// Reply queues a copy of frame, waiting for room if the queue is full. Only the
 // handler passed to Serve may call it: blocking there stops us reading from a
 // peer that sends faster than it reads our answers, which is TCP's own
 // backpressure instead of an ever-growing queue. It reports whether the frame
 // was queued.
 func (c *Conn) Reply(frame []byte, cmd string) bool {
-	select {
-	case c.sendq <- outFrame{frame, cmd}:
-		return true
-	case <-c.done:
-		return false
+	for !c.out.put(frame, cmd) {
+		select {
+		case <-c.out.room:
+		case <-c.done:
+			return false
+		}
 	}
+	return c.Err() == nil
 }
 
 // Serve runs the connection until it closes: the writer goroutine, and the
@@ -305,62 +297,71 @@ func (c *Conn) readError(err error) error {
 var ErrIdle = errors.New("timeout")
 
 func (c *Conn) writeLoop() {
-	bw := bufio.NewWriterSize(c.nc, writeBufferSize)
 	var pace *time.Timer
 	if c.cfg.Pace > 0 {
 		pace = time.NewTimer(0)
 		defer pace.Stop()
 	}
+	var buf []byte
+	var frames []queued
 	for {
-		var f outFrame
 		select {
-		case f = <-c.sendq:
+		case <-c.out.ready:
 		case <-c.done:
 			return
 		}
-		if pace != nil {
-			select {
-			case <-pace.C:
-			case <-c.done:
-				return
-			}
+		buf, frames = c.out.take(buf, frames)
+		if len(frames) == 0 {
+			continue
 		}
-		now := time.Now() // one reading for the whole batch
-		c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
-		if !c.write(bw, f, now) {
+		if !c.writeBatch(buf, frames, pace) {
 			return
 		}
-		// Without pacing, coalesce whatever else is queued into one write.
-	coalesce:
-		for pace == nil && bw.Buffered() < writeBufferSize/2 {
-			select {
-			case f = <-c.sendq:
-				if !c.write(bw, f, now) {
-					return
-				}
-			default:
-				break coalesce
-			}
-		}
-		if err := bw.Flush(); err != nil {
-			c.Close(fmt.Errorf("write: %w", err))
-			return
-		}
-		if pace != nil {
-			pace.Reset(c.cfg.Pace)
+		if cap(buf) > keepBuffer { // after a burst, don't hold its memory
+			buf = nil
 		}
 	}
 }
 
-func (c *Conn) write(bw *bufio.Writer, f outFrame, now time.Time) bool {
-	if _, err := bw.Write(f.b); err != nil {
+// writeBatch writes queued frames: all in one system call, or one per pace
+// interval.
+func (c *Conn) writeBatch(buf []byte, frames []queued, pace *time.Timer) bool {
+	if pace == nil {
+		return c.writeFrames(buf, frames, 0)
+	}
+	begin := 0
+	for i := range frames {
+		select {
+		case <-pace.C:
+		case <-c.done:
+			return false
+		}
+		if !c.writeFrames(buf, frames[i:i+1], begin) {
+			return false
+		}
+		begin = frames[i].end
+		pace.Reset(c.cfg.Pace)
+	}
+	return true
+}
+
+// writeFrames writes frames, the first starting at buf[begin], with one
+// system call, then accounts for, publishes and records each.
+func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
+	now := time.Now()
+	c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
+	if _, err := c.nc.Write(buf[begin:frames[len(frames)-1].end]); err != nil {
 		c.Close(fmt.Errorf("write: %w", err))
 		return false
 	}
-	c.out.count(f.cmd, len(f.b), now)
-	c.publish(KindSend, f.cmd, f.b, now)
-	if c.cfg.Recorder != nil {
-		c.record(now, KindSend, f.b, "")
+	for _, f := range frames {
+		frame := buf[begin:f.end]
+		begin = f.end
+		c.sent.count(f.cmd, len(frame), now)
+		c.publish(KindSend, f.cmd, frame, now)
+		if c.cfg.Recorder != nil {
+			c.record(now, KindSend, frame, "")
+		}
 	}
 	return true
 }
@@ -390,7 +391,7 @@ func (c *Conn) Stats(info *ConnInfo) {
 	info.Dir = c.cfg.Dir
 	info.Connected = c.started
 	info.LastRecv, info.MsgsIn, info.BytesIn, info.In = c.in.snapshot()
-	info.LastSend, info.MsgsOut, info.BytesOut, info.Out = c.out.snapshot()
+	info.LastSend, info.MsgsOut, info.BytesOut, info.Out = c.sent.snapshot()
 }
 
 func (t *traffic) snapshot() (last time.Time, msgs, bytes uint64, byCmd map[string]Counter) {

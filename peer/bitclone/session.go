@@ -67,6 +67,7 @@ type session struct {
 
 	// Reader goroutine only.
 	dec                                            wire.Decoder
+	scratch                                        []byte // replies are built here
 	sentVersion, gotVersion, sentVerack, gotVerack bool
 	rejects                                        []time.Time // rejects we sent, within the ban window
 	oneAddrs                                       []time.Time // one-entry addr messages received
@@ -124,8 +125,10 @@ func (s *session) send(m wire.Message) {
 }
 
 // reply queues m from the read loop, waiting while the peer is slow to read.
+// The frame is built in a scratch buffer: the connection copies it.
 func (s *session) reply(m wire.Message) {
-	s.conn.Reply(m.AppendWire(nil), m.Command())
+	s.scratch = m.AppendWire(s.scratch[:0])
+	s.conn.Reply(s.scratch, m.Command())
 }
 
 // ownAddr is our address as this peer can reach it: our IP on this
@@ -184,9 +187,9 @@ func (s *session) handle(frame []byte, at time.Time) error {
 	s.markActive(at)
 	switch m := msg.(type) {
 	case *wire.Ping:
-		// The hot path of a busy connection: no interface, one right-sized
-		// allocation.
-		s.conn.Reply(wire.Pong{Nonce: m.Nonce}.AppendWire(make([]byte, 0, len("pong|18446744073709551615\r\n"))), wire.CmdPong)
+		// The hot path of a busy connection: no interface, no allocation.
+		s.scratch = wire.Pong{Nonce: m.Nonce}.AppendWire(s.scratch[:0])
+		s.conn.Reply(s.scratch, wire.CmdPong)
 	case *wire.Pong:
 		s.onPong(m.Nonce)
 	case *wire.GetAddr:

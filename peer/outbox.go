@@ -1,0 +1,61 @@
+package peer
+
+import "sync"
+
+// outbox is a connection's send queue: frames are copied into one buffer
+// that the writer takes whole and writes with one system call. Queuing a
+// frame costs a copy, not a channel operation and an allocation, which is
+// what keeps a connection answering a pipelining peer close to line rate.
+type outbox struct {
+	limit int // bytes queued before Send refuses and Reply waits
+
+	mu     sync.Mutex
+	buf    []byte
+	frames []queued
+
+	ready chan struct{} // wakes the writer (capacity 1)
+	room  chan struct{} // wakes a Reply waiting for space (capacity 1)
+}
+
+// queued is one frame in the outbox: its end offset in buf and its command.
+type queued struct {
+	end int
+	cmd string
+}
+
+func newOutbox(limit int) *outbox {
+	return &outbox{limit: limit, ready: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+}
+
+// put appends frame unless that would pass the limit. An empty outbox takes
+// any frame, so one large frame can always be sent.
+func (o *outbox) put(frame []byte, cmd string) bool {
+	o.mu.Lock()
+	if len(o.buf) > 0 && len(o.buf)+len(frame) > o.limit {
+		o.mu.Unlock()
+		return false
+	}
+	o.buf = append(o.buf, frame...)
+	o.frames = append(o.frames, queued{len(o.buf), cmd})
+	o.mu.Unlock()
+	signal(o.ready)
+	return true
+}
+
+// take swaps the queued frames for the (emptied) spare buffers and returns
+// them. It returns empty slices when nothing is queued.
+func (o *outbox) take(buf []byte, frames []queued) ([]byte, []queued) {
+	o.mu.Lock()
+	buf, o.buf = o.buf, buf[:0]
+	frames, o.frames = o.frames, frames[:0]
+	o.mu.Unlock()
+	signal(o.room)
+	return buf, frames
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
