@@ -51,7 +51,10 @@ type ConnInfo struct {
 	In         map[string]Counter // per command received
 	Out        map[string]Counter // per command sent
 	LastReject [2]string          // last reject received [0] and sent [1], as lines
-	Reason     string             // why it closed
+	// Gossiped addresses taken from this peer, and those ignored because it
+	// sent new ones faster than the rate limit allows.
+	AddrsProcessed, AddrsLimited uint64
+	Reason                       string // why it closed
 }
 
 // AddrInfo is a copy of one address book entry, with what the node knows of it.

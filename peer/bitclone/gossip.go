@@ -140,9 +140,10 @@ func (n *Node) isSelfLocked(a netip.AddrPort) bool {
 	return ip.IsLoopback() || n.localIPs[ip] || (n.extBest.IsValid() && ip == n.extBest.Addr())
 }
 
-// learn takes the entries of an addr message into the address book.
-func (n *Node) learn(s *session, entries []wire.AddrEntry) {
-	now := time.Now()
+// learn takes the entries of an addr message into the address book. Each
+// address new to the book costs the sender a token (see session.addrTokens),
+// so no peer can flood the book with made-up addresses.
+func (n *Node) learn(s *session, entries []wire.AddrEntry, now time.Time) {
 	fromLoopback := s.conn.Remote().Addr().IsLoopback()
 	from := s.listenAddr()
 	var learned []netip.AddrPort
@@ -154,6 +155,11 @@ func (n *Node) learn(s *session, entries []wire.AddrEntry) {
 			continue
 		}
 		before, known := n.book.Get(a)
+		if !known && !s.takeAddrToken(now) {
+			s.addrsLimited.Add(1)
+			continue
+		}
+		s.addrsProcessed.Add(1)
 		if n.book.Learn(a, time.Unix(e.Time, 0), addrbook.SourceGossip, from, now) {
 			learned = append(learned, a)
 		}

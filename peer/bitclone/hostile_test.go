@@ -329,3 +329,41 @@ func TestInboundCaps(t *testing.T) {
 		}
 	})
 }
+
+// addrLine makes an addr of count made-up loopback addresses, fresh.
+func addrLine(first, count int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "addr|%d", count)
+	for i := first; i < first+count; i++ {
+		fmt.Fprintf(&b, "|%d|127.1.%d.%d:%d", time.Now().Unix(), i/250, i%250, 1000+i)
+	}
+	return b.String()
+}
+
+func TestNewAddressesAreRateLimitedPerPeer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{Target: 1, PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		r := pn.handshakeIn("127.0.0.2:9001")
+		r.send(addrLine(0, 1000))
+		r.send(addrLine(1000, 1000))
+		synctest.Wait()
+		c := pn.Snapshot().Conns[0]
+		if c.AddrsProcessed != 1000 || c.AddrsLimited != 1000 {
+			t.Errorf("processed %d, limited %d: want the burst of 1000 taken and the rest ignored", c.AddrsProcessed, c.AddrsLimited)
+		}
+		// Ten seconds later, ten a second more.
+		time.Sleep(10 * time.Second)
+		r.send(addrLine(2000, 1000))
+		synctest.Wait()
+		c = pn.Snapshot().Conns[0]
+		if c.AddrsProcessed != 1100 {
+			t.Errorf("processed %d after 10s, want 1100", c.AddrsProcessed)
+		}
+		// Known addresses cost nothing: the first batch again is all processed.
+		r.send(addrLine(0, 1000))
+		synctest.Wait()
+		if c := pn.Snapshot().Conns[0]; c.AddrsProcessed != 2100 {
+			t.Errorf("processed %d, want 2100 (known addresses are free)", c.AddrsProcessed)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	wire "github.com/bitclone/bitclone/codec/bitclone"
@@ -74,6 +75,10 @@ type session struct {
 	tokens                                         float64     // flood bucket
 	tokensAt                                       time.Time
 	activeMarked                                   time.Time
+	addrTokens                                     float64 // new addresses this peer may still add
+	addrTokensAt                                   time.Time
+
+	addrsProcessed, addrsLimited atomic.Uint64
 
 	mu          sync.Mutex
 	established bool
@@ -366,8 +371,29 @@ func (s *session) onAddr(m wire.Addr, now time.Time) error {
 			return &misbehaviour{fmt.Sprintf("addr spam: %d one-address addr messages within %s", len(s.oneAddrs), s.n.cfg.AdvertiseInterval)}
 		}
 	}
-	s.n.learn(s, m.Entries)
+	s.n.learn(s, m.Entries, now)
 	return nil
+}
+
+// Addresses new to us that one peer may add: a burst (a whole addr answer),
+// then a steady rate, as Bitcoin Core limits addr processing.
+const (
+	addrBurst = wire.MaxAddrs
+	addrRate  = 10 // per second
+)
+
+// takeAddrToken charges one new address to the peer. Reader goroutine only.
+func (s *session) takeAddrToken(now time.Time) bool {
+	if s.addrTokensAt.IsZero() {
+		s.addrTokens, s.addrTokensAt = addrBurst, now
+	}
+	s.addrTokens = min(addrBurst, s.addrTokens+now.Sub(s.addrTokensAt).Seconds()*addrRate)
+	s.addrTokensAt = now
+	if s.addrTokens < 1 {
+		return false
+	}
+	s.addrTokens--
+	return true
 }
 
 // oneAddrLimit is how many one-entry addr messages a peer may send within an
@@ -401,4 +427,5 @@ func (s *session) info(ci *peer.ConnInfo) {
 	ci.UserAgent, ci.Version = s.agent, s.version
 	ci.PingLast, ci.PingMin, ci.PingWait = s.pingLast, s.pingMin, !s.pingSent.IsZero()
 	ci.LastReject = s.lastReject
+	ci.AddrsProcessed, ci.AddrsLimited = s.addrsProcessed.Load(), s.addrsLimited.Load()
 }
