@@ -78,6 +78,7 @@ type Snapshot struct {
 	Conns     []ConnInfo
 	Addrs     []AddrInfo
 	Dropped   uint64 // message events dropped because the front end fell behind
+	Refused   uint64 // inbound connections refused by the limits or bans
 	Inbound   int    // established inbound connections
 	Outbound  int    // established outbound connections
 	PeersFile string

@@ -122,6 +122,7 @@ func (n *Node) Snapshot() peer.Snapshot {
 		At:        now,
 		Target:    n.cfg.Target,
 		Dropped:   n.bus.Dropped(),
+		Refused:   uint64(n.refused),
 		PeersFile: n.cfg.PeersFile,
 	}
 	if n.ln != nil {

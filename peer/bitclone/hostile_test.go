@@ -308,24 +308,37 @@ func TestIdleTimeoutAndPings(t *testing.T) {
 
 func TestInboundCaps(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pn := startPipeNode(t, Config{MaxInbound: 4, MaxHandshakingPerIP: 2})
+		pn := startPipeNode(t, Config{MaxInbound: 4, MaxHandshakingPerIP: 2, Target: 1, RetryBase: time.Hour})
 		// Two handshaking connections from one non-loopback IP; the third is refused.
-		pn.connect("192.0.2.1:1001")
-		pn.connect("192.0.2.1:1002")
+		a1 := pn.connect("192.0.2.1:1001")
+		time.Sleep(time.Second)
+		a2 := pn.connect("192.0.2.1:1002")
 		pn.connect("192.0.2.1:1003").expectClosed()
-		// Loopback is exempt from the per-IP cap, not from the total.
-		pn.connect("127.0.0.2:1001")
-		pn.connect("127.0.0.2:1002")
-		pn.connect("127.0.0.2:1003").expectClosed()
 		synctest.Wait()
-		warnings := strings.Join(pn.eventTexts(peer.KindWarn), "\n")
-		for _, want := range []string{"192.0.2.1:1003: 2 connections from 192.0.2.1 still handshaking", "127.0.0.2:1003: 4 inbound connections already"} {
-			if !strings.Contains(warnings, want) {
-				t.Errorf("warnings lack %q:\n%s", want, warnings)
-			}
+		if w := strings.Join(pn.eventTexts(peer.KindWarn), "\n"); !strings.Contains(w, "192.0.2.1:1003: 2 connections from 192.0.2.1 still handshaking") {
+			t.Errorf("warnings:\n%s", w)
 		}
-		if got := len(pn.Snapshot().Conns); got != 4 {
-			t.Errorf("%d connections, want 4", got)
+		// Loopback is exempt from the per-IP cap, not from the total: when
+		// the inbound table is full, the longest-handshaking connection
+		// makes room, and established ones are never evicted.
+		pn.handshakeIn("127.0.0.2:1001")
+		pn.handshakeIn("127.0.0.2:1002") // the table is full now
+		pn.handshakeIn("127.0.0.2:1003") // a1 made room
+		a1.expectClosed()
+		pn.handshakeIn("127.0.0.2:1004") // a2 made room
+		a2.expectClosed()
+		synctest.Wait()
+		if got := len(pn.eventTexts(peer.KindClosed)); got != 2 || !pn.hasEvent(peer.KindClosed, "evicted") {
+			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
+		}
+		// Every slot established: a newcomer is refused.
+		pn.connect("127.0.0.9:9").expectClosed()
+		synctest.Wait()
+		if w := strings.Join(pn.eventTexts(peer.KindWarn), "\n"); !strings.Contains(w, "127.0.0.9:9: 4 inbound connections already") {
+			t.Errorf("warnings:\n%s", w)
+		}
+		if s := pn.Snapshot(); s.Inbound != 4 || s.Refused != 2 {
+			t.Errorf("%d established inbound, %d refused; want 4 and 2", s.Inbound, s.Refused)
 		}
 	})
 }

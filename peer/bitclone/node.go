@@ -255,23 +255,39 @@ func (n *Node) refuseReason(ip netip.Addr, now time.Time) string {
 		return "banned until " + until.Format("15:04:05")
 	}
 	inbound, handshaking := 0, 0
+	var oldest *session // the longest-handshaking inbound connection
 	for _, s := range n.sessions {
-		if s.conn.Dir() != peer.Inbound {
-			continue
+		if s.conn.Dir() != peer.Inbound || s.conn.Err() != nil {
+			continue // outbound, or already closing
 		}
 		inbound++
-		if s.conn.Remote().Addr() == ip && !s.isEstablished() {
+		if s.isEstablished() {
+			continue
+		}
+		if s.conn.Remote().Addr() == ip {
 			handshaking++
 		}
-	}
-	if inbound >= n.cfg.MaxInbound {
-		return fmt.Sprintf("%d inbound connections already", inbound)
+		if oldest == nil || s.conn.Started().Before(oldest.conn.Started()) {
+			oldest = s
+		}
 	}
 	if !ip.IsLoopback() && handshaking >= n.cfg.MaxHandshakingPerIP {
 		return fmt.Sprintf("%d connections from %s still handshaking", handshaking, ip)
 	}
+	if inbound >= n.cfg.MaxInbound {
+		if oldest == nil {
+			return fmt.Sprintf("%d inbound connections already", inbound)
+		}
+		// Make room by evicting the connection that has been handshaking
+		// longest: otherwise a few silent connections lock every honest
+		// newcomer out until the handshake timeout. Established peers are
+		// never evicted.
+		oldest.conn.Close(errEvicted)
+	}
 	return ""
 }
+
+var errEvicted = errors.New("evicted: inbound connections full and this one still handshaking")
 
 func addrOf(a net.Addr) netip.AddrPort {
 	if t, ok := a.(*net.TCPAddr); ok {
