@@ -28,6 +28,9 @@ type Scenario struct {
 	// HandshakeTimeout is the target's (default 2s); connections that never
 	// handshake are held a little longer than this.
 	HandshakeTimeout time.Duration
+	// NoFloodLimit turns the target's per-peer message rate limit off, to
+	// see it answer a whole flood.
+	NoFloodLimit bool
 }
 
 // Report is what a scenario observed.
@@ -90,6 +93,9 @@ func Run(ctx context.Context, sc Scenario) (Report, error) {
 		// Longer than the handshake timeout, so each limit shows as itself.
 		IdleTimeout:      max(4*sc.PingInterval, 2*sc.HandshakeTimeout),
 		HandshakeTimeout: sc.HandshakeTimeout,
+	}
+	if sc.NoFloodLimit {
+		cfg.MaxMsgRate = -1
 	}
 	target, stopTarget, targetEvents, err := start(cfg)
 	if err != nil {

@@ -21,8 +21,8 @@ func run(t *testing.T, sc Scenario) Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s x%d: sent %d in %s; target closed %d %v, refused %d; honest kept=%v pongs=%d worst wait %s; newcomer in %s; heap %d -> peak %d; book %d/%d",
-		rep.Attack, rep.Count, rep.Sent, rep.Took, rep.Closed, rep.Reasons, rep.Refused, rep.HonestKept, rep.HonestPongs,
+	t.Logf("%s x%d: sent %d (%d answered) in %s; target closed %d %v, refused %d; honest kept=%v pongs=%d worst wait %s; newcomer in %s; heap %d -> peak %d; book %d/%d",
+		rep.Attack, rep.Count, rep.Sent, rep.Answered, rep.Took, rep.Closed, rep.Reasons, rep.Refused, rep.HonestKept, rep.HonestPongs,
 		rep.HonestWorstWait, rep.NewcomerWait, rep.HeapBefore, rep.HeapPeak, rep.Book, rep.Limit)
 	if !rep.OK() {
 		t.Errorf("the honest peer suffered or the book overflowed: %+v", rep)
@@ -65,5 +65,13 @@ func TestAddrFlood(t *testing.T) {
 	}
 	if rep.Book > rep.Limit || rep.Book < 1000 {
 		t.Errorf("address book holds %d, want the burst of 1000 and at most %d", rep.Book, rep.Limit)
+	}
+}
+
+func TestPingFloodAnsweredWithoutLimit(t *testing.T) {
+	n := size(100_000, 1_000_000)
+	rep := run(t, Scenario{Attack: AttackPings, Count: n, NoFloodLimit: true})
+	if rep.Sent != n || rep.Answered != n {
+		t.Errorf("sent %d pings, %d answered; want all %d", rep.Sent, rep.Answered, n)
 	}
 }
