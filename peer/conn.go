@@ -244,8 +244,14 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 			c.nc.SetReadDeadline(now.Add(idle))
 			deadlineSet = now
 		}
+		waited := true
+		if bf, ok := fr.(BufferedFrameReader); ok {
+			waited = !bf.Buffered()
+		}
 		frame, err := fr.Next()
-		now = time.Now()
+		if waited {
+			now = time.Now()
+		}
 		if err != nil {
 			if len(frame) > 0 {
 				// The peer hung up in the middle of a frame; show what it

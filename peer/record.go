@@ -30,3 +30,12 @@ type RawFrameReader interface {
 	FrameReader
 	Raw() []byte
 }
+
+// BufferedFrameReader is a FrameReader that can tell whether its next frame
+// is already in memory. A Conn then reuses the time it read the previous
+// one: frames read together arrived together, and reading the clock for
+// each frame of a flood costs more than parsing it on some machines.
+type BufferedFrameReader interface {
+	FrameReader
+	Buffered() bool
+}

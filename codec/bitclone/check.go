@@ -89,7 +89,7 @@ func (p *problems) checkCode(code, lo, hi int) {
 }
 
 func (p *problems) checkText(field, s string, mayBeEmpty bool) {
-	if why := textProblem(s, mayBeEmpty); why != "" {
+	if why := textProblem([]byte(s), mayBeEmpty); why != "" {
 		p.fail(field, why)
 	}
 }

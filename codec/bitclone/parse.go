@@ -276,16 +276,14 @@ func (f *fields) text(name string, mayBeEmpty bool) string {
 	return string(b)
 }
 
-func textProblem[T string | []byte](s T, mayBeEmpty bool) string {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '|':
-			return whyPipe
-		case '\r', '\n':
-			return whyBreak
-		}
-	}
-	if len(s) == 0 && !mayBeEmpty {
+func textProblem(s []byte, mayBeEmpty bool) string {
+	// Three vectorised scans beat one byte loop on text of any length.
+	switch {
+	case bytes.IndexByte(s, '|') >= 0:
+		return whyPipe
+	case bytes.IndexByte(s, '\r') >= 0 || bytes.IndexByte(s, '\n') >= 0:
+		return whyBreak
+	case len(s) == 0 && !mayBeEmpty:
 		return whyEmpty
 	}
 	return ""

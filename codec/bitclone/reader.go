@@ -104,6 +104,10 @@ func (r *Reader) end() ([]byte, error) {
 	return partial, r.err
 }
 
+// Buffered reports whether bytes after the last line are already read from
+// the stream, so the next line may come without waiting for it.
+func (r *Reader) Buffered() bool { return r.w > r.r }
+
 // Raw is the line Next last returned as it came off the wire, with its
 // terminator ("\r\n", "\n", or none for a partial last line). Like the
 // line, it is valid only until the next call.

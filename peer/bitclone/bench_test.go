@@ -258,3 +258,89 @@ func BenchmarkLoopbackPipelined(b *testing.B) {
 		pipelined(b, c, r, "pong|123456789\r\n")
 	})
 }
+
+// lineServer is the flood baseline: raw buffered line reading that only
+// answers a final ping, doing nothing else with each line.
+func lineServer(b *testing.B) net.Addr {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	b.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadSlice('\n')
+					if err != nil {
+						return
+					}
+					if strings.HasPrefix(string(line), "ping|") {
+						c.Write([]byte("pong|" + string(line[5:])))
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr()
+}
+
+// flood writes b.N message lines and a final ping, and waits for its pong:
+// by then the server has read and handled every line.
+func flood(b *testing.B, c net.Conn, r *bufio.Reader) {
+	line := []byte("message|100|flood|the quick brown fox jumps over the lazy dog\r\n")
+	w := bufio.NewWriterSize(c, 64<<10)
+	b.ResetTimer()
+	for range b.N {
+		w.Write(line)
+	}
+	w.WriteString("ping|99\r\n")
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			b.Fatal(err)
+		}
+		if l == "pong|99\r\n" {
+			break
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+func BenchmarkLoopbackFlood(b *testing.B) {
+	b.Run("baseline=lines", func(b *testing.B) {
+		c, err := net.Dial("tcp", lineServer(b).String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		flood(b, c, bufio.NewReader(c))
+	})
+	b.Run("node", func(b *testing.B) {
+		n := benchNode(b)
+		c, err := net.Dial("tcp", n.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		if err := handshake(c, r, 1); err != nil {
+			b.Fatal(err)
+		}
+		flood(b, c, r)
+	})
+}
