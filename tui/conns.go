@@ -1,0 +1,202 @@
+package tui
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/bitclone/bitclone/peer"
+)
+
+// connsPane is the connections table. The cursor and the selection are
+// kept by connection ID, so they survive snapshots that add, remove or
+// reorder rows; a closed connection leaves the selection.
+type connsPane struct {
+	conns    []peer.ConnInfo
+	cursor   uint64 // ID of the row under the cursor (0: the first row)
+	selected map[uint64]bool
+	offset   int
+}
+
+func newConnsPane() connsPane { return connsPane{selected: map[uint64]bool{}} }
+
+var connCols = []column{
+	{title: "", min: 1},                                // selection dot
+	{title: "DIR"},                                     // in / out
+	{title: "ADDRESS", min: 9, max: 47},                // remote address, as in the log
+	{title: "LISTEN", min: 9, max: 47, drop: 9},        // where the peer listens, when different
+	{title: "AGENT", min: 5, max: 20, drop: 4},         // user agent
+	{title: "STATE"},                                   // handshake / established
+	{title: "AGE", right: true, drop: 5},               // since connected
+	{title: "PING ms", right: true, drop: 6},           // last/min round trip
+	{title: "RECV", right: true, drop: 3},              // since last received
+	{title: "MSGS i/o", right: true, drop: 7},          // messages in/out
+	{title: "BYTES i/o", min: 9, right: true, drop: 8}, // bytes in/out
+}
+
+// update takes a fresh list of connections.
+func (p *connsPane) update(conns []peer.ConnInfo) {
+	p.conns = conns
+	live := make(map[uint64]bool, len(conns))
+	for _, c := range conns {
+		live[c.ID] = true
+	}
+	for id := range p.selected {
+		if !live[id] {
+			delete(p.selected, id)
+		}
+	}
+	if !live[p.cursor] {
+		// Keep the cursor near where it was: on the next newer connection.
+		next := uint64(0)
+		for _, c := range conns {
+			if c.ID > p.cursor {
+				next = c.ID
+				break
+			}
+		}
+		if next == 0 && len(conns) > 0 {
+			next = conns[len(conns)-1].ID
+		}
+		p.cursor = next
+	}
+}
+
+// closed forgets a connection that ended, before the next snapshot.
+func (p *connsPane) closed(id uint64) { delete(p.selected, id) }
+
+// index is the cursor's row (0 when there are no rows).
+func (p *connsPane) index() int {
+	for i, c := range p.conns {
+		if c.ID == p.cursor {
+			return i
+		}
+	}
+	return 0
+}
+
+func (p *connsPane) current() (peer.ConnInfo, bool) {
+	if len(p.conns) == 0 {
+		return peer.ConnInfo{}, false
+	}
+	return p.conns[p.index()], true
+}
+
+// move moves the cursor n rows, in a window of rows rows.
+func (p *connsPane) move(n, rows int) {
+	if len(p.conns) == 0 {
+		return
+	}
+	i := max(0, min(len(p.conns)-1, p.index()+n))
+	p.cursor = p.conns[i].ID
+	p.offset = scrollOffset(p.offset, i, rows, len(p.conns))
+}
+
+// point puts the cursor on visible row r (a click).
+func (p *connsPane) point(r, rows int) bool {
+	i := scrollOffset(p.offset, p.index(), rows, len(p.conns)) + r
+	if r < 0 || i >= len(p.conns) {
+		return false
+	}
+	p.cursor = p.conns[i].ID
+	p.offset = scrollOffset(p.offset, i, rows, len(p.conns))
+	return true
+}
+
+// toggle selects or unselects the connection under the cursor.
+func (p *connsPane) toggle() {
+	c, ok := p.current()
+	if !ok {
+		return
+	}
+	if p.selected[c.ID] {
+		delete(p.selected, c.ID)
+	} else {
+		p.selected[c.ID] = true
+	}
+}
+
+// targets are the remote addresses of the selected connections, in table
+// order: where a raw line goes (none: every established peer).
+func (p *connsPane) targets() []string {
+	var out []string
+	for _, c := range p.conns {
+		if p.selected[c.ID] {
+			out = append(out, c.Remote)
+		}
+	}
+	return out
+}
+
+func (p *connsPane) title() string {
+	s := "Connections  " + strconv.Itoa(len(p.conns))
+	if n := len(p.selected); n > 0 {
+		s += " · " + strconv.Itoa(n) + " selected (raw lines go to them)"
+	}
+	return s
+}
+
+// cells are one connection's table cells, escaped.
+func connCells(c *peer.ConnInfo, now time.Time, selected bool) []string {
+	mark := " "
+	if selected {
+		mark = "●"
+	}
+	listen := ""
+	if c.Listen != "" && c.Listen != c.Remote {
+		listen = safe(c.Listen)
+	}
+	ping := millis(c.PingLast) + "/" + millis(c.PingMin)
+	if c.PingLast == 0 {
+		ping = "-"
+		if c.PingWait {
+			ping = "wait"
+		}
+	}
+	return []string{
+		mark, c.Dir.String(), safe(c.Remote), listen, safe(c.UserAgent), c.State.String(),
+		ago(now, c.Connected), ping, ago(now, c.LastRecv),
+		strconv.FormatUint(c.MsgsIn, 10) + "/" + strconv.FormatUint(c.MsgsOut, 10),
+		bytesize(c.BytesIn) + "/" + bytesize(c.BytesOut),
+	}
+}
+
+// render draws the table body (header and rows) in exactly h rows.
+func (p *connsPane) render(st *styles, w, h int, focused bool, now time.Time) []string {
+	if h <= 0 {
+		return nil
+	}
+	cells := make([][]string, len(p.conns))
+	for i := range p.conns {
+		cells[i] = connCells(&p.conns[i], now, p.selected[p.conns[i].ID])
+	}
+	ws := colWidths(connCols, cells, w)
+	out := make([]string, 0, h)
+	hr := newRow(w)
+	addCells(hr, connCols, ws, headerCells(connCols), nil)
+	out = append(out, st.header.Render(hr.String()))
+
+	rows := h - 1
+	cur := p.index()
+	off := scrollOffset(p.offset, cur, rows, len(p.conns))
+	for i := off; i < len(p.conns) && len(out) < h; i++ {
+		r := newRow(w)
+		if focused && i == cur {
+			addCells(r, connCols, ws, cells[i], nil)
+			out = append(out, st.cursor.Render(r.padded()))
+			continue
+		}
+		state := &st.faint
+		if p.conns[i].State == peer.StateEstablished {
+			state = &st.live
+		}
+		addCells(r, connCols, ws, cells[i], []*paint{&st.mark, nil, nil, &st.faint, nil, state, nil, nil, nil, nil, nil})
+		out = append(out, r.String())
+	}
+	if len(p.conns) == 0 && len(out) < h {
+		out = append(out, st.faint.Render(trunc("no connections yet (:connect HOST:PORT dials one)", w)))
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out
+}

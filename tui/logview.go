@@ -1,0 +1,161 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bitclone/bitclone/peer"
+)
+
+// glyph is the direction column: < received, > sent, ! problem, * the rest.
+func glyph(k peer.Kind) string {
+	switch k {
+	case peer.KindRecv:
+		return "<"
+	case peer.KindSend:
+		return ">"
+	case peer.KindWarn, peer.KindError:
+		return "!"
+	}
+	return "*"
+}
+
+// describe is a log line's text, before escaping. Connection events are
+// worded like the headless transcript: "closed (in): timeout".
+func describe(e *logEntry) string {
+	switch e.kind {
+	case peer.KindRecv, peer.KindSend, peer.KindInfo:
+		return e.text
+	case peer.KindConnected, peer.KindEstablished, peer.KindClosed:
+		s := e.kind.String()
+		if e.dir != 0 {
+			s += " (" + e.dir.String() + ")"
+		}
+		if d := detail(e.kind, e.text); d != "" {
+			s += ": " + d
+		}
+		return s
+	case peer.KindLearned:
+		return "learned " + detail(e.kind, e.text)
+	case peer.KindWarn:
+		return "warning: " + e.text
+	case peer.KindError:
+		return "error: " + e.text
+	}
+	return e.kind.String() + " " + e.text
+}
+
+// detail strips from a node's sentence what the line says anyway: the
+// kind's name and the direction ("closed (in): timeout" -> "timeout").
+func detail(k peer.Kind, text string) string {
+	rest, ok := strings.CutPrefix(text, k.String())
+	if !ok || rest != "" && rest[0] != ' ' && rest[0] != ':' {
+		return text
+	}
+	rest = strings.TrimLeft(rest, " ")
+	for _, d := range []string{"(in)", "(out)"} {
+		rest = strings.TrimLeft(strings.TrimPrefix(rest, d), " ")
+	}
+	return strings.TrimLeft(strings.TrimPrefix(rest, ":"), " ")
+}
+
+// timeLayout is the log's timestamp; narrow panes drop the milliseconds.
+func timeLayout(w int) string {
+	if w >= 100 {
+		return "15:04:05.000"
+	}
+	return "15:04:05"
+}
+
+// render draws the pane's body in exactly h rows of at most w columns.
+func (p *logPane) render(st *styles, w, h int, focused bool, loc *time.Location) []string {
+	listH := p.listRows(h)
+	seqs, cursor, hasCursor := p.window(listH)
+	out := make([]string, 0, h)
+
+	peerW := 1
+	for _, s := range seqs {
+		peerW = max(peerW, width(safe(p.ring.get(s).peer)))
+	}
+	peerW = min(peerW, max(21, w/4))
+	layout := timeLayout(w)
+
+	for _, s := range seqs {
+		e := p.ring.get(s)
+		r := newRow(w)
+		plain := focused && hasCursor && s == cursor
+		pick := func(s *paint) *paint {
+			if plain {
+				return nil
+			}
+			return s
+		}
+		textStyle := st.forKind(e.kind)
+		if e.kind == peer.KindRecv || e.kind == peer.KindSend {
+			textStyle = st.forCommand(e.cmd)
+		}
+		r.add(pick(&st.faint), e.at.In(loc).Format(layout))
+		r.add(nil, " ")
+		r.add(pick(textStyle), glyph(e.kind))
+		r.add(nil, " ")
+		who := "-"
+		if e.peer != "" {
+			who = safe(e.peer)
+		}
+		r.addFit(nil, who, peerW, false)
+		r.add(nil, " ")
+		r.add(pick(textStyle), safe(describe(e)))
+		if plain {
+			out = append(out, st.cursor.Render(r.padded()))
+		} else {
+			out = append(out, r.String())
+		}
+	}
+	if len(seqs) == 0 {
+		msg := "no messages yet"
+		if p.filter.active() {
+			msg = "no line matches the filter (/ to change it)"
+		}
+		out = append(out, st.faint.Render(trunc(msg, w)))
+	}
+	for len(out) < listH {
+		out = append(out, "")
+	}
+	return append(out, p.renderRaw(st, w, h-listH, loc)...)
+}
+
+// renderRaw draws the raw view: every byte of the current line, escaped,
+// wrapped to the width, in exactly h rows.
+func (p *logPane) renderRaw(st *styles, w, h int, loc *time.Location) []string {
+	if h <= 0 {
+		return nil
+	}
+	out := make([]string, 0, h)
+	seq, e := p.current()
+	if e == nil {
+		out = append(out, st.faint.Render(trunc("raw: no line", w)))
+	} else {
+		head := "raw #" + strconv.FormatUint(seq, 10) + " · " + e.at.In(loc).Format("15:04:05.000") + " " + glyph(e.kind) + " " + safe(e.peer) +
+			" · " + strconv.Itoa(e.size) + " bytes"
+		if e.kind == peer.KindRecv || e.kind == peer.KindSend {
+			head += " + line end"
+		}
+		out = append(out, st.header.Render(trunc(head, w)))
+		lines := chunk(rawEscape(e.text), w)
+		if e.size > len(e.text) {
+			lines = append(lines, "… only the first "+strconv.Itoa(len(e.text))+" bytes are kept")
+		}
+		if room := h - 1; len(lines) > room {
+			rest := len(lines) - room + 1
+			lines = append(lines[:room-1], "… "+strconv.Itoa(rest)+" more rows")
+		}
+		for _, l := range lines {
+			out = append(out, trunc(l, w))
+		}
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	return out[:h]
+}

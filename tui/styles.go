@@ -1,0 +1,134 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/lipgloss/v2"
+
+	"github.com/bitclone/bitclone/peer"
+)
+
+// styles holds every lipgloss style of the TUI. Colours come in light and
+// dark variants; the program asks the terminal for its background at start.
+// Meaning never rests on colour alone (NO_COLOR strips it; projectors wash
+// it out): the focused pane has a marker, selected peers a dot, the hint
+// a ✓ or ✗, and bold and reverse video survive NO_COLOR.
+type styles struct {
+	status, statusWarn  paint // the status bar (reverse video)
+	title, titleFocused paint // pane title lines
+	header              paint // table column titles
+	cursor              paint // the cursor row of the focused pane
+	mark                paint // the selection dot
+	faint               paint // timestamps, secondary text
+
+	// Log lines by command and kind.
+	handshake, chatter, gossip, reject, message, unknown paint
+	conn, warn, err, info                                paint
+
+	// Address book status.
+	live, stale, banned paint
+
+	// Command line and hint.
+	prompt, ok, bad paint
+
+	help help.Styles
+}
+
+// paint is a lipgloss style compiled to the escape sequences around its
+// text: lipgloss works them out once, and drawing a piece is then two
+// concatenations instead of a Render (which measures and re-parses the
+// text: the bulk of a frame's cost). Only for colours and attributes, not
+// padding, widths or borders.
+type paint struct{ pre, post string }
+
+func compile(s lipgloss.Style) paint {
+	pre, post, ok := strings.Cut(s.Render("X"), "X")
+	if !ok {
+		return paint{}
+	}
+	return paint{pre, post}
+}
+
+// Render wraps s, which must be printable and hold no line break.
+func (p *paint) Render(s string) string {
+	if p.pre == "" || s == "" {
+		return s
+	}
+	return p.pre + s + p.post
+}
+
+func newStyles(isDark bool) styles {
+	c := lipgloss.LightDark(isDark)
+	gray := c(lipgloss.Color("#57606a"), lipgloss.Color("#8b949e"))
+	blue := c(lipgloss.Color("#0550ae"), lipgloss.Color("#79c0ff"))
+	green := c(lipgloss.Color("#116329"), lipgloss.Color("#56d364"))
+	red := c(lipgloss.Color("#cf222e"), lipgloss.Color("#ff7b72"))
+	purple := c(lipgloss.Color("#8250df"), lipgloss.Color("#d2a8ff"))
+	yellow := c(lipgloss.Color("#9a6700"), lipgloss.Color("#e3b341"))
+	cyan := c(lipgloss.Color("#0f6e7a"), lipgloss.Color("#39c5cf"))
+	accent := c(lipgloss.Color("#0969da"), lipgloss.Color("#58a6ff"))
+
+	s := lipgloss.NewStyle
+	return styles{
+		status:       compile(s().Reverse(true)),
+		statusWarn:   compile(s().Reverse(true).Bold(true).Foreground(red)),
+		title:        compile(s().Foreground(gray)),
+		titleFocused: compile(s().Bold(true).Foreground(accent)),
+		header:       compile(s().Bold(true)),
+		cursor:       compile(s().Reverse(true)),
+		mark:         compile(s().Bold(true).Foreground(accent)),
+		faint:        compile(s().Foreground(gray)),
+
+		handshake: compile(s().Foreground(blue)),
+		chatter:   compile(s().Foreground(gray)),
+		gossip:    compile(s().Foreground(green)),
+		reject:    compile(s().Bold(true).Foreground(red)),
+		message:   compile(s().Bold(true).Foreground(purple)),
+		unknown:   compile(s().Foreground(yellow)),
+		conn:      compile(s().Foreground(cyan)),
+		warn:      compile(s().Bold(true).Foreground(yellow)),
+		err:       compile(s().Bold(true).Foreground(red)),
+		info:      compile(s()),
+
+		live:   compile(s().Foreground(green)),
+		stale:  compile(s().Foreground(gray)),
+		banned: compile(s().Bold(true).Foreground(red)),
+
+		prompt: compile(s().Bold(true).Foreground(accent)),
+		ok:     compile(s().Foreground(green)),
+		bad:    compile(s().Bold(true).Foreground(red)),
+
+		help: help.DefaultStyles(isDark),
+	}
+}
+
+// forCommand is the colour of a message line by its command.
+func (s *styles) forCommand(cmd string) *paint {
+	switch cmd {
+	case "version", "verack":
+		return &s.handshake
+	case "ping", "pong":
+		return &s.chatter
+	case "getaddr", "addr":
+		return &s.gossip
+	case "reject":
+		return &s.reject
+	case "message":
+		return &s.message
+	}
+	return &s.unknown // not one of the eight: the peer deviates
+}
+
+// forKind is the colour of a log line that is not a message.
+func (s *styles) forKind(k peer.Kind) *paint {
+	switch k {
+	case peer.KindConnected, peer.KindEstablished, peer.KindClosed, peer.KindLearned:
+		return &s.conn
+	case peer.KindWarn:
+		return &s.warn
+	case peer.KindError:
+		return &s.err
+	}
+	return &s.info
+}

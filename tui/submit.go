@@ -1,0 +1,118 @@
+package tui
+
+import (
+	"errors"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/bitclone/bitclone/peer"
+)
+
+// cmdKey handles a key on the command line.
+func (m *Model) cmdKey(k tea.KeyPressMsg) tea.Cmd {
+	if m.cmd.mode == modeFilter {
+		return m.filterKey(k)
+	}
+	switch {
+	case key.Matches(k, m.keys.Send):
+		return m.submit()
+	case key.Matches(k, m.keys.Leave):
+		m.setFocus(m.back)
+	case key.Matches(k, m.keys.Complete):
+		m.complete()
+		return nil
+	case key.Matches(k, m.keys.HistPrev):
+		m.cmd.histPrev()
+	case key.Matches(k, m.keys.HistNext):
+		m.cmd.histNext()
+	default:
+		if m.cmd.edit.key(k) {
+			m.edited()
+		}
+		return nil
+	}
+	m.cmd.comp = completion{}
+	return nil
+}
+
+// filterKey edits the log filter: it applies as it is typed; Enter keeps
+// it, Esc restores the one before.
+func (m *Model) filterKey(k tea.KeyPressMsg) tea.Cmd {
+	switch k.Keystroke() {
+	case "enter":
+	case "esc":
+		m.log.setFilter(m.cmd.before, m.logRows())
+	default:
+		if m.cmd.edit.key(k) {
+			m.log.setFilter(m.cmd.value(), m.logRows())
+		}
+		return nil
+	}
+	m.cmd.mode = modeCommand
+	m.cmd.clear()
+	m.setFocus(paneLog)
+	return nil
+}
+
+// edited is called when the user changed the text: completion and history
+// browsing start over from it.
+func (m *Model) edited() {
+	m.cmd.comp = completion{}
+	m.cmd.histPos = len(m.cmd.hist)
+	if m.cmd.mode == modeFilter {
+		m.log.setFilter(m.cmd.value(), m.logRows())
+	}
+}
+
+// submit executes the command line.
+func (m *Model) submit() tea.Cmd {
+	text := m.cmd.value()
+	c, err := peer.ParseCommand(text)
+	if errors.Is(err, peer.ErrEmptyCommand) {
+		return nil
+	}
+	if err != nil {
+		m.note(peer.KindError, err.Error())
+		return nil // keep the text, to fix it
+	}
+	if c.Op == peer.OpQuit {
+		return m.quit()
+	}
+	var save tea.Cmd
+	if m.cmd.remember(text) {
+		save = saveHistory(m.opts.HistoryFile, text)
+	}
+	m.cmd.clear()
+	switch c.Op {
+	case peer.OpSend:
+		if len(c.Targets) == 0 {
+			c.Targets = m.conns.targets()
+		}
+		// A debugging tool sends what it is told, broken lines included.
+		if err := m.node.Validate(c.Line); err != nil {
+			m.note(peer.KindWarn, "sending a line that is not valid BitClone: "+err.Error())
+		}
+		m.do(c, "send")
+	case peer.OpConnect:
+		m.do(c, ":connect")
+	case peer.OpDrop:
+		m.do(c, ":drop")
+	case peer.OpSave:
+		m.do(c, ":save")
+	case peer.OpPeers:
+		m.setFocus(paneConns)
+	case peer.OpAddrs:
+		m.setFocus(paneAddrs)
+	case peer.OpHelp:
+		m.overlay, m.overlayTop = overlayHelp, 0
+	}
+	return save
+}
+
+// do gives the node a command; a refusal goes in the log.
+func (m *Model) do(c peer.Command, name string) {
+	if err := m.node.Do(c); err != nil {
+		m.note(peer.KindError, name+": "+err.Error())
+	}
+}

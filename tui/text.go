@@ -1,0 +1,249 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/bitclone/bitclone/codec"
+)
+
+// Every string a peer chose (lines, addresses, user agents, reasons) goes
+// through safe before it is measured or styled, so that it cannot move the
+// cursor, recolour the screen or end a line. Strings from here on are
+// printable and free of escape sequences.
+func safe(s string) string { return codec.PrintableString(s) }
+
+// plainASCII reports whether s is printable ASCII, where bytes are columns.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// width is the display width of a printable string.
+func width(s string) int {
+	if plainASCII(s) {
+		return len(s)
+	}
+	return lineWidth(s)
+}
+
+// narrowRune reports the non-ASCII runes the TUI draws itself (rules,
+// arrows, dots, ellipsis), all one column wide, so lines made of them and
+// ASCII are measured without grapheme segmentation.
+func narrowRune(r rune) bool {
+	switch {
+	case r >= 0x2190 && r <= 0x21ff, // arrows
+		r >= 0x2500 && r <= 0x25ff: // box drawing, blocks, geometric shapes
+		return true
+	}
+	switch r {
+	case '·', '×', '…', '›', '✓', '✗':
+		return true
+	}
+	return false
+}
+
+// lineWidth is the display width of a drawn line: printable text and SGR
+// sequences. ASCII and narrowRune are counted directly, anything else goes
+// to ansi.StringWidth.
+func lineWidth(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == 0x1b && i+1 < len(s) && s[i+1] == '[':
+			i += 2
+			for i < len(s) && (s[i] < 0x40 || s[i] > 0x7e) {
+				i++ // parameters, up to the final byte
+			}
+			i++
+		case c >= 0x20 && c < 0x7f:
+			n++
+			i++
+		case c >= 0x80:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !narrowRune(r) {
+				return ansi.StringWidth(s)
+			}
+			n++
+			i += size
+		default:
+			return ansi.StringWidth(s)
+		}
+	}
+	return n
+}
+
+// trunc cuts a printable string to at most w columns, marking a cut with "…".
+func trunc(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if plainASCII(s) {
+		if len(s) <= w {
+			return s
+		}
+		return s[:w-1] + "…"
+	}
+	if lineWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// fit pads or cuts a printable string to exactly w columns.
+func fit(s string, w int, right bool) string {
+	s = trunc(s, w)
+	pad := w - width(s)
+	if pad <= 0 {
+		return s
+	}
+	if right {
+		return strings.Repeat(" ", pad) + s
+	}
+	return s + strings.Repeat(" ", pad)
+}
+
+// rawEscape shows every byte of s: printable ASCII as itself (a backslash
+// doubled), everything else as \r, \n, \t or \xNN, so the exact bytes a
+// peer sent can be read without any of them reaching the terminal.
+func rawEscape(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c >= 0x20 && c <= 0x7e:
+			b.WriteByte(c)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteString(`\x`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		}
+	}
+	return b.String()
+}
+
+// chunk splits an ASCII string into pieces of at most w bytes.
+func chunk(s string, w int) []string {
+	if w <= 0 {
+		return nil
+	}
+	var out []string
+	for len(s) > w {
+		out = append(out, s[:w])
+		s = s[w:]
+	}
+	return append(out, s)
+}
+
+// cutUTF8 returns at most n bytes of s, not splitting a rune.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for i := n; i > n-4 && i > 0; i-- {
+		if s[i]&0xc0 != 0x80 { // s[i] starts a rune
+			return s[:i]
+		}
+	}
+	return s[:n]
+}
+
+// ago is a short age: 42s, 3m07s, 2h05m, 3d04h; "-" for the zero time.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := max(now.Sub(t), 0)
+	s := int64(d / time.Second)
+	switch {
+	case s < 60:
+		return strconv.FormatInt(s, 10) + "s"
+	case s < 3600:
+		return strconv.FormatInt(s/60, 10) + "m" + two(s%60) + "s"
+	case s < 86400:
+		return strconv.FormatInt(s/3600, 10) + "h" + two(s/60%60) + "m"
+	}
+	return strconv.FormatInt(s/86400, 10) + "d" + two(s/3600%24) + "h"
+}
+
+func two(n int64) string {
+	if n < 10 {
+		return "0" + strconv.FormatInt(n, 10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// millis is a round trip in milliseconds: one decimal below 10 ms.
+func millis(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	ms := float64(d) / float64(time.Millisecond)
+	if ms < 10 {
+		return strconv.FormatFloat(ms, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(ms, 'f', 0, 64)
+}
+
+// bytesize is a byte count: 900, 1.2K, 34M, 5.0G.
+func bytesize(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10)
+	}
+	v, suffix := float64(n), ""
+	for _, s := range []string{"K", "M", "G", "T"} {
+		v /= unit
+		suffix = s
+		if v < unit {
+			break
+		}
+	}
+	if v < 10 {
+		return strconv.FormatFloat(v, 'f', 1, 64) + suffix
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64) + suffix
+}
+
+// containsFold is strings.Contains ignoring ASCII case, without allocating.
+// sub must already be lower case.
+func containsFold(s, sub string) bool {
+	n := len(sub)
+	if n == 0 {
+		return true
+	}
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
