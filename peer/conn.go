@@ -394,6 +394,9 @@ func (c *Conn) publish(kind Kind, cmd string, frame []byte, at time.Time) {
 func (c *Conn) Stats(info *ConnInfo) {
 	info.ID = c.cfg.ID
 	info.Remote = c.RemoteString()
+	if c.local.IsValid() {
+		info.Local = c.local.String()
+	}
 	info.Dir = c.cfg.Dir
 	info.Connected = c.started
 	info.LastRecv, info.MsgsIn, info.BytesIn, info.In = c.in.snapshot()

@@ -31,26 +31,28 @@ type Counter struct {
 
 // ConnInfo is a copy of one connection's state and statistics.
 type ConnInfo struct {
-	ID         uint64
-	Remote     string // remote address of the TCP connection
-	Listen     string // the remote's listening address, once known ("" before)
-	Dir        Direction
-	State      State
-	UserAgent  string
-	Version    uint64
-	Connected  time.Time
-	LastSend   time.Time
-	LastRecv   time.Time
-	PingLast   time.Duration // 0 until a pong came back
-	PingMin    time.Duration
-	PingWait   bool // a ping is outstanding
-	MsgsIn     uint64
-	MsgsOut    uint64
-	BytesIn    uint64
-	BytesOut   uint64
-	In         map[string]Counter // per command received
-	Out        map[string]Counter // per command sent
-	LastReject [2]string          // last reject received [0] and sent [1], as lines
+	ID          uint64
+	Remote      string // remote address of the TCP connection
+	Local       string // our address on the TCP connection
+	Listen      string // the remote's listening address, once known ("" before)
+	Dir         Direction
+	State       State
+	UserAgent   string
+	Version     uint64
+	RemoteNonce uint64 // the nonce of the peer's version (0 before it)
+	Connected   time.Time
+	LastSend    time.Time
+	LastRecv    time.Time
+	PingLast    time.Duration // 0 until a pong came back
+	PingMin     time.Duration
+	PingWait    bool // a ping is outstanding
+	MsgsIn      uint64
+	MsgsOut     uint64
+	BytesIn     uint64
+	BytesOut    uint64
+	In          map[string]Counter // per command received
+	Out         map[string]Counter // per command sent
+	LastReject  [2]string          // last reject received [0] and sent [1], as lines
 	// Gossiped addresses taken from this peer, and those ignored because it
 	// sent new ones faster than the rate limit allows.
 	AddrsProcessed, AddrsLimited uint64
@@ -73,6 +75,8 @@ type AddrInfo struct {
 type Snapshot struct {
 	At        time.Time
 	Listen    string // our listening address
+	Agent     string // our user agent
+	Nonce     uint64 // our version nonce
 	External  string // our address as peers report it ("" until one does)
 	Target    int    // connections to keep
 	Conns     []ConnInfo

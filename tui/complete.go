@@ -163,20 +163,37 @@ func (m *Model) templates(word, target string) []string {
 
 // template is a valid message of the named command, as the line would go
 // to target (or the connection a raw line would go to): version carries
-// the time, that connection's address, ours and a fresh nonce.
+// the time, that connection's addresses, our nonce and agent; verack echoes
+// the nonce of that peer's version.
 func (m *Model) template(name, target string) string {
 	now := m.now().Unix()
-	recipient := m.templateConn(target)
-	sender := m.ourAddr(recipient)
+	conn, known := m.templateConn(target)
+	recipient := fallbackPeer
+	if ap, err := wire.ParseAddr(conn.Remote); err == nil {
+		recipient = ap
+	}
+	sender := m.ourAddr(conn, recipient)
+	agent := m.snap.Agent
+	if agent == "" {
+		agent = "bitclone"
+	}
 	var msg wire.Message
 	switch name {
 	case wire.CmdVersion:
+		nonce := m.snap.Nonce
+		if nonce == 0 {
+			nonce = m.rng.Uint64() | 1
+		}
 		msg = wire.Version{
 			Version: wire.ProtocolVersion, Services: wire.ServiceP2P, Time: now,
-			Recipient: recipient, Sender: sender, Nonce: m.rng.Uint64() | 1, UserAgent: m.opts.Agent,
+			Recipient: recipient, Sender: sender, Nonce: nonce, UserAgent: agent,
 		}
 	case wire.CmdVerack:
-		msg = wire.Verack{Nonce: m.nonce()}
+		nonce := m.nonce()
+		if known && conn.RemoteNonce != 0 {
+			nonce = conn.RemoteNonce
+		}
+		msg = wire.Verack{Nonce: nonce}
 	case wire.CmdGetAddr:
 		msg = wire.GetAddr{}
 	case wire.CmdAddr:
@@ -188,7 +205,7 @@ func (m *Model) template(name, target string) string {
 	case wire.CmdReject:
 		msg = wire.Reject{Code: 400, Reason: "bad request", Detail: "typed by hand"}
 	default:
-		msg = wire.Info{Code: 100, Summary: "hello", Detail: "from " + m.opts.Agent}
+		msg = wire.Info{Code: 100, Summary: "hello", Detail: "from " + agent}
 	}
 	return wire.Format(msg)
 }
@@ -200,39 +217,42 @@ func (m *Model) nonce() uint64 { return 1 + m.rng.Uint64N(1<<32-1) }
 // fallbackPeer stands in for the recipient when there is no connection.
 var fallbackPeer = netip.MustParseAddrPort("127.0.0.1:8088")
 
-// templateConn is the remote address a template is written for: target,
-// else the first selected connection, else the one under the cursor.
-func (m *Model) templateConn(target string) netip.AddrPort {
+// templateConn is the connection a template is written for: target (a
+// remote or listening address), else the first selected connection, else
+// the one under the cursor. Without one, known is false and the returned
+// ConnInfo has only the address typed, if any.
+func (m *Model) templateConn(target string) (c peer.ConnInfo, known bool) {
 	addr := target
-	if addr != "" {
-		for _, c := range m.conns.conns {
-			if c.Listen == target {
-				addr = c.Remote
-			}
+	if addr == "" {
+		if t := m.conns.targets(); len(t) > 0 {
+			addr = t[0]
+		} else if cur, ok := m.conns.current(); ok {
+			return cur, true
 		}
-	} else if t := m.conns.targets(); len(t) > 0 {
-		addr = t[0]
-	} else if c, ok := m.conns.current(); ok {
-		addr = c.Remote
 	}
-	if ap, err := wire.ParseAddr(addr); err == nil {
-		return ap
+	for _, c := range m.conns.conns {
+		if c.Remote == addr || c.Listen == addr {
+			return c, true
+		}
 	}
-	return fallbackPeer
+	return peer.ConnInfo{Remote: addr}, false
 }
 
 // ourAddr is our address as the recipient would reach us, as the node
-// writes it in its own version: loopback to a loopback peer, else the
-// external address peers report (else the listening address's IP), with
-// our listening port.
-func (m *Model) ourAddr(recipient netip.AddrPort) netip.AddrPort {
+// writes it in its own version: our IP on that connection when there is
+// one, else loopback to a loopback peer, else the external address peers
+// report (else the listening address's IP); always our listening port.
+func (m *Model) ourAddr(conn peer.ConnInfo, recipient netip.AddrPort) netip.AddrPort {
 	listen, err := wire.ParseAddr(m.snap.Listen)
 	if err != nil {
 		listen = netip.AddrPortFrom(netip.IPv4Unspecified(), fallbackPeer.Port())
 	}
 	ip := listen.Addr()
+	local, localErr := wire.ParseAddr(conn.Local)
 	ext, extErr := wire.ParseAddr(m.snap.External)
 	switch {
+	case localErr == nil:
+		ip = local.Addr()
 	case recipient.Addr().IsLoopback() && recipient.Addr().Is4():
 		ip = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	case recipient.Addr().IsLoopback():

@@ -80,8 +80,8 @@ func TestCompleteMessageTemplates(t *testing.T) {
 	}
 	ver := v.(wire.Version)
 	if ver.Time != t0.Unix() || ver.Recipient.String() != "127.0.0.1:8082" || ver.Sender.String() != "127.0.0.1:8081" ||
-		ver.UserAgent != "carol" || ver.Nonce == 0 || ver.Version != 3 || ver.Services != 1 {
-		t.Errorf("version template %+v", ver)
+		ver.UserAgent != "carol" || ver.Nonce != 77 || ver.Version != 3 || ver.Services != 1 {
+		t.Errorf("version template %+v: want our agent and nonce from the snapshot", ver)
 	}
 	v, _ = wire.Parse([]byte(strings.TrimPrefix(tab(m, "@127.0.0.1:8083 vers", 1), "@127.0.0.1:8083 ")))
 	if ver := v.(wire.Version); ver.Recipient.String() != "127.0.0.1:53210" {
@@ -92,6 +92,20 @@ func TestCompleteMessageTemplates(t *testing.T) {
 	v, _ = wire.Parse([]byte(tab(m, "versi", 1)))
 	if ver := v.(wire.Version); ver.Sender.String() != "203.0.113.7:8081" {
 		t.Errorf("version to a remote peer has sender %s", ver.Sender)
+	}
+
+	// With the connection's own local address known, that is our IP in it.
+	m.snap.Conns[0].Local = "198.51.100.2:40000"
+	m.conns.update(m.snap.Conns)
+	v, _ = wire.Parse([]byte(tab(m, "versi", 1)))
+	if ver := v.(wire.Version); ver.Sender.String() != "198.51.100.2:8081" {
+		t.Errorf("version sender %s, want our IP on the connection and our listening port", ver.Sender)
+	}
+	// verack echoes the nonce of that peer's version.
+	m.snap.Conns[0].RemoteNonce = 4242
+	m.conns.update(m.snap.Conns)
+	if got := tab(m, "vera", 1); got != "verack|4242" {
+		t.Errorf("verack template %q, want the peer's version nonce", got)
 	}
 
 	// "p" is ping or pong: Tab puts in one, the next Tab the other.

@@ -73,7 +73,7 @@ func (f *fakeNode) commands() []peer.Command {
 // handshaking, and an address book with every status.
 func sampleSnapshot() peer.Snapshot {
 	return peer.Snapshot{
-		At: t0, Listen: "127.0.0.1:8081", External: "203.0.113.7:8081", Target: 5,
+		At: t0, Listen: "127.0.0.1:8081", External: "203.0.113.7:8081", Target: 5, Agent: "carol", Nonce: 77,
 		Inbound: 1, Outbound: 1, Dropped: 0, PeersFile: "/tmp/peers",
 		Conns: []peer.ConnInfo{
 			{
@@ -148,7 +148,7 @@ func sampleEvents() []peer.Event {
 func newTestModel(t testing.TB, w, h int) (*Model, *fakeNode) {
 	t.Helper()
 	node := newFake()
-	m := New(node, Options{LogLines: 1000, Listen: "127.0.0.1:8081", Agent: "carol"})
+	m := New(node, Options{LogLines: 1000, Listen: "127.0.0.1:8081"})
 	m.now = func() time.Time { return t0 }
 	m.loc = time.UTC
 	m.rng = rand.New(rand.NewPCG(1, 2))

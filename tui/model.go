@@ -27,8 +27,6 @@ type Options struct {
 	HistoryFile string
 	// Listen is our listening address, shown until the first snapshot.
 	Listen string
-	// Agent is our user agent, for the version template (default "bitclone").
-	Agent string
 	// Notes are shown in the log at start (what the command line had to say).
 	Notes []string
 	// Input and Output replace the terminal (tests).
@@ -94,9 +92,6 @@ type Model struct {
 // New builds the model for node. It reads the history file; a problem
 // with it is reported in the log, never fatal.
 func New(node peer.Node, opts Options) *Model {
-	if opts.Agent == "" {
-		opts.Agent = "bitclone"
-	}
 	m := &Model{
 		node:  node,
 		opts:  opts,

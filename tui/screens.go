@@ -127,6 +127,7 @@ func (m *Model) detailLines(w int) []string {
 	field("ping last / min", ping)
 	field("messages in / out", strconv.FormatUint(c.MsgsIn, 10)+" / "+strconv.FormatUint(c.MsgsOut, 10))
 	field("bytes in / out", bytesize(c.BytesIn)+" / "+bytesize(c.BytesOut))
+	field("addresses taken", strconv.FormatUint(c.AddrsProcessed, 10)+" ("+strconv.FormatUint(c.AddrsLimited, 10)+" over the rate limit)")
 	if c.Reason != "" {
 		field("closed because", safe(c.Reason))
 	}

@@ -121,6 +121,8 @@ func (n *Node) Snapshot() peer.Snapshot {
 	snap := peer.Snapshot{
 		At:        now,
 		Target:    n.cfg.Target,
+		Agent:     n.cfg.UserAgent,
+		Nonce:     n.nonce,
 		Dropped:   n.bus.Dropped(),
 		Refused:   uint64(n.refused),
 		PeersFile: n.cfg.PeersFile,

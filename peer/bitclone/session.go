@@ -424,7 +424,7 @@ func (s *session) info(ci *peer.ConnInfo) {
 	if s.listen.IsValid() {
 		ci.Listen = s.listen.String()
 	}
-	ci.UserAgent, ci.Version = s.agent, s.version
+	ci.UserAgent, ci.Version, ci.RemoteNonce = s.agent, s.version, s.remoteNonce
 	ci.PingLast, ci.PingMin, ci.PingWait = s.pingLast, s.pingMin, !s.pingSent.IsZero()
 	ci.LastReject = s.lastReject
 	ci.AddrsProcessed, ci.AddrsLimited = s.addrsProcessed.Load(), s.addrsLimited.Load()
