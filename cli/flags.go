@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/user"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/bitclone/bitclone/peer/addrbook"
 	"github.com/bitclone/bitclone/peer/bitclone"
+	"github.com/bitclone/bitclone/tui"
 )
 
 // Settings is what a command line asks for.
@@ -26,6 +28,13 @@ type Settings struct {
 	Config   bitclone.Config
 	Headless bool
 	JSON     bool
+	// LogLines is how many lines the TUI's log keeps (--log-lines).
+	LogLines int
+	// HistoryFile keeps the TUI's command history ("" when there is no
+	// state directory).
+	HistoryFile string
+	// Record is the --record transcript file ("" records nothing).
+	Record string
 	// Notes are told to the user on stderr at start, such as why there is
 	// no peers file.
 	Notes []string
@@ -34,10 +43,11 @@ type Settings struct {
 // flagValues are the raw flag values, checked by settings.
 type flagValues struct {
 	port                                      int
-	host, peersFile, agent                    string
+	host, peersFile, agent, record            string
 	noPeersFile, headless, json               bool
-	target                                    int
+	target, logLines                          int
 	ping, idle, advertise, handshake, paceGap time.Duration
+	save                                      time.Duration
 }
 
 const longHelp = `bitclone is a terminal peer for the BitClone P2P protocol.
@@ -83,9 +93,12 @@ func newCommand(run func(Settings) error) *cobra.Command {
 	fl.DurationVar(&f.idle, "idle-timeout", bitclone.DefaultIdleTimeout, "close a connection after `D` with nothing received")
 	fl.DurationVar(&f.advertise, "advertise-interval", bitclone.DefaultAdvertiseInterval, "advertise addresses every `D`")
 	fl.DurationVar(&f.handshake, "handshake-timeout", bitclone.DefaultHandshakeTimeout, "close a connection still handshaking after `D`")
+	fl.DurationVar(&f.save, "save-interval", bitclone.DefaultSaveInterval, "write the peers file every `D`")
 	fl.DurationVar(&f.paceGap, "pace", 0, "minimum gap `D` between writes on one connection (default 0)")
 	fl.BoolVar(&f.headless, "headless", false, "no TUI: transcript on stdout, commands on stdin")
 	fl.BoolVar(&f.json, "json", false, "with --headless: events as JSON lines")
+	fl.IntVar(&f.logLines, "log-lines", tui.DefaultLogLines, "keep the last `N` lines in the TUI's log")
+	fl.StringVar(&f.record, "record", "", "write every message in and out to `FILE` as JSON lines (see README)")
 	// The agent's default is whoever runs it: keep it out of --help, which
 	// says "the login name" instead.
 	fl.Lookup("agent").DefValue = ""
@@ -105,13 +118,16 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"--ping-interval", f.ping}, {"--idle-timeout", f.idle}, {"--advertise-interval", f.advertise}, {"--handshake-timeout", f.handshake}} {
+	}{{"--ping-interval", f.ping}, {"--idle-timeout", f.idle}, {"--advertise-interval", f.advertise}, {"--handshake-timeout", f.handshake}, {"--save-interval", f.save}} {
 		if d.v <= 0 {
 			return s, fmt.Errorf("%s %v: want a positive duration", d.name, d.v)
 		}
 	}
 	if f.paceGap < 0 {
 		return s, fmt.Errorf("--pace %v: want 0 or more", f.paceGap)
+	}
+	if f.logLines < 1 {
+		return s, fmt.Errorf("--log-lines %d: want at least 1", f.logLines)
 	}
 	if f.json && !f.headless {
 		return s, errors.New("--json needs --headless")
@@ -138,7 +154,10 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	c.ListenHost, c.Port, c.Seeds, c.UserAgent, c.Target = host, f.port, seeds, agent, f.target
 	c.PingInterval, c.IdleTimeout, c.AdvertiseInterval = f.ping, f.idle, f.advertise
 	c.HandshakeTimeout, c.Pace = f.handshake, f.paceGap
+	c.SaveInterval = f.save
 	s.Headless, s.JSON = f.headless, f.json
+	s.Record = f.record
+	s.LogLines, s.HistoryFile = f.logLines, historyPath()
 	switch {
 	case f.noPeersFile:
 	case f.peersFile != "":
@@ -152,6 +171,20 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// historyPath is the TUI's command history: $XDG_STATE_HOME/bitclone/history,
+// or ~/.local/state/bitclone/history (as for the peers file); "" without a
+// home directory.
+func historyPath() string {
+	if dir := os.Getenv("XDG_STATE_HOME"); dir != "" && filepath.IsAbs(dir) {
+		return filepath.Join(dir, "bitclone", "history")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".local", "state", "bitclone", "history")
 }
 
 // bindHost checks --host: an IP address, with or without brackets.

@@ -32,6 +32,7 @@ func TestDefaults(t *testing.T) {
 		IdleTimeout:       90 * time.Second,
 		AdvertiseInterval: 30 * time.Second,
 		HandshakeTimeout:  10 * time.Second,
+		SaveInterval:      time.Minute,
 	}
 	if !reflect.DeepEqual(s.Config, want) {
 		t.Errorf("default config:\n%+v\nwant:\n%+v", s.Config, want)
@@ -45,7 +46,7 @@ func TestFlagsMapToConfig(t *testing.T) {
 	s, err := Parse([]string{
 		"-p", "8081", "--host", "[::1]", "--peers-file", "/tmp/p.txt", "--agent", "houser",
 		"--target", "3", "--ping-interval", "1s", "--idle-timeout", "3s", "--advertise-interval", "2s",
-		"--handshake-timeout", "500ms", "--pace", "10ms", "--headless", "--json",
+		"--handshake-timeout", "500ms", "--pace", "10ms", "--save-interval", "5s", "--headless", "--json",
 		"127.0.0.1:8082", "[::1]:8083", "10.0.0.1,8084", "[::ffff:10.0.0.2]:8085", "127.0.0.1:8082",
 	})
 	if err != nil {
@@ -54,7 +55,7 @@ func TestFlagsMapToConfig(t *testing.T) {
 	want := bitclone.Config{
 		ListenHost: "::1", Port: 8081, PeersFile: "/tmp/p.txt", UserAgent: "houser", Target: 3,
 		PingInterval: time.Second, IdleTimeout: 3 * time.Second, AdvertiseInterval: 2 * time.Second,
-		HandshakeTimeout: 500 * time.Millisecond, Pace: 10 * time.Millisecond,
+		HandshakeTimeout: 500 * time.Millisecond, Pace: 10 * time.Millisecond, SaveInterval: 5 * time.Second,
 		Seeds: []netip.AddrPort{
 			netip.MustParseAddrPort("127.0.0.1:8082"),
 			netip.MustParseAddrPort("[::1]:8083"),
@@ -147,5 +148,19 @@ func TestCheckAgent(t *testing.T) {
 		if err := checkAgent(agent); (err == nil) != ok {
 			t.Errorf("checkAgent(%q) = %v", agent, err)
 		}
+	}
+}
+
+func TestTUIFlags(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "/state")
+	s, err := Parse(nil)
+	if err != nil || s.LogLines != 10000 || s.HistoryFile != "/state/bitclone/history" {
+		t.Errorf("defaults: log lines %d, history %q, %v", s.LogLines, s.HistoryFile, err)
+	}
+	if s, err := Parse([]string{"--log-lines", "500"}); err != nil || s.LogLines != 500 {
+		t.Errorf("--log-lines 500: %d, %v", s.LogLines, err)
+	}
+	if _, err := Parse([]string{"--log-lines", "0"}); err == nil || !strings.Contains(err.Error(), "--log-lines 0") {
+		t.Errorf("--log-lines 0: %v", err)
 	}
 }

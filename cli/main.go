@@ -12,6 +12,7 @@ import (
 	"github.com/bitclone/bitclone/headless"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/bitclone"
+	"github.com/bitclone/bitclone/tui"
 )
 
 // Exit statuses.
@@ -33,6 +34,8 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		status = run(s, stdin, stdout, stderr)
 		return nil
 	})
+	setStatus := func(n int) { status = n }
+	cmd.AddCommand(newCheckCommand(setStatus), newReplayCommand(setStatus), newSimCommand(setStatus), newStressCommand(setStatus))
 	cmd.SetOut(stdout) // --help and --version
 	cmd.SetErr(stderr)
 	if args == nil {
@@ -76,10 +79,16 @@ func run(s Settings, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, n := range s.Notes {
 		fmt.Fprintln(stderr, "bitclone:", n)
 	}
-	node := bitclone.New(s.Config)
+	rec, err := startRecording(s.Record, stderr, s.Headless)
+	if err != nil {
+		fmt.Fprintf(stderr, "bitclone: %v\n", err)
+		return ExitError
+	}
+	node := bitclone.New(s.Config, rec.options()...)
 	// Bind before any front end starts, so a busy port is a plain error.
 	if err := node.Listen(); err != nil {
 		fmt.Fprintf(stderr, "bitclone: listen: %v\n", err)
+		rec.close(stderr)
 		return ExitError
 	}
 
@@ -105,6 +114,9 @@ func run(s Settings, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bitclone: %v\n", runErr)
 		status = ExitError
 	}
+	if !rec.close(stderr) { // after Run: no connection records any more
+		status = ExitError
+	}
 	return status
 }
 
@@ -115,10 +127,26 @@ type frontEnd func(ctx context.Context, node peer.Node, stdin io.Reader, stdout 
 // pickFrontEnd picks the user interface.
 func pickFrontEnd(s Settings, stderr io.Writer) frontEnd {
 	if !s.Headless {
-		// The TUI slots in here, as another frontEnd.
-		fmt.Fprintln(stderr, "bitclone: the TUI is coming; running headless")
+		return func(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, quit func()) error {
+			if f, ok := stdout.(*os.File); ok && !isTerminal(f) {
+				// Redirected to a file or a pipe: a TUI there would be
+				// noise, the transcript is what is wanted.
+				fmt.Fprintln(stderr, "bitclone: stdout is not a terminal; running headless")
+				return headless.Run(ctx, node, stdin, stdout, headless.Options{JSON: s.JSON, Stderr: stderr, Quit: quit})
+			}
+			return tui.Run(ctx, node, tui.Options{
+				LogLines: s.LogLines, HistoryFile: s.HistoryFile, Listen: node.Snapshot().Listen,
+				Notes: s.Notes, Input: stdin, Output: stdout,
+			})
+		}
 	}
 	return func(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, quit func()) error {
 		return headless.Run(ctx, node, stdin, stdout, headless.Options{JSON: s.JSON, Stderr: stderr, Quit: quit})
 	}
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,11 +53,14 @@ func TestRunAndQuit(t *testing.T) {
 	}
 }
 
-func TestWithoutHeadlessSaysSo(t *testing.T) {
+// Without --headless the TUI runs; Ctrl-C (typed on its input) quits it.
+func TestWithoutHeadlessRunsTheTUI(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	var stdout, stderr bytes.Buffer
-	status := execute([]string{"--host", "127.0.0.1", "-p", "0", "--no-peers-file"}, strings.NewReader(":quit\n"), &stdout, &stderr)
-	if status != ExitOK || !strings.Contains(stderr.String(), "the TUI is coming; running headless") {
-		t.Errorf("status %d; stderr:\n%s", status, stderr.String())
+	status := execute([]string{"--host", "127.0.0.1", "-p", "0", "--no-peers-file"}, strings.NewReader("\x03"), &stdout, &stderr)
+	// Not a terminal, so no size and no frame: but the TUI took the screen.
+	if status != ExitOK || !strings.Contains(stdout.String(), "\x1b[?1049h") || !strings.Contains(stdout.String(), "bitclone 127.0.0.1:") {
+		t.Errorf("status %d; stderr:\n%s\nstdout:\n%q", status, stderr.String(), stdout.String())
 	}
 }
 
@@ -70,5 +75,24 @@ func TestBusyPort(t *testing.T) {
 	status := execute([]string{"--headless", "--host", "127.0.0.1", "-p", port, "--no-peers-file"}, strings.NewReader(""), &stdout, &stderr)
 	if status != ExitError || !strings.HasPrefix(stderr.String(), "bitclone: listen: ") {
 		t.Errorf("status %d, stderr %q; want %d and a listen error", status, stderr.String(), ExitError)
+	}
+}
+
+// Without --headless but with stdout redirected to a file, the transcript
+// goes to the file instead of a TUI nobody sees.
+func TestRedirectedStdoutRunsHeadless(t *testing.T) {
+	out, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	var stderr bytes.Buffer
+	status := execute([]string{"--host", "127.0.0.1", "-p", "0", "--no-peers-file"}, strings.NewReader(":quit\n"), out, &stderr)
+	if status != ExitOK || !strings.Contains(stderr.String(), "stdout is not a terminal; running headless") {
+		t.Fatalf("status %d; stderr:\n%s", status, stderr.String())
+	}
+	data, _ := os.ReadFile(out.Name())
+	if !strings.Contains(string(data), "* listening on 127.0.0.1:") {
+		t.Errorf("transcript:\n%s", data)
 	}
 }

@@ -172,6 +172,9 @@ func (c *Conn) Err() error {
 // Close ends the connection with a reason; only the first reason counts.
 // It never blocks.
 func (c *Conn) Close(reason error) {
+	if reason == nil {
+		reason = errors.New("closed")
+	}
 	c.closeOnce.Do(func() {
 		c.closeErr = reason
 		close(c.done)
@@ -219,7 +222,7 @@ func (c *Conn) Reply(frame []byte, cmd string) bool {
 func (c *Conn) Serve(handle func(frame []byte, at time.Time) error) error {
 	if c.cfg.Recorder != nil {
 		c.record(c.started, KindConnected, nil, "")
-		defer func() { c.record(time.Now(), KindClosed, nil, fmt.Sprint(c.closeErr)) }()
+		defer func() { c.record(time.Now(), KindClosed, nil, c.closeErr.Error()) }()
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -233,17 +236,16 @@ func (c *Conn) Serve(handle func(frame []byte, at time.Time) error) error {
 }
 
 func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
-	fr := c.cfg.Framing.NewReader(c.nc)
-	idle := c.cfg.IdleTimeout
-	var deadlineSet time.Time
 	now := time.Now()
+	src := io.Reader(c.nc)
+	var idle *idleReader
+	if c.cfg.IdleTimeout > 0 {
+		idle = &idleReader{nc: c.nc, limit: c.cfg.IdleTimeout, last: now}
+		c.nc.SetReadDeadline(now.Add(c.cfg.IdleTimeout))
+		src = idle
+	}
+	fr := c.cfg.Framing.NewReader(src)
 	for {
-		// Moving the deadline costs a timer update; doing it once per
-		// eighth of the timeout keeps floods cheap and expiry accurate enough.
-		if idle > 0 && now.Sub(deadlineSet) > idle/8 {
-			c.nc.SetReadDeadline(now.Add(idle))
-			deadlineSet = now
-		}
 		waited := true
 		if bf, ok := fr.(BufferedFrameReader); ok {
 			waited = !bf.Buffered()
@@ -262,11 +264,38 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 			c.Close(c.readError(err))
 			return
 		}
+		if idle != nil {
+			idle.last = now
+		}
 		c.received(fr, frame, c.cfg.Framing.Overhead, now)
 		if err := handle(frame, now); err != nil {
 			c.Close(err)
 			return
 		}
+	}
+}
+
+// idleReader turns the connection's read deadline into an inactivity
+// limit. Moving the deadline on every frame would cost a timer update per
+// message; instead the deadline stays put, and when it passes less than
+// limit after the last frame it is moved and the read goes on.
+type idleReader struct {
+	nc    net.Conn
+	limit time.Duration
+	last  time.Time // when the last frame arrived; set by the read loop
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	for {
+		n, err := r.nc.Read(p)
+		if n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		deadline := r.last.Add(r.limit)
+		if !time.Now().Before(deadline) {
+			return n, err
+		}
+		r.nc.SetReadDeadline(deadline)
 	}
 }
 

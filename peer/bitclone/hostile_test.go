@@ -380,3 +380,17 @@ func TestNewAddressesAreRateLimitedPerPeer(t *testing.T) {
 		}
 	})
 }
+
+func TestIdleTimeoutCountsFromTheLastMessage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, IdleTimeout: 90 * time.Second, AdvertiseInterval: time.Hour})
+		r := pn.handshakeIn("127.0.0.2:9001")
+		time.Sleep(50 * time.Second)
+		r.send("message|100|still|here")
+		last := time.Now()
+		r.expectClosed()
+		if idle := time.Since(last); idle != 90*time.Second {
+			t.Errorf("closed %s after the last message, want exactly the 90s idle timeout", idle)
+		}
+	})
+}

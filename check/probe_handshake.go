@@ -1,0 +1,154 @@
+package check
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bitclone/bitclone/codec"
+	wire "github.com/bitclone/bitclone/codec/bitclone"
+)
+
+// maxClockSkew is how far the version's time may be from ours.
+const maxClockSkew = 10 * time.Minute
+
+// greeted runs judge on a fresh connection once the peer has answered our
+// version (our verack is not sent).
+func (e *env) greeted(judge func(c *conn, g *greeting) Result) Result {
+	c, err := e.dial()
+	if err != nil {
+		return failed(err)
+	}
+	defer c.close()
+	g, err := e.greet(c)
+	if err != nil {
+		return Result{Verdict: Fail, Sent: show(g.sent), Got: showLines(g.got()), Detail: err.Error()}
+	}
+	return judge(c, g)
+}
+
+// parsedVersion judges the peer's version with judge, when it parses; the
+// "version" check reports why it does not.
+func (e *env) parsedVersion(judge func(c *conn, g *greeting, v wire.Version) Result) Result {
+	return e.greeted(func(c *conn, g *greeting) Result {
+		v, ok := g.version.msg.(wire.Version)
+		if !ok {
+			return Result{Verdict: Skip, Got: show(g.version.raw), Detail: "cannot judge: the version does not parse (see the version check)"}
+		}
+		r := judge(c, g, v)
+		r.Sent, r.Got = show(g.sent), show(g.version.raw)
+		return r
+	})
+}
+
+func probeVersion(e *env) Result {
+	return e.greeted(func(c *conn, g *greeting) Result {
+		r := Result{Sent: show(g.sent), Got: show(g.version.raw)}
+		v, ok := g.version.msg.(wire.Version)
+		if !ok {
+			r.Verdict, r.Detail = Fail, g.version.err.Error()
+			return r
+		}
+		var warns []string
+		if v.Version != 3 && v.Version != 4 {
+			warns = append(warns, fmt.Sprintf("version number %d, want 3 (project 3) or 4", v.Version))
+		}
+		if v.Services&wire.ServiceP2P == 0 {
+			warns = append(warns, fmt.Sprintf("services %d lacks the peer-to-peer bit (1)", v.Services))
+		}
+		if !bytes.HasSuffix(g.version.raw, []byte("\r\n")) {
+			warns = append(warns, "the line ends with a bare LF, not CRLF")
+		}
+		if len(warns) > 0 {
+			r.Verdict, r.Detail = Warn, strings.Join(warns, "; ")
+			return r
+		}
+		r.Verdict = Pass
+		r.Detail = fmt.Sprintf("9 fields; version %d, services %d, nonce %d, agent %q", v.Version, v.Services, v.Nonce, codec.PrintableString(v.UserAgent))
+		return r
+	})
+}
+
+func probeVersionTime(e *env) Result {
+	return e.parsedVersion(func(_ *conn, _ *greeting, v wire.Version) Result {
+		now := time.Now()
+		skew := time.Duration(v.Time-now.Unix()) * time.Second
+		switch {
+		case skew.Abs() <= maxClockSkew:
+			return Result{Verdict: Pass, Detail: fmt.Sprintf("%d, %s from our clock", v.Time, skew.Abs())}
+		case v.Time/1000 > now.Unix()-int64(maxClockSkew.Seconds()) && v.Time/1000 < now.Unix()+int64(maxClockSkew.Seconds()):
+			return Result{Verdict: Warn, Detail: fmt.Sprintf("%d looks like milliseconds; the spec wants seconds since 1970", v.Time)}
+		}
+		return Result{Verdict: Warn, Detail: fmt.Sprintf("%d is %s from our clock (more than %s)", v.Time, skew.Abs().Round(time.Second), maxClockSkew)}
+	})
+}
+
+func probeVersionRecipient(e *env) Result {
+	return e.parsedVersion(func(c *conn, _ *greeting, v wire.Version) Result {
+		switch {
+		case v.Recipient == c.local:
+			return Result{Verdict: Pass, Detail: fmt.Sprintf("%s is our address as the peer sees it", v.Recipient)}
+		case v.Recipient.Addr() == c.local.Addr():
+			return Result{Verdict: Warn, Detail: fmt.Sprintf("recipient %s: right IP, but we connected from port %d", v.Recipient, c.local.Port())}
+		}
+		return Result{Verdict: Warn, Detail: fmt.Sprintf("recipient %s, but we connected from %s; peers that check the recipient refuse this", v.Recipient, c.local)}
+	})
+}
+
+func probeVersionSender(e *env) Result {
+	return e.parsedVersion(func(c *conn, _ *greeting, v wire.Version) Result {
+		switch {
+		case v.Sender == c.remote:
+			return Result{Verdict: Pass, Detail: fmt.Sprintf("%s is where we reached it", v.Sender)}
+		case v.Sender.Port() != c.remote.Port():
+			return Result{Verdict: Warn, Detail: fmt.Sprintf("sender port %d, but it listens on %d: peers that learn this address will dial the wrong port", v.Sender.Port(), c.remote.Port())}
+		}
+		return Result{Verdict: Warn, Detail: fmt.Sprintf("sender IP %s, but we reached it at %s; peers that check the sender refuse this", v.Sender.Addr(), c.remote.Addr())}
+	})
+}
+
+func probeVerack(e *env) Result {
+	return e.greeted(func(c *conn, g *greeting) Result {
+		r := Result{Sent: show(g.sent), Got: show(g.verack.raw)}
+		va, ok := g.verack.msg.(wire.Verack)
+		switch {
+		case !ok:
+			r.Verdict, r.Detail = Fail, g.verack.err.Error()
+		case va.Nonce == g.nonce:
+			r.Verdict, r.Detail = Pass, "echoes our nonce"
+		case isBlockID(g.version, va.Nonce):
+			r.Verdict, r.Detail = Warn, fmt.Sprintf("carries %d, the block id of its own version (as the spec's example does), not our nonce %d", va.Nonce, g.nonce)
+		default:
+			r.Verdict, r.Detail = Warn, fmt.Sprintf("carries %d, not our version's nonce %d", va.Nonce, g.nonce)
+		}
+		return r
+	})
+}
+
+func isBlockID(version line, n uint64) bool {
+	v, ok := version.msg.(wire.Version)
+	return ok && v.BlockID == n
+}
+
+func probeQuietHandshake(e *env) Result {
+	return e.greeted(func(c *conn, g *greeting) Result {
+		// Give the peer time to say something it should not, then finish.
+		more, err := c.watch(e.o.settle())
+		early := append(g.early, more...)
+		if err == nil {
+			err = e.finish(c, g)
+		}
+		r := Result{Sent: show(g.sent), Got: showLines(g.got())}
+		switch {
+		case len(early) > 0:
+			r.Verdict, r.Got = Fail, showLines(early)
+			r.Detail = "sent " + commands(early) + " before the handshake completed"
+		case err != nil:
+			r.Verdict, r.Detail = Fail, err.Error()
+		default:
+			r.Verdict, r.Detail = Pass, "only version and verack until it had our verack"
+		}
+		return r
+	})
+}

@@ -1,0 +1,155 @@
+package check
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bitclone/bitclone/codec"
+)
+
+// Verdict is how a check went.
+type Verdict int
+
+const (
+	Pass Verdict = iota + 1
+	Warn         // works, but deviates from the spec or the notes
+	Fail
+	Skip // not run: not asked for, or the peer was down
+)
+
+var verdictNames = [...]string{Pass: "pass", Warn: "warn", Fail: "fail", Skip: "skip"}
+
+func (v Verdict) String() string {
+	if v > 0 && int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return "?"
+}
+
+// Result is what one probe found. Sent and Got are escaped for a terminal.
+type Result struct {
+	Verdict Verdict
+	Sent    string // what we sent that matters, escaped
+	Got     string // what came back, escaped and shortened
+	Detail  string // one sentence: what was right or wrong
+}
+
+// Outcome is a Result with the check it belongs to.
+type Outcome struct {
+	Name   string // "version", "getaddr", ...
+	Group  string // "handshake", "rejects", ...
+	Spec   string // the section of specs/bitclone.md or the BITCLONE-NOTES row
+	Expect string // what the spec expects, in a few words
+	Result
+	At      time.Duration // when the probe started, since the start of the run
+	Elapsed time.Duration
+	// DownSince names the probe during which the peer went down, for a
+	// check skipped because of it.
+	DownSince string
+}
+
+// Report is a whole run.
+type Report struct {
+	Target   string
+	Started  time.Time
+	Duration time.Duration
+	Outcomes []Outcome
+	// DiedIn is the probe during which the peer went down ("" if it stayed
+	// up), DiedAt when that probe started, Down what the liveness check saw.
+	// Refused is set when it is up but refuses our connections (a ban).
+	DiedIn  string
+	DiedAt  time.Duration
+	Down    string
+	Refused bool
+}
+
+// Counts tallies the verdicts; skipped-because-down are counted apart
+// from the checks that were not asked for.
+type Counts struct {
+	Pass, Warn, Fail, Down, NotRun int
+}
+
+// Counts tallies the outcomes.
+func (r *Report) Counts() Counts {
+	var c Counts
+	for _, o := range r.Outcomes {
+		switch {
+		case o.Verdict == Pass:
+			c.Pass++
+		case o.Verdict == Warn:
+			c.Warn++
+		case o.Verdict == Fail:
+			c.Fail++
+		case o.DownSince != "":
+			c.Down++
+		default:
+			c.NotRun++
+		}
+	}
+	return c
+}
+
+// OK reports whether the peer passed: no check failed, and none was skipped
+// because the peer had gone down. Warnings are fine.
+func (r *Report) OK() bool {
+	c := r.Counts()
+	return c.Fail == 0 && c.Down == 0
+}
+
+// Outcome returns the outcome of the named check.
+func (r *Report) Outcome(name string) (Outcome, bool) {
+	for _, o := range r.Outcomes {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return Outcome{}, false
+}
+
+// maxShown is how much of a line a report shows.
+const maxShown = 120
+
+// show escapes peer or probe bytes for the report and shortens them.
+func show(b []byte) string {
+	s := codec.Printable(b)
+	if len(s) <= maxShown {
+		return s
+	}
+	cut := maxShown
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "… (" + strconv.Itoa(len(b)) + " bytes)"
+}
+
+func isRuneStart(b byte) bool { return b&0xc0 != 0x80 }
+
+// showLines shows lines as they came off the wire, terminators included.
+func showLines(ls []line) string {
+	var b []byte
+	for _, l := range ls {
+		b = append(b, l.raw...)
+	}
+	return show(b)
+}
+
+// commands lists the commands of lines: "getaddr, ping".
+func commands(ls []line) string {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = l.cmd
+	}
+	return strings.Join(names, ", ")
+}
+
+// dur shows a duration at a useful precision: 0.35ms, 12ms, 1.25s.
+func dur(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(10 * time.Millisecond).String()
+}

@@ -1,0 +1,146 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Run checks the peer at target ("host:port") and returns the report. It
+// returns an error without a report when the peer cannot be reached at
+// all, and the report so far with ctx's error when ctx ends.
+func Run(ctx context.Context, target string, o Options) (*Report, error) {
+	e := &env{ctx: ctx, target: target, o: o.withDefaults()}
+	c, err := e.dial()
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach %s: %w", target, err)
+	}
+	c.close()
+
+	r := &run{env: e, report: &Report{Target: target, Started: time.Now()}}
+	for i := 0; i < len(probes) && ctx.Err() == nil; {
+		if probes[i].slow && e.o.Slow {
+			j := i
+			for j < len(probes) && probes[j].slow {
+				j++
+			}
+			r.together(probes[i:j])
+			i = j
+			continue
+		}
+		r.one(probes[i])
+		i++
+	}
+	r.report.Duration = time.Since(r.report.Started)
+	return r.report, ctx.Err()
+}
+
+// run is one run of the suite in progress.
+type run struct {
+	*env
+	report *Report
+}
+
+func (r *run) outcome(p probe) Outcome {
+	return Outcome{Name: p.name, Group: p.group, Spec: p.spec, Expect: p.expect, At: time.Since(r.report.Started)}
+}
+
+// notRun reports whether p is not to run, and then fills o with why.
+func (r *run) notRun(p probe, o *Outcome) bool {
+	switch {
+	case p.slow && !r.o.Slow:
+		o.Verdict, o.Detail = Skip, "not run: a timed check (--slow)"
+	case p.listen && r.o.Listen == "":
+		o.Verdict, o.Detail = Skip, "not run: the peer must dial us (--listen PORT)"
+	case r.report.DiedIn != "":
+		o.Verdict, o.DownSince = Skip, r.report.DiedIn
+		o.Detail = "skipped: the peer is down since " + r.report.DiedIn
+		if r.report.Refused {
+			o.Detail = "skipped: the peer refuses us since " + r.report.DiedIn
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (r *run) one(p probe) {
+	o := r.outcome(p)
+	if !r.notRun(p, &o) {
+		start := time.Now()
+		o.Result = p.run(r.env)
+		o.Elapsed = time.Since(start)
+		r.afterwards(p.name, []*Outcome{&o})
+	}
+	r.add(o)
+}
+
+// together runs the timed probes at once, each on its own connection: they
+// mostly wait, and one after the other they would take minutes.
+func (r *run) together(ps []probe) {
+	outs := make([]Outcome, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		outs[i] = r.outcome(p)
+		if r.notRun(p, &outs[i]) {
+			continue
+		}
+		wg.Go(func() {
+			start := time.Now()
+			outs[i].Result = p.run(r.env)
+			outs[i].Elapsed = time.Since(start)
+		})
+	}
+	wg.Wait()
+	if r.report.DiedIn == "" {
+		ptrs := make([]*Outcome, len(outs))
+		for i := range outs {
+			ptrs[i] = &outs[i]
+		}
+		r.afterwards("the "+ps[0].group+" checks", ptrs)
+	}
+	for _, o := range outs {
+		r.add(o)
+	}
+}
+
+// afterwards checks that the peer is still up after the probes just run
+// (named by during, for the report). If it is not, they fail and say so.
+func (r *run) afterwards(during string, outs []*Outcome) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	err := r.alive()
+	if err == nil {
+		for _, o := range outs {
+			if o.Group == groupRobustness {
+				o.Detail += "; the peer still accepts connections"
+			}
+		}
+		return
+	}
+	r.report.DiedIn, r.report.DiedAt, r.report.Down = during, outs[0].At, err.Error()
+	r.report.Refused = errors.As(err, new(*refusedError))
+	for _, o := range outs {
+		switch {
+		case !r.report.Refused:
+			o.Verdict = Fail
+			o.Detail += "; then the peer went down: " + err.Error()
+		case o.Group == groupRobustness:
+			// Dropping and banning a peer that misbehaves is allowed.
+			o.Detail += "; then it refused new connections from us (a ban)"
+		default:
+			o.Verdict = max(o.Verdict, Warn)
+			o.Detail += "; then it refused new connections from us, after nothing that deserves a ban"
+		}
+	}
+}
+
+func (r *run) add(o Outcome) {
+	r.report.Outcomes = append(r.report.Outcomes, o)
+	if r.o.Progress != nil {
+		r.o.Progress(o)
+	}
+}

@@ -1,0 +1,91 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bitclone/bitclone/peer/bitclone"
+)
+
+// Short protocol intervals, shared by the node and the checker's
+// expectations, so the timed checks take about a second.
+const (
+	testPing      = 300 * time.Millisecond
+	testIdle      = time.Second
+	testAdvertise = 300 * time.Millisecond
+)
+
+// startNode runs a bitclone node on loopback until the test ends.
+func startNode(t *testing.T) string {
+	t.Helper()
+	n := bitclone.New(bitclone.Config{
+		ListenHost:        "127.0.0.1",
+		UserAgent:         "selftest",
+		PingInterval:      testPing,
+		IdleTimeout:       testIdle,
+		AdvertiseInterval: testAdvertise,
+		HandshakeTimeout:  5 * time.Second,
+		RetryBase:         time.Hour, // don't keep redialling the checker's probe addresses
+		RetryMax:          time.Hour,
+	})
+	if err := n.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.Run(ctx)
+	}()
+	go func() {
+		for range n.Events() { // drain
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return n.Addr().String()
+}
+
+func fastOptions() Options {
+	return Options{
+		Timeout:           2 * time.Second,
+		Pace:              20 * time.Millisecond,
+		PingInterval:      testPing,
+		IdleTimeout:       testIdle,
+		AdvertiseInterval: testAdvertise,
+	}
+}
+
+// bitclone passes its own conformance suite, every check included.
+func TestSelfConformance(t *testing.T) {
+	addr := startNode(t)
+	o := fastOptions()
+	o.Slow = true
+	o.Listen = "127.0.0.1:0"
+	var progress []string
+	o.Progress = func(oc Outcome) { progress = append(progress, oc.Name) }
+
+	r, err := Run(context.Background(), addr, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	r.WriteText(&text, o, TextOptions{})
+	for _, oc := range r.Outcomes {
+		if oc.Verdict != Pass {
+			t.Errorf("%s: %s: %s\n  sent %s\n  got  %s", oc.Name, oc.Verdict, oc.Detail, oc.Sent, oc.Got)
+		}
+	}
+	if !r.OK() || r.DiedIn != "" {
+		t.Errorf("report not OK:\n%s", text.String())
+	}
+	if got, want := strings.Join(progress, " "), strings.Join(Names(), " "); got != want {
+		t.Errorf("progress order:\n%s\nwant\n%s", got, want)
+	}
+	if !strings.HasSuffix(text.String(), "PASS: "+addr+" conforms\n") {
+		t.Errorf("text report ends:\n%s", text.String())
+	}
+	t.Logf("\n%s", text.String())
+}

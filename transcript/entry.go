@@ -1,0 +1,58 @@
+package transcript
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/bitclone/bitclone/codec"
+	"github.com/bitclone/bitclone/peer"
+)
+
+// The values of Entry.Kind.
+const (
+	KindConnected = "connected"
+	KindRecv      = "recv"
+	KindSend      = "send"
+	KindClosed    = "closed"
+)
+
+// Entry is one line of a transcript; see the package documentation.
+type Entry struct {
+	Time   time.Time `json:"time"`
+	Conn   uint64    `json:"conn"`
+	Peer   string    `json:"peer"`
+	Dir    string    `json:"dir"`
+	Kind   string    `json:"kind"`
+	Raw    []byte    `json:"raw,omitempty"` // encoding/json writes []byte as base64
+	Text   string    `json:"text,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// EntryOf turns what a connection told its recorder into an entry. The
+// bytes are copied: the record's are valid only during the call.
+func EntryOf(r peer.Record) Entry {
+	e := Entry{
+		Time: r.At.UTC(),
+		Conn: r.ConnID,
+		Peer: r.Peer,
+		Dir:  r.Dir.String(),
+		Kind: r.Kind.String(),
+	}
+	switch r.Kind {
+	case peer.KindRecv, peer.KindSend:
+		e.Raw = bytes.Clone(r.Bytes)
+		e.Text = codec.Printable(TrimEOL(r.Bytes))
+	case peer.KindClosed:
+		e.Reason = r.Text
+	}
+	return e
+}
+
+// TrimEOL removes one line ending ("\r\n" or "\n") from b. A partial
+// line, with no "\n", is left whole.
+func TrimEOL(b []byte) []byte {
+	if b, ok := bytes.CutSuffix(b, []byte("\n")); ok {
+		return bytes.TrimSuffix(b, []byte("\r"))
+	}
+	return b
+}

@@ -1,0 +1,159 @@
+package transcript
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bitclone/bitclone/peer"
+)
+
+var t0 = time.Date(2026, 11, 21, 21, 30, 1, 123456789, time.UTC)
+
+func TestWriterRoundTrip(t *testing.T) {
+	var out bytes.Buffer
+	w := NewWriter(&out, nil)
+	raw := []byte("message|100|\x1b[2J\xff|x\r\n")
+	w.Record(peer.Record{At: t0, ConnID: 3, Peer: "127.0.0.1:8082", Dir: peer.Outbound, Kind: peer.KindConnected})
+	w.Record(peer.Record{At: t0.Add(time.Millisecond), ConnID: 3, Peer: "127.0.0.1:8082", Dir: peer.Outbound, Kind: peer.KindSend, Bytes: []byte("ping|42\r\n")})
+	w.Record(peer.Record{At: t0.Add(2 * time.Millisecond), ConnID: 3, Peer: "127.0.0.1:8082", Dir: peer.Outbound, Kind: peer.KindRecv, Bytes: raw})
+	w.Record(peer.Record{At: t0.Add(3 * time.Millisecond), ConnID: 3, Peer: "127.0.0.1:8082", Dir: peer.Outbound, Kind: peer.KindRecv, Bytes: []byte("pong|4")})
+	w.Record(peer.Record{At: t0.Add(4 * time.Millisecond), ConnID: 3, Peer: "127.0.0.1:8082", Dir: peer.Outbound, Kind: peer.KindClosed, Text: "EOF"})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	first, _, _ := strings.Cut(out.String(), "\n")
+	if want := `{"time":"2026-11-21T21:30:01.123456789Z","conn":3,"peer":"127.0.0.1:8082","dir":"out","kind":"connected"}`; first != want {
+		t.Errorf("first line:\n%s\nwant:\n%s", first, want)
+	}
+	entries, problems, err := Read(&out)
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("read: %v %v", err, problems)
+	}
+	want := []Entry{
+		{Time: t0, Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindConnected},
+		{Time: t0.Add(time.Millisecond), Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindSend, Raw: []byte("ping|42\r\n"), Text: "ping|42"},
+		{Time: t0.Add(2 * time.Millisecond), Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindRecv, Raw: raw, Text: `message|100|\x1b[2J\xff|x`},
+		{Time: t0.Add(3 * time.Millisecond), Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindRecv, Raw: []byte("pong|4"), Text: "pong|4"},
+		{Time: t0.Add(4 * time.Millisecond), Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindClosed, Reason: "EOF"},
+	}
+	if !reflect.DeepEqual(entries, want) {
+		t.Errorf("entries:\n%+v\nwant:\n%+v", entries, want)
+	}
+}
+
+// signalWriter reports each write on a channel.
+type signalWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	wrote  chan struct{}
+	failed error
+}
+
+func (s *signalWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer func() {
+		select {
+		case s.wrote <- struct{}{}:
+		default:
+		}
+	}()
+	if s.failed != nil {
+		return 0, s.failed
+	}
+	return s.buf.Write(p)
+}
+
+func TestWriterFlushesWithoutClose(t *testing.T) {
+	sw := &signalWriter{wrote: make(chan struct{}, 1)}
+	w := NewWriter(sw, nil)
+	defer w.Close()
+	w.Record(peer.Record{At: t0, ConnID: 1, Peer: "p", Dir: peer.Inbound, Kind: peer.KindSend, Bytes: []byte("getaddr\r\n")})
+	select {
+	case <-sw.wrote:
+	case <-time.After(10 * FlushInterval):
+		t.Fatal("nothing written within 10 flush intervals")
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if !strings.Contains(sw.buf.String(), `"text":"getaddr"`) {
+		t.Errorf("written: %q", sw.buf.String())
+	}
+}
+
+func TestWriterReportsErrorOnce(t *testing.T) {
+	sw := &signalWriter{wrote: make(chan struct{}, 1), failed: errors.New("disk full")}
+	var reports []error
+	var mu sync.Mutex
+	w := NewWriter(sw, func(err error) { mu.Lock(); reports = append(reports, err); mu.Unlock() })
+	for i := range 3 {
+		w.Record(peer.Record{At: t0, ConnID: 1, Peer: "p", Dir: peer.Inbound, Kind: peer.KindRecv, Bytes: []byte("ping|1\r\n")})
+		if err := w.Flush(); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Fatalf("flush %d: %v", i, err)
+		}
+	}
+	err := w.Close()
+	if err == nil || err.Error() != "transcript: disk full (recording stopped)" {
+		t.Errorf("close: %v", err)
+	}
+	if err2 := w.Close(); err2 != err {
+		t.Errorf("second close: %v, want the same error", err2)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) != 1 {
+		t.Errorf("onError called %d times, want once: %v", len(reports), reports)
+	}
+}
+
+// Connections record from their own goroutines; every entry arrives whole.
+func TestWriterConcurrent(t *testing.T) {
+	var out bytes.Buffer
+	w := NewWriter(&out, nil)
+	var wg sync.WaitGroup
+	for c := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				w.Record(peer.Record{At: time.Now(), ConnID: uint64(c + 1), Peer: "127.0.0.1:1", Dir: peer.Inbound, Kind: peer.KindRecv, Bytes: fmt.Appendf(nil, "ping|%d\r\n", i)})
+				if i%50 == 0 {
+					w.Flush()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.Record(peer.Record{At: time.Now(), ConnID: 1, Kind: peer.KindRecv, Dir: peer.Inbound, Bytes: []byte("late\r\n")})
+	entries, problems, err := Read(&out)
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("read: %v %v", err, problems)
+	}
+	if len(entries) != 8*200 {
+		t.Errorf("%d entries, want %d", len(entries), 8*200)
+	}
+}
+
+func TestCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.jsonl")
+	w, err := Create(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Record(peer.Record{At: t0, ConnID: 1, Peer: "p", Dir: peer.Inbound, Kind: peer.KindConnected})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(filepath.Join(t.TempDir(), "missing", "t.jsonl"), nil); err == nil {
+		t.Error("Create in a missing directory: no error")
+	}
+}
