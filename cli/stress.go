@@ -71,12 +71,18 @@ pongs to the attacker  %d
 closed by the node     %v
 refused at accept      %d
 honest peer            kept=%v, %d pongs during the attack, longest ping wait %s (interval %s)
-newcomer got in after  %s
 heap                   %.1f MiB before, %.1f MiB at peak
 address book           %d of %d
 `, rep.Attack, rep.Count, rep.Sent, rep.Took.Round(time.Millisecond), rep.Answered, reasons, rep.Refused,
 		rep.HonestKept, rep.HonestPongs, rep.HonestWorstWait.Round(time.Microsecond), rep.PingInterval,
-		rep.NewcomerWait.Round(time.Microsecond), float64(rep.HeapBefore)/(1<<20), float64(rep.HeapPeak)/(1<<20), rep.Book, rep.Limit)
+		float64(rep.HeapBefore)/(1<<20), float64(rep.HeapPeak)/(1<<20), rep.Book, rep.Limit)
+	if rep.Attack == stress.AttackHandshakes {
+		if rep.NewcomerErr != nil {
+			fmt.Fprintf(stdout, "newcomer               could not connect: %v\n", rep.NewcomerErr)
+		} else {
+			fmt.Fprintf(stdout, "newcomer got in after  %s\n", rep.NewcomerWait.Round(time.Microsecond))
+		}
+	}
 	if !rep.OK() {
 		fmt.Fprintln(stdout, "FAIL: the honest peer suffered or the address book overflowed")
 		return ExitError

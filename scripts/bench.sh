@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh: the throughput table of docs/PERFORMANCE.md. Runs each loopback
 # benchmark beside its baseline in the same run, COUNT times (default 5),
-# and prints the median rates and their ratio.
+# and prints the median rates and their ratio; "no log" is the node with no
+# front end reading its events (message lines dropped at the bus).
 #
 #   scripts/bench.sh [COUNT]
 set -euo pipefail
@@ -27,11 +28,16 @@ function median(b, s,    k, i, j, t, v) {
 	return (k % 2) ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
 }
 END {
-	printf "\n%-12s %-16s %14s %14s %8s\n", "benchmark", "unit", "baseline", "bitclone", "ratio"
+	printf "\n%-10s %-13s %12s %12s %6s %12s %6s\n", "benchmark", "unit", "baseline", "bitclone", "ratio", "no log", "ratio"
 	for (b in benches) {
 		base = ""
 		for (key in sides) { split(key, p, SUBSEP); if (p[1] == b && p[2] ~ /^baseline/) base = p[2] }
 		bm = median(b, base); nm = median(b, "node")
-		printf "%-12s %-16s %14.0f %14.0f %8.2f\n", b, unit[b], bm, nm, nm / bm
+		if ((b, "node-no-log") in sides) {
+			q = median(b, "node-no-log")
+			printf "%-10s %-13s %12.0f %12.0f %6.2f %12.0f %6.2f\n", b, unit[b], bm, nm, nm / bm, q, q / bm
+		} else {
+			printf "%-10s %-13s %12.0f %12.0f %6.2f %12s %6s\n", b, unit[b], bm, nm, nm / bm, "-", "-"
+		}
 	}
 }' "$out"

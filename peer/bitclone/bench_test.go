@@ -59,7 +59,12 @@ func echoServer(b *testing.B) net.Addr {
 
 // benchNode runs a node tuned for measuring: no flood limit, no inbound cap,
 // long timers, events drained as a front end would.
-func benchNode(b *testing.B) *Node {
+func benchNode(b *testing.B) *Node { return benchNodeWith(b, true) }
+
+// benchNodeWith runs the benchmark node; without a front end reading its
+// events (frontEnd false), message lines are dropped at the bus once its
+// backlog is full, which shows what the log costs.
+func benchNodeWith(b *testing.B, frontEnd bool) *Node {
 	n := New(Config{
 		ListenHost:  "127.0.0.1",
 		UserAgent:   "bench",
@@ -75,6 +80,9 @@ func benchNode(b *testing.B) *Node {
 	go func() {
 		defer close(done)
 		go n.Run(ctx)
+		if !frontEnd {
+			<-ctx.Done() // nobody reads until the end
+		}
 		for range n.Events() {
 		}
 	}()
@@ -244,19 +252,25 @@ func BenchmarkLoopbackPipelined(b *testing.B) {
 		defer c.Close()
 		pipelined(b, c, bufio.NewReader(c), "ping|123456789\r\n")
 	})
-	b.Run("node", func(b *testing.B) {
-		n := benchNode(b)
-		c, err := net.Dial("tcp", n.Addr().String())
-		if err != nil {
-			b.Fatal(err)
+	for _, frontEnd := range []bool{true, false} {
+		name := "node"
+		if !frontEnd {
+			name = "node-no-log"
 		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		if err := handshake(c, r, 1); err != nil {
-			b.Fatal(err)
-		}
-		pipelined(b, c, r, "pong|123456789\r\n")
-	})
+		b.Run(name, func(b *testing.B) {
+			n := benchNodeWith(b, frontEnd)
+			c, err := net.Dial("tcp", n.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			r := bufio.NewReader(c)
+			if err := handshake(c, r, 1); err != nil {
+				b.Fatal(err)
+			}
+			pipelined(b, c, r, "pong|123456789\r\n")
+		})
+	}
 }
 
 // lineServer is the flood baseline: raw buffered line reading that only
@@ -330,17 +344,23 @@ func BenchmarkLoopbackFlood(b *testing.B) {
 		defer c.Close()
 		flood(b, c, bufio.NewReader(c))
 	})
-	b.Run("node", func(b *testing.B) {
-		n := benchNode(b)
-		c, err := net.Dial("tcp", n.Addr().String())
-		if err != nil {
-			b.Fatal(err)
+	for _, frontEnd := range []bool{true, false} {
+		name := "node"
+		if !frontEnd {
+			name = "node-no-log"
 		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		if err := handshake(c, r, 1); err != nil {
-			b.Fatal(err)
-		}
-		flood(b, c, r)
-	})
+		b.Run(name, func(b *testing.B) {
+			n := benchNodeWith(b, frontEnd)
+			c, err := net.Dial("tcp", n.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			r := bufio.NewReader(c)
+			if err := handshake(c, r, 1); err != nil {
+				b.Fatal(err)
+			}
+			flood(b, c, r)
+		})
+	}
 }
