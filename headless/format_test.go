@@ -99,25 +99,3 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		}
 	}
 }
-
-func TestSizeAndAge(t *testing.T) {
-	for n, want := range map[uint64]string{0: "0", 1023: "1023", 1536: "1.5K", 5 << 20: "5.0M"} {
-		if got := size(n); got != want {
-			t.Errorf("size(%d) = %q, want %q", n, got, want)
-		}
-	}
-	for d, want := range map[time.Duration]string{
-		-time.Second:                  "0s",
-		42 * time.Second:              "42s",
-		5*time.Minute + 7*time.Second: "5m07s",
-		3*time.Hour + 12*time.Minute:  "3h12m",
-		52 * time.Hour:                "2d04h",
-	} {
-		if got := since(t0, t0.Add(-d)); got != want {
-			t.Errorf("since(%v) = %q, want %q", d, got, want)
-		}
-	}
-	if got := since(t0, time.Time{}); got != "-" {
-		t.Errorf("since(zero) = %q, want -", got)
-	}
-}

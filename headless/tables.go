@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bitclone/bitclone/codec"
+	"github.com/bitclone/bitclone/humanize"
 	"github.com/bitclone/bitclone/peer"
 )
 
@@ -38,8 +39,8 @@ func (p *printer) peers(s peer.Snapshot) {
 	for _, c := range s.Conns {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s/%s\n",
 			orDash(c.Dir.String()), safe(c.Remote), orDash(safe(c.Listen)), orDash(safe(c.UserAgent)),
-			stateOf(c), since(now, c.Connected), pingOf(c), since(now, c.LastRecv),
-			c.MsgsIn, c.MsgsOut, size(c.BytesIn), size(c.BytesOut))
+			stateOf(c), humanize.Age(now, c.Connected), pingOf(c), humanize.Age(now, c.LastRecv),
+			c.MsgsIn, c.MsgsOut, humanize.Bytes(c.BytesIn), humanize.Bytes(c.BytesOut))
 	}
 	tw.Flush()
 }
@@ -68,7 +69,7 @@ func (p *printer) addrs(s peer.Snapshot) {
 	for _, a := range s.Addrs {
 		active := "never"
 		if !a.LastActive.IsZero() {
-			active = since(now, a.LastActive) + " ago"
+			active = humanize.Age(now, a.LastActive) + " ago"
 		}
 		source := orDash(safe(a.Source))
 		if a.From != "" {
@@ -78,7 +79,7 @@ func (p *printer) addrs(s peer.Snapshot) {
 		if a.Connected {
 			connected = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(a.Addr), active, statusOf(a), source, connected)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(a.Addr), active, a.Status(), source, connected)
 	}
 	tw.Flush()
 }
@@ -109,60 +110,12 @@ func stateOf(c peer.ConnInfo) string {
 	return orDash(c.State.String())
 }
 
-func statusOf(a peer.AddrInfo) string {
-	switch {
-	case a.Banned:
-		return "banned"
-	case a.Live:
-		return "live"
-	}
-	return "stale"
-}
-
 // pingOf is "last/min" round-trip time in milliseconds, "-" before any pong.
 func pingOf(c peer.ConnInfo) string {
 	if c.PingLast == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%s/%s", ms(c.PingLast), ms(c.PingMin))
-}
-
-func ms(d time.Duration) string {
-	return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond))
-}
-
-// since is the compact age of t at now: "42s", "5m07s", "3h12m", "2d04h";
-// "-" for the zero time.
-func since(now, t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	d := max(now.Sub(t), 0)
-	s := int64(d / time.Second)
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	case s < 86400:
-		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
-	}
-	return fmt.Sprintf("%dd%02dh", s/86400, s%86400/3600)
-}
-
-// size is a byte count in binary units: "512", "1.5K", "3.0M".
-func size(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprint(n)
-	}
-	v, suffix := float64(n)/unit, "KMGTPE"
-	i := 0
-	for v >= unit && i < len(suffix)-1 {
-		v /= unit
-		i++
-	}
-	return fmt.Sprintf("%.1f%c", v, suffix[i])
+	return humanize.Millis(c.PingLast) + "/" + humanize.Millis(c.PingMin)
 }
 
 // jsonNode is the node-wide part of a :peers or :addrs result.
@@ -230,7 +183,7 @@ type jsonAddr struct {
 
 func jsonAddrOf(a peer.AddrInfo) jsonAddr {
 	return jsonAddr{
-		Addr: a.Addr, LastActive: optTime(a.LastActive), Status: statusOf(a),
+		Addr: a.Addr, LastActive: optTime(a.LastActive), Status: a.Status(),
 		Source: a.Source, From: a.From, Connected: a.Connected, Attempts: a.Attempts,
 	}
 }

@@ -71,6 +71,17 @@ type AddrInfo struct {
 	Attempts   int
 }
 
+// Status is "banned", "live" or "stale", in that order of precedence.
+func (a AddrInfo) Status() string {
+	switch {
+	case a.Banned:
+		return "banned"
+	case a.Live:
+		return "live"
+	}
+	return "stale"
+}
+
 // Snapshot is a copy of the node's state for display.
 type Snapshot struct {
 	At        time.Time

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bitclone/bitclone/humanize"
 	"github.com/bitclone/bitclone/peer"
 )
 
@@ -96,20 +97,10 @@ func (p *addrsPane) title() string {
 	return "Address book  " + strconv.Itoa(len(p.addrs)) + " · " + strconv.Itoa(live) + " live"
 }
 
-func status(a *peer.AddrInfo) string {
-	switch {
-	case a.Banned:
-		return "banned"
-	case a.Live:
-		return "live"
-	}
-	return "stale"
-}
-
 func addrCells(a *peer.AddrInfo, now time.Time) []string {
 	active := "never"
 	if !a.LastActive.IsZero() {
-		active = ago(now, a.LastActive) + " ago"
+		active = humanize.Age(now, a.LastActive) + " ago"
 	}
 	source := safe(a.Source)
 	if a.From != "" {
@@ -119,7 +110,7 @@ func addrCells(a *peer.AddrInfo, now time.Time) []string {
 	if a.Connected {
 		conn = "yes"
 	}
-	return []string{"", safe(a.Addr), active, status(a), source, conn}
+	return []string{"", safe(a.Addr), active, a.Status(), source, conn}
 }
 
 // render draws the table body (header and rows) in exactly h rows; only

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bitclone/bitclone/humanize"
 	"github.com/bitclone/bitclone/peer"
 )
 
@@ -145,7 +146,7 @@ func connCells(c *peer.ConnInfo, now time.Time, selected bool) []string {
 	if c.Listen != "" && c.Listen != c.Remote {
 		listen = safe(c.Listen)
 	}
-	ping := millis(c.PingLast) + "/" + millis(c.PingMin)
+	ping := humanize.Millis(c.PingLast) + "/" + humanize.Millis(c.PingMin)
 	if c.PingLast == 0 {
 		ping = "-"
 		if c.PingWait {
@@ -154,9 +155,9 @@ func connCells(c *peer.ConnInfo, now time.Time, selected bool) []string {
 	}
 	return []string{
 		mark, c.Dir.String(), safe(c.Remote), listen, safe(c.UserAgent), c.State.String(),
-		ago(now, c.Connected), ping, ago(now, c.LastRecv),
+		humanize.Age(now, c.Connected), ping, humanize.Age(now, c.LastRecv),
 		strconv.FormatUint(c.MsgsIn, 10) + "/" + strconv.FormatUint(c.MsgsOut, 10),
-		bytesize(c.BytesIn) + "/" + bytesize(c.BytesOut),
+		humanize.Bytes(c.BytesIn) + "/" + humanize.Bytes(c.BytesOut),
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bitclone/bitclone/peer"
 )
@@ -178,19 +177,5 @@ func TestRawEscape(t *testing.T) {
 	got := rawEscape("a|\\\r\n\t\x00\x1b\x7fé")
 	if want := `a|\\\r\n\t\x00\x1b\x7f\xc3\xa9`; got != want {
 		t.Errorf("rawEscape = %q, want %q", got, want)
-	}
-}
-
-func TestAgo(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0: "0s", 59 * time.Second: "59s", 61 * time.Second: "1m01s", 2*time.Hour + 5*time.Minute: "2h05m",
-		50 * time.Hour: "2d02h", -time.Second: "0s",
-	} {
-		if got := ago(t0.Add(d), t0); got != want {
-			t.Errorf("ago(%v) = %q, want %q", d, got, want)
-		}
-	}
-	if ago(t0, time.Time{}) != "-" {
-		t.Error("the zero time is not -")
 	}
 }

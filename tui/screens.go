@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/bitclone/bitclone/humanize"
 	"github.com/bitclone/bitclone/peer"
 )
 
@@ -115,18 +116,18 @@ func (m *Model) detailLines(w int) []string {
 	field("protocol version", strconv.FormatUint(c.Version, 10))
 	connected := "-"
 	if !c.Connected.IsZero() {
-		connected = c.Connected.In(m.loc).Format("15:04:05") + " (" + ago(now, c.Connected) + " ago)"
+		connected = c.Connected.In(m.loc).Format("15:04:05") + " (" + humanize.Age(now, c.Connected) + " ago)"
 	}
 	field("connected", connected)
-	field("last receive", ago(now, c.LastRecv)+" ago")
-	field("last send", ago(now, c.LastSend)+" ago")
-	ping := millis(c.PingLast) + " / " + millis(c.PingMin) + " ms"
+	field("last receive", humanize.Age(now, c.LastRecv)+" ago")
+	field("last send", humanize.Age(now, c.LastSend)+" ago")
+	ping := humanize.Millis(c.PingLast) + " / " + humanize.Millis(c.PingMin) + " ms"
 	if c.PingWait {
 		ping += " (a ping is waiting for its pong)"
 	}
 	field("ping last / min", ping)
 	field("messages in / out", strconv.FormatUint(c.MsgsIn, 10)+" / "+strconv.FormatUint(c.MsgsOut, 10))
-	field("bytes in / out", bytesize(c.BytesIn)+" / "+bytesize(c.BytesOut))
+	field("bytes in / out", humanize.Bytes(c.BytesIn)+" / "+humanize.Bytes(c.BytesOut))
 	field("addresses taken", strconv.FormatUint(c.AddrsProcessed, 10)+" ("+strconv.FormatUint(c.AddrsLimited, 10)+" over the rate limit)")
 	if c.Reason != "" {
 		field("closed because", safe(c.Reason))
@@ -138,8 +139,8 @@ func (m *Model) detailLines(w int) []string {
 	var cells [][]string
 	for _, name := range commandsOf(c) {
 		in, out := c.In[name], c.Out[name]
-		cells = append(cells, []string{safe(name), strconv.FormatUint(in.Msgs, 10), bytesize(in.Bytes),
-			strconv.FormatUint(out.Msgs, 10), bytesize(out.Bytes)})
+		cells = append(cells, []string{safe(name), strconv.FormatUint(in.Msgs, 10), humanize.Bytes(in.Bytes),
+			strconv.FormatUint(out.Msgs, 10), humanize.Bytes(out.Bytes)})
 	}
 	ws := colWidths(cols, cells, w-2)
 	hr := newRow(w)

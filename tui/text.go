@@ -1,9 +1,7 @@
 package tui
 
 import (
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
@@ -164,63 +162,6 @@ func cutUTF8(s string, n int) string {
 		}
 	}
 	return s[:n]
-}
-
-// ago is a short age: 42s, 3m07s, 2h05m, 3d04h; "-" for the zero time.
-func ago(now, t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	d := max(now.Sub(t), 0)
-	s := int64(d / time.Second)
-	switch {
-	case s < 60:
-		return strconv.FormatInt(s, 10) + "s"
-	case s < 3600:
-		return strconv.FormatInt(s/60, 10) + "m" + two(s%60) + "s"
-	case s < 86400:
-		return strconv.FormatInt(s/3600, 10) + "h" + two(s/60%60) + "m"
-	}
-	return strconv.FormatInt(s/86400, 10) + "d" + two(s/3600%24) + "h"
-}
-
-func two(n int64) string {
-	if n < 10 {
-		return "0" + strconv.FormatInt(n, 10)
-	}
-	return strconv.FormatInt(n, 10)
-}
-
-// millis is a round trip in milliseconds: one decimal below 10 ms.
-func millis(d time.Duration) string {
-	if d <= 0 {
-		return "-"
-	}
-	ms := float64(d) / float64(time.Millisecond)
-	if ms < 10 {
-		return strconv.FormatFloat(ms, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(ms, 'f', 0, 64)
-}
-
-// bytesize is a byte count: 900, 1.2K, 34M, 5.0G.
-func bytesize(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatUint(n, 10)
-	}
-	v, suffix := float64(n), ""
-	for _, s := range []string{"K", "M", "G", "T"} {
-		v /= unit
-		suffix = s
-		if v < unit {
-			break
-		}
-	}
-	if v < 10 {
-		return strconv.FormatFloat(v, 'f', 1, 64) + suffix
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64) + suffix
 }
 
 // containsFold is strings.Contains ignoring ASCII case, without allocating.

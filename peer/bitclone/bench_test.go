@@ -2,6 +2,7 @@ package bitclone
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -17,8 +18,11 @@ import (
 //
 //	go test -run '^$' -bench 'Loopback' -benchtime 3s ./peer/bitclone/
 
-// echoServer answers every line with itself until the listener closes.
-func echoServer(b *testing.B) net.Addr {
+// lineServer is a baseline server: it reads lines with buffering, answers
+// each with what answer returns (nothing for nil), and flushes its
+// buffered answers when no more input is waiting: the least a TCP line
+// protocol can cost on this machine, pipelined or not.
+func lineServer(b *testing.B, answer func(line []byte) []byte) net.Addr {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -37,16 +41,13 @@ func echoServer(b *testing.B) net.Addr {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				// Buffered both ways, flushing when no input is waiting:
-				// the cheapest a line protocol can answer, pipelined or not.
-				r := bufio.NewReader(c)
-				w := bufio.NewWriter(c)
+				r, w := bufio.NewReader(c), bufio.NewWriter(c)
 				for {
 					line, err := r.ReadSlice('\n')
 					if err != nil {
 						return
 					}
-					w.Write(line)
+					w.Write(answer(line))
 					if r.Buffered() == 0 && w.Flush() != nil {
 						return
 					}
@@ -55,6 +56,22 @@ func echoServer(b *testing.B) net.Addr {
 		}
 	}()
 	return ln.Addr()
+}
+
+// echoServer answers every line with itself.
+func echoServer(b *testing.B) net.Addr {
+	return lineServer(b, func(line []byte) []byte { return line })
+}
+
+// floodServer is the flood baseline: raw line reading that does nothing
+// with a line but answer the final ping.
+func floodServer(b *testing.B) net.Addr {
+	return lineServer(b, func(line []byte) []byte {
+		if bytes.HasPrefix(line, []byte("ping|")) {
+			return append([]byte("pong|"), line[5:]...)
+		}
+		return nil
+	})
 }
 
 // benchNode runs a node tuned for measuring: no flood limit, no inbound cap,
@@ -273,43 +290,6 @@ func BenchmarkLoopbackPipelined(b *testing.B) {
 	}
 }
 
-// lineServer is the flood baseline: raw buffered line reading that only
-// answers a final ping, doing nothing else with each line.
-func lineServer(b *testing.B) net.Addr {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	b.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadSlice('\n')
-					if err != nil {
-						return
-					}
-					if strings.HasPrefix(string(line), "ping|") {
-						c.Write([]byte("pong|" + string(line[5:])))
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr()
-}
-
 // flood writes b.N message lines and a final ping, and waits for its pong:
 // by then the server has read and handled every line.
 func flood(b *testing.B, c net.Conn, r *bufio.Reader) {
@@ -337,7 +317,7 @@ func flood(b *testing.B, c net.Conn, r *bufio.Reader) {
 
 func BenchmarkLoopbackFlood(b *testing.B) {
 	b.Run("baseline=lines", func(b *testing.B) {
-		c, err := net.Dial("tcp", lineServer(b).String())
+		c, err := net.Dial("tcp", floodServer(b).String())
 		if err != nil {
 			b.Fatal(err)
 		}
