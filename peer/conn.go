@@ -109,8 +109,8 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 	c := &Conn{
 		cfg:     cfg,
 		nc:      nc,
-		remote:  addrPortOf(nc.RemoteAddr()),
-		local:   addrPortOf(nc.LocalAddr()),
+		remote:  AddrPortOf(nc.RemoteAddr()),
+		local:   AddrPortOf(nc.LocalAddr()),
 		started: time.Now(),
 		out:     newOutbox(cfg.SendBuffer),
 		done:    make(chan struct{}),
@@ -124,8 +124,9 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 	return c
 }
 
-// addrPortOf extracts an IP and port from a TCP address ({} for others, such as net.Pipe).
-func addrPortOf(a net.Addr) netip.AddrPort {
+// AddrPortOf is the IP (IPv4-mapped addresses unmapped) and port of a TCP
+// address, or of any address whose text parses as one; {} otherwise.
+func AddrPortOf(a net.Addr) netip.AddrPort {
 	if t, ok := a.(*net.TCPAddr); ok {
 		ap := t.AddrPort()
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())

@@ -227,7 +227,7 @@ func (n *Node) acceptLoop() {
 
 // accept admits an inbound connection, or refuses it when a limit says so.
 func (n *Node) accept(nc net.Conn) {
-	remote := addrOf(nc.RemoteAddr())
+	remote := peer.AddrPortOf(nc.RemoteAddr())
 	now := time.Now()
 	n.mu.Lock()
 	reason := n.refuseReason(remote.Addr(), now)
@@ -288,14 +288,6 @@ func (n *Node) refuseReason(ip netip.Addr, now time.Time) string {
 }
 
 var errEvicted = errors.New("evicted: inbound connections full and this one still handshaking")
-
-func addrOf(a net.Addr) netip.AddrPort {
-	if t, ok := a.(*net.TCPAddr); ok {
-		ap := t.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	return netip.AddrPort{}
-}
 
 // startConn registers a connection and runs it on a goroutine of its own.
 // dialed is the address we dialled (outbound) and is the remote's listening
