@@ -8,7 +8,8 @@ import (
 const wheelStep = 3
 
 // click focuses the pane under the pointer and puts its cursor on the
-// clicked row. The frame is recomputed exactly as View drew it.
+// clicked row; on a connection it also toggles the selection. The frame is
+// recomputed exactly as View drew it.
 func (m *Model) click(ms tea.Mouse) {
 	if ms.Button != tea.MouseLeft || m.overlay != overlayNone {
 		return
@@ -20,7 +21,11 @@ func (m *Model) click(ms tea.Mouse) {
 		m.setFocus(paneCmd)
 	case f.conns.has(x, y):
 		m.setFocus(paneConns)
-		m.conns.point(y-f.conns.y-2, f.conns.h-2) // below title and header
+		// Below title and header; a click on a connection selects it (or
+		// unselects it), as Space does.
+		if m.conns.point(y-f.conns.y-2, f.conns.h-2) {
+			m.conns.toggle()
+		}
 	case f.addrs.has(x, y):
 		m.setFocus(paneAddrs)
 		m.addrs.point(y-f.addrs.y-2, f.addrs.h-2)

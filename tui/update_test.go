@@ -411,8 +411,12 @@ func TestMouse(t *testing.T) {
 	m, _ := newTestModel(t, 120, 40)
 	f := m.frame()
 	m.Update(tea.MouseClickMsg{X: 5, Y: f.conns.y + 3, Button: tea.MouseLeft}) // second row
-	if m.focus != paneConns || m.conns.cursor != 2 {
-		t.Fatalf("click on a connection: focus %d cursor %d", m.focus, m.conns.cursor)
+	if m.focus != paneConns || m.conns.cursor != 2 || !m.conns.selected[2] {
+		t.Fatalf("click on a connection: focus %d cursor %d selected %v", m.focus, m.conns.cursor, m.conns.selected)
+	}
+	m.Update(tea.MouseClickMsg{X: 5, Y: f.conns.y + 3, Button: tea.MouseLeft}) // again: unselect
+	if m.conns.selected[2] {
+		t.Fatalf("a second click did not unselect: %v", m.conns.selected)
 	}
 	m.Update(tea.MouseClickMsg{X: 5, Y: f.addrs.y + 4, Button: tea.MouseLeft})
 	if m.focus != paneAddrs || m.addrs.cursor != "10.0.0.9:8088" {
