@@ -382,14 +382,12 @@ func (c *Conn) writeBatch(buf []byte, frames []queued, pace *time.Timer) bool {
 }
 
 // writeFrames writes frames, the first starting at buf[begin], with one
-// system call, then accounts for, publishes and records each.
+// system call. Each is accounted for, published and recorded just before the
+// write, so that no answer can appear in a log or transcript before the
+// message it answers.
 func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 	now := time.Now()
-	c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
-	if _, err := c.nc.Write(buf[begin:frames[len(frames)-1].end]); err != nil {
-		c.Close(fmt.Errorf("write: %w", err))
-		return false
-	}
+	start := begin
 	for _, f := range frames {
 		frame := buf[begin:f.end]
 		begin = f.end
@@ -398,6 +396,11 @@ func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 		if c.cfg.Recorder != nil {
 			c.record(now, KindSend, frame, "")
 		}
+	}
+	c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
+	if _, err := c.nc.Write(buf[start:frames[len(frames)-1].end]); err != nil {
+		c.Close(fmt.Errorf("write: %w", err))
+		return false
 	}
 	return true
 }
