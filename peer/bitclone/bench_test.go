@@ -269,6 +269,14 @@ func BenchmarkLoopbackPipelined(b *testing.B) {
 		defer c.Close()
 		pipelined(b, c, bufio.NewReader(c), "ping|123456789\r\n")
 	})
+	nodeVariants(b, func(b *testing.B, c net.Conn, r *bufio.Reader) {
+		pipelined(b, c, r, "pong|123456789\r\n")
+	})
+}
+
+// nodeVariants runs bench against a node with a front end reading its
+// events ("node") and without ("node-no-log"), on an established connection.
+func nodeVariants(b *testing.B, bench func(b *testing.B, c net.Conn, r *bufio.Reader)) {
 	for _, frontEnd := range []bool{true, false} {
 		name := "node"
 		if !frontEnd {
@@ -285,7 +293,7 @@ func BenchmarkLoopbackPipelined(b *testing.B) {
 			if err := handshake(c, r, 1); err != nil {
 				b.Fatal(err)
 			}
-			pipelined(b, c, r, "pong|123456789\r\n")
+			bench(b, c, r)
 		})
 	}
 }
@@ -324,23 +332,5 @@ func BenchmarkLoopbackFlood(b *testing.B) {
 		defer c.Close()
 		flood(b, c, bufio.NewReader(c))
 	})
-	for _, frontEnd := range []bool{true, false} {
-		name := "node"
-		if !frontEnd {
-			name = "node-no-log"
-		}
-		b.Run(name, func(b *testing.B) {
-			n := benchNodeWith(b, frontEnd)
-			c, err := net.Dial("tcp", n.Addr().String())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			r := bufio.NewReader(c)
-			if err := handshake(c, r, 1); err != nil {
-				b.Fatal(err)
-			}
-			flood(b, c, r)
-		})
-	}
+	nodeVariants(b, flood)
 }
