@@ -117,21 +117,34 @@ func (m *Model) setFocus(p pane) {
 	m.focus = p
 }
 
-func (m *Model) connsKey(k tea.KeyPressMsg) {
-	rows := m.frame().conns.h - 2
+// navStep is how far a navigation key moves the cursor of a table showing
+// rows of total entries; ok is false for any other key.
+func (m *Model) navStep(k tea.KeyPressMsg, rows, total int) (step int, ok bool) {
+	page := max(1, rows-1)
 	switch {
 	case key.Matches(k, m.keys.Up):
-		m.conns.move(-1, rows)
+		return -1, true
 	case key.Matches(k, m.keys.Down):
-		m.conns.move(1, rows)
+		return 1, true
 	case key.Matches(k, m.keys.PageUp):
-		m.conns.move(-max(1, rows-1), rows)
+		return -page, true
 	case key.Matches(k, m.keys.PageDown):
-		m.conns.move(max(1, rows-1), rows)
+		return page, true
 	case key.Matches(k, m.keys.Home):
-		m.conns.move(-len(m.conns.conns), rows)
+		return -total, true
 	case key.Matches(k, m.keys.End):
-		m.conns.move(len(m.conns.conns), rows)
+		return total, true
+	}
+	return 0, false
+}
+
+func (m *Model) connsKey(k tea.KeyPressMsg) {
+	rows := m.frame().conns.h - 2
+	if step, ok := m.navStep(k, rows, len(m.conns.conns)); ok {
+		m.conns.move(step, rows)
+		return
+	}
+	switch {
 	case key.Matches(k, m.keys.Toggle):
 		m.conns.toggle()
 	case key.Matches(k, m.keys.Unselect):
@@ -158,19 +171,11 @@ func (m *Model) connsKey(k tea.KeyPressMsg) {
 
 func (m *Model) addrsKey(k tea.KeyPressMsg) {
 	rows := m.frame().addrs.h - 2
+	if step, ok := m.navStep(k, rows, len(m.addrs.addrs)); ok {
+		m.addrs.move(step, rows)
+		return
+	}
 	switch {
-	case key.Matches(k, m.keys.Up):
-		m.addrs.move(-1, rows)
-	case key.Matches(k, m.keys.Down):
-		m.addrs.move(1, rows)
-	case key.Matches(k, m.keys.PageUp):
-		m.addrs.move(-max(1, rows-1), rows)
-	case key.Matches(k, m.keys.PageDown):
-		m.addrs.move(max(1, rows-1), rows)
-	case key.Matches(k, m.keys.Home):
-		m.addrs.move(-len(m.addrs.addrs), rows)
-	case key.Matches(k, m.keys.End):
-		m.addrs.move(len(m.addrs.addrs), rows)
 	case key.Matches(k, m.keys.Connect):
 		if a, ok := m.addrs.current(); ok {
 			m.do(peer.Command{Op: peer.OpConnect, Targets: []string{a.Addr}}, ":connect")

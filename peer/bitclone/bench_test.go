@@ -58,6 +58,16 @@ func lineServer(b *testing.B, answer func(line []byte) []byte) net.Addr {
 	return ln.Addr()
 }
 
+// dialBench connects to a benchmark server, closed when the benchmark ends.
+func dialBench(b *testing.B, addr net.Addr) net.Conn {
+	c, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
 // echoServer answers every line with itself.
 func echoServer(b *testing.B) net.Addr {
 	return lineServer(b, func(line []byte) []byte { return line })
@@ -156,11 +166,7 @@ func roundTrips(b *testing.B, c net.Conn, r *bufio.Reader, answer string) {
 
 func BenchmarkLoopbackPingPong(b *testing.B) {
 	b.Run("baseline=echo", func(b *testing.B) {
-		c, err := net.Dial("tcp", echoServer(b).String())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
+		c := dialBench(b, echoServer(b))
 		roundTrips(b, c, bufio.NewReader(c), "ping|123456789\r\n")
 	})
 	b.Run("node", func(b *testing.B) {
@@ -262,11 +268,7 @@ func pipelined(b *testing.B, c net.Conn, r *bufio.Reader, answer string) {
 
 func BenchmarkLoopbackPipelined(b *testing.B) {
 	b.Run("baseline=echo", func(b *testing.B) {
-		c, err := net.Dial("tcp", echoServer(b).String())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
+		c := dialBench(b, echoServer(b))
 		pipelined(b, c, bufio.NewReader(c), "ping|123456789\r\n")
 	})
 	nodeVariants(b, func(b *testing.B, c net.Conn, r *bufio.Reader) {
@@ -325,11 +327,7 @@ func flood(b *testing.B, c net.Conn, r *bufio.Reader) {
 
 func BenchmarkLoopbackFlood(b *testing.B) {
 	b.Run("baseline=lines", func(b *testing.B) {
-		c, err := net.Dial("tcp", floodServer(b).String())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
+		c := dialBench(b, floodServer(b))
 		flood(b, c, bufio.NewReader(c))
 	})
 	nodeVariants(b, flood)
