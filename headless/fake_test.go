@@ -19,7 +19,7 @@ var t0 = time.Date(2026, 11, 21, 21, 30, 1, 123_000_000, time.UTC)
 // fakeNode is a peer.Node with a channel of events, a record of Do calls and
 // a canned snapshot.
 type fakeNode struct {
-	events   chan peer.Event
+	events   chan []peer.Event
 	did      chan peer.Command // every Do call, buffered
 	doErr    error
 	invalid  error // returned by Validate for lines starting with "bad"
@@ -27,10 +27,10 @@ type fakeNode struct {
 }
 
 func newFake() *fakeNode {
-	return &fakeNode{events: make(chan peer.Event, 64), did: make(chan peer.Command, 64)}
+	return &fakeNode{events: make(chan []peer.Event, 64), did: make(chan peer.Command, 64)}
 }
 
-func (f *fakeNode) Events() <-chan peer.Event { return f.events }
+func (f *fakeNode) Events() <-chan []peer.Event { return f.events }
 func (f *fakeNode) Snapshot() peer.Snapshot   { return f.snapshot }
 
 func (f *fakeNode) Do(c peer.Command) error {
@@ -128,7 +128,7 @@ func printEvents(t *testing.T, opts Options, events ...peer.Event) string {
 	t.Helper()
 	node := newFake()
 	for _, e := range events {
-		node.events <- e
+		node.events <- []peer.Event{e}
 	}
 	close(node.events)
 	var stdout bytes.Buffer

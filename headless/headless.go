@@ -68,11 +68,13 @@ func Run(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer,
 	done := ctx.Done()
 	for {
 		select {
-		case e, ok := <-events:
+		case batch, ok := <-events:
 			if !ok {
 				return f.out.flush()
 			}
-			f.out.event(e)
+			for _, e := range batch {
+				f.out.event(e)
+			}
 			if len(events) > 0 {
 				continue // a burst: flush once at its end
 			}

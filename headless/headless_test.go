@@ -98,7 +98,7 @@ func TestQuitCallbackDrainsEvents(t *testing.T) {
 	quit := make(chan struct{})
 	opts.Quit = func() {
 		close(quit)
-		node.events <- peer.Event{At: t0, Kind: peer.KindClosed, Peer: remote, Dir: peer.Outbound, Text: "shutting down"}
+		node.events <- []peer.Event{{At: t0, Kind: peer.KindClosed, Peer: remote, Dir: peer.Outbound, Text: "shutting down"}}
 		close(node.events)
 	}
 	var stdout bytes.Buffer
@@ -132,9 +132,9 @@ func TestEOFKeepsRunning(t *testing.T) {
 	stderr.waitFor(t, "end of input")
 
 	// Each event reaches stdout before the next arrives: flushed per burst.
-	node.events <- peer.Event{At: t0, Kind: peer.KindRecv, Peer: remote, Text: "ping|1"}
+	node.events <- []peer.Event{{At: t0, Kind: peer.KindRecv, Peer: remote, Text: "ping|1"}}
 	stdout.waitFor(t, "< ping|1")
-	node.events <- peer.Event{At: t0, Kind: peer.KindSend, Peer: remote, Text: "pong|1"}
+	node.events <- []peer.Event{{At: t0, Kind: peer.KindSend, Peer: remote, Text: "pong|1"}}
 	stdout.waitFor(t, "> pong|1")
 	select {
 	case err := <-errc:
@@ -158,7 +158,7 @@ func TestCancelKeepsPrinting(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- Run(ctx, node, stdin, stdout, fixedOpts(false)) }()
 	cancel()
-	node.events <- peer.Event{At: t0, Kind: peer.KindInfo, Text: "saved peers"}
+	node.events <- []peer.Event{{At: t0, Kind: peer.KindInfo, Text: "saved peers"}}
 	stdout.waitFor(t, "* saved peers")
 	close(node.events)
 	if err := <-errc; err != nil {
@@ -168,7 +168,7 @@ func TestCancelKeepsPrinting(t *testing.T) {
 
 func TestWriteErrorEndsRun(t *testing.T) {
 	node := newFake()
-	node.events <- peer.Event{At: t0, Kind: peer.KindInfo, Text: "hello"}
+	node.events <- []peer.Event{{At: t0, Kind: peer.KindInfo, Text: "hello"}}
 	err := Run(context.Background(), node, nil, failWriter{}, fixedOpts(false))
 	if !errors.Is(err, io.ErrClosedPipe) {
 		t.Errorf("Run = %v, want the write error", err)

@@ -27,7 +27,7 @@ type Bus struct {
 
 	dropped atomic.Uint64
 	wake    chan struct{}
-	out     chan Event
+	out     chan []Event
 	stop    chan struct{}
 	done    chan struct{}
 }
@@ -41,7 +41,9 @@ func NewBus(backlog int) *Bus {
 	b := &Bus{
 		backlog: backlog,
 		wake:    make(chan struct{}, 1),
-		out:     make(chan Event, 256),
+		// One batch in the channel and one in the pump's hands: with the
+		// queue's backlog, at most three backlogs of message events wait.
+		out:     make(chan []Event, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -49,8 +51,10 @@ func NewBus(backlog int) *Bus {
 	return b
 }
 
-// Events is the channel the front end reads. It is closed after Close.
-func (b *Bus) Events() <-chan Event { return b.out }
+// Events is the channel the front end reads: each value is a batch of
+// events in order, never empty, that the reader owns. It is closed after
+// Close.
+func (b *Bus) Events() <-chan []Event { return b.out }
 
 // Dropped counts message events dropped because the front end fell behind.
 func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
@@ -108,12 +112,11 @@ func (b *Bus) Close() {
 func (b *Bus) pump() {
 	defer close(b.done)
 	defer close(b.out)
-	var batch []Event
 	var grace <-chan time.Time // set once stopping
 	for {
-		// Take the whole queue at once: publishers append to a fresh slice
-		// while this one is delivered, so neither side copies or waits.
-		batch = b.takeAll(batch[:0])
+		// Take the whole queue at once and hand it over as one batch: one
+		// channel operation however many events a burst brought.
+		batch := b.takeAll()
 		if len(batch) == 0 {
 			if grace != nil { // stopping and nothing left
 				return
@@ -125,20 +128,17 @@ func (b *Bus) pump() {
 			}
 			continue
 		}
-		for i, e := range batch {
-			if !b.deliver(e, &grace) {
-				return
-			}
-			batch[i] = Event{} // don't keep its strings alive
+		if !b.deliver(batch, &grace) {
+			return
 		}
 	}
 }
 
-// deliver sends e to the front end; once the bus is stopping it gives up
-// when the grace period ends.
-func (b *Bus) deliver(e Event, grace *<-chan time.Time) bool {
+// deliver sends batch to the front end; once the bus is stopping it gives
+// up when the grace period ends.
+func (b *Bus) deliver(batch []Event, grace *<-chan time.Time) bool {
 	select {
-	case b.out <- e:
+	case b.out <- batch:
 		return true
 	case <-b.stop:
 	}
@@ -146,19 +146,20 @@ func (b *Bus) deliver(e Event, grace *<-chan time.Time) bool {
 		*grace = time.After(flushGrace)
 	}
 	select {
-	case b.out <- e:
+	case b.out <- batch:
 		return true
 	case <-*grace:
 		return false
 	}
 }
 
-// takeAll swaps the queue for spare and returns what was queued.
-func (b *Bus) takeAll(spare []Event) []Event {
+// takeAll empties the queue and returns what was queued. The slice goes to
+// the front end, which owns it from then on.
+func (b *Bus) takeAll() []Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	q := b.queue
-	b.queue = spare
+	b.queue = nil
 	for _, e := range q {
 		if e.Kind.Lossy() {
 			b.lossy--

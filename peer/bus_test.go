@@ -10,11 +10,12 @@ import (
 func TestBusDropsOnlyLossyEventsAndCountsThem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := NewBus(10)
-		// Nobody reads yet: fill the channel so the pump is stuck.
+		// Nobody reads yet: fill the channel, and the pump's hands, so the
+		// pump is stuck.
 		for range 300 {
 			b.Publish(Event{Kind: KindInfo})
+			synctest.Wait()
 		}
-		synctest.Wait()
 		// 100 message lines with connection events among them: only the
 		// backlog of message lines fits, every connection event does.
 		for i := range 100 {
@@ -27,8 +28,10 @@ func TestBusDropsOnlyLossyEventsAndCountsThem(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			for e := range b.Events() {
-				counts[e.Kind]++
+			for batch := range b.Events() {
+				for _, e := range batch {
+					counts[e.Kind]++
+				}
 			}
 		}()
 		b.Close()
@@ -55,11 +58,16 @@ func TestBusKeepsOrder(t *testing.T) {
 		b.Close()
 	}()
 	next := 0
-	for e := range b.Events() {
-		if e.Text != fmt.Sprint(next) {
-			t.Fatalf("got event %q, want %d", e.Text, next)
+	for batch := range b.Events() {
+		if len(batch) == 0 {
+			t.Fatal("an empty batch")
 		}
-		next++
+		for _, e := range batch {
+			if e.Text != fmt.Sprint(next) {
+				t.Fatalf("got event %q, want %d", e.Text, next)
+			}
+			next++
+		}
 	}
 	if next != 1000 {
 		t.Fatalf("got %d events, want 1000", next)
@@ -69,8 +77,9 @@ func TestBusKeepsOrder(t *testing.T) {
 func TestBusCloseGivesUpOnAnAbsentReader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := NewBus(0)
-		for range 1000 { // more than the channel holds
+		for range 3 { // a batch in the channel, one in the pump's hands, one queued
 			b.Publish(Event{Kind: KindInfo})
+			synctest.Wait()
 		}
 		start := time.Now()
 		b.Close() // nobody reads: Close must still return

@@ -303,13 +303,13 @@ func (r *idleReader) Read(p []byte) (int, error) {
 // received accounts for, publishes and records one incoming frame.
 func (c *Conn) received(fr FrameReader, frame []byte, overhead int, now time.Time) {
 	cmd := c.cfg.Framing.Command(frame)
+	raw := frame
+	if rr, ok := fr.(RawFrameReader); ok {
+		raw = rr.Raw()
+	}
 	c.in.count(cmd, len(frame)+overhead, now)
-	c.publish(KindRecv, cmd, frame, now)
+	c.publish(KindRecv, cmd, frame, raw, now)
 	if c.cfg.Recorder != nil {
-		raw := frame
-		if rr, ok := fr.(RawFrameReader); ok {
-			raw = rr.Raw()
-		}
 		c.record(now, KindRecv, raw, "")
 	}
 }
@@ -392,7 +392,7 @@ func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 		frame := buf[begin:f.end]
 		begin = f.end
 		c.sent.count(f.cmd, len(frame), now)
-		c.publish(KindSend, f.cmd, frame, now)
+		c.publish(KindSend, f.cmd, frame, frame, now)
 		if c.cfg.Recorder != nil {
 			c.record(now, KindSend, frame, "")
 		}
@@ -405,7 +405,10 @@ func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 	return true
 }
 
-func (c *Conn) publish(kind Kind, cmd string, frame []byte, at time.Time) {
+// publish puts one message event on the bus: frame is what the dialect
+// reads, raw the exact bytes on the wire (for a text dialect, with the line
+// ending).
+func (c *Conn) publish(kind Kind, cmd string, frame, raw []byte, at time.Time) {
 	bus := c.cfg.Bus
 	// Check for room first, so a flood that the front end cannot keep up
 	// with costs no allocation.
@@ -420,6 +423,8 @@ func (c *Conn) publish(kind Kind, cmd string, frame []byte, at time.Time) {
 		Dir:     c.cfg.Dir,
 		Text:    c.cfg.Framing.Text(frame),
 		Command: cmd,
+		Raw:     append([]byte(nil), raw[:min(len(raw), MaxEventRaw)]...),
+		Size:    len(raw),
 	})
 }
 

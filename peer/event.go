@@ -83,4 +83,16 @@ type Event struct {
 	Text string
 	// Command is the message's command word for message events.
 	Command string
+	// Raw is a copy of the frame's exact wire bytes, line ending included,
+	// for message events: at most MaxEventRaw bytes, so that a peer's huge
+	// frames cost the log little. Size is the frame's whole size on the wire.
+	Raw  []byte
+	Size int
 }
+
+// MaxEventRaw caps the wire bytes an Event carries: enough for any message a
+// person inspects byte by byte, far less than the largest frame.
+const MaxEventRaw = 4096
+
+// Truncated reports whether Raw holds only the start of the frame.
+func (e Event) Truncated() bool { return len(e.Raw) < e.Size }

@@ -2,8 +2,9 @@ package peer
 
 // Node is what a front end needs from a running node of any dialect.
 type Node interface {
-	// Events delivers what happens; it is closed when the node stops.
-	Events() <-chan Event
+	// Events delivers what happens, in batches (one per burst, in order,
+	// never empty); it is closed when the node stops.
+	Events() <-chan []Event
 	// Do executes OpSend, OpConnect, OpDrop and OpSave. It does not block on
 	// the network: a send is queued, a dial starts in the background.
 	Do(c Command) error

@@ -207,12 +207,14 @@ func start(cfg bitclone.Config) (*bitclone.Node, func(), func() []peer.Event, er
 	go func() {
 		defer close(done)
 		go n.Run(ctx)
-		for e := range n.Events() {
-			if !e.Kind.Lossy() {
-				mu.Lock()
-				events = append(events, e)
-				mu.Unlock()
+		for batch := range n.Events() {
+			mu.Lock()
+			for _, e := range batch {
+				if !e.Kind.Lossy() {
+					events = append(events, e)
+				}
 			}
+			mu.Unlock()
 		}
 	}()
 	stop := func() { cancel(); <-done }

@@ -32,24 +32,22 @@ type tickMsg struct{}
 // historyErrMsg reports a failed write of the history file.
 type historyErrMsg struct{ err error }
 
-// waitEvents is the one command that reads events: it blocks for the first,
-// then takes whatever else is already waiting, up to maxBatch. Update
-// re-arms it after applying the batch, so at most one is ever running.
-func waitEvents(ch <-chan peer.Event) tea.Cmd {
+// waitEvents is the one command that reads events: it blocks for the first
+// batch, then takes whatever else is already waiting, up to maxBatch events.
+// Update re-arms it after applying them, so at most one is ever running.
+func waitEvents(ch <-chan []peer.Event) tea.Cmd {
 	return func() tea.Msg {
-		e, ok := <-ch
+		batch, ok := <-ch
 		if !ok {
 			return eventsMsg{closed: true}
 		}
-		batch := make([]peer.Event, 1, 64)
-		batch[0] = e
 		for len(batch) < maxBatch {
 			select {
-			case e, ok := <-ch:
+			case more, ok := <-ch:
 				if !ok {
 					return eventsMsg{events: batch, closed: true}
 				}
-				batch = append(batch, e)
+				batch = append(batch, more...)
 			default:
 				return eventsMsg{events: batch}
 			}

@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 11, 21, 21, 30, 0, 0, time.UTC)
 // fakeNode is a peer.Node with a channel of events, a record of Do calls
 // and a snapshot the test sets.
 type fakeNode struct {
-	events chan peer.Event
+	events chan []peer.Event
 	did    chan peer.Command // every Do call
 	doErr  error
 
@@ -29,10 +29,10 @@ type fakeNode struct {
 }
 
 func newFake() *fakeNode {
-	return &fakeNode{events: make(chan peer.Event, 4096), did: make(chan peer.Command, 256)}
+	return &fakeNode{events: make(chan []peer.Event, 4096), did: make(chan peer.Command, 256)}
 }
 
-func (f *fakeNode) Events() <-chan peer.Event { return f.events }
+func (f *fakeNode) Events() <-chan []peer.Event { return f.events }
 
 func (f *fakeNode) Do(c peer.Command) error {
 	f.did <- c

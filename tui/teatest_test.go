@@ -55,8 +55,8 @@ func TestProgramSendsALineAndShowsTheReply(t *testing.T) {
 	if c := waitCommand(t, node); c.Op != peer.OpSend || c.Line != "ping|4242" || c.Targets != nil {
 		t.Fatalf("node got %+v", c)
 	}
-	node.events <- peer.Event{At: t0, Kind: peer.KindSend, ConnID: 1, Peer: "127.0.0.1:8082", Command: "ping", Text: "ping|4242"}
-	node.events <- peer.Event{At: t0, Kind: peer.KindRecv, ConnID: 1, Peer: "127.0.0.1:8082", Command: "pong", Text: "pong|4242"}
+	node.events <- []peer.Event{{At: t0, Kind: peer.KindSend, ConnID: 1, Peer: "127.0.0.1:8082", Command: "ping", Text: "ping|4242"}}
+	node.events <- []peer.Event{{At: t0, Kind: peer.KindRecv, ConnID: 1, Peer: "127.0.0.1:8082", Command: "pong", Text: "pong|4242"}}
 	teatest.WaitFor(t, tm.Output(), contains("pong|4242"), waitLong, teatest.WithCheckInterval(10*time.Millisecond))
 
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
@@ -82,7 +82,7 @@ func TestProgramKeepsUpWithAFlood(t *testing.T) {
 			select {
 			case <-stop:
 				return
-			case node.events <- peer.Event{At: t0, Kind: peer.KindRecv, ConnID: 1, Peer: "127.0.0.1:8082", Command: "ping", Text: "ping|" + strconv.Itoa(n)}:
+			case node.events <- []peer.Event{{At: t0, Kind: peer.KindRecv, ConnID: 1, Peer: "127.0.0.1:8082", Command: "ping", Text: "ping|" + strconv.Itoa(n)}}:
 				n++
 			}
 		}

@@ -385,9 +385,9 @@ func runWithTimeout(t *testing.T, cmd tea.Cmd) tea.Msg {
 }
 
 func TestWaitEventsDrainsABurst(t *testing.T) {
-	ch := make(chan peer.Event, maxBatch+10)
+	ch := make(chan []peer.Event, maxBatch+10)
 	for i := range maxBatch + 10 {
-		ch <- peer.Event{Kind: peer.KindRecv, ConnID: uint64(i)}
+		ch <- []peer.Event{{Kind: peer.KindRecv, ConnID: uint64(i)}}
 	}
 	msg := runWithTimeout(t, waitEvents(ch)).(eventsMsg)
 	if len(msg.events) != maxBatch || msg.closed {

@@ -70,9 +70,9 @@ func (w *network) start(cfg Config) *testNode {
 	}()
 	go func() {
 		defer close(tn.done)
-		for e := range n.Events() {
+		for batch := range n.Events() {
 			tn.mu.Lock()
-			tn.events = append(tn.events, e)
+			tn.events = append(tn.events, batch...)
 			tn.mu.Unlock()
 			select {
 			case w.changed <- struct{}{}:

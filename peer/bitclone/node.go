@@ -163,7 +163,7 @@ func localIPs() map[netip.Addr]bool {
 func (n *Node) Addr() netip.AddrPort { return n.listen }
 
 // Events delivers what happens; it is closed when Run has returned.
-func (n *Node) Events() <-chan peer.Event { return n.bus.Events() }
+func (n *Node) Events() <-chan []peer.Event { return n.bus.Events() }
 
 // Validate reports whether line is a valid BitClone message.
 func (n *Node) Validate(line string) error {

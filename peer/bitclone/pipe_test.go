@@ -153,9 +153,9 @@ func startPipeNode(t *testing.T, cfg Config, opts ...Option) *pipeNode {
 	go func() {
 		defer close(pn.done)
 		go pn.Run(ctx)
-		for e := range pn.Events() {
+		for batch := range pn.Events() {
 			pn.mu.Lock()
-			pn.events = append(pn.events, e)
+			pn.events = append(pn.events, batch...)
 			pn.mu.Unlock()
 		}
 	}()
