@@ -31,7 +31,7 @@ func newFake() *fakeNode {
 }
 
 func (f *fakeNode) Events() <-chan []peer.Event { return f.events }
-func (f *fakeNode) Snapshot() peer.Snapshot   { return f.snapshot }
+func (f *fakeNode) Snapshot() peer.Snapshot     { return f.snapshot }
 
 func (f *fakeNode) Do(c peer.Command) error {
 	f.did <- c

@@ -43,9 +43,9 @@ func NewBus(backlog int) *Bus {
 		wake:    make(chan struct{}, 1),
 		// One batch in the channel and one in the pump's hands: with the
 		// queue's backlog, at most three backlogs of message events wait.
-		out:     make(chan []Event, 1),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		out:  make(chan []Event, 1),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	go b.pump()
 	return b
