@@ -92,7 +92,7 @@ func TestRedirectedStdoutRunsHeadless(t *testing.T) {
 		t.Fatalf("status %d; stderr:\n%s", status, stderr.String())
 	}
 	data, _ := os.ReadFile(out.Name())
-	if !strings.Contains(string(data), "* listening on 127.0.0.1:") {
+	if !strings.Contains(string(data), "* - listening on 127.0.0.1:") {
 		t.Errorf("transcript:\n%s", data)
 	}
 }
