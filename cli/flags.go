@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/peer/addrbook"
 	"github.com/bitclone/bitclone/peer/bitclone"
 	"github.com/bitclone/bitclone/tui"
@@ -144,7 +145,7 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 		agent = "bitclone" // an odd login name must not stop the program
 	}
 	if err := checkAgent(agent); err != nil {
-		return s, fmt.Errorf("--agent %q: %v", agent, err)
+		return s, fmt.Errorf("--agent %s: %v", codec.Quote(agent), err)
 	}
 	seeds, err := parsePeers(args)
 	if err != nil {
@@ -194,7 +195,7 @@ func bindHost(h string) (string, error) {
 	}
 	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
 	if err != nil {
-		return "", fmt.Errorf("--host %q: want an IP address", h)
+		return "", fmt.Errorf("--host %s: want an IP address", codec.Quote(h))
 	}
 	return ip.String(), nil
 }
@@ -219,7 +220,7 @@ func parsePeers(args []string) ([]netip.AddrPort, error) {
 // parsePeer parses a peer address as the command line takes it: IPv4:PORT,
 // [IPv6]:PORT, or IP,PORT as the spec once writes it. The port must not be 0.
 func parsePeer(s string) (netip.AddrPort, error) {
-	bad := fmt.Errorf("bad peer %q: want IPv4:PORT, [IPv6]:PORT or IP,PORT", s)
+	bad := fmt.Errorf("bad peer %s: want IPv4:PORT, [IPv6]:PORT or IP,PORT", codec.Quote(s))
 	ap, err := netip.ParseAddrPort(s)
 	if err != nil {
 		i := strings.LastIndexByte(s, ',')
@@ -234,7 +235,7 @@ func parsePeer(s string) (netip.AddrPort, error) {
 		ap = netip.AddrPortFrom(ip, uint16(port))
 	}
 	if ap.Port() == 0 {
-		return ap, fmt.Errorf("bad peer %q: port 0", s)
+		return ap, fmt.Errorf("bad peer %s: port 0", codec.Quote(s))
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }

@@ -164,3 +164,14 @@ func TestTUIFlags(t *testing.T) {
 		t.Errorf("--log-lines 0: %v", err)
 	}
 }
+
+// What the user typed comes back in errors with the escapes of the log: a
+// BEL is \x07, never Go's \a.
+func TestErrorsEscapeAsTheLogDoes(t *testing.T) {
+	for _, args := range [][]string{{"--agent", "a\ab"}, {"--host", "a\ab"}, {"a\ab"}} {
+		_, err := Parse(args)
+		if err == nil || !strings.Contains(err.Error(), `"a\x07b"`) {
+			t.Errorf("%q: error %v, want the value as \"a\\x07b\"", args, err)
+		}
+	}
+}
