@@ -97,9 +97,11 @@ func newCommand(run func(Settings) error) *cobra.Command {
 	fl.DurationVar(&f.save, "save-interval", bitclone.DefaultSaveInterval, "write the peers file every `D`")
 	fl.DurationVar(&f.paceGap, "pace", 0, "minimum gap `D` between writes on one connection (default 0)")
 	fl.BoolVar(&f.headless, "headless", false, "no TUI: transcript on stdout, commands on stdin")
-	fl.BoolVar(&f.json, "json", false, "with --headless: events as JSON lines")
+	fl.BoolVar(&f.json, "json", false, "events as JSON lines; implies --headless")
 	fl.IntVar(&f.logLines, "log-lines", tui.DefaultLogLines, "keep the last `N` lines in the TUI's log")
 	fl.StringVar(&f.record, "record", "", "write every message in and out to `FILE` as JSON lines (see README)")
+	// --version has no -v: -v is --verbose wherever it exists (check -v).
+	fl.Bool("version", false, "print the version and exit")
 	// The agent's default is whoever runs it: keep it out of --help, which
 	// says "the login name" instead.
 	fl.Lookup("agent").DefValue = ""
@@ -130,9 +132,6 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	if f.logLines < 1 {
 		return s, fmt.Errorf("--log-lines %d: want at least 1", f.logLines)
 	}
-	if f.json && !f.headless {
-		return s, errors.New("--json needs --headless")
-	}
 	if f.noPeersFile && f.peersFile != "" {
 		return s, errors.New("--peers-file and --no-peers-file: pick one")
 	}
@@ -156,7 +155,9 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	c.PingInterval, c.IdleTimeout, c.AdvertiseInterval = f.ping, f.idle, f.advertise
 	c.HandshakeTimeout, c.Pace = f.handshake, f.paceGap
 	c.SaveInterval = f.save
-	s.Headless, s.JSON = f.headless, f.json
+	// The TUI has no JSON form: asking for JSON asks for the transcript,
+	// so `bitclone --json | jq` works as `bitclone --headless --json` does.
+	s.Headless, s.JSON = f.headless || f.json, f.json
 	s.Record = f.record
 	s.LogLines, s.HistoryFile = f.logLines, historyPath()
 	switch {
