@@ -57,9 +57,10 @@ It listens on --port, dials the peers given as arguments and those in its
 peers file, and keeps --target connections up: handshake, address gossip,
 pings. Peers are IPv4:PORT or [IPv6]:PORT (IP,PORT works too).
 
-With --headless it prints the transcript on stdout, one line per event, and
-reads commands on stdin: a raw protocol line such as ping|42 goes to every
-established peer, "@HOST:PORT LINE" to one; :help lists the rest.`
+With --headless it prints the transcript on stdout, one line per event
+(with --json, one JSON object per line), and reads commands on stdin: a raw
+protocol line such as ping|42 goes to every established peer,
+"@HOST:PORT LINE" to one; :help lists the rest.`
 
 // newCommand builds the root command. run is called with the checked
 // settings; flag and argument errors come back from Execute as usage errors.
