@@ -173,3 +173,44 @@ func TestThreePeersFindEachOtherAndSaveOnSIGTERM(t *testing.T) {
 		}
 	}
 }
+
+// `bitclone --json | head`: once the reader of stdout is gone, the node
+// stops as on :quit, saving its peers file, instead of dying of SIGPIPE.
+func TestClosedStdoutStopsCleanly(t *testing.T) {
+	peers := filepath.Join(t.TempDir(), "peers")
+	cmd := exec.Command(binary, "--json", "--host", "127.0.0.1", "-p", "0", "--peers-file", peers)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.Contains(first, `"kind":"info"`) {
+		t.Fatalf("first line %q, %v", first, err)
+	}
+	stdout.Close()                // as head does after its lines
+	fmt.Fprintln(stdin, ":peers") // the next write finds the pipe closed
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(stderr.String(), "stdout closed") {
+			t.Errorf("exit %v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running after stdout closed; stderr:\n%s", stderr.String())
+	}
+	stdin.Close()
+	if _, err := os.Stat(peers); err != nil {
+		t.Errorf("peers file not saved: %v", err)
+	}
+}

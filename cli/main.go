@@ -130,6 +130,10 @@ func run(s Settings, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 
+	// A closed stdout (`bitclone --json | head`) must stop the node as
+	// :quit does, saving the peers file and the recording, not kill it: with
+	// SIGPIPE ignored a write returns EPIPE instead.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 	ctx, cancel := context.WithCancel(ctx)
@@ -144,7 +148,11 @@ func run(s Settings, stdin io.Reader, stdout, stderr io.Writer) int {
 	runErr := <-ran
 
 	status := ExitOK
-	if frontErr != nil {
+	switch {
+	case errors.Is(frontErr, syscall.EPIPE):
+		// The reader of the transcript went away: a quit, not a failure.
+		fmt.Fprintln(stderr, "bitclone: stdout closed; stopped")
+	case frontErr != nil:
 		fmt.Fprintf(stderr, "bitclone: output: %v\n", frontErr)
 		status = ExitError
 	}

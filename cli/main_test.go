@@ -177,3 +177,19 @@ func TestJSONWithoutHeadlessPrintsJSONLines(t *testing.T) {
 		t.Errorf("first line %q, want the listening info", lines[0])
 	}
 }
+
+// A closed stdout is the reader going away (`| head`): a clean stop with
+// status 0, not an output error.
+func TestClosedStdoutIsAQuit(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r.Close()
+	var stderr bytes.Buffer
+	status := execute([]string{"--json", "--host", "127.0.0.1", "-p", "0", "--no-peers-file"}, strings.NewReader(":peers\n"), w, &stderr)
+	if status != ExitOK || !strings.Contains(stderr.String(), "bitclone: stdout closed; stopped") {
+		t.Errorf("status %d; stderr:\n%s", status, stderr.String())
+	}
+}
