@@ -111,6 +111,7 @@ func TestCheckErrors(t *testing.T) {
 		{[]string{"check"}, ExitUsage, "bitclone check: accepts 1 arg(s), received 0\n"},
 		{[]string{"check", "nope"}, ExitUsage, `bitclone check: bad peer "nope": want IPv4:PORT, [IPv6]:PORT or IP,PORT` + "\n"},
 		{[]string{"check", "127.0.0.1:1", "--listen", "x:1"}, ExitUsage, `bitclone check: --listen "x:1": want PORT or IP:PORT` + "\n"},
+		{[]string{"check", "127.0.0.1:1", "--listen", "\a:1"}, ExitUsage, `bitclone check: --listen "\x07:1": want PORT or IP:PORT` + "\n"},
 		{[]string{"check", "127.0.0.1:1", "--timeout", "0s"}, ExitUsage, "bitclone check: --timeout 0s: want a positive duration\n"},
 		{[]string{"check", closed}, ExitError, "bitclone check: cannot reach " + closed + ": dial tcp " + closed + ": connect: connection refused\n"},
 	}
