@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -90,31 +91,31 @@ func startPeer(t *testing.T, peersFile string, port int, args ...string) *proc {
 	return p
 }
 
-// waitFor reads the transcript until every pattern has appeared in some line.
+// waitFor reads the transcript until every pattern, a regular expression,
+// has matched some line.
 func (p *proc) waitFor(patterns ...string) {
 	p.t.Helper()
-	missing := map[string]bool{}
+	missing := map[string]*regexp.Regexp{}
 	for _, pat := range patterns {
-		missing[pat] = true
+		missing[pat] = regexp.MustCompile(pat)
 	}
-	p.mu.Lock()
-	for _, l := range p.all {
-		for pat := range missing {
-			if strings.Contains(l, pat) {
+	match := func(l string) {
+		for pat, re := range missing {
+			if re.MatchString(l) {
 				delete(missing, pat)
 			}
 		}
+	}
+	p.mu.Lock()
+	for _, l := range p.all {
+		match(l)
 	}
 	p.mu.Unlock()
 	deadline := time.After(30 * time.Second)
 	for len(missing) > 0 {
 		select {
 		case l := <-p.lines:
-			for pat := range missing {
-				if strings.Contains(l, pat) {
-					delete(missing, pat)
-				}
-			}
+			match(l)
 		case <-p.done:
 			p.t.Fatalf("peer %d exited; still missing %v", p.port, keys(missing))
 		case <-deadline:
@@ -123,7 +124,7 @@ func (p *proc) waitFor(patterns ...string) {
 	}
 }
 
-func keys(m map[string]bool) []string {
+func keys(m map[string]*regexp.Regexp) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -142,10 +143,17 @@ func TestThreePeersFindEachOtherAndSaveOnSIGTERM(t *testing.T) {
 	// Peer 3 was told only of peer 2; through gossip it and peer 1 learn of
 	// each other and connect (whichever dials first), and every transcript
 	// shows the whole protocol.
-	p3.waitFor(addr(1)+" > version|3|1|", addr(1)+" < verack|", addr(1)+" * established (out)",
-		"listening on "+addr(0), " < addr|", " < ping|", " > pong|", " > ping|", " < pong|")
+	// Lines are "TIME DIR PEER TEXT".
+	line := func(dir, peer, text string) string {
+		return `^[0-9:.]+ ` + regexp.QuoteMeta(dir) + ` ` + peer + ` ` + regexp.QuoteMeta(text)
+	}
+	p2addr, anyPeer := regexp.QuoteMeta(addr(1)), `\S+`
+	p3.waitFor(line(">", p2addr, "version|3|1|"), line("<", p2addr, "verack|"), line("*", p2addr, "established (out)"),
+		regexp.QuoteMeta("listening on "+addr(0)), line("<", anyPeer, "addr|"), line("<", anyPeer, "ping|"),
+		line(">", anyPeer, "pong|"), line(">", anyPeer, "ping|"), line("<", anyPeer, "pong|"))
 	for _, p := range []*proc{p1, p2} {
-		p.waitFor("* established (in)", " < getaddr", " > addr|", " < ping|", " > pong|")
+		p.waitFor(line("*", anyPeer, "established (in)"), line("<", anyPeer, "getaddr"), line(">", anyPeer, "addr|"),
+			line("<", anyPeer, "ping|"), line(">", anyPeer, "pong|"))
 	}
 
 	// SIGTERM: connections close, the peers file is saved, the exit is clean.
@@ -154,7 +162,7 @@ func TestThreePeersFindEachOtherAndSaveOnSIGTERM(t *testing.T) {
 	if err := p3.cmd.Wait(); err != nil {
 		t.Errorf("exit after SIGTERM: %v", err)
 	}
-	p3.waitFor("* closed (out): shutting down", "saved the address book")
+	p3.waitFor(line("*", anyPeer, "closed (out): shutting down"), "saved the address book")
 	data, err := os.ReadFile(filepath.Join(dir, "3"))
 	if err != nil {
 		t.Fatal(err)
@@ -163,5 +171,46 @@ func TestThreePeersFindEachOtherAndSaveOnSIGTERM(t *testing.T) {
 		if !strings.Contains(string(data), addr(i)+" ") {
 			t.Errorf("peers file lacks %s:\n%s", addr(i), data)
 		}
+	}
+}
+
+// `bitclone --json | head`: once the reader of stdout is gone, the node
+// stops as on :quit, saving its peers file, instead of dying of SIGPIPE.
+func TestClosedStdoutStopsCleanly(t *testing.T) {
+	peers := filepath.Join(t.TempDir(), "peers")
+	cmd := exec.Command(binary, "--json", "--host", "127.0.0.1", "-p", "0", "--peers-file", peers)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.Contains(first, `"kind":"info"`) {
+		t.Fatalf("first line %q, %v", first, err)
+	}
+	stdout.Close()                // as head does after its lines
+	fmt.Fprintln(stdin, ":peers") // the next write finds the pipe closed
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(stderr.String(), "stdout closed") {
+			t.Errorf("exit %v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running after stdout closed; stderr:\n%s", stderr.String())
+	}
+	stdin.Close()
+	if _, err := os.Stat(peers); err != nil {
+		t.Errorf("peers file not saved: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bitclone/bitclone/check"
+	"github.com/bitclone/bitclone/codec"
 )
 
 const checkHelp = `check runs a conformance suite against a remote BitClone peer and prints
@@ -94,7 +95,7 @@ func (f *checkFlags) options(arg string) (string, check.Options, error) {
 		return "", o, err
 	}
 	if err := checkAgent(f.agent); err != nil {
-		return "", o, fmt.Errorf("--agent %q: %v", f.agent, err)
+		return "", o, fmt.Errorf("--agent %s: %v", codec.Quote(f.agent), err)
 	}
 	o = check.Options{
 		Timeout: f.timeout, Pace: f.pace, Listen: f.listen, Slow: f.slow,
@@ -111,7 +112,7 @@ func checkListen(s string) error {
 	if s == "" {
 		return nil
 	}
-	bad := fmt.Errorf("--listen %q: want PORT or IP:PORT", s)
+	bad := fmt.Errorf("--listen %s: want PORT or IP:PORT", codec.Quote(s))
 	port := s
 	if host, p, err := net.SplitHostPort(s); err == nil {
 		if _, err := bindHost(host); err != nil || host == "" {

@@ -108,16 +108,17 @@ func TestCheckErrors(t *testing.T) {
 		status int
 		stderr string
 	}{
-		{[]string{"check"}, ExitUsage, "bitclone: accepts 1 arg(s), received 0\n"},
-		{[]string{"check", "nope"}, ExitUsage, `bitclone: bad peer "nope": want IPv4:PORT, [IPv6]:PORT or IP,PORT` + "\n"},
-		{[]string{"check", "127.0.0.1:1", "--listen", "x:1"}, ExitUsage, `bitclone: --listen "x:1": want PORT or IP:PORT` + "\n"},
-		{[]string{"check", "127.0.0.1:1", "--timeout", "0s"}, ExitUsage, "bitclone: --timeout 0s: want a positive duration\n"},
+		{[]string{"check"}, ExitUsage, "bitclone check: accepts 1 arg(s), received 0\n"},
+		{[]string{"check", "nope"}, ExitUsage, `bitclone check: bad peer "nope": want IPv4:PORT, [IPv6]:PORT or IP,PORT` + "\n"},
+		{[]string{"check", "127.0.0.1:1", "--listen", "x:1"}, ExitUsage, `bitclone check: --listen "x:1": want PORT or IP:PORT` + "\n"},
+		{[]string{"check", "127.0.0.1:1", "--listen", "\a:1"}, ExitUsage, `bitclone check: --listen "\x07:1": want PORT or IP:PORT` + "\n"},
+		{[]string{"check", "127.0.0.1:1", "--timeout", "0s"}, ExitUsage, "bitclone check: --timeout 0s: want a positive duration\n"},
 		{[]string{"check", closed}, ExitError, "bitclone check: cannot reach " + closed + ": dial tcp " + closed + ": connect: connection refused\n"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
 		status := execute(tt.args, nil, &stdout, &stderr)
-		got, _, _ := strings.Cut(stderr.String(), "Run 'bitclone --help'")
+		got := withoutUsage(stderr.String())
 		if status != tt.status || got != tt.stderr {
 			t.Errorf("%q: status %d, stderr %q; want %d, %q", tt.args, status, got, tt.status, tt.stderr)
 		}

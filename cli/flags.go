@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/peer/addrbook"
 	"github.com/bitclone/bitclone/peer/bitclone"
 	"github.com/bitclone/bitclone/tui"
@@ -56,9 +57,10 @@ It listens on --port, dials the peers given as arguments and those in its
 peers file, and keeps --target connections up: handshake, address gossip,
 pings. Peers are IPv4:PORT or [IPv6]:PORT (IP,PORT works too).
 
-With --headless it prints the transcript on stdout, one line per event, and
-reads commands on stdin: a raw protocol line such as ping|42 goes to every
-established peer, "@HOST:PORT LINE" to one; :help lists the rest.`
+With --headless it prints the transcript on stdout, one line per event
+(with --json, one JSON object per line), and reads commands on stdin: a raw
+protocol line such as ping|42 goes to every established peer,
+"@HOST:PORT LINE" to one; :help lists the rest.`
 
 // newCommand builds the root command. run is called with the checked
 // settings; flag and argument errors come back from Execute as usage errors.
@@ -96,9 +98,11 @@ func newCommand(run func(Settings) error) *cobra.Command {
 	fl.DurationVar(&f.save, "save-interval", bitclone.DefaultSaveInterval, "write the peers file every `D`")
 	fl.DurationVar(&f.paceGap, "pace", 0, "minimum gap `D` between writes on one connection (default 0)")
 	fl.BoolVar(&f.headless, "headless", false, "no TUI: transcript on stdout, commands on stdin")
-	fl.BoolVar(&f.json, "json", false, "with --headless: events as JSON lines")
+	fl.BoolVar(&f.json, "json", false, "events as JSON lines; implies --headless")
 	fl.IntVar(&f.logLines, "log-lines", tui.DefaultLogLines, "keep the last `N` lines in the TUI's log")
 	fl.StringVar(&f.record, "record", "", "write every message in and out to `FILE` as JSON lines (see README)")
+	// --version has no -v: -v is --verbose wherever it exists (check -v).
+	fl.Bool("version", false, "print the version and exit")
 	// The agent's default is whoever runs it: keep it out of --help, which
 	// says "the login name" instead.
 	fl.Lookup("agent").DefValue = ""
@@ -129,9 +133,6 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	if f.logLines < 1 {
 		return s, fmt.Errorf("--log-lines %d: want at least 1", f.logLines)
 	}
-	if f.json && !f.headless {
-		return s, errors.New("--json needs --headless")
-	}
 	if f.noPeersFile && f.peersFile != "" {
 		return s, errors.New("--peers-file and --no-peers-file: pick one")
 	}
@@ -144,7 +145,7 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 		agent = "bitclone" // an odd login name must not stop the program
 	}
 	if err := checkAgent(agent); err != nil {
-		return s, fmt.Errorf("--agent %q: %v", agent, err)
+		return s, fmt.Errorf("--agent %s: %v", codec.Quote(agent), err)
 	}
 	seeds, err := parsePeers(args)
 	if err != nil {
@@ -155,7 +156,9 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	c.PingInterval, c.IdleTimeout, c.AdvertiseInterval = f.ping, f.idle, f.advertise
 	c.HandshakeTimeout, c.Pace = f.handshake, f.paceGap
 	c.SaveInterval = f.save
-	s.Headless, s.JSON = f.headless, f.json
+	// The TUI has no JSON form: asking for JSON asks for the transcript,
+	// so `bitclone --json | jq` works as `bitclone --headless --json` does.
+	s.Headless, s.JSON = f.headless || f.json, f.json
 	s.Record = f.record
 	s.LogLines, s.HistoryFile = f.logLines, historyPath()
 	switch {
@@ -194,7 +197,7 @@ func bindHost(h string) (string, error) {
 	}
 	ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
 	if err != nil {
-		return "", fmt.Errorf("--host %q: want an IP address", h)
+		return "", fmt.Errorf("--host %s: want an IP address", codec.Quote(h))
 	}
 	return ip.String(), nil
 }
@@ -219,7 +222,7 @@ func parsePeers(args []string) ([]netip.AddrPort, error) {
 // parsePeer parses a peer address as the command line takes it: IPv4:PORT,
 // [IPv6]:PORT, or IP,PORT as the spec once writes it. The port must not be 0.
 func parsePeer(s string) (netip.AddrPort, error) {
-	bad := fmt.Errorf("bad peer %q: want IPv4:PORT, [IPv6]:PORT or IP,PORT", s)
+	bad := fmt.Errorf("bad peer %s: want IPv4:PORT, [IPv6]:PORT or IP,PORT", codec.Quote(s))
 	ap, err := netip.ParseAddrPort(s)
 	if err != nil {
 		i := strings.LastIndexByte(s, ',')
@@ -234,7 +237,7 @@ func parsePeer(s string) (netip.AddrPort, error) {
 		ap = netip.AddrPortFrom(ip, uint16(port))
 	}
 	if ap.Port() == 0 {
-		return ap, fmt.Errorf("bad peer %q: port 0", s)
+		return ap, fmt.Errorf("bad peer %s: port 0", codec.Quote(s))
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/bitclone/bitclone/peer/bitclone"
 )
 
@@ -111,7 +114,6 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"-p", "65536"}, "--port 65536: want 0-65535"},
 		{[]string{"-p", "-1"}, "--port -1"},
 		{[]string{"-p", "http"}, `invalid argument "http"`},
-		{[]string{"--json"}, "--json needs --headless"},
 		{[]string{"--target", "0"}, "--target 0: want at least 1"},
 		{[]string{"--ping-interval", "0s"}, "--ping-interval 0s: want a positive duration"},
 		{[]string{"--idle-timeout", "-1s"}, "--idle-timeout -1s"},
@@ -162,5 +164,58 @@ func TestTUIFlags(t *testing.T) {
 	}
 	if _, err := Parse([]string{"--log-lines", "0"}); err == nil || !strings.Contains(err.Error(), "--log-lines 0") {
 		t.Errorf("--log-lines 0: %v", err)
+	}
+}
+
+// What the user typed comes back in errors with the escapes of the log: a
+// BEL is \x07, never Go's \a.
+func TestErrorsEscapeAsTheLogDoes(t *testing.T) {
+	for _, args := range [][]string{{"--agent", "a\ab"}, {"--host", "a\ab"}, {"a\ab"}} {
+		_, err := Parse(args)
+		if err == nil || !strings.Contains(err.Error(), `"a\x07b"`) {
+			t.Errorf("%q: error %v, want the value as \"a\\x07b\"", args, err)
+		}
+	}
+}
+
+// The TUI has no JSON form, so --json alone asks for the headless
+// transcript as JSON lines: `bitclone --json | jq` works.
+func TestJSONImpliesHeadless(t *testing.T) {
+	s, err := Parse([]string{"--json"})
+	if err != nil || !s.Headless || !s.JSON {
+		t.Errorf("--json: %+v, %v; want headless JSON", s, err)
+	}
+}
+
+// -v means one thing: --verbose, wherever a command has it. The version is
+// only --version.
+func TestDashVIsVerboseEverywhere(t *testing.T) {
+	root := newRootCommand(func(Settings) error { return nil }, func(int) {})
+	root.InitDefaultVersionFlag() // as Execute does
+	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
+		if f := c.Flags().ShorthandLookup("v"); f != nil && f.Name != "verbose" {
+			t.Errorf("%s: -v is --%s, want --verbose", c.CommandPath(), f.Name)
+		}
+	}
+	if root.Flags().Lookup("version") == nil {
+		t.Error("no --version")
+	}
+}
+
+// Every flag that takes a value names it in --help (N, D, PATH, ...), not
+// by its Go type (int, duration, string).
+func TestHelpNamesEveryValue(t *testing.T) {
+	root := newRootCommand(func(Settings) error { return nil }, func(int) {})
+	goTypes := map[string]bool{"": true, "int": true, "uint": true, "int64": true, "uint64": true,
+		"duration": true, "string": true, "float": true, "float64": true, "strings": true}
+	for _, c := range append([]*cobra.Command{root}, root.Commands()...) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Value.Type() == "bool" {
+				return
+			}
+			if name, _ := pflag.UnquoteUsage(f); goTypes[name] {
+				t.Errorf("%s --%s: placeholder %q in --help, want a word such as N or D", c.CommandPath(), f.Name, name)
+			}
+		})
 	}
 }

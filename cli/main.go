@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/bitclone/bitclone/headless"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/bitclone"
@@ -30,23 +32,59 @@ func Main(args []string) int {
 
 func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	status := ExitOK
-	cmd := newCommand(func(s Settings) error {
+	cmd := newRootCommand(func(s Settings) error {
 		status = run(s, stdin, stdout, stderr)
 		return nil
-	})
-	setStatus := func(n int) { status = n }
-	cmd.AddCommand(newCheckCommand(setStatus), newReplayCommand(setStatus), newSimCommand(setStatus), newStressCommand(setStatus))
+	}, func(n int) { status = n })
 	cmd.SetOut(stdout) // --help and --version
 	cmd.SetErr(stderr)
 	if args == nil {
 		args = []string{} // nil would make cobra read os.Args
 	}
 	cmd.SetArgs(args)
-	if err := cmd.Execute(); err != nil {
-		fmt.Fprintf(stderr, "bitclone: %v\nRun 'bitclone --help' for usage.\n", err)
+	if c, err := cmd.ExecuteC(); err != nil {
+		// A bad flag or argument count: the usage of the command that
+		// failed (check's for "check --bogus"); any other error, a hint.
+		fmt.Fprintf(stderr, "%s: %v\n", c.CommandPath(), err)
+		if errors.As(err, new(usageError)) {
+			fmt.Fprint(stderr, c.UsageString())
+		} else {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", c.CommandPath())
+		}
 		return ExitUsage
 	}
 	return status
+}
+
+// newRootCommand is bitclone with its subcommands; run runs the node, exit
+// sets the exit status of a subcommand.
+func newRootCommand(run func(Settings) error, exit func(int)) *cobra.Command {
+	cmd := newCommand(run)
+	cmd.AddCommand(newCheckCommand(exit), newReplayCommand(exit), newSimCommand(exit), newStressCommand(exit))
+	usageErrors(cmd)
+	return cmd
+}
+
+// usageError is a flag or argument count that cobra refused; it is
+// answered with the command's usage.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// usageErrors makes flag errors, for cmd and the commands under it, and
+// the errors of each command's argument check, usageErrors.
+func usageErrors(cmd *cobra.Command) {
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	for _, c := range append([]*cobra.Command{cmd}, cmd.Commands()...) {
+		if args := c.Args; args != nil {
+			c.Args = func(c *cobra.Command, a []string) error {
+				if err := args(c, a); err != nil {
+					return usageError{err}
+				}
+				return nil
+			}
+		}
+	}
 }
 
 // Parse checks a command line (without the program name) and returns what it
@@ -92,6 +130,10 @@ func run(s Settings, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 
+	// A closed stdout (`bitclone --json | head`) must stop the node as
+	// :quit does, saving the peers file and the recording, not kill it: with
+	// SIGPIPE ignored a write returns EPIPE instead.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 	ctx, cancel := context.WithCancel(ctx)
@@ -106,7 +148,11 @@ func run(s Settings, stdin io.Reader, stdout, stderr io.Writer) int {
 	runErr := <-ran
 
 	status := ExitOK
-	if frontErr != nil {
+	switch {
+	case errors.Is(frontErr, syscall.EPIPE):
+		// The reader of the transcript went away: a quit, not a failure.
+		fmt.Fprintln(stderr, "bitclone: stdout closed; stopped")
+	case frontErr != nil:
 		fmt.Fprintf(stderr, "bitclone: output: %v\n", frontErr)
 		status = ExitError
 	}

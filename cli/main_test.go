@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -92,7 +94,102 @@ func TestRedirectedStdoutRunsHeadless(t *testing.T) {
 		t.Fatalf("status %d; stderr:\n%s", status, stderr.String())
 	}
 	data, _ := os.ReadFile(out.Name())
-	if !strings.Contains(string(data), "* listening on 127.0.0.1:") {
+	if !strings.Contains(string(data), "* - listening on 127.0.0.1:") {
 		t.Errorf("transcript:\n%s", data)
+	}
+}
+
+// withoutUsage is the error part of stderr after a usage error: what comes
+// before the usage or the hint to run --help.
+func withoutUsage(stderr string) string {
+	stderr, _, _ = strings.Cut(stderr, "Usage:\n")
+	stderr, _, _ = strings.Cut(stderr, "Run 'bitclone")
+	return stderr
+}
+
+// --version prints the version; -v is not it (see TestDashVIsVerboseEverywhere).
+func TestVersionFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if status := execute([]string{"--version"}, nil, &stdout, &stderr); status != ExitOK || !strings.HasPrefix(stdout.String(), "bitclone version ") {
+		t.Errorf("--version: status %d, stdout %q, stderr %q", status, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if status := execute([]string{"-v"}, nil, &stdout, &stderr); status != ExitUsage || stdout.Len() != 0 {
+		t.Errorf("-v: status %d, stdout %q; want a usage error", status, stdout.String())
+	}
+}
+
+// A bad flag or a wrong number of arguments prints the usage of the
+// command that got it, on stderr, and exits with 2.
+func TestBadFlagPrintsItsCommandsUsage(t *testing.T) {
+	tests := []struct {
+		args       []string
+		err, usage string
+	}{
+		{[]string{"--bogus"}, "bitclone: unknown flag: --bogus\n", "  bitclone [flags] [HOST:PORT ...]\n"},
+		{[]string{"check", "--bogus"}, "bitclone check: unknown flag: --bogus\n", "  bitclone check [flags] HOST:PORT\n"},
+		{[]string{"check", "--timeout", "soon", "127.0.0.1:1"}, `bitclone check: invalid argument "soon" for "--timeout" flag`, "  bitclone check [flags] HOST:PORT\n"},
+		{[]string{"check"}, "bitclone check: accepts 1 arg(s), received 0\n", "  bitclone check [flags] HOST:PORT\n"},
+		{[]string{"replay", "-x"}, "bitclone replay: unknown shorthand flag: 'x' in -x\n", "  bitclone replay [flags] FILE --to HOST:PORT\n"},
+		{[]string{"sim", "--bogus"}, "bitclone sim: unknown flag: --bogus\n", "  bitclone sim [flags]\n"},
+		{[]string{"stress", "--bogus", "pings"}, "bitclone stress: unknown flag: --bogus\n", "  bitclone stress [flags] handshakes|pings|addrs\n"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		status := execute(tt.args, nil, &stdout, &stderr)
+		got := stderr.String()
+		if status != ExitUsage || stdout.Len() != 0 || !strings.HasPrefix(got, tt.err) ||
+			!strings.Contains(got, "Usage:\n"+tt.usage) || !strings.Contains(got, "Flags:\n") {
+			t.Errorf("%q: status %d, stdout %q, stderr:\n%s\nwant %d, %q and the usage %q", tt.args, status, stdout.String(), got, ExitUsage, tt.err, tt.usage)
+		}
+	}
+}
+
+// --json without --headless, stdout a pipe: the transcript as JSON lines,
+// ready for jq.
+func TestJSONWithoutHeadlessPrintsJSONLines(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := make(chan []byte)
+	go func() {
+		data, _ := io.ReadAll(r)
+		got <- data
+	}()
+	var stderr bytes.Buffer
+	status := execute([]string{"--json", "--host", "127.0.0.1", "-p", "0", "--no-peers-file"}, strings.NewReader(":quit\n"), w, &stderr)
+	w.Close()
+	out := <-got
+	if status != ExitOK {
+		t.Fatalf("status %d; stderr:\n%s", status, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	for _, l := range lines {
+		var e struct{ Time, Kind, Text string }
+		if err := json.Unmarshal([]byte(l), &e); err != nil || e.Time == "" || e.Kind == "" {
+			t.Errorf("not a JSON event line: %q (%v)", l, err)
+		}
+	}
+	if !strings.Contains(lines[0], `"kind":"info","text":"listening on 127.0.0.1:`) {
+		t.Errorf("first line %q, want the listening info", lines[0])
+	}
+}
+
+// A closed stdout is the reader going away (`| head`): a clean stop with
+// status 0, not an output error.
+func TestClosedStdoutIsAQuit(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r.Close()
+	var stderr bytes.Buffer
+	status := execute([]string{"--json", "--host", "127.0.0.1", "-p", "0", "--no-peers-file"}, strings.NewReader(":peers\n"), w, &stderr)
+	if status != ExitOK || !strings.Contains(stderr.String(), "bitclone: stdout closed; stopped") {
+		t.Errorf("status %d; stderr:\n%s", status, stderr.String())
 	}
 }

@@ -84,7 +84,7 @@ func TestReplayErrors(t *testing.T) {
 		status int
 		stderr string
 	}{
-		{[]string{"replay", path}, ExitUsage, "bitclone: --to HOST:PORT is required\n"},
+		{[]string{"replay", path}, ExitUsage, "bitclone replay: --to HOST:PORT is required\n"},
 		{[]string{"replay", filepath.Join(filepath.Dir(path), "none"), "--to", "127.0.0.1:1"}, ExitError,
 			"bitclone replay: open " + filepath.Join(filepath.Dir(path), "none") + ": no such file or directory\n"},
 		{[]string{"replay", path, "--to", "127.0.0.1:1", "--conn", "9"}, ExitError, "no connection 9 in the transcript; it has:\n" +
@@ -93,7 +93,7 @@ func TestReplayErrors(t *testing.T) {
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
 		status := execute(tt.args, nil, &stdout, &stderr)
-		got, _, _ := strings.Cut(stderr.String(), "Run 'bitclone --help'")
+		got := withoutUsage(stderr.String())
 		if status != tt.status || !strings.HasSuffix(got, tt.stderr) {
 			t.Errorf("%q: status %d, stderr %q; want %d, ending %q", tt.args, status, got, tt.status, tt.stderr)
 		}

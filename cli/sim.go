@@ -41,13 +41,13 @@ func newSimCommand(exit func(int)) *cobra.Command {
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.IntVarP(&o.Nodes, "nodes", "n", 10, "network size `N`")
-	fl.IntVar(&o.Target, "target", 5, "connections each node keeps")
+	fl.IntVar(&o.Target, "target", 5, "each node keeps `N` connections")
 	fl.DurationVar(&o.PingInterval, "ping-interval", 2*time.Second, "every node pings every `D`")
 	fl.DurationVar(&o.AdvertiseInterval, "advertise-interval", 2*time.Second, "every node advertises every `D`")
 	fl.DurationVar(&o.IdleTimeout, "idle-timeout", 6*time.Second, "connections and addresses expire after `D`")
 	fl.DurationVar(&o.Steady, "steady", 10*time.Second, "measure traffic over `D` at steady state")
 	fl.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "give up converging after `D`")
-	fl.Uint64Var(&o.Seed, "seed", 1, "who is told of whom")
+	fl.Uint64Var(&o.Seed, "seed", 1, "random seed `N`: who is told of whom")
 	return cmd
 }
 

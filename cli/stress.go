@@ -45,7 +45,7 @@ func newStressCommand(exit func(int)) *cobra.Command {
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.IntVar(&sc.Count, "count", 0, "attack size `N` (default 500 connections, 1000000 pings, 1000 addr messages)")
-	fl.IntVar(&sc.PerAddr, "per", 1000, "addresses per addr message")
+	fl.IntVar(&sc.PerAddr, "per", 1000, "`N` addresses per addr message")
 	fl.DurationVar(&sc.PingInterval, "ping-interval", 500*time.Millisecond, "the node's and the honest peer's ping interval `D`")
 	fl.DurationVar(&sc.HandshakeTimeout, "handshake-timeout", 2*time.Second, "the node's handshake timeout `D`")
 	fl.BoolVar(&sc.NoFloodLimit, "no-flood-limit", false, "turn the node's per-peer message rate limit off")

@@ -43,6 +43,14 @@ func PrintableString(s string) string {
 	return s
 }
 
+// Quote is PrintableString in double quotes, with '"' escaped as \" so a
+// peer cannot close the quote early. It replaces %q and strconv.Quote for
+// untrusted text, so that a control byte reads the same everywhere: BEL is
+// \x07 as in the log and the transcript, never Go's \a.
+func Quote(s string) string {
+	return `"` + strings.ReplaceAll(PrintableString(s), `"`, `\"`) + `"`
+}
+
 // escape renders b, whose first i bytes are known to be printable ASCII.
 func escape(b []byte, i int) string {
 	var sb strings.Builder

@@ -97,3 +97,21 @@ func BenchmarkPrintableEscapes(b *testing.B) {
 		_ = Printable(in)
 	}
 }
+
+// Quote escapes as Printable does (BEL is \x07, never Go's \a) and keeps
+// a peer from closing the quote early.
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                 `""`,
+		"classmate":        `"classmate"`,
+		"bell\x07":         `"bell\x07"`,
+		"\x08\x0c\x0b\x1b": `"\x08\x0c\x0b\x1b"`,
+		"a\r\n\tb":         `"a\r\n\tb"`,
+		`x" version 99`:    `"x\" version 99"`,
+		"\xff\u202eé":      `"\xff\u202eé"`,
+	} {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

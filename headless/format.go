@@ -67,29 +67,28 @@ func (p *printer) result(command, text string) {
 // write error stays in the bufio.Writer until the next flush reports it.
 func (p *printer) encode(v any) { _ = p.enc.Encode(v) }
 
-// appendText appends e as a transcript line: "TIME PEER DIR TEXT\n", where
-// DIR is "<" received, ">" sent, "*" state or info, "!" warning or error,
-// and PEER is "-" for node-wide events. Everything a peer could have
-// chosen is escaped, so no line can move the cursor or recolour the screen.
+// appendText appends e as a transcript line: "TIME DIR PEER TEXT\n", the
+// TUI log's columns, where DIR is "<" received, ">" sent, "*" state or
+// info, "!" warning or error, and PEER is "-" for node-wide events.
+// Everything a peer could have chosen is escaped, so no line can move the
+// cursor or recolour the screen.
 func appendText(b []byte, e peer.Event, loc *time.Location) []byte {
 	b = e.At.In(loc).AppendFormat(b, TimeLayout)
+	b = append(b, ' ')
+	b = append(b, dirMark(e.Kind)...)
 	b = append(b, ' ')
 	if e.Peer == "" {
 		b = append(b, '-')
 	} else {
 		b = append(b, codec.PrintableString(e.Peer)...)
 	}
+	b = append(b, ' ')
 	text := codec.PrintableString(e.Text)
 	switch e.Kind {
-	case peer.KindRecv:
-		b = append(b, " < "...)
-		b = append(b, text...)
-	case peer.KindSend:
-		b = append(b, " > "...)
+	case peer.KindRecv, peer.KindSend, peer.KindInfo:
 		b = append(b, text...)
 	case peer.KindConnected, peer.KindEstablished, peer.KindClosed:
 		// "established (out)", "closed (in): timeout"
-		b = append(b, " * "...)
 		b = append(b, e.Kind.String()...)
 		if e.Dir != 0 {
 			b = append(b, " ("...)
@@ -101,24 +100,35 @@ func appendText(b []byte, e peer.Event, loc *time.Location) []byte {
 			b = append(b, text...)
 		}
 	case peer.KindLearned:
-		b = append(b, " * learned "...)
+		b = append(b, "learned "...)
 		b = append(b, text...)
 	case peer.KindWarn:
-		b = append(b, " ! warning: "...)
+		b = append(b, "warning: "...)
 		b = append(b, text...)
 	case peer.KindError:
-		b = append(b, " ! error: "...)
-		b = append(b, text...)
-	case peer.KindInfo:
-		b = append(b, " * "...)
+		b = append(b, "error: "...)
 		b = append(b, text...)
 	default:
-		b = append(b, " ? "...)
 		b = append(b, e.Kind.String()...)
 		b = append(b, ' ')
 		b = append(b, text...)
 	}
 	return append(b, '\n')
+}
+
+// dirMark is the DIR column of a transcript line.
+func dirMark(k peer.Kind) string {
+	switch k {
+	case peer.KindRecv:
+		return "<"
+	case peer.KindSend:
+		return ">"
+	case peer.KindWarn, peer.KindError:
+		return "!"
+	case peer.KindConnected, peer.KindEstablished, peer.KindClosed, peer.KindLearned, peer.KindInfo:
+		return "*"
+	}
+	return "?"
 }
 
 // jsonEvent is one event as a JSON line; empty fields are left out.

@@ -29,17 +29,17 @@ var transcript = []peer.Event{
 
 func TestTextTranscript(t *testing.T) {
 	got := printEvents(t, fixedOpts(false), transcript...)
-	want := `21:30:01.123 - * listening on 0.0.0.0:8088
-21:30:01.123 127.0.0.1:8089 * connected (out)
-21:30:01.123 127.0.0.1:8089 > version|3|1|1507490964|127.0.0.1:8089|127.0.0.1:8088|8192|houser|0
-21:30:01.125 127.0.0.1:8089 < verack|8192
-21:30:01.125 127.0.0.1:8089 * established (out)
-21:30:01.126 127.0.0.1:8089 * learned 10.0.0.7:8088
-21:30:01.126 127.0.0.1:8089 * learned 10.0.0.8:8088
-21:30:01.127 127.0.0.1:8089 ! warning: verack nonce 9000 matches nothing
-21:30:01.128 - ! error: dial 10.0.0.7:8088: connection refused
-21:30:05.123 127.0.0.1:8089 * closed (out): timeout
-21:30:06.123 [::1]:50123 * closed (in): self
+	want := `21:30:01.123 * - listening on 0.0.0.0:8088
+21:30:01.123 * 127.0.0.1:8089 connected (out)
+21:30:01.123 > 127.0.0.1:8089 version|3|1|1507490964|127.0.0.1:8089|127.0.0.1:8088|8192|houser|0
+21:30:01.125 < 127.0.0.1:8089 verack|8192
+21:30:01.125 * 127.0.0.1:8089 established (out)
+21:30:01.126 * 127.0.0.1:8089 learned 10.0.0.7:8088
+21:30:01.126 * 127.0.0.1:8089 learned 10.0.0.8:8088
+21:30:01.127 ! 127.0.0.1:8089 warning: verack nonce 9000 matches nothing
+21:30:01.128 ! - error: dial 10.0.0.7:8088: connection refused
+21:30:05.123 * 127.0.0.1:8089 closed (out): timeout
+21:30:06.123 * [::1]:50123 closed (in): self
 `
 	if got != want {
 		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
@@ -81,9 +81,9 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		{At: t0, Kind: peer.KindLearned, Peer: remote, Text: "\u202e1.2.3.4:5"},
 	}
 	text := printEvents(t, fixedOpts(false), hostile...)
-	want := `21:30:01.123 127.0.0.1:8089 < message|100|\x1b[2J\x1b]0;pwned\x07|\xff\xfe\r\nfake
-21:30:01.123 evil\x1b[31m * closed (in): \u009b2J
-21:30:01.123 127.0.0.1:8089 * learned \u202e1.2.3.4:5
+	want := `21:30:01.123 < 127.0.0.1:8089 message|100|\x1b[2J\x1b]0;pwned\x07|\xff\xfe\r\nfake
+21:30:01.123 * evil\x1b[31m closed (in): \u009b2J
+21:30:01.123 * 127.0.0.1:8089 learned \u202e1.2.3.4:5
 `
 	if text != want {
 		t.Errorf("escaped transcript:\n%s\nwant:\n%s", text, want)

@@ -33,17 +33,17 @@ func TestCommandRouting(t *testing.T) {
 			}},
 		{name: "invalid line is sent with a warning", input: "bad|line\n",
 			want: []peer.Command{{Op: peer.OpSend, Line: "bad|line"}},
-			out:  "21:30:01.123 - ! warning: unknown command \"bad\"\n"},
+			out:  "21:30:01.123 ! - warning: unknown command \"bad\"\n"},
 		{name: "node refuses", input: "ping|1\n:connect 1.2.3.4:5\n", doErr: errNoPeers,
 			want: []peer.Command{{Op: peer.OpSend, Line: "ping|1"}, {Op: peer.OpConnect, Targets: []string{"1.2.3.4:5"}}},
-			out: "21:30:01.123 - ! error: send: no established peers\n" +
-				"21:30:01.123 - ! error: :connect: no established peers\n"},
+			out: "21:30:01.123 ! - error: send: no established peers\n" +
+				"21:30:01.123 ! - error: :connect: no established peers\n"},
 		{name: "bad commands", input: ":bogus\n:connect\n@nowhere\n",
-			out: "21:30:01.123 - ! error: unknown command \":bogus\" (try :help)\n" +
-				"21:30:01.123 - ! error: usage: :connect HOST:PORT\n" +
-				"21:30:01.123 - ! error: usage: @HOST:PORT LINE\n"},
+			out: "21:30:01.123 ! - error: unknown command \":bogus\" (try :help)\n" +
+				"21:30:01.123 ! - error: usage: :connect HOST:PORT\n" +
+				"21:30:01.123 ! - error: usage: @HOST:PORT LINE\n"},
 		{name: "escape in a typed line is escaped in the error", input: ":\x1b[2J\n",
-			out: "21:30:01.123 - ! error: unknown command \":\\x1b[2J\" (try :help)\n"},
+			out: "21:30:01.123 ! - error: unknown command \":\\x1b[2J\" (try :help)\n"},
 		{name: "help", input: ":help\n", out: peer.CommandHelp + "\n"},
 	}
 	for _, tt := range tests {
@@ -112,7 +112,7 @@ func TestQuitCallbackDrainsEvents(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
-	if got := stdout.String(); got != "21:30:01.123 127.0.0.1:8089 * closed (out): shutting down\n" {
+	if got := stdout.String(); got != "21:30:01.123 * 127.0.0.1:8089 closed (out): shutting down\n" {
 		t.Errorf("output after quit: %q", got)
 	}
 	if got := node.dids(); len(got) != 0 {
@@ -133,9 +133,9 @@ func TestEOFKeepsRunning(t *testing.T) {
 
 	// Each event reaches stdout before the next arrives: flushed per burst.
 	node.events <- []peer.Event{{At: t0, Kind: peer.KindRecv, Peer: remote, Text: "ping|1"}}
-	stdout.waitFor(t, "< ping|1")
+	stdout.waitFor(t, "< 127.0.0.1:8089 ping|1")
 	node.events <- []peer.Event{{At: t0, Kind: peer.KindSend, Peer: remote, Text: "pong|1"}}
-	stdout.waitFor(t, "> pong|1")
+	stdout.waitFor(t, "> 127.0.0.1:8089 pong|1")
 	select {
 	case err := <-errc:
 		t.Fatalf("Run returned before the events closed: %v", err)
@@ -159,7 +159,7 @@ func TestCancelKeepsPrinting(t *testing.T) {
 	go func() { errc <- Run(ctx, node, stdin, stdout, fixedOpts(false)) }()
 	cancel()
 	node.events <- []peer.Event{{At: t0, Kind: peer.KindInfo, Text: "saved peers"}}
-	stdout.waitFor(t, "* saved peers")
+	stdout.waitFor(t, "* - saved peers")
 	close(node.events)
 	if err := <-errc; err != nil {
 		t.Fatal(err)
@@ -179,7 +179,7 @@ func TestLongInputLineIsSkipped(t *testing.T) {
 	node := newFake()
 	input := "ping|" + strings.Repeat("9", MaxCommandLine) + "\nping|2\n" + "ping|" + strings.Repeat("1", MaxCommandLine-5) + "\r\n"
 	out := runCommands(t, node, input, fixedOpts(false))
-	if want := "21:30:01.123 - ! error: input line longer than 262144 bytes; ignored\n"; out != want {
+	if want := "21:30:01.123 ! - error: input line longer than 262144 bytes; ignored\n"; out != want {
 		t.Errorf("output %q, want %q", out, want)
 	}
 	got := node.dids()

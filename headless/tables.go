@@ -65,7 +65,7 @@ func (p *printer) addrs(s peer.Snapshot) {
 		return
 	}
 	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ADDRESS\tLAST ACTIVE\tSTATUS\tSOURCE\tCONNECTED")
+	fmt.Fprintln(tw, "ADDRESS\tLAST ACTIVE\tSTATUS\tSOURCE\tCONN")
 	for _, a := range s.Addrs {
 		active := "never"
 		if !a.LastActive.IsZero() {
@@ -75,11 +75,11 @@ func (p *printer) addrs(s peer.Snapshot) {
 		if a.From != "" {
 			source += " via " + safe(a.From)
 		}
-		connected := "no"
+		hasConn := "no"
 		if a.Connected {
-			connected = "yes"
+			hasConn = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(a.Addr), active, a.Status(), source, connected)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(a.Addr), active, a.Status(), source, hasConn)
 	}
 	tw.Flush()
 }
@@ -170,21 +170,22 @@ func jsonConnOf(c peer.ConnInfo) jsonConn {
 	}
 }
 
-// jsonAddr is one address book entry of an :addrs result.
+// jsonAddr is one address book entry of an :addrs result. HasConn is not
+// called "connected": in :peers that is the time a connection was made.
 type jsonAddr struct {
 	Addr       string `json:"addr"`
 	LastActive string `json:"last_active,omitempty"`
 	Status     string `json:"status"` // live, stale or banned
 	Source     string `json:"source,omitempty"`
 	From       string `json:"from,omitempty"`
-	Connected  bool   `json:"connected"`
+	HasConn    bool   `json:"has_conn"` // a connection to it is open now
 	Attempts   int    `json:"attempts,omitempty"`
 }
 
 func jsonAddrOf(a peer.AddrInfo) jsonAddr {
 	return jsonAddr{
 		Addr: a.Addr, LastActive: optTime(a.LastActive), Status: a.Status(),
-		Source: a.Source, From: a.From, Connected: a.Connected, Attempts: a.Attempts,
+		Source: a.Source, From: a.From, HasConn: a.Connected, Attempts: a.Attempts,
 	}
 }
 

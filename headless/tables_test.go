@@ -51,7 +51,7 @@ func TestAddrsTable(t *testing.T) {
 	node.snapshot = snapshot
 	got := runCommands(t, node, ":addrs\n", fixedOpts(false))
 	want := `3 addresses; peers file /state/bitclone/peers-8088.txt
-ADDRESS         LAST ACTIVE  STATUS  SOURCE                     CONNECTED
+ADDRESS         LAST ACTIVE  STATUS  SOURCE                     CONN
 127.0.0.1:8081  3s ago       live    cli                        yes
 10.0.0.7:8088   never        stale   gossip via 127.0.0.1:8081  no
 10.0.0.9:8088   2h00m ago    banned  inbound                    no
@@ -111,8 +111,14 @@ func TestJSONTables(t *testing.T) {
 	}
 	if addrs.Command != ":addrs" || len(addrs.Addrs) != 3 ||
 		addrs.Addrs[1]["status"] != "stale" || addrs.Addrs[1]["from"] != "127.0.0.1:8081" ||
-		addrs.Addrs[2]["status"] != "banned" || addrs.Addrs[0]["connected"] != true {
+		addrs.Addrs[2]["status"] != "banned" || addrs.Addrs[0]["has_conn"] != true || addrs.Addrs[1]["has_conn"] != false {
 		t.Errorf(":addrs result: %s", lines[1])
+	}
+	// "connected" is one thing in every table: the time a connection was made.
+	for _, a := range addrs.Addrs {
+		if _, ok := a["connected"]; ok {
+			t.Errorf(":addrs entry has a \"connected\" that is not a time: %v", a)
+		}
 	}
 	if _, ok := addrs.Addrs[1]["last_active"]; ok {
 		t.Errorf("last_active should be absent when never active: %v", addrs.Addrs[1])

@@ -249,3 +249,26 @@ func TestRunWaitsForTheAnswersOfTheRecording(t *testing.T) {
 		}
 	}
 }
+
+// A transcript comes from someone else: what it says the peer sent, and
+// why the connection closed, reach the terminal escaped, whatever its
+// text field claims.
+func TestPickEscapesTheFile(t *testing.T) {
+	entries := []transcript.Entry{
+		entry(1, 0, transcript.KindSend, "ping|1"),
+		{Time: t0, Conn: 1, Peer: "p", Dir: "out", Kind: transcript.KindRecv, Raw: []byte("pong|\x1b[2J\a\r\n"), Text: "pong|\x1b[2J\a"},
+		entry(1, 2, transcript.KindClosed, "reset\x1b]0;pwned\a"),
+	}
+	s, err := Pick(entries, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := s.WriteText(&out, "127.0.0.1:1", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\a") || !strings.Contains(out.String(), `pong|\x1b[2J\x07`) ||
+		!strings.Contains(out.String(), `then reset\x1b]0;pwned\x07`) {
+		t.Errorf("replay text not escaped:\n%q", out.String())
+	}
+}

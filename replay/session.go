@@ -109,9 +109,11 @@ func Pick(entries []transcript.Entry, conn uint64) (*Session, error) {
 		case transcript.KindSend:
 			s.Steps = append(s.Steps, Step{Sent: e.Raw, At: at})
 		case transcript.KindRecv:
-			last.Then = append(last.Then, Line{At: at, Text: e.Text})
+			// From raw, the truth, escaped as the answers of now are: the
+			// file's text and reason are whatever its author wrote.
+			last.Then = append(last.Then, Line{At: at, Text: codec.Printable(transcript.TrimEOL(e.Raw))})
 		case transcript.KindClosed:
-			s.ClosedThen = e.Reason
+			s.ClosedThen = codec.PrintableString(e.Reason)
 		}
 	}
 	if s == nil {

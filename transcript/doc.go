@@ -3,18 +3,20 @@
 //
 // One JSON object per line, one line per connection event:
 //
-//	{"time":"2026-11-21T21:30:01.123456789Z","conn":3,"peer":"127.0.0.1:8082","dir":"out","kind":"send","raw":"cGluZ3w0Mg0K","text":"ping|42"}
+//	{"time":"2026-11-21T21:30:01.123456789Z","kind":"send","peer":"127.0.0.1:8082","conn":3,"dir":"out","raw":"cGluZ3w0Mg0K","text":"ping|42"}
 //
 //	time    when it happened, RFC 3339 in UTC with nanoseconds
-//	conn    the connection's number, unique within one run of the node
-//	peer    the remote address of the connection
-//	dir     "in" or "out": who opened the connection (not which way the bytes went)
 //	kind    "connected", "recv" (bytes from the peer), "send" (bytes to the peer) or "closed"
+//	peer    the remote address of the connection
+//	conn    the connection's number, unique within one run of the node
+//	dir     "in" or "out": who opened the connection (not which way the bytes went)
 //	raw     recv and send: the exact wire bytes, line ending included, base64
 //	text    recv and send: the line without its ending, escaped as codec.Printable
 //	reason  closed: why the connection ended
 //
-// raw is the truth; text is for people reading the file with grep or jq.
+// The fields are written in this order, that of headless --json events;
+// a reader takes them in any order. raw is the truth; text is for people
+// reading the file with grep or jq.
 // A recv with no line ending in raw is what a peer sent before hanging up
 // mid-line.
 package transcript

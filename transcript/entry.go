@@ -16,13 +16,15 @@ const (
 	KindClosed    = "closed"
 )
 
-// Entry is one line of a transcript; see the package documentation.
+// Entry is one line of a transcript; see the package documentation. The
+// fields come in the order of headless --json events: time, kind, then
+// peer, conn and dir.
 type Entry struct {
 	Time   time.Time `json:"time"`
-	Conn   uint64    `json:"conn"`
-	Peer   string    `json:"peer"`
-	Dir    string    `json:"dir"`
 	Kind   string    `json:"kind"`
+	Peer   string    `json:"peer"`
+	Conn   uint64    `json:"conn"`
+	Dir    string    `json:"dir"`
 	Raw    []byte    `json:"raw,omitempty"` // encoding/json writes []byte as base64
 	Text   string    `json:"text,omitempty"`
 	Reason string    `json:"reason,omitempty"`

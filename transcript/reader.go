@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/bitclone/bitclone/codec"
 )
 
 // LineError is a transcript line that could not be used.
@@ -69,10 +71,10 @@ func parseEntry(line []byte) (Entry, error) {
 	case "":
 		return e, errors.New("no kind")
 	default:
-		return e, fmt.Errorf("unknown kind %q", e.Kind)
+		return e, fmt.Errorf("unknown kind %s", codec.Quote(e.Kind))
 	}
 	if e.Dir != "in" && e.Dir != "out" {
-		return e, fmt.Errorf("dir %q: want in or out", e.Dir)
+		return e, fmt.Errorf("dir %s: want in or out", codec.Quote(e.Dir))
 	}
 	if e.Conn == 0 {
 		return e, errors.New("no conn")

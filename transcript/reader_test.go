@@ -12,7 +12,7 @@ func TestReadSkipsBadLinesWithNumbers(t *testing.T) {
 		`not json`,
 		``,
 		`{"time":"2026-11-21T21:30:01Z","conn":1,"peer":"p","dir":"out","kind":"send","raw":"cGluZ3wxDQo=","text":"ping|1"}`,
-		`{"time":"2026-11-21T21:30:01Z","conn":1,"peer":"p","dir":"out","kind":"teleport"}`,
+		`{"time":"2026-11-21T21:30:01Z","conn":1,"peer":"p","dir":"out","kind":"tele\u0007port"}`,
 		`{"time":"2026-11-21T21:30:01Z","conn":1,"peer":"p","dir":"sideways","kind":"connected"}`,
 		`{"time":"2026-11-21T21:30:01Z","conn":1,"peer":"p","dir":"out","kind":"recv"}`,
 		`{"time":"2026-11-21T21:30:02Z","conn":1,"peer":"p","dir":"out","kind":"re`, // killed mid-write
@@ -26,7 +26,7 @@ func TestReadSkipsBadLinesWithNumbers(t *testing.T) {
 	}
 	want := []string{
 		"line 2: invalid character 'o' in literal null (expecting 'u')",
-		`line 5: unknown kind "teleport"`,
+		`line 5: unknown kind "tele\x07port"`, // escaped as in the log, never \a
 		`line 6: dir "sideways": want in or out`,
 		"line 7: recv without raw bytes",
 		"line 8: truncated last line, ignored",

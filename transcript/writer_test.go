@@ -29,9 +29,15 @@ func TestWriterRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	first, _, _ := strings.Cut(out.String(), "\n")
-	if want := `{"time":"2026-11-21T21:30:01.123456789Z","conn":3,"peer":"127.0.0.1:8082","dir":"out","kind":"connected"}`; first != want {
-		t.Errorf("first line:\n%s\nwant:\n%s", first, want)
+	// The field order is that of headless --json events: time, kind, peer, conn, dir.
+	lines := strings.SplitN(out.String(), "\n", 3)
+	for i, want := range []string{
+		`{"time":"2026-11-21T21:30:01.123456789Z","kind":"connected","peer":"127.0.0.1:8082","conn":3,"dir":"out"}`,
+		`{"time":"2026-11-21T21:30:01.124456789Z","kind":"send","peer":"127.0.0.1:8082","conn":3,"dir":"out","raw":"cGluZ3w0Mg0K","text":"ping|42"}`,
+	} {
+		if lines[i] != want {
+			t.Errorf("line %d:\n%s\nwant:\n%s", i+1, lines[i], want)
+		}
 	}
 	entries, problems, err := Read(&out)
 	if err != nil || len(problems) != 0 {

@@ -147,7 +147,7 @@ func TestEndToEndInTmux(t *testing.T) {
 	s.waitScreen("the hint for ping|42", func(scr string) bool { return strings.Contains(scr, "✓ valid ping") })
 	s.keys(false, "Enter")
 
-	tr.wait(t, regexp.MustCompile(`< ping\|42$`))
+	tr.wait(t, regexp.MustCompile(`< \S+ ping\|42$`)) // headless: TIME DIR PEER TEXT, as the TUI log
 	s.waitScreen("the line sent and the pong", func(scr string) bool {
 		return strings.Contains(scr, "> "+other+" ping|42") && strings.Contains(scr, "< "+other+" pong|42")
 	})

@@ -3,8 +3,9 @@ package bitclone
 import (
 	"errors"
 	"net/netip"
-	"strconv"
 	"strings"
+
+	"github.com/bitclone/bitclone/codec"
 )
 
 // FormatAddr writes ap as net.JoinHostPort would: 1.2.3.4:5 or [::1]:5.
@@ -29,7 +30,7 @@ func appendAddr(b []byte, ap netip.AddrPort) []byte {
 func ParseAddr(s string) (netip.AddrPort, error) {
 	ap, why := parseAddrPort(s)
 	if why != "" {
-		return netip.AddrPort{}, errors.New("address " + strconv.Quote(s) + ": " + why)
+		return netip.AddrPort{}, errors.New("address " + codec.Quote(s) + ": " + why)
 	}
 	return ap, nil
 }

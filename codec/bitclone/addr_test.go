@@ -80,8 +80,9 @@ func TestParseAddr(t *testing.T) {
 		}
 	}
 
-	_, err := ParseAddr("evil\x1b[2J:80")
-	if want := `address "evil\x1b[2J:80": not an IP address`; err == nil || err.Error() != want {
+	// Escaped as everywhere else: BEL is \x07, not Go's \a.
+	_, err := ParseAddr("evil\x1b[2J\x07:80")
+	if want := `address "evil\x1b[2J\x07:80": not an IP address`; err == nil || err.Error() != want {
 		t.Errorf("ParseAddr error = %v, want %s", err, want)
 	}
 }

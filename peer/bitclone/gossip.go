@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/bitclone/bitclone/codec"
 	wire "github.com/bitclone/bitclone/codec/bitclone"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/addrbook"
@@ -53,7 +54,7 @@ func (n *Node) established(s *session) error {
 	s.mu.Unlock()
 	n.mu.Unlock()
 
-	n.publish(peer.KindEstablished, s, fmt.Sprintf("agent %q version %d, listening on %s", agent, version, listen))
+	n.publish(peer.KindEstablished, s, fmt.Sprintf("agent %s version %d, listening on %s", codec.Quote(agent), version, listen))
 	return nil
 }
 
