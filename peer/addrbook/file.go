@@ -70,9 +70,6 @@ func NewFile(path string) *File {
 	}
 }
 
-// Path is the path the File was made with.
-func (f *File) Path() string { return f.path }
-
 // Load reads the peers file and returns at most limit distinct addresses for
 // which keep (nil: every address) is true, in file order; a repeated address
 // keeps its freshest time. Reading stops once limit are kept, with a warning

@@ -584,7 +584,7 @@ func checkLink(t *testing.T, link, want string) {
 }
 
 // bigPeersFile writes size bytes of valid, distinct lines after the header.
-func bigPeersFile(t *testing.T, size int) string {
+func bigPeersFile(t testing.TB, size int) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "peers.txt")
 	buf := make([]byte, 0, size+64)
