@@ -120,7 +120,7 @@ func (f *File) Save(entries []Entry) (notes []string, err error) {
 	case err != nil:
 		return nil, fmt.Errorf("addrbook: save %s: %w", f.path, err)
 	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("addrbook: save %s: %w", f.path, notRegular(target, fi.Mode()))
+		return nil, fmt.Errorf("addrbook: save: %w", notRegular(target, fi.Mode()))
 	case f.unread != "":
 		backup, err := f.moveAside(target)
 		if err != nil {
