@@ -76,3 +76,23 @@ func BenchmarkCandidates(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadFullBook loads a full book's worth of addresses from a file
+// that holds about that many (the baseline) and from a 20 MiB file. Load stops
+// once the book is full, so the ratio of both time and B/op should be about 1,
+// not the file-size ratio (about 250x).
+func BenchmarkLoadFullBook(b *testing.B) {
+	const lineLen = len("10.0.7.255:8088 1700000000 gossip\n") // the longest in a full book
+	for _, size := range []int{len(fileHeader) + DefaultMaxEntries*lineLen, 20 << 20} {
+		b.Run(fmt.Sprintf("file=%dKiB", size>>10), func(b *testing.B) {
+			path := bigPeersFile(b, size)
+			b.ReportAllocs()
+			for b.Loop() {
+				entries, _, err := NewFile(path).Load(DefaultMaxEntries, nil)
+				if err != nil || len(entries) != DefaultMaxEntries {
+					b.Fatalf("loaded %d entries, %v", len(entries), err)
+				}
+			}
+		})
+	}
+}

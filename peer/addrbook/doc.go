@@ -35,6 +35,13 @@
 // means never seen active. The source word (cli, file, gossip, inbound, outbound)
 // is optional and defaults to file. Blank lines and lines starting with # are
 // ignored, a trailing CR is stripped, and fields are separated by any run of
-// spaces or tabs. Save writes the file atomically, so a crash leaves either the
-// old file or the new one, never a mix.
+// spaces or tabs.
+//
+// A File owns the path and its rules. Load reads a line at a time and stops
+// once the book is full, so a huge file or line costs no more memory than a
+// full book. Save writes atomically, so a crash leaves either the old file or
+// the new one, never a mix, and writes through a symbolic link to its target.
+// What could not be read (permission denied, no address line, too large) is
+// never overwritten: Save first moves it aside, unchanged, to
+// PATH.unreadable-TIME and says so; a directory or device is never replaced.
 package addrbook

@@ -1,14 +1,16 @@
 package addrbook
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
 // FuzzLoad feeds arbitrary bytes to the peers file reader: it must never
-// panic, every entry it returns must be dialable, and saving what it returned
-// and loading that again must give the same entries with no warnings.
+// panic, every entry it returns must be dialable, saving what it returned and
+// loading that again must give the same entries with no warnings, and a file
+// the save did not keep in place must survive byte for byte as the backup.
 func FuzzLoad(f *testing.F) {
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -16,7 +18,8 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		entries, _, err := Load(path)
+		file := NewFile(path)
+		entries, _, err := file.Load(DefaultMaxEntries, nil)
 		if err != nil {
 			t.Fatalf("Load: %v", err)
 		}
@@ -25,10 +28,22 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("loaded an undialable address %v", e.Addr)
 			}
 		}
-		if err := Save(path, entries); err != nil {
+		notes, err := file.Save(entries)
+		if err != nil {
 			t.Fatalf("Save: %v", err)
 		}
-		again, warnings, err := Load(path)
+		backups, _ := filepath.Glob(path + backupInfix + "*")
+		if len(notes) != len(backups) {
+			t.Fatalf("notes %q, backups %q", notes, backups)
+		}
+		for _, b := range backups {
+			kept, err := os.ReadFile(b)
+			if err != nil || !bytes.Equal(kept, data) {
+				t.Fatalf("backup %s differs from the file (err %v)", b, err)
+			}
+			os.Remove(b)
+		}
+		again, warnings, err := NewFile(path).Load(DefaultMaxEntries, nil)
 		if err != nil || len(warnings) != 0 {
 			t.Fatalf("reloading our own file: %v %q", err, warnings)
 		}

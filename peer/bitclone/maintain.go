@@ -2,6 +2,7 @@ package bitclone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -144,47 +145,60 @@ func (n *Node) dialPeer(a netip.AddrPort) {
 	n.startConn(nc, peer.Outbound, a)
 }
 
-// loadPeers fills the address book from the command line and the peers file.
+// loadPeers fills the address book from the command line and the peers file,
+// reading no more of the file than the book has room for.
 func (n *Node) loadPeers() {
 	now := time.Now()
-	var entries []addrbook.Entry
-	if n.cfg.PeersFile != "" {
-		var warnings []string
-		var err error
-		entries, warnings, err = addrbook.Load(n.cfg.PeersFile)
-		for _, w := range warnings {
-			n.publish(peer.KindWarn, nil, "peers file: "+w)
-		}
-		if err != nil {
-			n.publish(peer.KindError, nil, "peers file: "+err.Error())
-		}
-	}
 	n.mu.Lock()
 	for _, a := range n.cfg.Seeds {
 		n.book.Learn(a, time.Time{}, addrbook.SourceCommandLine, netip.AddrPort{}, now)
 	}
-	loaded := 0
+	room := n.cfg.MaxAddrs - n.book.Len()
+	n.mu.Unlock()
+	if n.cfg.PeersFile == "" {
+		return
+	}
+	file := addrbook.NewFile(n.cfg.PeersFile)
+	wanted := func(a netip.AddrPort) bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.dialable(a) && !n.isSelfLocked(a)
+	}
+	entries, warnings, err := file.Load(room, wanted)
+	for _, w := range warnings {
+		n.publish(peer.KindWarn, nil, "peers file: "+w)
+	}
+	if err != nil {
+		n.publish(peer.KindError, nil, "peers file: "+err.Error())
+	}
+	n.mu.Lock()
+	n.peersFile = file
 	for _, e := range entries {
-		if n.dialable(e.Addr) && !n.isSelfLocked(e.Addr) {
-			n.book.Learn(e.Addr, e.LastActive, addrbook.SourcePeersFile, netip.AddrPort{}, now)
-			loaded++
-		}
+		n.book.Learn(e.Addr, e.LastActive, addrbook.SourcePeersFile, netip.AddrPort{}, now)
 	}
 	n.mu.Unlock()
-	if n.cfg.PeersFile != "" {
-		n.info(fmt.Sprintf("loaded %d addresses from %s", loaded, n.cfg.PeersFile))
-	}
+	n.info(fmt.Sprintf("loaded %d addresses from %s", len(entries), n.cfg.PeersFile))
 }
 
-// save writes the address book to the peers file, if there is one.
+// save writes the address book to the peers file, if there is one. A file
+// that could not be read is moved aside first (addrbook.File), and the log
+// says where it went.
 func (n *Node) save() error {
 	if n.cfg.PeersFile == "" {
 		return nil
 	}
 	n.mu.Lock()
+	file := n.peersFile
 	entries := n.book.Entries()
 	n.mu.Unlock()
-	if err := addrbook.Save(n.cfg.PeersFile, entries); err != nil {
+	if file == nil { // before Run: the book lacks the file's addresses
+		return errors.New("the peers file has not been read yet, so it is not overwritten")
+	}
+	notes, err := file.Save(entries)
+	for _, note := range notes {
+		n.publish(peer.KindWarn, nil, "peers file: "+note)
+	}
+	if err != nil {
 		n.publish(peer.KindError, nil, "save peers file: "+err.Error())
 		return err
 	}

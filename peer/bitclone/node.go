@@ -52,6 +52,7 @@ type Node struct {
 	byListen  map[netip.AddrPort]*session // established, by remote listening address
 	dialing   map[netip.AddrPort]bool
 	book      *addrbook.Book
+	peersFile *addrbook.File // set once loadPeers has read it; nil before
 	bans      map[netip.Addr]time.Time
 	selfAddrs map[netip.AddrPort]bool // addresses that turned out to be us
 	relay     map[netip.AddrPort]relayItem
