@@ -98,10 +98,7 @@ func (m *Model) helpLines(w int) []string {
 // detailLines show everything known about one connection.
 func (m *Model) detailLines(w int) []string {
 	c := &m.detail
-	now := m.snap.At
-	if now.IsZero() {
-		now = m.now()
-	}
+	now := m.snapTime()
 	state := c.State.String()
 	if m.detailGone {
 		state = "closed"
