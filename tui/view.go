@@ -72,7 +72,7 @@ func (m *Model) panes(f frame) []string {
 	}
 	var logLines, addrLines []string
 	if f.log.h > 0 {
-		logLines = append(logLines, m.titleLine(m.log.title()+m.logScrollNote(), f.log.w, m.focus == paneLog))
+		logLines = append(logLines, m.titleLine(m.log.title(m.logScrollNote()), f.log.w, m.focus == paneLog))
 		logLines = append(logLines, m.log.render(&m.st, f.log.w, f.log.h-1, m.focus == paneLog, m.loc)...)
 	}
 	if f.addrs.h > 0 {
