@@ -137,3 +137,26 @@ func TestPeersAndAddrsListIntoTheLog(t *testing.T) {
 		t.Errorf("listing called the node: %+v", got)
 	}
 }
+
+// Typing in a pane is safe only while no pane binds a character a line
+// can begin with: the first letter of a message, @ or :. A new
+// single-letter binding that breaks this fails here.
+func TestNoPaneKeyBeginsALine(t *testing.T) {
+	k := newKeyMap()
+	starts := map[string]bool{"@": true}
+	for _, name := range messageNames {
+		starts[name[:1]] = true
+	}
+	for _, g := range k.groups() {
+		if g.title == "Command line" {
+			continue
+		}
+		for _, b := range g.keys {
+			for _, key := range b.Keys() {
+				if starts[key] {
+					t.Errorf("%s: key %q, bound to %q, begins a line", g.title, key, b.Help().Desc)
+				}
+			}
+		}
+	}
+}
