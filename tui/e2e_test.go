@@ -252,10 +252,15 @@ func TestReadmeWalkthroughInTmux(t *testing.T) {
 		s.waitScreen("the connections keys after Esc", func(scr string) bool { return strings.Contains(scr, "space select") })
 	}
 
-	established := regexp.MustCompile(`established (\d) in \+ (\d) out`)
+	established := regexp.MustCompile(`established (\d+) in \+ (\d+) out`)
 	s.waitScreen("alice and bob established", func(scr string) bool {
 		m := established.FindStringSubmatch(scr)
-		return m != nil && int(m[1][0]-'0')+int(m[2][0]-'0') == 2 && strings.Contains(scr, "alice") && strings.Contains(scr, "bob")
+		if m == nil {
+			return false
+		}
+		in, _ := strconv.Atoi(m[1])
+		out, _ := strconv.Atoi(m[2])
+		return in+out == 2 && strings.Contains(scr, "alice") && strings.Contains(scr, "bob")
 	})
 
 	// 1. ping|42 Enter: every established peer is pinged.
