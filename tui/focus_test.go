@@ -160,3 +160,15 @@ func TestNoPaneKeyBeginsALine(t *testing.T) {
 		}
 	}
 }
+
+// The ? screen explains the typing rules the footer can only hint at.
+func TestHelpScreenExplainsTypingInAPane(t *testing.T) {
+	m, _ := newTestModel(t, 120, 40)
+	press(m, "esc", "?", "pgdown", "pgdown", "pgdown")
+	s := screen(m)
+	for _, want := range []string{"a key the pane does not use starts a line on the command line", "d and c ask", "enter confirms, esc cancels"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the help screen lacks %q:\n%s", want, s)
+		}
+	}
+}

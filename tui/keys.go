@@ -48,9 +48,9 @@ func newKeyMap() keyMap {
 		Home:     b(k("home"), "home", "oldest"),
 		End:      b(k("end"), "end", "newest, follow"),
 
-		Toggle:   b(k("space"), "space", "select, then type"),
+		Toggle:   b(k("space"), "space", "select & type"),
 		Unselect: b(k("u"), "u", "unselect all"),
-		Drop:     b(k("d"), "d", "drop (enter confirms)"),
+		Drop:     b(k("d"), "d", "drop (asks)"),
 		Detail:   b(k("enter"), "enter", "details"),
 		PeerLog:  b(k("l"), "l", "log of peer"),
 
@@ -59,7 +59,7 @@ func newKeyMap() keyMap {
 		Follow:      b(k("f"), "f", "follow"),
 		Raw:         b(k("x"), "x", "raw bytes"),
 
-		Connect: b(k("c"), "c", "connect (enter confirms)"),
+		Connect: b(k("c"), "c", "connect (asks)"),
 
 		Send:      b(k("enter"), "enter", "send"),
 		Complete:  b(k("tab"), "tab", "complete"),
@@ -96,16 +96,18 @@ func (k *keyMap) footer(f pane, o overlay, filterActive bool) bindings {
 	switch f {
 	case paneCmd:
 		return bindings{short: []key.Binding{k.Send, k.Complete, k.HistPrev, k.Leave, k.Interrupt}}
+	// The pane's own keys first, then ?, so that a narrow window cuts
+	// only what ? lists anyway.
 	case paneConns:
-		return bindings{short: []key.Binding{k.Up, k.Down, k.Toggle, k.Drop, k.Detail, k.PeerLog, k.Type, k.NextPane, k.Help, k.Quit}}
+		return bindings{short: []key.Binding{k.Toggle, k.Drop, k.Help, k.Up, k.Down, k.Detail, k.PeerLog, k.Type, k.NextPane, k.Quit}}
 	case paneAddrs:
-		return bindings{short: []key.Binding{k.Up, k.Down, k.Connect, k.Type, k.NextPane, k.Help, k.Quit}}
+		return bindings{short: []key.Binding{k.Connect, k.Help, k.Up, k.Down, k.Type, k.NextPane, k.Quit}}
 	}
 	short := []key.Binding{k.Filter}
 	if filterActive {
 		short = append(short, k.ClearFilter)
 	}
-	return bindings{short: append(short, k.Follow, k.Raw, k.PageUp, k.PageDown, k.End, k.Type, k.NextPane, k.Help, k.Quit)}
+	return bindings{short: append(short, k.Follow, k.Raw, k.Help, k.PageUp, k.PageDown, k.End, k.Type, k.NextPane, k.Quit)}
 }
 
 // groups is every key, for the ? screen.

@@ -117,3 +117,15 @@ func TestTextColoursHaveContrast(t *testing.T) {
 		}
 	}
 }
+
+// A narrow footer still shows how to see every key.
+func TestNarrowFooterKeepsTheHelpKey(t *testing.T) {
+	for name, keys := range paneKeys {
+		m, _ := newTestModel(t, 60, 15)
+		press(m, keys...)
+		lines := strings.Split(screen(m), "\n")
+		if footer := lines[len(lines)-1]; !strings.Contains(footer, "? all keys") {
+			t.Errorf("%s: footer %q", name, footer)
+		}
+	}
+}
