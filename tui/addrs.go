@@ -20,10 +20,10 @@ type addrsPane struct {
 
 var addrCols = []column{
 	{title: "", min: 1}, // lines the rows up with the connections table
-	{title: "ADDRESS", min: 9, max: 47},
+	{title: "ADDRESS", min: 9, max: 47, soft: addrSoft},
 	{title: "LAST ACTIVE", right: true},
 	{title: "STATUS"},
-	{title: "SOURCE", min: 6, max: 40, drop: 2},
+	{title: "SOURCE", min: 6, max: 40, soft: 14, drop: 2},
 	{title: "CONN", drop: 1},
 }
 
@@ -87,14 +87,18 @@ func (p *addrsPane) point(r, rows int) bool {
 	return true
 }
 
-func (p *addrsPane) title() string {
+// title counts the addresses, the live ones, and which of them rows rows
+// hide.
+func (p *addrsPane) title(rows int) string {
 	live := 0
 	for _, a := range p.addrs {
 		if a.Live && !a.Banned {
 			live++
 		}
 	}
-	return "Address book  " + strconv.Itoa(len(p.addrs)) + " · " + strconv.Itoa(live) + " live"
+	n := len(p.addrs)
+	return "Address book  " + strconv.Itoa(n) + " · " + strconv.Itoa(live) + " live" +
+		scrollNote(scrollOffset(p.offset, max(0, p.index()), rows, n), rows, n)
 }
 
 func addrCells(a *peer.AddrInfo, now time.Time) []string {
@@ -158,4 +162,14 @@ func (p *addrsPane) render(st *styles, w, h int, focused bool, now time.Time) []
 		out = append(out, "")
 	}
 	return out
+}
+
+// listAddrs writes the address book into the log (:addrs), in the order
+// the pane shows it.
+func (m *Model) listAddrs() {
+	cells := make([][]string, len(m.addrs.addrs))
+	for i := range m.addrs.addrs {
+		cells[i] = addrCells(&m.addrs.addrs[i], m.snapTime())
+	}
+	m.noteTable("address book: "+strconv.Itoa(len(cells))+" addresses", addrCols, cells)
 }

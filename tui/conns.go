@@ -20,12 +20,16 @@ type connsPane struct {
 
 func newConnsPane() connsPane { return connsPane{selected: map[uint64]bool{}} }
 
+// addrSoft is as wide as an IPv4 address and port: longer addresses (IPv6)
+// are cut before a narrow pane drops a column for them.
+const addrSoft = len("255.255.255.255:65535")
+
 var connCols = []column{
-	{title: "", min: 1},                                // selection dot
-	{title: "DIR"},                                     // in / out
-	{title: "ADDRESS", min: 9, max: 47},                // remote address, as in the log
-	{title: "LISTEN", min: 9, max: 47, drop: 9},        // where the peer listens, when different
-	{title: "AGENT", min: 5, max: 20, drop: 4},         // user agent
+	{title: "", min: 1}, // selection dot
+	{title: "DIR"},      // in / out
+	{title: "ADDRESS", min: 9, max: 47, soft: addrSoft},         // remote address, as in the log
+	{title: "LISTEN", min: 9, max: 47, soft: addrSoft, drop: 9}, // where the peer listens, when different
+	{title: "AGENT", min: 5, max: 20, soft: 10, drop: 4},        // user agent
 	{title: "STATE"},                                   // handshake / established
 	{title: "AGE", right: true, drop: 5},               // since connected
 	{title: "PING ms", right: true, drop: 6},           // last/min round trip
@@ -128,8 +132,11 @@ func (p *connsPane) targets() []string {
 	return out
 }
 
-func (p *connsPane) title() string {
-	s := "Connections  " + strconv.Itoa(len(p.conns))
+// title counts the connections, says which of them rows rows hide, and
+// how many are selected.
+func (p *connsPane) title(rows int) string {
+	n := len(p.conns)
+	s := "Connections  " + strconv.Itoa(n) + scrollNote(scrollOffset(p.offset, p.index(), rows, n), rows, n)
 	if n := len(p.selected); n > 0 {
 		s += " · " + strconv.Itoa(n) + " selected (raw lines go to them)"
 	}
@@ -200,4 +207,21 @@ func (p *connsPane) render(st *styles, w, h int, focused bool, now time.Time) []
 		out = append(out, "")
 	}
 	return out
+}
+
+// listConns writes the connections into the log (:peers), the selected
+// ones marked, as the table shows them.
+func (m *Model) listConns() {
+	s := &m.snap
+	title := "connections: " + strconv.Itoa(s.Inbound) + " in + " + strconv.Itoa(s.Outbound) +
+		" out established, target " + strconv.Itoa(s.Target)
+	if len(m.conns.conns) == 0 {
+		title += "; no connections"
+	}
+	cells := make([][]string, len(m.conns.conns))
+	for i := range m.conns.conns {
+		c := &m.conns.conns[i]
+		cells[i] = connCells(c, m.snapTime(), m.conns.selected[c.ID])
+	}
+	m.noteTable(title, connCols, cells)
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -90,37 +91,41 @@ func (tr *transcript) wait(t *testing.T, re *regexp.Regexp) []string {
 	}
 }
 
-// TestEndToEndInTmux runs the real binary's TUI in tmux against a second,
-// headless bitclone on loopback: the two connect, a raw line typed at the
-// TUI reaches the other peer, its answer shows in the log, the history is
-// kept, and q quits.
-func TestEndToEndInTmux(t *testing.T) {
+// needTmux skips the real-terminal tests where they cannot run.
+func needTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the tmux test")
 	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed: skipping the real-terminal test (CI installs it)")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bitclone")
+}
+
+// buildBinary builds bitclone into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bitclone")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/bitclone/bitclone").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
 
-	// The other peer: headless, its transcript collected.
-	peerCmd := exec.Command(bin, "--headless", "--host", "127.0.0.1", "-p", "0", "--no-peers-file", "--agent", "other")
-	peerIn, _ := peerCmd.StdinPipe() // kept open: the peer runs until killed
-	stdout, _ := peerCmd.StdoutPipe()
-	if err := peerCmd.Start(); err != nil {
+// startHeadless runs a headless bitclone on a free loopback port until
+// the test ends, collecting its transcript; it returns the transcript and
+// the peer's listening address.
+func startHeadless(t *testing.T, bin string, args ...string) (*transcript, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--headless", "--host", "127.0.0.1", "-p", "0", "--no-peers-file"}, args...)...)
+	stdin, _ := cmd.StdinPipe() // kept open: the peer runs until killed
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		peerIn.Close()
-		peerCmd.Process.Kill()
-		peerCmd.Wait()
-	})
-	var tr transcript
+	tr := &transcript{}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			tr.mu.Lock()
@@ -128,17 +133,57 @@ func TestEndToEndInTmux(t *testing.T) {
 			tr.mu.Unlock()
 		}
 	}()
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill()
+		<-done // the reader ends with the pipe
+		cmd.Wait()
+	})
 	port := tr.wait(t, regexp.MustCompile(`listening on 127\.0\.0\.1:(\d+)`))[1]
-	other := "127.0.0.1:" + port
+	return tr, "127.0.0.1:" + port
+}
 
-	// The TUI, in a tmux server of its own with no user configuration.
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("bitclone-e2e-%d", os.Getpid())}
+// startTUI runs bitclone's TUI in a w×h window of a tmux server of its
+// own, with no user configuration; its history goes under state.
+func startTUI(t *testing.T, bin, state string, w, h int, args ...string) *tmuxSession {
+	t.Helper()
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("bitclone-e2e-%d-%s", os.Getpid(), t.Name())}
 	t.Cleanup(func() { s.tmux("kill-server") })
-	state := filepath.Join(dir, "state")
-	command := fmt.Sprintf("env XDG_STATE_HOME=%q %q --host 127.0.0.1 -p 0 --no-peers-file --agent tui %s", state, bin, other)
-	if out, err := s.tmux("-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", "120", "-y", "40", command); err != nil {
+	command := fmt.Sprintf("env XDG_STATE_HOME=%q %q --host 127.0.0.1 -p 0 --no-peers-file", state, bin)
+	for _, a := range args {
+		command += fmt.Sprintf(" %q", a)
+	}
+	if out, err := s.tmux("-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), command); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
+	return s
+}
+
+// waitExit waits for the program, and so its tmux session, to end.
+func (s *tmuxSession) waitExit(what string) {
+	s.t.Helper()
+	deadline := time.Now().Add(e2eDeadline)
+	for {
+		if _, err := s.tmux("has-session", "-t", "tui"); err != nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s did not quit; screen:\n%s", what, s.screen())
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+// TestEndToEndInTmux runs the real binary's TUI in tmux against a second,
+// headless bitclone on loopback: the two connect, a raw line typed at the
+// TUI reaches the other peer, its answer shows in the log, the history is
+// kept, and q quits.
+func TestEndToEndInTmux(t *testing.T) {
+	needTmux(t)
+	bin := buildBinary(t)
+	tr, other := startHeadless(t, bin, "--agent", "other")
+	state := filepath.Join(t.TempDir(), "state")
+	s := startTUI(t, bin, state, 120, 40, "--agent", "tui", other)
 
 	s.waitScreen("the established connection", func(scr string) bool {
 		return strings.Contains(scr, "established 0 in + 1 out") && strings.Contains(scr, other)
@@ -157,18 +202,115 @@ func TestEndToEndInTmux(t *testing.T) {
 	s.keys(false, "Escape")
 	s.waitScreen("the connections keys", func(scr string) bool { return strings.Contains(scr, "space select") })
 	s.keys(false, "q")
-	deadline := time.Now().Add(e2eDeadline)
-	for {
-		if _, err := s.tmux("has-session", "-t", "tui"); err != nil {
-			break // the program exited and its session with it
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("q did not quit; screen:\n%s", s.screen())
-		}
-		time.Sleep(pollEvery)
-	}
+	s.waitExit("q")
 	history, err := os.ReadFile(filepath.Join(state, "bitclone", "history"))
 	if err != nil || string(history) != "ping|42\n" {
 		t.Errorf("history file %q, %v", history, err)
 	}
+}
+
+// has reports whether a line printed so far matches re.
+func (tr *transcript) has(re *regexp.Regexp) bool {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, l := range tr.lines {
+		if re.MatchString(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestReadmeWalkthroughInTmux follows the README's "Three peers on one
+// machine" keystroke by keystroke: peers 1 and 2 headless, peer 3 the TUI
+// in a 120×40 tmux window. It ends with the message delivered to peer 1
+// only. The ports are free ones; every line typed is checked to be in
+// the README with its 8081 and 8082 put back, so the two cannot drift.
+func TestReadmeWalkthroughInTmux(t *testing.T) {
+	needTmux(t)
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+	p1, addr1 := startHeadless(t, bin, "--agent", "alice")
+	p2, addr2 := startHeadless(t, bin, "--agent", "bob", addr1)
+	s := startTUI(t, bin, filepath.Join(t.TempDir(), "state"), 120, 40, "--agent", "carol", addr2)
+	asInReadme := strings.NewReplacer(addr1, "127.0.0.1:8081", addr2, "127.0.0.1:8082")
+	typed := func(text string) {
+		t.Helper()
+		if !strings.Contains(string(readme), "`"+asInReadme.Replace(text)+"`") {
+			t.Fatalf("the README does not say to type %q", asInReadme.Replace(text))
+		}
+		s.keys(true, text)
+	}
+	// Esc is held by tmux (escape-time) and would make Alt- of a key sent
+	// right after it; a person waits for the screen, and so does the test.
+	escape := func() {
+		t.Helper()
+		s.keys(false, "Escape")
+		s.waitScreen("the connections keys after Esc", func(scr string) bool { return strings.Contains(scr, "space select") })
+	}
+
+	established := regexp.MustCompile(`established (\d+) in \+ (\d+) out`)
+	s.waitScreen("alice and bob established", func(scr string) bool {
+		m := established.FindStringSubmatch(scr)
+		if m == nil {
+			return false
+		}
+		in, _ := strconv.Atoi(m[1])
+		out, _ := strconv.Atoi(m[2])
+		return in+out == 2 && strings.Contains(scr, "alice") && strings.Contains(scr, "bob")
+	})
+
+	// 1. ping|42 Enter: every established peer is pinged.
+	typed("ping|42")
+	s.keys(false, "Enter")
+	p1.wait(t, regexp.MustCompile(`< ping\|42$`))
+	p2.wait(t, regexp.MustCompile(`< ping\|42$`))
+
+	// 2. Esc, ↓, Space: alice is selected and the keyboard is back on the
+	// command line.
+	escape()
+	s.keys(false, "Down")
+	s.keys(false, "Space")
+	scr := s.waitScreen("the selection and its hint", func(scr string) bool {
+		return strings.Contains(scr, "1 selected") && strings.Contains(scr, "raw lines go to 127.0.0.1:")
+	})
+	for _, l := range strings.Split(scr, "\n") {
+		if strings.HasPrefix(l, "●") && !strings.Contains(l, "alice") {
+			t.Fatalf("↓ Space selected another peer than alice:\n%s", scr)
+		}
+	}
+
+	// 3. message|100|hello|class Enter: to alice alone.
+	typed("message|100|hello|class")
+	s.keys(false, "Enter")
+	p1.wait(t, regexp.MustCompile(`< message\|100\|hello\|class$`))
+
+	// 4. @peer2 ping|7 Enter: to bob alone, whatever is selected. Bob has
+	// it after anything sent to him before, so had the message gone to
+	// him too, it would be in his transcript by now.
+	typed("@" + addr2 + " ping|7")
+	s.keys(false, "Enter")
+	p2.wait(t, regexp.MustCompile(`< ping\|7$`))
+	if p2.has(regexp.MustCompile(`message\|100\|hello\|class`)) {
+		t.Fatal("peer 2 received the message meant for peer 1 only")
+	}
+
+	// 5. Esc, Tab, Tab, /, peer:peer1 Enter: only alice's lines.
+	escape()
+	s.keys(false, "Tab", "Tab")
+	s.waitScreen("the log keys", func(scr string) bool { return strings.Contains(scr, "/ filter") })
+	s.keys(true, "/")
+	typed("peer:" + addr1)
+	s.keys(false, "Enter")
+	s.waitScreen("the log of alice alone", func(scr string) bool {
+		return strings.Contains(scr, "filter: peer:"+addr1) && strings.Contains(scr, "> ") &&
+			strings.Contains(scr, "message|100|hello|class") && !strings.Contains(scr, "ping|7")
+	})
+
+	// 6. q quits.
+	s.keys(false, "q")
+	s.waitExit("q")
 }

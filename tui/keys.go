@@ -8,8 +8,11 @@ import (
 // bindings of the focused pane; the footer and the ? screen show the same
 // bindings, so help cannot drift from behaviour.
 type keyMap struct {
-	// Outside the command line.
-	Quit, Help, NextPane, PrevPane, Type, Colon key.Binding
+	// Outside the command line. Other is not a key but the rule for the
+	// rest: a printable key the focused pane does not bind is typed on the
+	// command line, so a line typed while a pane has focus never sets off
+	// a pane's action (no protocol line begins with a pane's letter).
+	Quit, Help, NextPane, PrevPane, Type, Colon, Other key.Binding
 	// Moving in a pane.
 	Up, Down, PageUp, PageDown, Home, End key.Binding
 	// Connections.
@@ -36,17 +39,18 @@ func newKeyMap() keyMap {
 		PrevPane: b(k("shift+tab"), "shift+tab", "previous pane"),
 		Type:     b(k("i"), "i", "command line"),
 		Colon:    b(k(":"), ":", "command"),
+		Other:    key.NewBinding(key.WithHelp("other keys", "typed on the command line")),
 
 		Up:       b(k("up", "k"), "↑/k", "up"),
 		Down:     b(k("down", "j"), "↓/j", "down"),
 		PageUp:   b(k("pgup", "ctrl+u"), "pgup", "page up"),
 		PageDown: b(k("pgdown", "ctrl+d"), "pgdn", "page down"),
-		Home:     b(k("home", "g"), "home/g", "oldest"),
-		End:      b(k("end", "G"), "end/G", "newest, follow"),
+		Home:     b(k("home"), "home", "oldest"),
+		End:      b(k("end"), "end", "newest, follow"),
 
-		Toggle:   b(k("space"), "space", "select"),
+		Toggle:   b(k("space"), "space", "select & type"),
 		Unselect: b(k("u"), "u", "unselect all"),
-		Drop:     b(k("d"), "d", "drop peer"),
+		Drop:     b(k("d"), "d", "drop (asks)"),
 		Detail:   b(k("enter"), "enter", "details"),
 		PeerLog:  b(k("l"), "l", "log of peer"),
 
@@ -55,7 +59,7 @@ func newKeyMap() keyMap {
 		Follow:      b(k("f"), "f", "follow"),
 		Raw:         b(k("x"), "x", "raw bytes"),
 
-		Connect: b(k("c"), "c", "connect"),
+		Connect: b(k("c"), "c", "connect (asks)"),
 
 		Send:      b(k("enter"), "enter", "send"),
 		Complete:  b(k("tab"), "tab", "complete"),
@@ -92,22 +96,24 @@ func (k *keyMap) footer(f pane, o overlay, filterActive bool) bindings {
 	switch f {
 	case paneCmd:
 		return bindings{short: []key.Binding{k.Send, k.Complete, k.HistPrev, k.Leave, k.Interrupt}}
+	// The pane's own keys first, then ?, so that a narrow window cuts
+	// only what ? lists anyway.
 	case paneConns:
-		return bindings{short: []key.Binding{k.Up, k.Down, k.Toggle, k.Drop, k.Detail, k.PeerLog, k.Type, k.NextPane, k.Help, k.Quit}}
+		return bindings{short: []key.Binding{k.Toggle, k.Drop, k.Help, k.Up, k.Down, k.Detail, k.PeerLog, k.Type, k.NextPane, k.Quit}}
 	case paneAddrs:
-		return bindings{short: []key.Binding{k.Up, k.Down, k.Connect, k.Type, k.NextPane, k.Help, k.Quit}}
+		return bindings{short: []key.Binding{k.Connect, k.Help, k.Up, k.Down, k.Type, k.NextPane, k.Quit}}
 	}
 	short := []key.Binding{k.Filter}
 	if filterActive {
 		short = append(short, k.ClearFilter)
 	}
-	return bindings{short: append(short, k.Follow, k.Raw, k.PageUp, k.PageDown, k.End, k.Type, k.NextPane, k.Help, k.Quit)}
+	return bindings{short: append(short, k.Follow, k.Raw, k.Help, k.PageUp, k.PageDown, k.End, k.Type, k.NextPane, k.Quit)}
 }
 
 // groups is every key, for the ? screen.
 func (k *keyMap) groups() []helpGroup {
 	return []helpGroup{
-		{"Everywhere but the command line", []key.Binding{k.Type, k.Colon, k.NextPane, k.PrevPane, k.Help, k.Quit}},
+		{"Everywhere but the command line", []key.Binding{k.Type, k.Colon, k.NextPane, k.PrevPane, k.Help, k.Quit, k.Other}},
 		{"Connections", []key.Binding{k.Up, k.Down, k.Toggle, k.Unselect, k.Drop, k.Detail, k.PeerLog}},
 		{"Log", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Filter, k.ClearFilter, k.Follow, k.Raw}},
 		{"Address book", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Connect}},

@@ -265,11 +265,12 @@ func (p *logPane) rawRows(h int) int {
 // listRows is how many of h rows show log lines.
 func (p *logPane) listRows(h int) int { return h - p.rawRows(h) }
 
-func (p *logPane) title() string {
+func (p *logPane) title(more string) string {
 	var b strings.Builder
 	b.WriteString("Log  ")
 	b.WriteString(strconv.Itoa(p.ring.len()))
 	b.WriteString(" lines")
+	b.WriteString(more) // what the window hides, before what a narrow title cuts
 	if p.follow {
 		b.WriteString(" · following")
 	} else {

@@ -69,11 +69,15 @@ type Model struct {
 	width, height int
 	focus         pane
 	back          pane // where Esc goes from the command line
-	overlay       overlay
-	overlayTop    int    // scroll of the overlay
-	detailID      uint64 // the connection the detail screen shows
-	detail        peer.ConnInfo
-	detailGone    bool // it has closed since
+	// proposal is a command a pane's key put on the command line (d:
+	// :drop ADDR), to be confirmed with Enter; Esc, if it is unchanged,
+	// puts back proposalDraft, what was there before.
+	proposal, proposalDraft string
+	overlay                 overlay
+	overlayTop              int    // scroll of the overlay
+	detailID                uint64 // the connection the detail screen shows
+	detail                  peer.ConnInfo
+	detailGone              bool // it has closed since
 
 	snap      peer.Snapshot
 	snapBusy  bool // a snapshot is being taken

@@ -11,6 +11,13 @@ import (
 	"github.com/bitclone/bitclone/peer"
 )
 
+// paneHelp documents what keeps typing in a pane safe.
+const paneHelp = `typing in a pane:
+  a key the pane does not use starts a line on the command line;
+  space selects a peer and gives the keyboard back to the command line
+  (esc, ↓, space selects one more); d and c ask: they put :drop ADDR or
+  :connect ADDR on the command line, enter confirms, esc cancels`
+
 // filterHelp documents the log filter on the ? screen.
 const filterHelp = `log filter (/):
   peer:ADDR            lines of peers whose address contains ADDR
@@ -92,16 +99,15 @@ func (m *Model) helpLines(w int) []string {
 	lines = append(lines, strings.Split(peer.CommandHelp, "\n")...)
 	lines = append(lines, "")
 	lines = append(lines, strings.Split(filterHelp, "\n")...)
+	lines = append(lines, "")
+	lines = append(lines, strings.Split(paneHelp, "\n")...)
 	return append(lines, "", m.st.faint.Render("esc closes · ↑/↓ scroll"))
 }
 
 // detailLines show everything known about one connection.
 func (m *Model) detailLines(w int) []string {
 	c := &m.detail
-	now := m.snap.At
-	if now.IsZero() {
-		now = m.now()
-	}
+	now := m.snapTime()
 	state := c.State.String()
 	if m.detailGone {
 		state = "closed"

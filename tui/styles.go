@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"image/color"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -58,16 +59,37 @@ func (p *paint) Render(s string) string {
 	return p.pre + s + p.post
 }
 
-func newStyles(isDark bool) styles {
+// palette is the colours for one kind of background. Every colour that
+// draws text, the dim gray included, keeps a contrast ratio of at least
+// minContrast against the backgrounds terminals commonly use (black, white,
+// Solarized, Nord...: tested), so secondary text and the footer stay
+// readable on a washed-out projector.
+type palette struct {
+	text, dim                                      color.Color
+	blue, green, red, purple, yellow, cyan, accent color.Color
+}
+
+// minContrast is WCAG's AA level for normal text.
+const minContrast = 4.5
+
+func newPalette(isDark bool) palette {
 	c := lipgloss.LightDark(isDark)
-	gray := c(lipgloss.Color("#57606a"), lipgloss.Color("#8b949e"))
-	blue := c(lipgloss.Color("#0550ae"), lipgloss.Color("#79c0ff"))
-	green := c(lipgloss.Color("#116329"), lipgloss.Color("#56d364"))
-	red := c(lipgloss.Color("#cf222e"), lipgloss.Color("#ff7b72"))
-	purple := c(lipgloss.Color("#8250df"), lipgloss.Color("#d2a8ff"))
-	yellow := c(lipgloss.Color("#9a6700"), lipgloss.Color("#e3b341"))
-	cyan := c(lipgloss.Color("#0f6e7a"), lipgloss.Color("#39c5cf"))
-	accent := c(lipgloss.Color("#0969da"), lipgloss.Color("#58a6ff"))
+	return palette{
+		text:   c(lipgloss.Color("#1f2328"), lipgloss.Color("#e6edf3")),
+		dim:    c(lipgloss.Color("#57606a"), lipgloss.Color("#9da5ae")),
+		blue:   c(lipgloss.Color("#0550ae"), lipgloss.Color("#79c0ff")),
+		green:  c(lipgloss.Color("#116329"), lipgloss.Color("#56d364")),
+		red:    c(lipgloss.Color("#b42318"), lipgloss.Color("#ff7b72")),
+		purple: c(lipgloss.Color("#6639ba"), lipgloss.Color("#d2a8ff")),
+		yellow: c(lipgloss.Color("#7d4e00"), lipgloss.Color("#e3b341")),
+		cyan:   c(lipgloss.Color("#0f6e7a"), lipgloss.Color("#39c5cf")),
+		accent: c(lipgloss.Color("#0a58c2"), lipgloss.Color("#58a6ff")),
+	}
+}
+
+func newStyles(isDark bool) styles {
+	p := newPalette(isDark)
+	gray, blue, green, red, purple, yellow, cyan, accent := p.dim, p.blue, p.green, p.red, p.purple, p.yellow, p.cyan, p.accent
 
 	s := lipgloss.NewStyle
 	return styles{
@@ -99,7 +121,19 @@ func newStyles(isDark bool) styles {
 		ok:     compile(s().Foreground(green)),
 		bad:    compile(s().Bold(true).Foreground(red)),
 
-		help: help.DefaultStyles(isDark),
+		help: helpStyles(p),
+	}
+}
+
+// helpStyles draw the footer and the key lists: keys in bold text colour,
+// their descriptions and the separators dim (the bubbles defaults are too
+// faint to read on a projector).
+func helpStyles(p palette) help.Styles {
+	key := lipgloss.NewStyle().Bold(true).Foreground(p.text)
+	dim := lipgloss.NewStyle().Foreground(p.dim)
+	return help.Styles{
+		ShortKey: key, ShortDesc: dim, ShortSeparator: dim, Ellipsis: dim,
+		FullKey: key, FullDesc: dim, FullSeparator: dim,
 	}
 }
 

@@ -101,9 +101,9 @@ func (m *Model) submit() tea.Cmd {
 	case peer.OpSave:
 		m.do(c, ":save")
 	case peer.OpPeers:
-		m.setFocus(paneConns)
+		m.listConns()
 	case peer.OpAddrs:
-		m.setFocus(paneAddrs)
+		m.listAddrs()
 	case peer.OpHelp:
 		m.overlay, m.overlayTop = overlayHelp, 0
 	}

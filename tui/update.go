@@ -96,24 +96,50 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.setFocus(paneCmd)
 		m.cmd.set(":")
 	default:
+		handled := false
 		switch m.focus {
 		case paneConns:
-			m.connsKey(k)
+			handled = m.connsKey(k)
 		case paneAddrs:
-			m.addrsKey(k)
+			handled = m.addrsKey(k)
 		case paneLog:
-			m.logKey(k)
+			handled = m.logKey(k)
+		}
+		if !handled && printable(k) {
+			// Not the pane's: the start of a line (ping|42, @HOST:PORT ...).
+			m.setFocus(paneCmd)
+			return m.cmdKey(k)
 		}
 	}
 	return nil
 }
 
+// printable reports whether k types text (no Ctrl or Alt).
+func printable(k tea.KeyPressMsg) bool {
+	return k.Text != "" && k.Mod&(tea.ModCtrl|tea.ModAlt) == 0
+}
+
+// propose puts a command on the command line and gives it the keyboard:
+// what a pane's key would do to the network waits for Enter, and Esc
+// takes it back, restoring what was being typed.
+func (m *Model) propose(line string) {
+	draft := m.cmd.value()
+	m.setFocus(paneCmd)
+	m.proposal, m.proposalDraft = line, draft
+	m.cmd.set(line)
+	m.edited()
+}
+
 func (m *Model) setFocus(p pane) {
 	if p != paneCmd {
 		m.back = p
+		if m.focus == paneCmd && m.proposal != "" && m.cmd.value() == m.proposal {
+			m.cmd.set(m.proposalDraft) // Esc from an unchanged proposal cancels it
+		}
 	} else if m.focus != paneCmd {
 		m.cmd.mode = modeCommand
 	}
+	m.proposal, m.proposalDraft = "", ""
 	m.focus = p
 }
 
@@ -138,20 +164,25 @@ func (m *Model) navStep(k tea.KeyPressMsg, rows, total int) (step int, ok bool) 
 	return 0, false
 }
 
-func (m *Model) connsKey(k tea.KeyPressMsg) {
+// connsKey handles a key of the connections pane; it reports whether the
+// key is one of the pane's.
+func (m *Model) connsKey(k tea.KeyPressMsg) bool {
 	rows := m.frame().conns.h - 2
 	if step, ok := m.navStep(k, rows, len(m.conns.conns)); ok {
 		m.conns.move(step, rows)
-		return
+		return true
 	}
 	switch {
 	case key.Matches(k, m.keys.Toggle):
+		// Selecting is done to type at the selection: the keyboard goes
+		// back to the command line, whose hint says where lines now go.
 		m.conns.toggle()
+		m.setFocus(paneCmd)
 	case key.Matches(k, m.keys.Unselect):
 		clear(m.conns.selected)
 	case key.Matches(k, m.keys.Drop):
 		if c, ok := m.conns.current(); ok {
-			m.do(peer.Command{Op: peer.OpDrop, Targets: []string{c.Remote}}, ":drop")
+			m.propose(":drop " + c.Remote)
 		}
 	case key.Matches(k, m.keys.Detail):
 		if c, ok := m.conns.current(); ok {
@@ -166,24 +197,32 @@ func (m *Model) connsKey(k tea.KeyPressMsg) {
 			m.setFocus(paneLog)
 			m.log.setFilter("peer:"+addr, m.logRows())
 		}
+	default:
+		return false
 	}
+	return true
 }
 
-func (m *Model) addrsKey(k tea.KeyPressMsg) {
+// addrsKey handles a key of the address book; it reports whether the key
+// is one of the pane's.
+func (m *Model) addrsKey(k tea.KeyPressMsg) bool {
 	rows := m.frame().addrs.h - 2
 	if step, ok := m.navStep(k, rows, len(m.addrs.addrs)); ok {
 		m.addrs.move(step, rows)
-		return
+		return true
 	}
-	switch {
-	case key.Matches(k, m.keys.Connect):
-		if a, ok := m.addrs.current(); ok {
-			m.do(peer.Command{Op: peer.OpConnect, Targets: []string{a.Addr}}, ":connect")
-		}
+	if !key.Matches(k, m.keys.Connect) {
+		return false
 	}
+	if a, ok := m.addrs.current(); ok {
+		m.propose(":connect " + a.Addr)
+	}
+	return true
 }
 
-func (m *Model) logKey(k tea.KeyPressMsg) {
+// logKey handles a key of the log pane; it reports whether the key is one
+// of the pane's.
+func (m *Model) logKey(k tea.KeyPressMsg) bool {
 	h := m.logRows()
 	switch {
 	case key.Matches(k, m.keys.Up):
@@ -210,7 +249,10 @@ func (m *Model) logKey(k tea.KeyPressMsg) {
 		m.cmd.set(m.log.filter.src)
 	case key.Matches(k, m.keys.ClearFilter):
 		m.log.setFilter("", h)
+	default:
+		return false
 	}
+	return true
 }
 
 func (m *Model) overlayKey(k tea.KeyPressMsg) tea.Cmd {

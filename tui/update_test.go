@@ -97,7 +97,10 @@ func sameCommand(a, b peer.Command) bool {
 func TestSelectionSurvivesSnapshotsAndTargetsRawLines(t *testing.T) {
 	m, node := newTestModel(t, 80, 24)
 	press(m, "esc", "down", "space") // select conn 2 (127.0.0.1:53210)
-	press(m, "down", "down", "space")
+	if m.focus != paneCmd {
+		t.Fatalf("space left the keyboard on pane %d, want the command line", m.focus)
+	}
+	press(m, "esc", "down", "space") // esc goes back to the cursor: select conn 3 too
 	if got := m.conns.targets(); !slices.Equal(got, []string{"127.0.0.1:53210", "10.0.0.9:8088"}) {
 		t.Fatalf("targets %v after selecting rows 2 and 3", got)
 	}
@@ -114,7 +117,6 @@ func TestSelectionSurvivesSnapshotsAndTargetsRawLines(t *testing.T) {
 	}
 
 	m.Update(eventsMsg{events: []peer.Event{{At: t0, Kind: peer.KindClosed, ConnID: 3, Peer: "10.0.0.9:8088", Text: "closed: timeout"}}})
-	press(m, "i")
 	typeText(m, "message|100|hi|there")
 	press(m, "enter")
 	got := node.commands()
@@ -147,19 +149,7 @@ func TestAtTargetAndColonCommands(t *testing.T) {
 		t.Fatalf("Do calls %+v, want %+v", got, want)
 	}
 
-	typeText(m, ":addrs")
-	press(m, "enter")
-	if m.focus != paneAddrs {
-		t.Errorf(":addrs focused %d", m.focus)
-	}
-	press(m, ":")
-	typeText(m, "peers")
-	press(m, "enter")
-	if m.focus != paneConns {
-		t.Errorf(":peers focused %d", m.focus)
-	}
-	press(m, ":")
-	typeText(m, "help")
+	typeText(m, ":help")
 	press(m, "enter")
 	if m.overlay != overlayHelp || !strings.Contains(screen(m), "space      select") {
 		t.Errorf(":help did not show the help screen:\n%s", screen(m))
@@ -252,13 +242,28 @@ func TestHint(t *testing.T) {
 	}
 }
 
-func TestDropAndDetail(t *testing.T) {
+// d does not drop at once: it puts :drop ADDR on the command line, which
+// Enter runs and Esc takes back (restoring what was being typed).
+func TestDropAsksAndDetail(t *testing.T) {
 	m, node := newTestModel(t, 120, 40)
+	typeText(m, "ping|1")
 	press(m, "esc", "down", "d")
-	if got := node.commands(); len(got) != 1 || got[0].Op != peer.OpDrop || got[0].Targets[0] != "127.0.0.1:53210" {
-		t.Fatalf("d: Do calls %+v", got)
+	if got := node.commands(); len(got) != 0 {
+		t.Fatalf("d dropped at once: Do calls %+v", got)
 	}
-	press(m, "up", "enter")
+	if m.focus != paneCmd || m.cmd.value() != ":drop 127.0.0.1:53210" ||
+		!strings.Contains(screen(m), "enter closes the connection to 127.0.0.1:53210") {
+		t.Fatalf("d: focus %d, line %q\n%s", m.focus, m.cmd.value(), screen(m))
+	}
+	press(m, "esc")
+	if m.focus != paneConns || m.cmd.value() != "ping|1" || len(node.commands()) != 0 {
+		t.Fatalf("esc after d: focus %d, line %q", m.focus, m.cmd.value())
+	}
+	press(m, "d", "enter")
+	if got := node.commands(); len(got) != 1 || got[0].Op != peer.OpDrop || got[0].Targets[0] != "127.0.0.1:53210" {
+		t.Fatalf("d, enter: Do calls %+v", got)
+	}
+	press(m, "esc", "up", "enter")
 	if m.overlay != overlayDetail {
 		t.Fatal("enter did not open the detail screen")
 	}

@@ -3,6 +3,7 @@ package tui
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -64,21 +65,18 @@ func pad(lines []string, n int) []string {
 // panes draws the body: the panes in their rects, top to bottom.
 func (m *Model) panes(f frame) []string {
 	out := make([]string, 0, f.body.h)
-	now := m.snap.At
-	if now.IsZero() {
-		now = m.now()
-	}
+	now := m.snapTime()
 	if f.conns.h > 0 {
-		out = append(out, m.titleLine(m.conns.title(), f.conns.w, m.focus == paneConns))
+		out = append(out, m.titleLine(m.conns.title(f.conns.h-2), f.conns.w, m.focus == paneConns))
 		out = append(out, m.conns.render(&m.st, f.conns.w, f.conns.h-1, m.focus == paneConns, now)...)
 	}
 	var logLines, addrLines []string
 	if f.log.h > 0 {
-		logLines = append(logLines, m.titleLine(m.log.title(), f.log.w, m.focus == paneLog))
+		logLines = append(logLines, m.titleLine(m.log.title(m.logScrollNote()), f.log.w, m.focus == paneLog))
 		logLines = append(logLines, m.log.render(&m.st, f.log.w, f.log.h-1, m.focus == paneLog, m.loc)...)
 	}
 	if f.addrs.h > 0 {
-		addrLines = append(addrLines, m.titleLine(m.addrs.title(), f.addrs.w, m.focus == paneAddrs))
+		addrLines = append(addrLines, m.titleLine(m.addrs.title(f.addrs.h-2), f.addrs.w, m.focus == paneAddrs))
 		addrLines = append(addrLines, m.addrs.render(&m.st, f.addrs.w, f.addrs.h-1, m.focus == paneAddrs, now)...)
 	}
 	if f.sideBySide {
@@ -99,6 +97,33 @@ func (m *Model) panes(f frame) []string {
 		out = append(out, logLines...)
 	}
 	return pad(out, f.body.h)[:f.body.h]
+}
+
+// logScrollNote says which log lines the pane hides above and below: how
+// many when no filter is on, else only that some are (counting them would
+// mean walking the whole log on every frame).
+func (m *Model) logScrollNote() string {
+	p := &m.log
+	seqs, _, _ := p.window(m.logRows())
+	if len(seqs) == 0 {
+		return ""
+	}
+	top, bottom := seqs[0], seqs[len(seqs)-1]
+	if !p.filter.active() {
+		last, _ := p.ring.last()
+		return moreNote(top > p.ring.first(), int(top-p.ring.first()), bottom < last, int(last-bottom))
+	}
+	_, up := p.prev(top)
+	_, down := p.next(bottom)
+	return moreNote(up, -1, down, -1)
+}
+
+// snapTime is the moment ages are measured from: the snapshot's own.
+func (m *Model) snapTime() time.Time {
+	if m.snap.At.IsZero() {
+		return m.now()
+	}
+	return m.snap.At
 }
 
 // titleLine is a pane's title: a marker when focused, then a rule.
@@ -169,7 +194,7 @@ func (m *Model) cmdLine(w int) string {
 	if !focused {
 		r.add(&m.st.faint, prompt)
 		if m.cmd.value() == "" {
-			r.add(&m.st.faint, "press i to type, : for a command, ? for help")
+			r.add(&m.st.faint, "type a line, : for a command, ? for help")
 			return r.String()
 		}
 	} else {

@@ -121,14 +121,13 @@ func TestUntrustedTextCannotEscape(t *testing.T) {
 // pane, the selection and the hint's verdict still show.
 func TestMeaningWithoutColour(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
-	press(m, "esc", "space")
+	press(m, "esc", "space", "esc")
 	s := screen(m)
 	for _, want := range []string{"▸ Connections", "● out 127.0.0.1:8082"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("plain screen lacks %q:\n%s", want, s)
 		}
 	}
-	press(m, "i")
 	typeText(m, "ping|x")
 	if !strings.Contains(screen(m), "✗ ping: nonce: not a number") {
 		t.Errorf("plain screen lacks the ✗ verdict:\n%s", screen(m))
