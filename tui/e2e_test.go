@@ -266,8 +266,8 @@ func TestReadmeWalkthroughInTmux(t *testing.T) {
 	// 1. ping|42 Enter: every established peer is pinged.
 	typed("ping|42")
 	s.keys(false, "Enter")
-	p1.wait(t, regexp.MustCompile(`< ping\|42$`))
-	p2.wait(t, regexp.MustCompile(`< ping\|42$`))
+	p1.wait(t, regexp.MustCompile(`< \S+ ping\|42$`))
+	p2.wait(t, regexp.MustCompile(`< \S+ ping\|42$`))
 
 	// 2. Esc, ↓, Space: alice is selected and the keyboard is back on the
 	// command line.
@@ -286,14 +286,14 @@ func TestReadmeWalkthroughInTmux(t *testing.T) {
 	// 3. message|100|hello|class Enter: to alice alone.
 	typed("message|100|hello|class")
 	s.keys(false, "Enter")
-	p1.wait(t, regexp.MustCompile(`< message\|100\|hello\|class$`))
+	p1.wait(t, regexp.MustCompile(`< \S+ message\|100\|hello\|class$`))
 
 	// 4. @peer2 ping|7 Enter: to bob alone, whatever is selected. Bob has
 	// it after anything sent to him before, so had the message gone to
 	// him too, it would be in his transcript by now.
 	typed("@" + addr2 + " ping|7")
 	s.keys(false, "Enter")
-	p2.wait(t, regexp.MustCompile(`< ping\|7$`))
+	p2.wait(t, regexp.MustCompile(`< \S+ ping\|7$`))
 	if p2.has(regexp.MustCompile(`message\|100\|hello\|class`)) {
 		t.Fatal("peer 2 received the message meant for peer 1 only")
 	}
