@@ -10,8 +10,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	wire "github.com/bitclone/bitclone/codec/bitclone"
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/bitclone"
 )
 
 // t0 is the fixed "now" of every test.
@@ -51,10 +51,8 @@ func (f *fakeNode) setSnapshot(s peer.Snapshot) {
 	f.mu.Unlock()
 }
 
-func (f *fakeNode) Validate(line string) error {
-	_, err := wire.Parse([]byte(line))
-	return err
-}
+// Validate judges as the BitClone node does.
+func (f *fakeNode) Validate(line string) peer.Verdict { return bitclone.Validate(line) }
 
 // commands returns the Do calls made so far.
 func (f *fakeNode) commands() []peer.Command {

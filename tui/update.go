@@ -42,10 +42,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
 	case tea.PasteMsg:
-		if m.focus == paneCmd && m.overlay == overlayNone {
-			m.cmd.edit.insert(msg.Content)
-			m.edited()
-		}
+		cmd = m.paste(msg.Content)
 	case tea.MouseClickMsg:
 		m.click(msg.Mouse())
 	case tea.MouseWheelMsg:
