@@ -11,7 +11,7 @@ import (
 const DefaultLogLines = 10000
 
 // maxKept is how much of one line the log keeps. A peer may send 128 KiB
-// lines at full speed; the whole history then stays within
+// lines at full speed; the whole history then stays within about
 // LogLines*maxKept bytes, and the raw view says how long the line was.
 const maxKept = 4096
 
@@ -25,17 +25,32 @@ type logEntry struct {
 	peer string // remote address; "" for node-wide lines
 	cmd  string // command word of a message line
 	text string // the line, or a sentence for other kinds
-	size int    // len of the original text, before cutting
+	raw  string // a message's wire bytes (at most peer.MaxEventRaw), line end included
+	size int    // the whole frame's size on the wire
 }
 
 // entryOf turns an event into a log entry, copying what it keeps so that a
-// cut line does not pin the event's whole buffer.
+// cut line does not pin the event's whole buffer. Text and raw bytes share
+// one copy when the text is how the bytes begin, as it is for a text
+// dialect: a line costs the log its bytes once, not twice.
 func entryOf(e peer.Event) logEntry {
-	text := e.Text
-	if len(text) > maxKept {
-		text = strings.Clone(cutUTF8(text, maxKept))
+	text := cutUTF8(e.Text, maxKept)
+	raw := e.Raw[:min(len(e.Raw), maxKept)]
+	var kept string // text and raw, as substrings of one string
+	switch {
+	case len(text) <= len(raw) && string(raw[:len(text)]) == text:
+		kept = string(raw)
+	case len(raw) == 0 && len(text) == len(e.Text):
+		kept = text // whole: keeping it pins nothing more
+	default:
+		var b strings.Builder
+		b.Grow(len(text) + len(raw))
+		b.WriteString(text)
+		b.Write(raw)
+		kept = b.String()
 	}
-	return logEntry{at: e.At, kind: e.Kind, conn: e.ConnID, dir: e.Dir, peer: e.Peer, cmd: e.Command, text: text, size: len(e.Text)}
+	return logEntry{at: e.At, kind: e.Kind, conn: e.ConnID, dir: e.Dir, peer: e.Peer, cmd: e.Command,
+		text: kept[:len(text)], raw: kept[len(kept)-len(raw):], size: e.Size}
 }
 
 // ring is the bounded log history. Entries are numbered by a sequence that

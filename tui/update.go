@@ -197,7 +197,7 @@ func (m *Model) logKey(k tea.KeyPressMsg) {
 		m.log.end()
 	case key.Matches(k, m.keys.Follow):
 		m.log.toggleFollow()
-	case key.Matches(k, m.keys.Raw):
+	case key.Matches(k, m.keys.Raw), m.log.raw && key.Matches(k, m.keys.ClearFilter): // esc closes it
 		m.log.raw = !m.log.raw
 		m.log.normalize(m.logRows())
 	case key.Matches(k, m.keys.Filter):
@@ -232,5 +232,5 @@ func (m *Model) overlayKey(k tea.KeyPressMsg) tea.Cmd {
 // logRows is how many log lines the log pane shows now.
 func (m *Model) logRows() int {
 	f := m.frame()
-	return m.log.listRows(max(0, f.log.h-1))
+	return m.log.listRows(f.log.w, max(0, f.log.h-1))
 }
