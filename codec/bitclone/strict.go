@@ -25,6 +25,7 @@ func (d Deviation) String() string {
 // The words of the deviations; the README lists the same leniencies.
 const (
 	devBareLF     = "bare LF: the spec ends every line with CRLF"
+	devExtraCR    = "CR before the CRLF: the spec ends a line with one CRLF"
 	devComma      = "ip,port: the spec writes ip-address:port"
 	devBareIPv6   = "IPv6 without brackets, so the last colon is ambiguous: write "
 	devBracketed4 = "brackets around IPv4: write "
@@ -49,6 +50,9 @@ func Strict(line []byte) ([]Deviation, error) {
 	case bytes.HasSuffix(line, lf):
 		line = line[:len(line)-len(lf)]
 		devs = append(devs, Deviation{Text: devBareLF})
+	}
+	if bytes.HasSuffix(line, cr) { // Parse strips it
+		devs = append(devs, Deviation{Text: devExtraCR})
 	}
 	m, err := Parse(line)
 	if err != nil {

@@ -34,6 +34,8 @@ func TestStrictListsEveryLeniency(t *testing.T) {
 		want []string // Deviation.String()s, in order
 	}{
 		{"ping|1\n", []string{devBareLF}},
+		{"ping|1\r\r\n", []string{devExtraCR}},
+		{"ping|1\r\n", nil},
 		{"message|100|a", []string{"detail: missing: the spec wants message|100|SUMMARY|DETAIL: a code, a short version and additional data"}},
 		{"message|100||", []string{"summary: empty: the spec wants a short version of the message"}},
 		{"reject|400|bad", []string{"detail: missing: the spec wants reject|400|REASON|DETAIL: a code, a reason and additional data"}},
