@@ -89,7 +89,7 @@ func sendHint(v peer.Verdict, c peer.Command, to string) hint {
 	}
 	switch v.Level {
 	case peer.Lenient:
-		return hint{hintLenient, spaces + "bitclone accepts it, the spec does not: " + safe(v.Text) + " · enter sends it " + to}
+		return hint{hintLenient, spaces + "off the spec, bitclone accepts it: " + safe(v.Text) + " · enter sends it " + to}
 	case peer.Invalid:
 		return hint{hintBad, spaces + safe(v.Text) + " · enter sends it anyway " + to}
 	}

@@ -19,8 +19,8 @@ func TestHintTeachesTheSpec(t *testing.T) {
 		want string
 	}{
 		{"message|100|a|b", hintOK, "valid message · enter sends it to all 2 established peers"},
-		{"message|100|a", hintLenient, "bitclone accepts it, the spec does not: detail: missing: the spec wants message|100|SUMMARY|DETAIL"},
-		{"reject|400|bad", hintLenient, "the spec wants reject|400|REASON|DETAIL"},
+		{"message|100|a", hintLenient, "off the spec, bitclone accepts it: detail: missing: the spec wants a code, a summary and a detail (message|100|SUMMARY|DETAIL)"},
+		{"reject|400|bad", hintLenient, "the spec wants a code, a reason and a detail (reject|400|REASON|DETAIL)"},
 		{"addr|1|1700000000|127.0.0.1,8082", hintLenient, "entry 1 address: ip,port: the spec writes ip-address:port"},
 		{"message|300|a|b", hintBad, "message: code: out of range 100-199 · enter sends it anyway"},
 		{"ping|42 ", hintBad, "line has trailing spaces · ping: nonce: not a number"},
@@ -34,7 +34,7 @@ func TestHintTeachesTheSpec(t *testing.T) {
 	}
 	m.cmd.set("message|100|a")
 	m.refreshHint()
-	if row := strings.Split(screen(m), "\n")[38]; !strings.HasPrefix(row, "~ bitclone accepts it") {
+	if row := strings.Split(screen(m), "\n")[38]; !strings.HasPrefix(row, "~ off the spec, bitclone accepts it") {
 		t.Errorf("hint row %q, want the ~ mark", row)
 	}
 }

@@ -77,10 +77,10 @@ func Strict(line []byte) ([]Deviation, error) {
 		}
 	case Reject:
 		devs = strictCoded(devs, f, "reason", "a reason for the rejection",
-			"reject|400|REASON|DETAIL: a code, a reason and additional data")
+			"a code, a reason and a detail (reject|400|REASON|DETAIL)")
 	case Info:
 		devs = strictCoded(devs, f, "summary", "a short version of the message",
-			"message|100|SUMMARY|DETAIL: a code, a short version and additional data")
+			"a code, a summary and a detail (message|100|SUMMARY|DETAIL)")
 	}
 	return devs, nil
 }

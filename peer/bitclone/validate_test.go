@@ -15,8 +15,8 @@ func TestValidateGradesBySpec(t *testing.T) {
 		text  string
 	}{
 		{"message|100|a|b", peer.Valid, ""},
-		{"message|100|a", peer.Lenient, "detail: missing: the spec wants message|100|SUMMARY|DETAIL: a code, a short version and additional data"},
-		{"reject|400|", peer.Lenient, "reason: empty: the spec wants a reason for the rejection; detail: missing: the spec wants reject|400|REASON|DETAIL: a code, a reason and additional data"},
+		{"message|100|a", peer.Lenient, "detail: missing: the spec wants a code, a summary and a detail (message|100|SUMMARY|DETAIL)"},
+		{"reject|400|", peer.Lenient, "reason: empty: the spec wants a reason for the rejection; detail: missing: the spec wants a code, a reason and a detail (reject|400|REASON|DETAIL)"},
 		{"addr|1|1|1.2.3.4,5", peer.Lenient, "entry 1 address: ip,port: the spec writes ip-address:port"},
 		{"message|200|a|b", peer.Invalid, "message: code: out of range 100-199"},
 		{"ping|42 ", peer.Invalid, "ping: nonce: not a number"},
