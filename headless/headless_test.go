@@ -39,7 +39,7 @@ func TestCommandRouting(t *testing.T) {
 			out:  "21:30:01.123 - ! warning: off the spec (bitclone accepts it, strict peers may not): unknown command \"bad\"\n"},
 		{name: "spaces are sent as typed, with a warning", input: " ping|42 \r\n",
 			want: []peer.Command{{Op: peer.OpSend, Line: " ping|42 "}},
-			out:  "21:30:01.123 - ! warning: line has leading and trailing spaces\n"},
+			out:  "21:30:01.123 - ! warning: line has leading and trailing spaces: \" ping|42 \"\n"},
 		{name: "node refuses", input: "ping|1\n:connect 1.2.3.4:5\n", doErr: errNoPeers,
 			want: []peer.Command{{Op: peer.OpSend, Line: "ping|1"}, {Op: peer.OpConnect, Targets: []string{"1.2.3.4:5"}}},
 			out: "21:30:01.123 - ! error: send: no established peers\n" +

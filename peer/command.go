@@ -3,6 +3,7 @@ package peer
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -73,9 +74,24 @@ func ParseCommand(input string) (Command, error) {
 }
 
 // Warning points out what a user may not have meant to send: spaces at the
-// ends of a raw line, which go on the wire as typed. "" when there is none.
+// ends of a raw line, which go on the wire as typed. It quotes the line (its
+// end, if long), so the spaces show. "" when there is none.
 func (c Command) Warning() string {
-	if c.Op != OpSend || c.Line == "" {
+	w := c.Spaces()
+	if w == "" {
+		return ""
+	}
+	line := c.Line
+	if len(line) > maxQuoted {
+		line = "…" + line[len(line)-maxQuoted:]
+	}
+	return w + ": " + strconv.Quote(line)
+}
+
+// Spaces says whether a raw line has spaces at its ends, without quoting
+// it: "line has trailing spaces", or "".
+func (c Command) Spaces() string {
+	if c.Op != OpSend {
 		return ""
 	}
 	lead := strings.TrimLeft(c.Line, " \t") != c.Line
@@ -90,6 +106,9 @@ func (c Command) Warning() string {
 	}
 	return ""
 }
+
+// maxQuoted is how much of a line a warning quotes.
+const maxQuoted = 40
 
 func parseColon(s string) (Command, error) {
 	fields := strings.Fields(s)

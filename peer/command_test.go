@@ -3,6 +3,7 @@ package peer
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -59,12 +60,13 @@ func TestCommandWarning(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"ping|42", ""},
 		{"message|100|a b|c d", ""},
-		{"ping|42 ", "line has trailing spaces"},
-		{"ping|42\t", "line has trailing spaces"},
-		{" ping|42", "line has leading spaces"},
-		{" ping|42  ", "line has leading and trailing spaces"},
+		{"ping|42 ", `line has trailing spaces: "ping|42 "`},
+		{"ping|42\t", `line has trailing spaces: "ping|42\t"`},
+		{" ping|42", `line has leading spaces: " ping|42"`},
+		{" ping|42  ", `line has leading and trailing spaces: " ping|42  "`},
 		{"@127.0.0.1:8081   ping|1", ""},
-		{"@127.0.0.1:8081 ping|1 ", "line has trailing spaces"},
+		{"@127.0.0.1:8081 ping|1 ", `line has trailing spaces: "ping|1 "`},
+		{"message|100|" + strings.Repeat("x", 50) + " ", `line has trailing spaces: "…` + strings.Repeat("x", 39) + ` "`},
 		{":peers ", ""},
 	} {
 		c, err := ParseCommand(tc.in)

@@ -84,7 +84,7 @@ func (m *Model) hintFor(text string) hint {
 // Enter sends it; spaces at the ends, sent as typed, are pointed out first.
 func sendHint(v peer.Verdict, c peer.Command, to string) hint {
 	spaces := ""
-	if w := c.Warning(); w != "" {
+	if w := c.Spaces(); w != "" {
 		spaces = w + " · "
 	}
 	switch v.Level {

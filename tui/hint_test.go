@@ -61,7 +61,7 @@ func TestSpacesAreSentAsTyped(t *testing.T) {
 	if got := node.commands(); len(got) != 1 || got[0].Line != "message|100|a|b  " {
 		t.Fatalf("Do calls %+v, want the line with its two trailing spaces", got)
 	}
-	if !strings.Contains(screen(m), "warning: line has trailing spaces") {
+	if !strings.Contains(screen(m), `warning: line has trailing spaces: "message|100|a|b  "`) {
 		t.Errorf("no warning in the log:\n%s", screen(m))
 	}
 }
