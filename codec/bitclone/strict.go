@@ -27,7 +27,7 @@ const (
 	devBareLF     = "bare LF: the spec ends every line with CRLF"
 	devExtraCR    = "CR before the CRLF: the spec ends a line with one CRLF"
 	devComma      = "ip,port: the spec writes ip-address:port"
-	devBareIPv6   = "IPv6 without brackets, so the last colon is ambiguous: write "
+	devBareIPv6   = "IPv6 without brackets (the port is ambiguous): write "
 	devBracketed4 = "brackets around IPv4: write "
 	devVersion    = "the spec knows version 3 (project 3) and 4 (project 4)"
 	devServices   = "the spec defines only the bits 1, 2 and 4"
