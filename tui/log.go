@@ -275,7 +275,7 @@ func (p *logPane) rawRows(w, h int) int {
 	need := 1 // the header
 	if _, e := p.current(); e != nil {
 		per := hexPerRow(w)
-		need += (len(e.raw) + per - 1) / per
+		need += (e.rawLen() + per - 1) / per
 	}
 	return min(need, h-max(3, h/3))
 }

@@ -138,16 +138,17 @@ func (p *logPane) renderRaw(st *styles, w, h int, loc *time.Location) []string {
 		return []string{st.faint.Render(trunc("bytes: no line", w))}
 	}
 	head := "bytes of #" + strconv.FormatUint(seq, 10) + " · " + e.at.In(loc).Format("15:04:05.000") + " " + glyph(e.kind) + " " + safe(e.peer)
+	raw := e.raw()
 	switch {
-	case e.raw == "":
+	case raw == "":
 		head += " · not a message: no bytes crossed the wire"
-	case len(e.raw) < e.size:
-		head += " · first " + strconv.Itoa(len(e.raw)) + " of " + strconv.Itoa(e.size) + " bytes"
+	case len(raw) < e.size:
+		head += " · first " + strconv.Itoa(len(raw)) + " of " + strconv.Itoa(e.size) + " bytes"
 	default:
-		head += " · " + strconv.Itoa(len(e.raw)) + " bytes, " + lineEnd(e.raw)
+		head += " · " + strconv.Itoa(len(raw)) + " bytes, " + lineEnd(raw)
 	}
 	out := []string{st.header.Render(trunc(head+" · esc closes", w))}
-	dump := hexDump(e.raw, hexPerRow(w))
+	dump := hexDump(raw, hexPerRow(w))
 	if room := h - 1; len(dump) > room {
 		last := dump[len(dump)-1]
 		skipped := len(dump) - room + 1

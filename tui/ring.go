@@ -25,32 +25,64 @@ type logEntry struct {
 	peer string // remote address; "" for node-wide lines
 	cmd  string // command word of a message line
 	text string // the line, or a sentence for other kinds
-	raw  string // a message's wire bytes (at most peer.MaxEventRaw), line end included
-	size int    // the whole frame's size on the wire
+	// A message's wire bytes (at most maxKept), line end included: text
+	// followed by wire when textWire is set (a text dialect's whole line,
+	// wire being just its line end), else wire alone.
+	wire     string
+	textWire bool
+	size     int // the whole frame's size on the wire
 }
 
 // entryOf turns an event into a log entry, copying what it keeps so that a
-// cut line does not pin the event's whole buffer. Text and raw bytes share
-// one copy when the text is how the bytes begin, as it is for a text
-// dialect: a line costs the log its bytes once, not twice.
+// cut line does not pin the event's whole buffer. When the wire bytes are
+// the text and a line end, only the text is kept: a line costs the log its
+// bytes once, and no copy.
 func entryOf(e peer.Event) logEntry {
-	text := cutUTF8(e.Text, maxKept)
-	raw := e.Raw[:min(len(e.Raw), maxKept)]
-	var kept string // text and raw, as substrings of one string
-	switch {
-	case len(text) <= len(raw) && string(raw[:len(text)]) == text:
-		kept = string(raw)
-	case len(raw) == 0 && len(text) == len(e.Text):
-		kept = text // whole: keeping it pins nothing more
-	default:
-		var b strings.Builder
-		b.Grow(len(text) + len(raw))
-		b.WriteString(text)
-		b.Write(raw)
-		kept = b.String()
+	le := logEntry{at: e.At, kind: e.Kind, conn: e.ConnID, dir: e.Dir, peer: e.Peer, cmd: e.Command, text: e.Text, size: e.Size}
+	if len(e.Raw) <= maxKept {
+		if end, ok := lineEndAfter(e.Raw, e.Text); ok {
+			le.wire, le.textWire = end, true
+			return le
+		}
 	}
-	return logEntry{at: e.At, kind: e.Kind, conn: e.ConnID, dir: e.Dir, peer: e.Peer, cmd: e.Command,
-		text: kept[:len(text)], raw: kept[len(kept)-len(raw):], size: e.Size}
+	if len(le.text) > maxKept {
+		le.text = strings.Clone(cutUTF8(le.text, maxKept))
+	}
+	le.wire = string(e.Raw[:min(len(e.Raw), maxKept)])
+	return le
+}
+
+// lineEndAfter reports whether raw is text followed by CRLF, LF or nothing,
+// and returns that line end as a constant.
+func lineEndAfter(raw []byte, text string) (string, bool) {
+	if len(raw) < len(text) || string(raw[:len(text)]) != text {
+		return "", false
+	}
+	switch end := string(raw[len(text):]); end {
+	case "":
+		return "", true
+	case "\r\n":
+		return "\r\n", true
+	case "\n":
+		return "\n", true
+	}
+	return "", false
+}
+
+// raw is the entry's wire bytes ("" for lines that are not messages).
+func (e *logEntry) raw() string {
+	if e.textWire {
+		return e.text + e.wire
+	}
+	return e.wire
+}
+
+// rawLen is len(e.raw()) without building it.
+func (e *logEntry) rawLen() int {
+	if e.textWire {
+		return len(e.text) + len(e.wire)
+	}
+	return len(e.wire)
 }
 
 // ring is the bounded log history. Entries are numbered by a sequence that
