@@ -22,7 +22,7 @@ type fakeNode struct {
 	events   chan []peer.Event
 	did      chan peer.Command // every Do call, buffered
 	doErr    error
-	invalid  error // returned by Validate for lines starting with "bad"
+	invalid  string // Validate's text for lines starting with "bad" (Invalid) or "lax" (Lenient)
 	snapshot peer.Snapshot
 }
 
@@ -38,11 +38,14 @@ func (f *fakeNode) Do(c peer.Command) error {
 	return f.doErr
 }
 
-func (f *fakeNode) Validate(line string) error {
-	if strings.HasPrefix(line, "bad") {
-		return f.invalid
+func (f *fakeNode) Validate(line string) peer.Verdict {
+	switch {
+	case strings.HasPrefix(line, "bad"):
+		return peer.Verdict{Level: peer.Invalid, Text: f.invalid}
+	case strings.HasPrefix(line, "lax"):
+		return peer.Verdict{Level: peer.Lenient, Text: f.invalid}
 	}
-	return nil
+	return peer.Verdict{Level: peer.Valid}
 }
 
 // dids returns the Do calls made so far (call after Run returned).

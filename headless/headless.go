@@ -123,8 +123,10 @@ func (f *frontEnd) command(line string) (quit bool) {
 	switch c.Op {
 	case peer.OpSend:
 		// A debugging tool sends what it is told, broken lines included.
-		if err := f.node.Validate(c.Line); err != nil {
-			f.out.problem(peer.KindWarn, err.Error())
+		for _, w := range []string{c.Warning(), f.node.Validate(c.Line).Warning()} {
+			if w != "" {
+				f.out.problem(peer.KindWarn, w)
+			}
 		}
 		f.do(c, "send")
 	case peer.OpConnect:

@@ -33,7 +33,13 @@ func TestCommandRouting(t *testing.T) {
 			}},
 		{name: "invalid line is sent with a warning", input: "bad|line\n",
 			want: []peer.Command{{Op: peer.OpSend, Line: "bad|line"}},
-			out:  "21:30:01.123 ! - warning: unknown command \"bad\"\n"},
+			out:  "21:30:01.123 ! - warning: not valid, sent anyway: unknown command \"bad\"\n"},
+		{name: "a line off the spec is sent with a warning", input: "lax|line\n",
+			want: []peer.Command{{Op: peer.OpSend, Line: "lax|line"}},
+			out:  "21:30:01.123 ! - warning: off the spec (bitclone accepts it, strict peers may not): unknown command \"bad\"\n"},
+		{name: "spaces are sent as typed, with a warning", input: " ping|42 \r\n",
+			want: []peer.Command{{Op: peer.OpSend, Line: " ping|42 "}},
+			out:  "21:30:01.123 ! - warning: line has leading and trailing spaces: \" ping|42 \"\n"},
 		{name: "node refuses", input: "ping|1\n:connect 1.2.3.4:5\n", doErr: errNoPeers,
 			want: []peer.Command{{Op: peer.OpSend, Line: "ping|1"}, {Op: peer.OpConnect, Targets: []string{"1.2.3.4:5"}}},
 			out: "21:30:01.123 ! - error: send: no established peers\n" +
@@ -50,7 +56,7 @@ func TestCommandRouting(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			node := newFake()
 			node.doErr = tt.doErr
-			node.invalid = errors.New(`unknown command "bad"`)
+			node.invalid = `unknown command "bad"`
 			out := runCommands(t, node, tt.input, fixedOpts(false))
 			if got := node.dids(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Do calls: %+v, want %+v", got, tt.want)
@@ -64,9 +70,9 @@ func TestCommandRouting(t *testing.T) {
 
 func TestJSONCommandOutput(t *testing.T) {
 	node := newFake()
-	node.invalid = errors.New("bad")
+	node.invalid = "bad"
 	out := runCommands(t, node, "bad\n:nope\n:help\n", fixedOpts(true))
-	want := `{"time":"2026-11-21T21:30:01.123Z","kind":"warn","text":"bad"}
+	want := `{"time":"2026-11-21T21:30:01.123Z","kind":"warn","text":"not valid, sent anyway: bad"}
 {"time":"2026-11-21T21:30:01.123Z","kind":"error","text":"unknown command \":nope\" (try :help)"}
 `
 	if !strings.HasPrefix(out, want) {

@@ -3,6 +3,7 @@ package peer
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -48,9 +49,11 @@ const CommandHelp = `commands:
 // ErrEmptyCommand is returned for a blank input line.
 var ErrEmptyCommand = errors.New("empty command")
 
-// ParseCommand parses one line of the command language. Surrounding spaces are
-// trimmed; inside a raw protocol line everything is kept as typed, because
-// the command line is a debugging tool and must be able to send broken lines.
+// ParseCommand parses one line of the command language. A raw protocol line
+// is sent exactly as typed, spaces at either end included, because the
+// command line is a debugging tool and must be able to send broken lines
+// (Warning points such spaces out). Only a line end ("\r\n", "\n") is cut.
+// Spaces before '@' or ':' and around @HOST:PORT are not part of a line.
 func ParseCommand(input string) (Command, error) {
 	input = strings.TrimRight(input, "\r\n")
 	trimmed := strings.TrimSpace(input)
@@ -58,17 +61,54 @@ func ParseCommand(input string) (Command, error) {
 	case trimmed == "":
 		return Command{}, ErrEmptyCommand
 	case strings.HasPrefix(trimmed, "@"):
-		target, line, ok := strings.Cut(trimmed[1:], " ")
+		target, line, ok := strings.Cut(strings.TrimLeft(input, " \t")[1:], " ")
 		line = strings.TrimLeft(line, " ")
-		if !ok || target == "" || line == "" {
+		if !ok || target == "" || strings.TrimSpace(line) == "" {
 			return Command{}, errors.New("usage: @HOST:PORT LINE")
 		}
 		return Command{Op: OpSend, Targets: []string{target}, Line: line}, nil
 	case strings.HasPrefix(trimmed, ":"):
 		return parseColon(trimmed)
 	}
-	return Command{Op: OpSend, Line: trimmed}, nil
+	return Command{Op: OpSend, Line: input}, nil
 }
+
+// Warning points out what a user may not have meant to send: spaces at the
+// ends of a raw line, which go on the wire as typed. It quotes the line (its
+// end, if long), so the spaces show. "" when there is none.
+func (c Command) Warning() string {
+	w := c.Spaces()
+	if w == "" {
+		return ""
+	}
+	line := c.Line
+	if len(line) > maxQuoted {
+		line = "…" + line[len(line)-maxQuoted:]
+	}
+	return w + ": " + strconv.Quote(line)
+}
+
+// Spaces says whether a raw line has spaces at its ends, without quoting
+// it: "line has trailing spaces", or "".
+func (c Command) Spaces() string {
+	if c.Op != OpSend {
+		return ""
+	}
+	lead := strings.TrimLeft(c.Line, " \t") != c.Line
+	trail := strings.TrimRight(c.Line, " \t") != c.Line
+	switch {
+	case lead && trail:
+		return "line has leading and trailing spaces"
+	case lead:
+		return "line has leading spaces"
+	case trail:
+		return "line has trailing spaces"
+	}
+	return ""
+}
+
+// maxQuoted is how much of a line a warning quotes.
+const maxQuoted = 40
 
 func parseColon(s string) (Command, error) {
 	fields := strings.Fields(s)

@@ -3,6 +3,7 @@ package peer
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -13,9 +14,13 @@ func TestParseCommand(t *testing.T) {
 		err  string
 	}{
 		{in: "ping|42", want: Command{Op: OpSend, Line: "ping|42"}},
-		{in: "  ping|42 \r\n", want: Command{Op: OpSend, Line: "ping|42"}},
-		{in: "message|100|two words|  spaced  ", want: Command{Op: OpSend, Line: "message|100|two words|  spaced"}},
+		// A raw line goes out as typed: only the line end is cut.
+		{in: "  ping|42 \r\n", want: Command{Op: OpSend, Line: "  ping|42 "}},
+		{in: "ping|42\t\n", want: Command{Op: OpSend, Line: "ping|42\t"}},
+		{in: "message|100|two words|  spaced  ", want: Command{Op: OpSend, Line: "message|100|two words|  spaced  "}},
 		{in: "@127.0.0.1:8081 ping|1", want: Command{Op: OpSend, Targets: []string{"127.0.0.1:8081"}, Line: "ping|1"}},
+		{in: "  @127.0.0.1:8081 message|100|a|b  ", want: Command{Op: OpSend, Targets: []string{"127.0.0.1:8081"}, Line: "message|100|a|b  "}},
+		{in: "  :peers  ", want: Command{Op: OpPeers}},
 		{in: "@[::1]:8081   message|100|a b|c", want: Command{Op: OpSend, Targets: []string{"[::1]:8081"}, Line: "message|100|a b|c"}},
 		{in: ":connect 127.0.0.1:8081", want: Command{Op: OpConnect, Targets: []string{"127.0.0.1:8081"}}},
 		{in: ":drop 127.0.0.1:8081", want: Command{Op: OpDrop, Targets: []string{"127.0.0.1:8081"}}},
@@ -29,6 +34,7 @@ func TestParseCommand(t *testing.T) {
 		{in: "   ", err: "empty command"},
 		{in: "@127.0.0.1:8081", err: "usage: @HOST:PORT LINE"},
 		{in: "@ ping|1", err: "usage: @HOST:PORT LINE"},
+		{in: "@127.0.0.1:8081    ", err: "usage: @HOST:PORT LINE"},
 		{in: ":connect", err: "usage: :connect HOST:PORT"},
 		{in: ":drop a b", err: "usage: :drop HOST:PORT"},
 		{in: ":peers now", err: ":peers takes no arguments"},
@@ -47,5 +53,28 @@ func TestParseCommand(t *testing.T) {
 	}
 	if _, err := ParseCommand(""); !errors.Is(err, ErrEmptyCommand) {
 		t.Errorf("empty input: %v, want ErrEmptyCommand", err)
+	}
+}
+
+func TestCommandWarning(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"ping|42", ""},
+		{"message|100|a b|c d", ""},
+		{"ping|42 ", `line has trailing spaces: "ping|42 "`},
+		{"ping|42\t", `line has trailing spaces: "ping|42\t"`},
+		{" ping|42", `line has leading spaces: " ping|42"`},
+		{" ping|42  ", `line has leading and trailing spaces: " ping|42  "`},
+		{"@127.0.0.1:8081   ping|1", ""},
+		{"@127.0.0.1:8081 ping|1 ", `line has trailing spaces: "ping|1 "`},
+		{"message|100|" + strings.Repeat("x", 50) + " ", `line has trailing spaces: "…` + strings.Repeat("x", 39) + ` "`},
+		{":peers ", ""},
+	} {
+		c, err := ParseCommand(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Warning(); got != tc.want {
+			t.Errorf("ParseCommand(%q).Warning() = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -51,6 +51,13 @@ func (e *lineEdit) insert(s string) {
 	e.pos += len(rs)
 }
 
+// cutTail removes and returns the text after the cursor.
+func (e *lineEdit) cutTail() string {
+	tail := string(e.buf[e.pos:])
+	e.buf = e.buf[:e.pos]
+	return tail
+}
+
 // key applies an editing key and reports whether it was one.
 func (e *lineEdit) key(k tea.KeyPressMsg) bool {
 	switch k.Keystroke() {

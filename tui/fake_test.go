@@ -10,8 +10,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	wire "github.com/bitclone/bitclone/codec/bitclone"
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/bitclone"
 )
 
 // t0 is the fixed "now" of every test.
@@ -51,10 +51,8 @@ func (f *fakeNode) setSnapshot(s peer.Snapshot) {
 	f.mu.Unlock()
 }
 
-func (f *fakeNode) Validate(line string) error {
-	_, err := wire.Parse([]byte(line))
-	return err
-}
+// Validate judges as the BitClone node does.
+func (f *fakeNode) Validate(line string) peer.Verdict { return bitclone.Validate(line) }
 
 // commands returns the Do calls made so far.
 func (f *fakeNode) commands() []peer.Command {
@@ -110,8 +108,19 @@ func sampleSnapshot() peer.Snapshot {
 // and an enormous line.
 func sampleEvents() []peer.Event {
 	at := func(s int) time.Time { return t0.Add(time.Duration(s-40) * time.Second) }
+	// Messages carry their wire bytes, CRLF-ended unless a test changes it.
 	e := func(s int, k peer.Kind, id uint64, p, cmd, text string) peer.Event {
-		return peer.Event{At: at(s), Kind: k, ConnID: id, Peer: p, Command: cmd, Text: text}
+		ev := peer.Event{At: at(s), Kind: k, ConnID: id, Peer: p, Command: cmd, Text: text}
+		if k == peer.KindRecv || k == peer.KindSend {
+			raw := text + "\r\n"
+			ev.Raw, ev.Size = []byte(raw[:min(len(raw), peer.MaxEventRaw)]), len(raw)
+		}
+		return ev
+	}
+	bareLF := func(ev peer.Event) peer.Event {
+		ev.Raw = append(ev.Raw[:len(ev.Raw)-2], '\n')
+		ev.Size--
+		return ev
 	}
 	a, b := "127.0.0.1:8082", "127.0.0.1:53210"
 	conn := func(s int, k peer.Kind, id uint64, p string, d peer.Direction, text string) peer.Event {
@@ -133,7 +142,7 @@ func sampleEvents() []peer.Event {
 		conn(3, peer.KindConnected, 2, b, peer.Inbound, ""),
 		e(5, peer.KindRecv, 2, b, "?", "\x1b[2J\x1b[31mEVIL\x07 \xff\xfe bytes\r"),
 		e(5, peer.KindSend, 2, b, "reject", `reject|400|unknown command|unknown command "\x1b[2J\x1b[31mEVIL\x07 \xff\xfe bytes"`),
-		e(6, peer.KindRecv, 2, b, "message", "message|100|hello|from bob"),
+		bareLF(e(6, peer.KindRecv, 2, b, "message", "message|100|hello|from bob")),
 		e(7, peer.KindWarn, 2, b, "", "pong nonce 5 matches no outstanding ping"),
 		e(8, peer.KindRecv, 1, a, "?", strings.Repeat("A", 200000)),
 		e(9, peer.KindError, 0, "", "", "dial 10.0.0.10:8088: connection refused"),

@@ -12,9 +12,10 @@ import (
 type hintKind uint8
 
 const (
-	hintInfo hintKind = iota // plain guidance
-	hintOK                   // ✓ the line is valid
-	hintBad                  // ✗ something is wrong
+	hintInfo    hintKind = iota // plain guidance
+	hintOK                      // ✓ the line is valid by the spec
+	hintLenient                 // ~ bitclone accepts the line, the spec does not
+	hintBad                     // ✗ something is wrong
 )
 
 // hint is the line under the command line: what the typed text is and
@@ -57,10 +58,7 @@ func (m *Model) hintFor(text string) hint {
 		if len(c.Targets) == 1 && !m.connected(c.Targets[0]) {
 			return hint{hintBad, "no connection to " + safe(c.Targets[0])}
 		}
-		if err := m.node.Validate(c.Line); err != nil {
-			return hint{hintBad, safe(err.Error()) + " · enter sends it anyway " + to}
-		}
-		return hint{hintOK, "valid " + safe(firstField(c.Line)) + " · enter sends it " + to}
+		return sendHint(m.node.Validate(c.Line), c, to)
 	case peer.OpConnect:
 		return hint{hintInfo, "enter dials " + safe(c.Targets[0])}
 	case peer.OpDrop:
@@ -80,6 +78,22 @@ func (m *Model) hintFor(text string) hint {
 		return hint{hintInfo, "enter shows every key and command"}
 	}
 	return hint{}
+}
+
+// sendHint says what the spec makes of a raw line, in its words, and where
+// Enter sends it; spaces at the ends, sent as typed, are pointed out first.
+func sendHint(v peer.Verdict, c peer.Command, to string) hint {
+	spaces := ""
+	if w := c.Spaces(); w != "" {
+		spaces = w + " · "
+	}
+	switch v.Level {
+	case peer.Lenient:
+		return hint{hintLenient, spaces + "off the spec, bitclone accepts it: " + safe(v.Text) + " · enter sends it " + to}
+	case peer.Invalid:
+		return hint{hintBad, spaces + safe(v.Text) + " · enter sends it anyway " + to}
+	}
+	return hint{hintOK, spaces + "valid " + safe(firstField(c.Line)) + " · enter sends it " + to}
 }
 
 func firstField(line string) string {

@@ -18,7 +18,7 @@ type logPane struct {
 	follow bool
 	cursor uint64 // the line under the cursor, when not following
 	bottom uint64 // the last line of the window, when not following
-	raw    bool   // show the cursor line's bytes below the list (x)
+	raw    bool   // show the current line's wire bytes below the list (x)
 	// listen maps connection IDs to the peer's listening address, so that
 	// peer:ADDR finds an inbound peer by the address it is known by, not
 	// only by its ephemeral remote port.
@@ -138,16 +138,27 @@ func (p *logPane) window(h int) (seqs []uint64, cursor uint64, hasCursor bool) {
 		}
 		cursor, hasCursor = p.nearest(p.cursor)
 	}
-	seqs = make([]uint64, 0, h)
+	seqs = p.fill(bottom, h)
+	// The raw view's height follows the current line, so the window can
+	// shrink under a cursor near its top: keep the cursor in view.
+	if hasCursor && cursor < seqs[0] {
+		seqs = p.fill(p.walk(cursor, h-1), h)
+	}
+	return seqs, cursor, hasCursor
+}
+
+// fill lists up to h shown lines ending at bottom, oldest first; near the
+// oldest line it fills the window downwards instead.
+func (p *logPane) fill(bottom uint64, h int) []uint64 {
+	seqs := make([]uint64, 0, h)
 	for s, ok := bottom, true; ok && len(seqs) < h; s, ok = p.prev(s) {
 		seqs = append(seqs, s)
 	}
 	slices.Reverse(seqs)
-	// Near the oldest line, fill the window downwards instead.
 	for s, ok := p.next(bottom); ok && len(seqs) < h; s, ok = p.next(s) {
 		seqs = append(seqs, s)
 	}
-	return seqs, cursor, hasCursor
+	return seqs
 }
 
 // normalize re-anchors cursor and window after lines fell out of the ring,
@@ -254,16 +265,23 @@ func (p *logPane) current() (uint64, *logEntry) {
 	return seq, p.ring.get(seq)
 }
 
-// rawRows is how many of h rows the raw view takes.
-func (p *logPane) rawRows(h int) int {
+// rawRows is how many of h rows the raw view takes in a pane w wide: as
+// many as the current line's dump needs, never a blank one, leaving the
+// list at least a third of the rows so the cursor line stays in sight.
+func (p *logPane) rawRows(w, h int) int {
 	if !p.raw || h < 4 {
 		return 0
 	}
-	return h / 2
+	need := 1 // the header
+	if _, e := p.current(); e != nil {
+		per := hexPerRow(w)
+		need += (e.rawLen() + per - 1) / per
+	}
+	return min(need, h-max(3, h/3))
 }
 
-// listRows is how many of h rows show log lines.
-func (p *logPane) listRows(h int) int { return h - p.rawRows(h) }
+// listRows is how many of h rows show log lines in a pane w wide.
+func (p *logPane) listRows(w, h int) int { return h - p.rawRows(w, h) }
 
 func (p *logPane) title(more string) string {
 	var b strings.Builder

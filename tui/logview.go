@@ -70,7 +70,7 @@ func timeLayout(w int) string {
 
 // render draws the pane's body in exactly h rows of at most w columns.
 func (p *logPane) render(st *styles, w, h int, focused bool, loc *time.Location) []string {
-	listH := p.listRows(h)
+	listH := p.listRows(w, h)
 	seqs, cursor, hasCursor := p.window(listH)
 	out := make([]string, 0, h)
 
@@ -125,37 +125,41 @@ func (p *logPane) render(st *styles, w, h int, focused bool, loc *time.Location)
 	return append(out, p.renderRaw(st, w, h-listH, loc)...)
 }
 
-// renderRaw draws the raw view: every byte of the current line, escaped,
-// wrapped to the width, in exactly h rows.
+// renderRaw draws the raw view in h rows (rawRows decided how many): a
+// header, then the current line's wire bytes as hexdump -C shows them, line
+// end included, so that CRLF (0d 0a) and a bare LF (0a) look different.
+// A dump too long for the rows keeps its last row, where the line ends.
 func (p *logPane) renderRaw(st *styles, w, h int, loc *time.Location) []string {
 	if h <= 0 {
 		return nil
 	}
-	out := make([]string, 0, h)
 	seq, e := p.current()
 	if e == nil {
-		out = append(out, st.faint.Render(trunc("raw: no line", w)))
-	} else {
-		head := "raw #" + strconv.FormatUint(seq, 10) + " · " + e.at.In(loc).Format("15:04:05.000") + " " + glyph(e.kind) + " " + safe(e.peer) +
-			" · " + strconv.Itoa(e.size) + " bytes"
-		if e.kind == peer.KindRecv || e.kind == peer.KindSend {
-			head += " + line end"
-		}
-		out = append(out, st.header.Render(trunc(head, w)))
-		lines := chunk(rawEscape(e.text), w)
-		if e.size > len(e.text) {
-			lines = append(lines, "… only the first "+strconv.Itoa(len(e.text))+" bytes are kept")
-		}
-		if room := h - 1; len(lines) > room {
-			rest := len(lines) - room + 1
-			lines = append(lines[:room-1], "… "+strconv.Itoa(rest)+" more rows")
-		}
-		for _, l := range lines {
-			out = append(out, trunc(l, w))
-		}
+		return []string{st.faint.Render(trunc("bytes: no line", w))}
 	}
-	for len(out) < h {
-		out = append(out, "")
+	head := "bytes of #" + strconv.FormatUint(seq, 10) + " · " + e.at.In(loc).Format("15:04:05.000") + " " + glyph(e.kind) + " " + safe(e.peer)
+	raw := e.raw()
+	switch {
+	case raw == "":
+		head += " · not a message: no bytes crossed the wire"
+	case len(raw) < e.size:
+		head += " · first " + strconv.Itoa(len(raw)) + " of " + strconv.Itoa(e.size) + " bytes"
+	default:
+		head += " · " + strconv.Itoa(len(raw)) + " bytes, " + lineEnd(raw)
 	}
-	return out[:h]
+	out := []string{st.header.Render(trunc(head+" · esc closes", w))}
+	dump := hexDump(raw, hexPerRow(w))
+	if room := h - 1; len(dump) > room {
+		last := dump[len(dump)-1]
+		skipped := len(dump) - room + 1
+		dump = dump[:max(0, room-2)]
+		if room >= 2 {
+			dump = append(dump, "… "+strconv.Itoa(skipped)+" more rows")
+		}
+		dump = append(dump, last)
+	}
+	for _, l := range dump {
+		out = append(out, trunc(l, w))
+	}
+	return out
 }

@@ -31,7 +31,7 @@ func (m *Model) click(ms tea.Mouse) {
 		m.addrs.point(y-f.addrs.y-2, f.addrs.h-2)
 	case f.log.has(x, y):
 		m.setFocus(paneLog)
-		rows := m.log.listRows(f.log.h - 1)
+		rows := m.log.listRows(f.log.w, f.log.h-1)
 		if r := y - f.log.y - 1; r >= 0 && r < rows {
 			if seqs, _, _ := m.log.window(rows); r < len(seqs) {
 				m.log.point(seqs[r], rows)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -90,8 +91,10 @@ func (m *Model) submit() tea.Cmd {
 			c.Targets = m.conns.targets()
 		}
 		// A debugging tool sends what it is told, broken lines included.
-		if err := m.node.Validate(c.Line); err != nil {
-			m.note(peer.KindWarn, "sending a line that is not valid BitClone: "+err.Error())
+		for _, w := range []string{c.Warning(), m.node.Validate(c.Line).Warning()} {
+			if w != "" {
+				m.note(peer.KindWarn, w)
+			}
 		}
 		m.do(c, "send")
 	case peer.OpConnect:
@@ -108,6 +111,47 @@ func (m *Model) submit() tea.Cmd {
 		m.overlay, m.overlayTop = overlayHelp, 0
 	}
 	return save
+}
+
+// paste types pasted text on the command line as a person would: a line
+// break is Enter. A paste of several lines thus sends them in order, each
+// its own command, and what follows the last break stays to be edited,
+// before the text that was after the cursor. A pasted line that is not a
+// command is reported in the log and the next one starts afresh. In the
+// filter, breaks are spaces.
+func (m *Model) paste(s string) tea.Cmd {
+	if m.focus != paneCmd || m.overlay != overlayNone {
+		return nil
+	}
+	if m.cmd.mode == modeFilter {
+		m.cmd.edit.insert(s)
+		m.edited()
+		return nil
+	}
+	lines := splitBreaks(s)
+	tail := m.cmd.edit.cutTail()
+	var cmds []tea.Cmd
+	for _, l := range lines[:len(lines)-1] {
+		m.cmd.edit.insert(l)
+		cmds = append(cmds, m.submit())
+		if m.quitting {
+			return tea.Sequence(cmds...)
+		}
+		m.cmd.clear()
+	}
+	m.cmd.edit.insert(lines[len(lines)-1])
+	pos := m.cmd.edit.pos
+	m.cmd.edit.insert(tail)
+	m.cmd.edit.pos = pos
+	m.edited()
+	// In sequence, so the history file gets the lines in order.
+	return tea.Sequence(cmds...)
+}
+
+// splitBreaks splits s at every line break: CRLF, LF or a lone CR (what
+// many terminals paste for a newline).
+func splitBreaks(s string) []string {
+	return strings.Split(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n"), "\n")
 }
 
 // do gives the node a command; a refusal goes in the log.

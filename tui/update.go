@@ -42,10 +42,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
 	case tea.PasteMsg:
-		if m.focus == paneCmd && m.overlay == overlayNone {
-			m.cmd.edit.insert(msg.Content)
-			m.edited()
-		}
+		cmd = m.paste(msg.Content)
 	case tea.MouseClickMsg:
 		m.click(msg.Mouse())
 	case tea.MouseWheelMsg:
@@ -239,7 +236,7 @@ func (m *Model) logKey(k tea.KeyPressMsg) bool {
 		m.log.end()
 	case key.Matches(k, m.keys.Follow):
 		m.log.toggleFollow()
-	case key.Matches(k, m.keys.Raw):
+	case key.Matches(k, m.keys.Raw), m.log.raw && key.Matches(k, m.keys.ClearFilter): // esc closes it
 		m.log.raw = !m.log.raw
 		m.log.normalize(m.logRows())
 	case key.Matches(k, m.keys.Filter):
@@ -277,5 +274,5 @@ func (m *Model) overlayKey(k tea.KeyPressMsg) tea.Cmd {
 // logRows is how many log lines the log pane shows now.
 func (m *Model) logRows() int {
 	f := m.frame()
-	return m.log.listRows(max(0, f.log.h-1))
+	return m.log.listRows(f.log.w, max(0, f.log.h-1))
 }

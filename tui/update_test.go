@@ -194,7 +194,7 @@ func TestInvalidLineIsSentWithAWarning(t *testing.T) {
 	if got := node.commands(); len(got) != 1 || got[0].Line != "ping|x" {
 		t.Fatalf("Do calls %+v", got)
 	}
-	if !strings.Contains(screen(m), "warning: sending a line that is not valid BitClone: ping: nonce: not a number") {
+	if !strings.Contains(screen(m), "warning: not valid, sent anyway: ping: nonce: not a number") {
 		t.Errorf("no warning in the log:\n%s", screen(m))
 	}
 }
@@ -444,8 +444,8 @@ func TestMouse(t *testing.T) {
 
 func TestPasteIsSanitized(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
-	m.Update(tea.PasteMsg{Content: "ping|1\x1b[2J\r\n\u202eX\tY"})
-	if got := m.cmd.value(); got != "ping|1[2J  X Y" {
+	m.Update(tea.PasteMsg{Content: "ping|1\x1b[2J\u202eX\tY"})
+	if got := m.cmd.value(); got != "ping|1[2JX Y" {
 		t.Errorf("pasted text became %q", got)
 	}
 }

@@ -210,6 +210,8 @@ func (m *Model) hintLine(w int) string {
 	switch m.hint.kind {
 	case hintOK:
 		r.add(&m.st.ok, "✓ ")
+	case hintLenient:
+		r.add(&m.st.warn, "~ ")
 	case hintBad:
 		r.add(&m.st.bad, "✗ ")
 	default:

@@ -29,7 +29,8 @@
 // ...) to values it reuses, so ping, pong, verack and getaddr parse
 // without allocating; a type switch must then name the pointer types.
 // Check tells whether a message built from structured input can be sent
-// faithfully; Format is the wire form without CRLF, as shown in logs and
+// faithfully; Strict lists how an accepted line departs from the spec
+// (the leniencies above, a missing detail, unknown versions and services); Format is the wire form without CRLF, as shown in logs and
 // typed on the command line. Peer text is untrusted: pass it through
 // codec.Printable before it reaches a terminal.
 package bitclone

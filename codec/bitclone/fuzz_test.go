@@ -9,10 +9,15 @@ import (
 )
 
 // FuzzParse: Parse never panics; its errors are safe to print; whatever it
-// accepts passes Check and survives Format and Parse again unchanged.
+// accepts passes Check and survives Format and Parse again unchanged; Strict
+// refuses exactly what Parse refuses (given the line with CRLF), and finds no fault of form in Format's
+// output (only values, which Format keeps, may deviate).
 func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line []byte) {
 		m, err := Parse(line)
+		if _, serr := Strict(append(line[:len(line):len(line)], crlf...)); (err == nil) != (serr == nil) {
+			t.Fatalf("Strict and Parse disagree: %v / %v", serr, err)
+		}
 		var d Decoder
 		dm, derr := d.Parse(line)
 		if (err == nil) != (derr == nil) || (err != nil && err.Error() != derr.Error()) {
@@ -52,6 +57,12 @@ func FuzzParse(f *testing.F) {
 		}
 		if s2 := Format(m2); s2 != s {
 			t.Fatalf("Format not stable: %q then %q", s, s2)
+		}
+		devs, _ := Strict([]byte(s + "\r\n"))
+		for _, d := range devs {
+			if d.Field != "version" && d.Field != "services" && d.Field != "summary" && d.Field != "reason" {
+				t.Fatalf("Strict(Format(Parse(%q))) = %v: the canonical form deviates", line, d)
+			}
 		}
 	})
 }

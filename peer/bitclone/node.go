@@ -166,10 +166,24 @@ func (n *Node) Addr() netip.AddrPort { return n.listen }
 // Events delivers what happens; it is closed when Run has returned.
 func (n *Node) Events() <-chan []peer.Event { return n.bus.Events() }
 
-// Validate reports whether line is a valid BitClone message.
-func (n *Node) Validate(line string) error {
-	_, err := wire.Parse([]byte(line))
-	return err
+// Validate judges line by the spec; see the package function.
+func (n *Node) Validate(line string) peer.Verdict { return Validate(line) }
+
+// Validate judges a typed BitClone line by the spec: wire.Strict's
+// deviations make it Lenient, a parse error Invalid.
+func Validate(line string) peer.Verdict {
+	devs, err := wire.Strict([]byte(line))
+	switch {
+	case err != nil:
+		return peer.Verdict{Level: peer.Invalid, Text: err.Error()}
+	case len(devs) > 0:
+		text := devs[0].String()
+		for _, d := range devs[1:] {
+			text += "; " + d.String()
+		}
+		return peer.Verdict{Level: peer.Lenient, Text: text}
+	}
+	return peer.Verdict{Level: peer.Valid}
 }
 
 // Run serves until ctx ends, then closes every connection, saves the peers
