@@ -21,11 +21,11 @@ const checkHelp = `check runs a conformance suite against a remote BitClone peer
 a report card: one line per check, pass, warn or fail, and for anything but
 a pass what was sent, what came back and the part of the spec it rests on.
 
-Every probe uses its own connection. After each one a fresh connection
-tells whether the peer is still up; once it is not, the remaining checks
-are skipped and the report says during which probe it died. Every check
-needs a handshake: once one fails, the rest are not run, and the cause is
-stated once, where it was found.
+Every probe uses its own connection (the timed checks share one). After
+each one a fresh connection tells whether the peer is still up; once it is
+not, the remaining checks are skipped and the report says during which
+probe it died. Every check needs a handshake: once one fails, the rest are
+not run, and the cause is stated once, where it was found.
 
 check listens while it runs, on --listen PORT or else on a free port of the
 IP it reaches the peer from, and every version it sends names that one
