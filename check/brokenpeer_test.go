@@ -165,7 +165,7 @@ func TestBrokenPeer(t *testing.T) {
 		}
 	}
 	batch, _ := r.Outcome("batch")
-	if !bytes.Contains([]byte(batch.Detail), []byte("answered 1 of 3, not the 2nd and 3rd (no answer within 1s)")) {
+	if !bytes.Contains([]byte(batch.Detail), []byte("answered 1 of 3, not the 2nd and 3rd: the peer stopped answering (nothing within 1s)")) {
 		t.Errorf("batch detail: %s", batch.Detail)
 	}
 	if r.OK() {

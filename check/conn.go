@@ -35,7 +35,9 @@ type conn struct {
 	nc            net.Conn
 	pace          time.Duration
 	local, remote netip.AddrPort
-	lastWrite     time.Time
+	sending       time.Time // when the last write began: lines read before it do not answer it
+	lastWrite     time.Time // when it ended
+	release       func()    // ends the connection's turn (see turns), if it has one
 
 	lines chan line     // closed when the stream ends
 	done  chan struct{} // closed by close, to release the reader
@@ -66,16 +68,6 @@ func addrPortOf(a net.Addr) netip.AddrPort {
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	return netip.AddrPort{}
-}
-
-// dial connects to target within timeout.
-func dial(ctx context.Context, target string, timeout, pace time.Duration) (*conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	nc, err := d.DialContext(ctx, "tcp", target)
-	if err != nil {
-		return nil, err
-	}
-	return newConn(ctx, nc, pace), nil
 }
 
 func (c *conn) readLoop() {
@@ -133,10 +125,19 @@ func (e *closedError) Error() string {
 	return "connection failed: " + e.err.Error()
 }
 
-// noAnswer is a wait that ran out.
-type noAnswer struct{ d time.Duration }
+// noAnswer is a wait that ran out: the peer is still connected, but did
+// not send what we waited for. other names what it sent instead.
+type noAnswer struct {
+	d     time.Duration
+	other []line
+}
 
-func (e noAnswer) Error() string { return "no answer within " + e.d.String() }
+func (e noAnswer) Error() string {
+	if len(e.other) == 0 {
+		return "the peer stopped answering (nothing within " + e.d.String() + ")"
+	}
+	return "the peer stopped answering (within " + e.d.String() + " it sent only " + commands(e.other) + ")"
+}
 
 // send writes b as it is, after the pacing gap.
 func (c *conn) send(b []byte) error {
@@ -149,11 +150,15 @@ func (c *conn) send(b []byte) error {
 			return c.ctx.Err()
 		}
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(writeTimeout(len(b))))
+	c.sending = time.Now()
+	c.nc.SetWriteDeadline(c.sending.Add(writeTimeout(len(b))))
 	_, err := c.nc.Write(b)
 	c.lastWrite = time.Now()
-	if err != nil {
-		return fmt.Errorf("write: %w", describeNetErr(err))
+	if err := describeNetErr(err); err != nil {
+		if isClosed(err) {
+			return err // says it all
+		}
+		return fmt.Errorf("write: %w", err)
 	}
 	return nil
 }
@@ -166,6 +171,8 @@ func writeTimeout(n int) time.Duration {
 
 func describeNetErr(err error) error {
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
 		return &closedError{err}
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -186,7 +193,7 @@ func (c *conn) next(d time.Duration) (line, error) {
 		}
 		return l, nil
 	case <-t.C:
-		return line{}, noAnswer{d}
+		return line{}, noAnswer{d: d}
 	case <-c.ctx.Done():
 		return line{}, c.ctx.Err()
 	}
@@ -201,7 +208,7 @@ func (c *conn) await(d time.Duration, match func(line) bool) (line, []line, erro
 		l, err := c.next(time.Until(deadline))
 		if err != nil {
 			if na, ok := err.(noAnswer); ok {
-				na.d = d
+				na.d, na.other = d, skipped
 				err = na
 			}
 			return line{}, skipped, err
@@ -227,11 +234,14 @@ func is(cmd string) func(line) bool {
 	return func(l line) bool { return l.cmd == cmd }
 }
 
-// close ends the connection and its reader.
+// close ends the connection and its reader, and its turn.
 func (c *conn) close() {
 	close(c.done)
 	c.nc.Close()
 	c.wg.Wait()
+	if c.release != nil {
+		c.release()
+	}
 }
 
 // reset aborts the connection with a TCP RST.

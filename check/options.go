@@ -11,9 +11,10 @@ type Options struct {
 	// our messages in a read of its own, except where a probe means to send
 	// several at once. A negative Pace means no gap.
 	Pace time.Duration
-	// Listen, "PORT" or "HOST:PORT", enables the outbound handshake check:
-	// we listen there and invite the peer to dial us. The host defaults to
-	// our IP on the connection to the peer; port 0 picks a free port.
+	// Listen, "PORT" or "HOST:PORT", is where the run listens (every run
+	// does: our versions name that address), and setting it enables the
+	// outbound handshake check. The host defaults to our IP on the way to
+	// the peer; port 0, or no Listen, picks a free port.
 	Listen string
 	// Slow adds the timed checks, which take up to twice IdleTimeout.
 	Slow bool

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bitclone/bitclone/codec"
 	wire "github.com/bitclone/bitclone/codec/bitclone"
 )
 
@@ -14,16 +13,17 @@ import (
 const maxClockSkew = 10 * time.Minute
 
 // greeted runs judge on a fresh connection once the peer has answered our
-// version (our verack is not sent).
-func (e *env) greeted(judge func(c *conn, g *greeting) Result) Result {
+// version with its version and, if wantVerack, its verack (our verack is
+// not sent).
+func (e *env) greeted(wantVerack bool, judge func(c *conn, g *greeting) Result) Result {
 	c, err := e.dial()
 	if err != nil {
 		return failed(err)
 	}
 	defer c.close()
-	g, err := e.greet(c)
+	g, err := e.greet(c, wantVerack)
 	if err != nil {
-		return Result{Verdict: Fail, Sent: show(g.sent), Got: showLines(g.got()), Detail: err.Error()}
+		return Result{Verdict: Fail, Sent: clip(g.sent), Got: clipLines(g.got()), Detail: err.Error()}
 	}
 	return judge(c, g)
 }
@@ -31,20 +31,20 @@ func (e *env) greeted(judge func(c *conn, g *greeting) Result) Result {
 // parsedVersion judges the peer's version with judge, when it parses; the
 // "version" check reports why it does not.
 func (e *env) parsedVersion(judge func(c *conn, g *greeting, v wire.Version) Result) Result {
-	return e.greeted(func(c *conn, g *greeting) Result {
+	return e.greeted(false, func(c *conn, g *greeting) Result {
 		v, ok := g.version.msg.(wire.Version)
 		if !ok {
-			return Result{Verdict: Skip, Got: show(g.version.raw), Detail: "cannot judge: the version does not parse (see the version check)"}
+			return Result{Verdict: Skip, Got: clip(g.version.raw), Detail: "cannot judge: the version does not parse (see the version check)"}
 		}
 		r := judge(c, g, v)
-		r.Sent, r.Got = show(g.sent), show(g.version.raw)
+		r.Sent, r.Got = clip(g.sent), clip(g.version.raw)
 		return r
 	})
 }
 
 func probeVersion(e *env) Result {
-	return e.greeted(func(c *conn, g *greeting) Result {
-		r := Result{Sent: show(g.sent), Got: show(g.version.raw)}
+	return e.greeted(false, func(c *conn, g *greeting) Result {
+		r := Result{Sent: clip(g.sent), Got: clip(g.version.raw)}
 		v, ok := g.version.msg.(wire.Version)
 		if !ok {
 			r.Verdict, r.Detail = Fail, g.version.err.Error()
@@ -65,7 +65,7 @@ func probeVersion(e *env) Result {
 			return r
 		}
 		r.Verdict = Pass
-		r.Detail = fmt.Sprintf("9 fields; version %d, services %d, nonce %d, agent %q", v.Version, v.Services, v.Nonce, codec.PrintableString(v.UserAgent))
+		r.Detail = fmt.Sprintf("9 fields; version %d, services %d, nonce %d, agent %q", v.Version, v.Services, v.Nonce, v.UserAgent)
 		return r
 	})
 }
@@ -109,8 +109,8 @@ func probeVersionSender(e *env) Result {
 }
 
 func probeVerack(e *env) Result {
-	return e.greeted(func(c *conn, g *greeting) Result {
-		r := Result{Sent: show(g.sent), Got: show(g.verack.raw)}
+	return e.greeted(true, func(c *conn, g *greeting) Result {
+		r := Result{Sent: clip(g.sent), Got: clip(g.verack.raw)}
 		va, ok := g.verack.msg.(wire.Verack)
 		switch {
 		case !ok:
@@ -132,17 +132,17 @@ func isBlockID(version line, n uint64) bool {
 }
 
 func probeQuietHandshake(e *env) Result {
-	return e.greeted(func(c *conn, g *greeting) Result {
+	return e.greeted(true, func(c *conn, g *greeting) Result {
 		// Give the peer time to say something it should not, then finish.
 		more, err := c.watch(e.o.settle())
 		early := append(g.early, more...)
 		if err == nil {
 			err = e.finish(c, g)
 		}
-		r := Result{Sent: show(g.sent), Got: showLines(g.got())}
+		r := Result{Sent: clip(g.sent), Got: clipLines(g.got())}
 		switch {
 		case len(early) > 0:
-			r.Verdict, r.Got = Fail, showLines(early)
+			r.Verdict, r.Got = Fail, clipLines(early)
 			r.Detail = "sent " + commands(early) + " before the handshake completed"
 		case err != nil:
 			r.Verdict, r.Detail = Fail, err.Error()

@@ -30,17 +30,18 @@ func probeBareLF(e *env) Result {
 func (e *env) pingPong(c *conn, ping func(nonce uint64) []byte) Result {
 	n := newNonce()
 	sent := ping(n)
-	r := Result{Sent: show(sent)}
+	r := Result{Sent: clip(sent)}
 	if err := c.send(sent); err != nil {
 		r.Verdict, r.Detail = Fail, err.Error()
 		return r
 	}
-	l, _, err := c.await(e.o.Timeout, func(l line) bool { return l.cmd == wire.CmdPong || l.cmd == wire.CmdReject })
+	l, skipped, err := e.awaitReply(c, is(wire.CmdPong))
 	if err != nil {
 		r.Verdict, r.Detail = Fail, "no pong: "+err.Error()
 		return r
 	}
-	r.Got = show(l.raw)
+	took := l.at.Sub(c.sending)
+	r.Got = clip(l.raw)
 	pong, ok := l.msg.(wire.Pong)
 	switch {
 	case l.cmd == wire.CmdReject:
@@ -50,8 +51,9 @@ func (e *env) pingPong(c *conn, ping func(nonce uint64) []byte) Result {
 	case pong.Nonce != n:
 		r.Verdict, r.Detail = Fail, fmt.Sprintf("pong carries %d, not the ping's nonce %d", pong.Nonce, n)
 	default:
-		r.Verdict, r.Detail = Pass, fmt.Sprintf("pong in %s", dur(time.Since(c.lastWrite)))
+		r.Verdict, r.Detail = Pass, fmt.Sprintf("pong in %s", dur(max(took, 0)))
 	}
+	r.Detail += unsolicited(skipped)
 	return r
 }
 
@@ -74,7 +76,7 @@ func probeBatch(e *env) Result {
 		waiting[order[i]] = true
 		segment = wire.Ping{Nonce: order[i]}.AppendWire(segment)
 	}
-	r := Result{Sent: show(segment)}
+	r := Result{Sent: clip(segment)}
 	if err := c.send(segment); err != nil { // one write: one segment
 		r.Verdict, r.Detail = Fail, err.Error()
 		return r
@@ -92,7 +94,7 @@ func probeBatch(e *env) Result {
 			delete(waiting, p.Nonce)
 		}
 	}
-	r.Got = showLines(pongs)
+	r.Got = clipLines(pongs)
 	if len(waiting) == 0 {
 		r.Verdict, r.Detail = Pass, fmt.Sprintf("%d pongs", batchSize)
 		return r
@@ -103,11 +105,12 @@ func probeBatch(e *env) Result {
 			missing = append(missing, ordinals[i])
 		}
 	}
-	if err != nil && !isClosed(err) {
-		err = noAnswer{e.o.Timeout}
+	if na, ok := err.(noAnswer); ok {
+		na.d = e.o.Timeout
+		err = na
 	}
 	r.Verdict = Fail
-	r.Detail = fmt.Sprintf("answered %d of %d, not the %s (%v): the rest of the segment was lost, as with a peer that handles one message per read",
+	r.Detail = fmt.Sprintf("answered %d of %d, not the %s: %v; the rest of the segment was lost, as with a peer that handles one message per read",
 		batchSize-len(waiting), batchSize, strings.Join(missing, " and "), err)
 	return r
 }
@@ -119,18 +122,20 @@ func probeGetAddr(e *env) Result {
 	}
 	defer c.close()
 	sent := wire.GetAddr{}.AppendWire(nil)
-	r := Result{Sent: show(sent)}
+	r := Result{Sent: clip(sent)}
 	if err := c.send(sent); err != nil {
 		r.Verdict, r.Detail = Fail, err.Error()
 		return r
 	}
-	l, _, err := c.await(e.o.Timeout, func(l line) bool { return l.cmd == wire.CmdAddr || l.cmd == wire.CmdReject })
+	l, skipped, err := e.awaitReply(c, is(wire.CmdAddr))
 	if err != nil {
 		r.Verdict, r.Detail = Fail, "no addr: "+err.Error()
 		return r
 	}
-	r.Got = show(l.raw)
-	return judgeAddr(r, l, "")
+	r.Got = clip(l.raw)
+	r = judgeAddr(r, l, "")
+	r.Detail += unsolicited(skipped)
+	return r
 }
 
 // judgeAddr judges an addr line: it must parse, its count must match.

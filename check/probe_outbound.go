@@ -1,96 +1,74 @@
 package check
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
 	wire "github.com/bitclone/bitclone/codec/bitclone"
 )
 
-// probeOutbound has the peer dial us: we listen, tell it our address in an
-// addr on an established connection, and judge the handshake it opens.
+// probeOutbound judges the handshake the peer opens when it dials us. It
+// may have dialled already: every version of ours names our listener as
+// the sender. If not, we tell it our address in an addr, as the spec has
+// peers do, and wait.
 func probeOutbound(e *env) Result {
+	if in, ok := e.ln.firstDial(0); ok {
+		return outbound(e, in, Result{}, time.Time{})
+	}
 	c, _, err := e.established()
 	if err != nil {
 		return failed(err)
 	}
-	defer c.close()
-	ln, err := e.listen(c.local.Addr())
+	addr := wire.Addr{Entries: []wire.AddrEntry{{Time: time.Now().Unix(), Addr: e.us}}}.AppendWire(nil)
+	err = c.send(addr)
+	sent := c.sending
+	// Hang up: while this connection claims our address, a peer that keeps
+	// one connection per address (bitclone does) will not dial it.
+	c.close()
+	r := Result{Sent: clip(addr)}
 	if err != nil {
-		return failed(err)
+		r.Verdict, r.Detail = Fail, err.Error()
+		return r
 	}
-	defer ln.Close()
-	us := addrPortOf(ln.Addr())
+	wait := max(3*e.o.Timeout, within(e.o.AdvertiseInterval))
+	in, ok := e.ln.firstDial(wait)
+	if !ok {
+		r.Verdict, r.Detail = Fail, fmt.Sprintf("it did not dial %s within %s of our addr", e.us, wait)
+		return r
+	}
+	return outbound(e, in, r, sent)
+}
 
-	addr := wire.Addr{Entries: []wire.AddrEntry{{Time: time.Now().Unix(), Addr: us}}}.AppendWire(nil)
-	if err := c.send(addr); err != nil {
-		return Result{Verdict: Fail, Sent: show(addr), Detail: err.Error()}
+// outbound reports the judgement of the peer's first connection to us; r
+// has what we sent, addrAt when we sent our addr (zero if we did not).
+func outbound(e *env, in dialIn, r Result, addrAt time.Time) Result {
+	r.Verdict, r.Got = in.result.Verdict, in.result.Got
+	r.Detail = in.result.Detail
+	if r.Verdict != Pass {
+		return r
 	}
-	wait := max(3*e.o.Timeout, e.o.AdvertiseInterval+slack(e.o.AdvertiseInterval))
-	sent := time.Now()
-	nc, err := accept(e.ctx, ln, wait)
-	if err != nil {
-		return Result{Verdict: Fail, Sent: show(addr), Detail: fmt.Sprintf("it did not dial %s within %s of our addr: %v", us, wait, err)}
-	}
-	in := newConn(e.ctx, nc, e.o.Pace)
-	defer in.close()
-	r := e.answer(in, us)
-	r.Sent = show(addr)
-	if r.Verdict == Pass {
-		r.Detail = fmt.Sprintf("dialled %s %s after our addr; %s", us, dur(time.Since(sent)), r.Detail)
+	if !addrAt.IsZero() && !in.at.Before(addrAt) {
+		r.Detail = fmt.Sprintf("dialled %s %s after our addr; %s", e.us, dur(in.at.Sub(addrAt)), r.Detail)
+	} else {
+		r.Detail = fmt.Sprintf("dialled %s, which it learned from our versions; %s", e.us, r.Detail)
 	}
 	return r
 }
 
-// listen opens our listener at Options.Listen; the host defaults to ours
-// on the connection to the peer.
-func (e *env) listen(ours netip.Addr) (net.Listener, error) {
-	host, port := "", e.o.Listen
-	if strings.Contains(port, ":") {
-		var err error
-		if host, port, err = net.SplitHostPort(port); err != nil {
-			return nil, fmt.Errorf("listen %q: %w", e.o.Listen, err)
-		}
-	}
-	if host == "" {
-		host = ours.String()
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
-	return ln, nil
-}
-
-// accept waits up to d for one connection on ln.
-func accept(ctx context.Context, ln net.Listener, d time.Duration) (net.Conn, error) {
-	if tl, ok := ln.(*net.TCPListener); ok {
-		tl.SetDeadline(time.Now().Add(d))
-	}
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	nc, err := ln.Accept()
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		err = errors.New("no connection")
-	}
-	return nc, err
-}
-
-// answer plays the listener's side of a handshake the peer opened, and
-// judges it: version first, nothing else before the handshake completes,
-// a verack with our nonce, then getaddr.
-func (e *env) answer(in *conn, us netip.AddrPort) Result {
+// answer plays the listener's side of a handshake the peer opened: it waits
+// for the peer's version, then, in its turn (see turns), sends verack and
+// our version and waits for the peer's verack. If judge is set it judges
+// the handshake too: version first, nothing else before the handshake
+// completes, a verack with our nonce, then getaddr. The result's verdict is
+// Fail when there is no handshake to hold on to.
+func (e *env) answer(in *conn, us netip.AddrPort, judge bool) Result {
 	first, err := in.next(e.o.Timeout)
 	if err != nil {
 		return Result{Verdict: Fail, Detail: "it dialled us but sent no version: " + err.Error()}
 	}
-	r := Result{Got: show(first.raw)}
+	r := Result{Got: clip(first.raw)}
 	v, ok := first.msg.(wire.Version)
 	switch {
 	case first.cmd != wire.CmdVersion:
@@ -100,7 +78,18 @@ func (e *env) answer(in *conn, us netip.AddrPort) Result {
 		r.Verdict, r.Detail = Fail, "its version does not parse: "+first.err.Error()
 		return r
 	}
-	early, err := in.watch(e.o.settle())
+	var early []line
+	if judge {
+		early, err = in.watch(e.o.settle())
+	}
+	if err == nil {
+		var release func()
+		if release, err = e.turns.theirs(e.ctx); err == nil {
+			// Held until the judgement is done: our next probe connection
+			// replaces this one at a peer like bitclone.
+			defer release()
+		}
+	}
 	nonce := newNonce()
 	if err == nil {
 		err = in.send(wire.Verack{Nonce: v.Nonce}.AppendWire(nil))
@@ -117,16 +106,19 @@ func (e *env) answer(in *conn, us netip.AddrPort) Result {
 		verack, before, err = in.await(e.o.Timeout, is(wire.CmdVerack))
 		early = append(early, before...)
 	}
-	if len(early) > 0 {
-		r.Verdict, r.Got = Fail, showLines(early)
+	switch {
+	case judge && len(early) > 0:
+		r.Verdict, r.Got = Fail, clipLines(early)
 		r.Detail = "it sent " + commands(early) + " before the handshake completed"
 		return r
-	}
-	if err != nil {
+	case err != nil:
 		r.Verdict, r.Detail = Fail, "handshake: waiting for its verack: "+err.Error()
 		return r
+	case !judge:
+		r.Verdict, r.Detail = Pass, "handshake done"
+		return r
 	}
-	r.Got = show(append(append([]byte(nil), first.raw...), verack.raw...))
+	r.Got = clip(append(append([]byte(nil), first.raw...), verack.raw...))
 
 	var warns []string
 	if va, ok := verack.msg.(wire.Verack); !ok {

@@ -7,24 +7,25 @@ import (
 )
 
 func probeEarlyPing(e *env) Result {
-	return e.greeted(func(c *conn, g *greeting) Result {
+	return e.greeted(true, func(c *conn, g *greeting) Result {
 		n := newNonce()
 		ping := wire.Ping{Nonce: n}.AppendWire(nil)
-		r := Result{Sent: show(g.sent) + " … " + show(ping)}
+		r := Result{Sent: clip(g.sent) + " … " + clip(ping)}
 		if err := c.send(ping); err != nil {
 			r.Verdict, r.Detail = Fail, err.Error()
 			return r
 		}
-		l, _, err := c.await(e.o.Timeout, func(l line) bool { return l.cmd == wire.CmdReject || l.cmd == wire.CmdPong })
+		// A reject read before we sent the ping is about something else.
+		l, _, err := c.await(e.o.Timeout, answers(c, func(l line) bool { return l.cmd == wire.CmdReject || l.cmd == wire.CmdPong }))
 		switch {
 		case isClosed(err):
-			r.Verdict, r.Detail = Warn, "it closed the connection: it did not answer the ping, but a reject would say why"
+			r.Verdict, r.Detail = Warn, err.Error()+": it did not answer the ping, but a reject would say why"
 			return r
 		case err != nil:
 			r.Verdict, r.Detail = Warn, "ignored it without a reject ("+err.Error()+"); not acted on, but the notes ask for a reject"
 			return r
 		}
-		r.Got = show(l.raw)
+		r.Got = clip(l.raw)
 		if l.cmd == wire.CmdPong {
 			r.Verdict, r.Detail = Fail, "it answered a ping sent before the handshake completed"
 			return r
@@ -66,14 +67,15 @@ func (e *env) expectReject(bad []byte, actedOn string) Result {
 }
 
 func (e *env) sendExpectReject(c *conn, bad []byte, actedOn string) Result {
-	r := Result{Sent: show(bad)}
+	r := Result{Sent: clip(bad)}
 	if err := c.send(bad); err != nil {
 		r.Verdict, r.Detail = Fail, err.Error()
 		return r
 	}
-	l, _, err := c.await(e.o.Timeout, func(l line) bool {
+	// A reject read before we sent bad is about something else.
+	l, _, err := c.await(e.o.Timeout, answers(c, func(l line) bool {
 		return l.cmd == wire.CmdReject || (actedOn != "" && l.cmd == actedOn)
-	})
+	}))
 	switch {
 	case isClosed(err):
 		r.Verdict, r.Detail = Warn, err.Error()+" instead of sending a reject"
@@ -82,7 +84,7 @@ func (e *env) sendExpectReject(c *conn, bad []byte, actedOn string) Result {
 		r.Verdict, r.Detail = Fail, "no reject: "+err.Error()
 		return r
 	}
-	r.Got = show(l.raw)
+	r.Got = clip(l.raw)
 	if l.cmd == actedOn {
 		r.Verdict, r.Detail = Fail, "it acted on it: answered "+l.cmd
 		return r
@@ -108,7 +110,7 @@ func (e *env) judgeReject(c *conn, r Result, l line, actedOn string) Result {
 	later, _ := c.watch(e.o.settle())
 	for _, m := range later {
 		if m.cmd == actedOn {
-			r.Verdict, r.Got = Fail, show(append(append([]byte(nil), l.raw...), m.raw...))
+			r.Verdict, r.Got = Fail, clip(append(append([]byte(nil), l.raw...), m.raw...))
 			r.Detail = "it rejected it, but answered " + actedOn + " as well"
 		}
 	}

@@ -25,7 +25,7 @@ func probeGarbage(e *env) Result {
 			return "rejected it, then answered a ping"
 		}
 		return "ignored it, then answered a ping"
-	}, "it closed the connection; the notes ask for a reject", Warn)
+	}, "; the notes ask for a reject", Warn)
 }
 
 func probeLongLine(e *env) Result {
@@ -41,17 +41,19 @@ func probeLongLine(e *env) Result {
 			return "rejected it, then answered a ping"
 		}
 		return "took it, then answered a ping"
-	}, "it closed the connection, which is fine for an over-long line", Pass)
+	}, ", which is fine for an over-long line", Pass)
 }
 
 // thenPing sends bad, then a ping, and judges how the peer coped: a pong
 // passes (ok says how, given whether a reject came first); the peer closing
-// the connection gets the verdict ifClosed.
+// the connection gets the verdict ifClosed, and how it closed it is followed
+// by closedDetail.
 func (e *env) thenPing(c *conn, bad []byte, ok func(rejected bool) string, closedDetail string, ifClosed Verdict) Result {
 	n := newNonce()
 	ping := wire.Ping{Nonce: n}.AppendWire(nil)
-	r := Result{Sent: show(bad) + " … " + show(ping)}
+	r := Result{Sent: clip(bad) + " … " + clip(ping)}
 	err := c.send(bad)
+	badAt := c.sending
 	if err == nil {
 		err = c.send(ping)
 	}
@@ -63,16 +65,16 @@ func (e *env) thenPing(c *conn, bad []byte, ok func(rejected bool) string, close
 			return ok && p.Nonce == n
 		})
 	}
-	r.Got = showLines(append(before, l))
+	r.Got = clipLines(append(before, l))
 	switch {
 	case isClosed(err):
-		r.Verdict, r.Detail = ifClosed, closedDetail
+		r.Verdict, r.Detail = ifClosed, err.Error()+closedDetail
 	case err != nil:
 		r.Verdict, r.Detail = Fail, fmt.Sprintf("no pong to the ping that followed: %v", err)
 	default:
 		rejected := false
 		for _, b := range before {
-			rejected = rejected || b.cmd == wire.CmdReject
+			rejected = rejected || (b.cmd == wire.CmdReject && !b.at.Before(badAt)) // not one about something earlier
 		}
 		r.Verdict, r.Detail = Pass, ok(rejected)
 	}
@@ -88,16 +90,16 @@ func probeReset(e *env) Result {
 	sendErr := c.send(half)
 	c.reset()
 	if sendErr != nil {
-		return Result{Verdict: Fail, Sent: show(half), Detail: sendErr.Error()}
+		return Result{Verdict: Fail, Sent: clip(half), Detail: sendErr.Error()}
 	}
 	// The question is whether the peer is still fine: ask on a new connection.
 	c2, _, err := e.established()
 	if err != nil {
-		return Result{Verdict: Fail, Sent: show(half) + " then a TCP reset", Detail: "a new connection: " + err.Error()}
+		return Result{Verdict: Fail, Sent: clip(half) + " then a TCP reset", Detail: "a new connection: " + err.Error()}
 	}
 	defer c2.close()
 	r := e.pingPong(c2, func(n uint64) []byte { return wire.Ping{Nonce: n}.AppendWire(nil) })
-	r.Sent = show(half) + " then a TCP reset; on a new connection: " + r.Sent
+	r.Sent = clip(half) + " then a TCP reset; on a new connection: " + r.Sent
 	if r.Verdict == Pass {
 		r.Detail = "a new connection completes a handshake and answers a ping"
 	} else {

@@ -1,6 +1,8 @@
 package check
 
-// probe is one check: a small function with its own connection(s).
+// probe is one check: a small function with its own connection(s). The
+// timed checks have no function of their own: timedChecks runs them all on
+// one connection.
 type probe struct {
 	name   string
 	group  string
@@ -46,7 +48,7 @@ var probes = []probe{
 	{name: "quiet-handshake", group: groupHandshake, spec: specHandshake, run: probeQuietHandshake,
 		expect: "nothing but version and verack until the handshake completes"},
 	{name: "outbound", group: groupHandshake, spec: specHandshake + "; spec §Addr Message", listen: true, run: probeOutbound,
-		expect: "after our addr it dials us: version first, verack with our nonce, nothing else before, then getaddr"},
+		expect: "it dials the address our versions and our addr give: version first, verack with our nonce, nothing else before, then getaddr"},
 
 	{name: "early-ping", group: groupRejects, spec: specHandshake, run: probeEarlyPing,
 		expect: "a ping before the handshake completes is rejected (4xx), never answered"},
@@ -68,11 +70,11 @@ var probes = []probe{
 	{name: "getaddr", group: groupMessages, spec: specAddr, run: probeGetAddr,
 		expect: "getaddr gets a well-formed addr whose count matches its entries"},
 
-	{name: "ping-interval", group: groupTimed, spec: specTimed, slow: true, run: probePingInterval,
+	{name: "ping-interval", group: groupTimed, spec: specTimed, slow: true,
 		expect: "a ping within the ping interval"},
-	{name: "idle-expiry", group: groupTimed, spec: specTimed, slow: true, run: probeIdleExpiry,
+	{name: "idle-expiry", group: groupTimed, spec: specTimed, slow: true,
 		expect: "with us silent, the connection is closed after about the inactivity limit"},
-	{name: "advertise", group: groupTimed, spec: "spec §Peer Maintenance (periodic advertising); notes: periodic advertising", slow: true, run: probeAdvertise,
+	{name: "advertise", group: groupTimed, spec: "spec §Peer Maintenance (periodic advertising); notes: periodic advertising", slow: true,
 		expect: "an addr, unasked, within the advertising interval"},
 
 	{name: "garbage", group: groupRobustness, spec: specQuirks + " (any input affects that connection only)", run: probeGarbage,

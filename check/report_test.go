@@ -6,15 +6,55 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
-func TestShowEscapesAndShortens(t *testing.T) {
-	if got := show([]byte("reject|400|\x1b[2J\xff|x\r\n")); got != `reject|400|\x1b[2J\xff|x\r\n` {
-		t.Errorf("show: %q", got)
+func TestClipShortensAndKeepsBytes(t *testing.T) {
+	if got := clip([]byte("reject|400|\x1b[2J\xff|x\r\n")); got != "reject|400|\x1b[2J\xff|x\r\n" {
+		t.Errorf("clip: %q", got)
 	}
-	long := show(bytes.Repeat([]byte("é"), 200))
-	if !strings.HasSuffix(long, "… (400 bytes)") || !strings.HasPrefix(long, "éé") || strings.Contains(long, `\x`) {
+	long := clip(bytes.Repeat([]byte("é"), 200))
+	if !strings.HasSuffix(long, "… (400 bytes)") || !strings.HasPrefix(long, "éé") || !utf8.ValidString(long) {
 		t.Errorf("long: %q", long)
+	}
+}
+
+// The peer's text is escaped once: in the text report, not before (an
+// agent shown with %q after escaping showed \\x1b), and the JSON report
+// carries it as it came.
+func TestPeerTextEscapedOnce(t *testing.T) {
+	evil := "evil\x1b[2J\\x"
+	addr := startScriptPeer(t, func(s *scriptConn, line string) string {
+		out := conformant(s, line)
+		return strings.Replace(out, "|77|script|", "|77|"+evil+"|", 1)
+	})
+	res := runProbe(t, "version", addr)
+	if want := `agent "evil\x1b[2J\\x"`; !strings.HasSuffix(res.Detail, want) {
+		t.Errorf("detail %q, want it to end %q", res.Detail, want)
+	}
+	r := &Report{Target: addr, Outcomes: []Outcome{{Name: "version", Group: groupHandshake, Result: res}}}
+
+	var text bytes.Buffer
+	r.WriteText(&text, Options{}, TextOptions{Verbose: true})
+	for _, want := range []string{`agent "evil\x1b[2J\\x"` + "\n", "|77|evil\\x1b[2J\\x|0\\r\\n\n"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	if strings.Contains(text.String(), "\x1b") || strings.Contains(text.String(), `\\x1b`) {
+		t.Errorf("text report has a raw or a twice-escaped ESC:\n%s", text.String())
+	}
+
+	var out bytes.Buffer
+	if err := r.WriteJSON(&out); err != nil {
+		t.Fatal(err)
+	}
+	var got jsonReport
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if g := got.Checks[0].Got; !strings.Contains(g, "|77|"+evil+"|0\r\n") {
+		t.Errorf("json got %q, want the raw line", g)
 	}
 }
 
@@ -24,8 +64,8 @@ func sampleReport() *Report {
 		DiedIn: "getaddr", DiedAt: time.Second, Down: "connection refused",
 		Outcomes: []Outcome{
 			{Name: "version", Group: groupHandshake, Result: Result{Verdict: Pass, Detail: "9 fields", Sent: "version|…", Got: "version|…"}},
-			{Name: "verack", Group: groupHandshake, Spec: specVerack, Expect: "an echo", Result: Result{Verdict: Warn, Detail: "carries 9000", Got: `verack|9000\r\n`}},
-			{Name: "getaddr", Group: groupMessages, Spec: specAddr, Expect: "an addr", Result: Result{Verdict: Fail, Detail: "no addr", Sent: `getaddr\r\n`}},
+			{Name: "verack", Group: groupHandshake, Spec: specVerack, Expect: "an echo", Result: Result{Verdict: Warn, Detail: "carries 9000", Got: "verack|9000\r\n"}},
+			{Name: "getaddr", Group: groupMessages, Spec: specAddr, Expect: "an addr", Result: Result{Verdict: Fail, Detail: "no addr", Sent: "getaddr\r\n"}},
 			{Name: "garbage", Group: groupRobustness, DownSince: "getaddr", Result: Result{Verdict: Skip, Detail: "skipped: the peer is down since getaddr"}},
 			{Name: "advertise", Group: groupTimed, Result: Result{Verdict: Skip, Detail: "not run: a timed check (--slow)"}},
 		},
@@ -78,7 +118,7 @@ func TestJSONReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.OK || got.DiedIn != "getaddr" || got.Summary != (jsonSummary{Pass: 1, Warn: 1, Fail: 1, Down: 1, NotRun: 1}) ||
-		len(got.Checks) != 5 || got.Checks[3].DownSince != "getaddr" || got.Checks[1].Got != `verack|9000\r\n` {
+		len(got.Checks) != 5 || got.Checks[3].DownSince != "getaddr" || got.Checks[1].Got != "verack|9000\r\n" {
 		t.Errorf("json:\n%s", out.String())
 	}
 }

@@ -1,11 +1,11 @@
 package check
 
 import (
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/bitclone/bitclone/codec"
 )
 
 // Verdict is how a check went.
@@ -27,11 +27,13 @@ func (v Verdict) String() string {
 	return "?"
 }
 
-// Result is what one probe found. Sent and Got are escaped for a terminal.
+// Result is what one probe found. Sent, Got and Detail may hold the peer's
+// bytes as they came: escape them before they reach a terminal (the text
+// report does).
 type Result struct {
 	Verdict Verdict
-	Sent    string // what we sent that matters, escaped
-	Got     string // what came back, escaped and shortened
+	Sent    string // what we sent that matters, shortened
+	Got     string // what came back, shortened
 	Detail  string // one sentence: what was right or wrong
 }
 
@@ -47,11 +49,17 @@ type Outcome struct {
 	// DownSince names the probe during which the peer went down, for a
 	// check skipped because of it.
 	DownSince string
+	// Blocked names the probe in which a handshake failed, for a check not
+	// run because of it.
+	Blocked string
 }
 
 // Report is a whole run.
 type Report struct {
-	Target   string
+	Target string
+	// Us is the one address our versions named as the sender, where we
+	// listened for the run.
+	Us       netip.AddrPort
 	Started  time.Time
 	Duration time.Duration
 	Outcomes []Outcome
@@ -62,6 +70,10 @@ type Report struct {
 	DiedAt  time.Duration
 	Down    string
 	Refused bool
+	// NoHandshake is the probe in which a handshake first failed, after
+	// which nothing more was run ("" if none failed). That probe's Detail
+	// says why.
+	NoHandshake string
 }
 
 // Counts tallies the verdicts; skipped-because-down are counted apart
@@ -107,38 +119,48 @@ func (r *Report) Outcome(name string) (Outcome, bool) {
 	return Outcome{}, false
 }
 
-// maxShown is how much of a line a report shows.
+// maxShown is how many bytes of what was sent or received a report keeps.
 const maxShown = 120
 
-// show escapes peer or probe bytes for the report and shortens them.
-func show(b []byte) string {
-	s := codec.Printable(b)
-	if len(s) <= maxShown {
-		return s
+// clip shortens peer or probe bytes for the report, leaving them raw: the
+// text report escapes them once, the JSON report carries them as they are.
+func clip(b []byte) string {
+	if len(b) <= maxShown {
+		return string(b)
 	}
 	cut := maxShown
-	for cut > 0 && !isRuneStart(s[cut]) {
+	for cut > 0 && !isRuneStart(b[cut]) {
 		cut--
 	}
-	return s[:cut] + "… (" + strconv.Itoa(len(b)) + " bytes)"
+	return string(b[:cut]) + "… (" + strconv.Itoa(len(b)) + " bytes)"
 }
 
 func isRuneStart(b byte) bool { return b&0xc0 != 0x80 }
 
-// showLines shows lines as they came off the wire, terminators included.
-func showLines(ls []line) string {
+// clipLines is lines as they came off the wire, terminators included.
+func clipLines(ls []line) string {
 	var b []byte
 	for _, l := range ls {
 		b = append(b, l.raw...)
 	}
-	return show(b)
+	return clip(b)
 }
 
-// commands lists the commands of lines: "getaddr, ping".
+// maxCommands is how many distinct commands commands names.
+const maxCommands = 5
+
+// commands lists the distinct commands of lines in order: "getaddr, ping".
 func commands(ls []line) string {
-	names := make([]string, len(ls))
-	for i, l := range ls {
-		names[i] = l.cmd
+	var names []string
+	for _, l := range ls {
+		if slices.Contains(names, l.cmd) {
+			continue
+		}
+		if len(names) == maxCommands {
+			names = append(names, "…")
+			break
+		}
+		names = append(names, l.cmd)
 	}
 	return strings.Join(names, ", ")
 }

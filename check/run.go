@@ -3,8 +3,6 @@ package check
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync"
 	"time"
 )
 
@@ -12,14 +10,17 @@ import (
 // returns an error without a report when the peer cannot be reached at
 // all, and the report so far with ctx's error when ctx ends.
 func Run(ctx context.Context, target string, o Options) (*Report, error) {
-	e := &env{ctx: ctx, target: target, o: o.withDefaults()}
-	c, err := e.dial()
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach %s: %w", target, err)
-	}
-	c.close()
+	return runOn(ctx, target, o, tcpNetwork{})
+}
 
-	r := &run{env: e, report: &Report{Target: target, Started: time.Now()}}
+func runOn(ctx context.Context, target string, o Options, nw network) (*Report, error) {
+	e, err := newEnv(ctx, target, o, nw)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+
+	r := &run{env: e, report: &Report{Target: target, Us: e.us, Started: time.Now()}}
 	for i := 0; i < len(probes) && ctx.Err() == nil; {
 		if probes[i].slow && e.o.Slow {
 			j := i
@@ -60,6 +61,11 @@ func (r *run) notRun(p probe, o *Outcome) bool {
 		if r.report.Refused {
 			o.Detail = "skipped: the peer refuses us since " + r.report.DiedIn
 		}
+	case r.report.NoHandshake != "":
+		// Every check needs the peer's greeting: the cause is stated once,
+		// where the handshake failed, not once per check.
+		o.Verdict, o.Blocked = Skip, r.report.NoHandshake
+		o.Detail = "not run: no handshake (see " + r.report.NoHandshake + ")"
 	default:
 		return false
 	}
@@ -77,29 +83,24 @@ func (r *run) one(p probe) {
 	r.add(o)
 }
 
-// together runs the timed probes at once, each on its own connection: they
-// mostly wait, and one after the other they would take minutes.
+// together runs the timed checks, which share one connection (see
+// timedChecks).
 func (r *run) together(ps []probe) {
 	outs := make([]Outcome, len(ps))
-	var wg sync.WaitGroup
+	var ran []*Outcome
 	for i, p := range ps {
 		outs[i] = r.outcome(p)
-		if r.notRun(p, &outs[i]) {
-			continue
+		if !r.notRun(p, &outs[i]) {
+			ran = append(ran, &outs[i])
 		}
-		wg.Go(func() {
-			start := time.Now()
-			outs[i].Result = p.run(r.env)
-			outs[i].Elapsed = time.Since(start)
-		})
 	}
-	wg.Wait()
-	if r.report.DiedIn == "" {
-		ptrs := make([]*Outcome, len(outs))
-		for i := range outs {
-			ptrs[i] = &outs[i]
+	if len(ran) > 0 {
+		start := time.Now()
+		results := timedChecks(r.env)
+		for _, o := range ran {
+			o.Result, o.Elapsed = results[o.Name], time.Since(start)
 		}
-		r.afterwards("the "+ps[0].group+" checks", ptrs)
+		r.afterwards("the "+ps[0].group+" checks", ran)
 	}
 	for _, o := range outs {
 		r.add(o)
@@ -107,9 +108,17 @@ func (r *run) together(ps []probe) {
 }
 
 // afterwards checks that the peer is still up after the probes just run
-// (named by during, for the report). If it is not, they fail and say so.
+// (named by during, for the report). If it is not, they fail and say so. If
+// it is, but a handshake failed, the run stops there: every check needs one.
 func (r *run) afterwards(during string, outs []*Outcome) {
 	if r.ctx.Err() != nil {
+		return
+	}
+	noHandshake := r.handshakeFailed() != nil
+	if noHandshake && !r.greetedOnce.Load() {
+		// The peer has never greeted us in full: a liveness check would
+		// only wait for the same silence again, or see the same close.
+		r.report.NoHandshake = during
 		return
 	}
 	err := r.alive()
@@ -118,6 +127,9 @@ func (r *run) afterwards(during string, outs []*Outcome) {
 			if o.Group == groupRobustness {
 				o.Detail += "; the peer still accepts connections"
 			}
+		}
+		if noHandshake {
+			r.report.NoHandshake = during
 		}
 		return
 	}

@@ -28,7 +28,7 @@ func startNode(t *testing.T) string {
 		IdleTimeout:       testIdle,
 		AdvertiseInterval: testAdvertise,
 		HandshakeTimeout:  5 * time.Second,
-		RetryBase:         time.Hour, // don't keep redialling the checker's probe addresses
+		RetryBase:         time.Hour, // don't keep redialling the checker's address once its run has ended
 		RetryMax:          time.Hour,
 	})
 	if err := n.Listen(); err != nil {

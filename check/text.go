@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/bitclone/bitclone/codec"
 )
 
 // TextOptions tune the text report.
@@ -79,14 +81,15 @@ func (t *TextWriter) Outcome(o Outcome) error {
 	if o.DownSince != "" {
 		style = ansiRed // counts as a failure
 	}
-	fmt.Fprintf(t.w, "  %s  %-*s  %s\n", t.paint(style, label), t.width, o.Name, o.Detail)
+	// The peer's bytes are escaped here, once: a Result keeps them raw.
+	fmt.Fprintf(t.w, "  %s  %-*s  %s\n", t.paint(style, label), t.width, o.Name, codec.PrintableString(o.Detail))
 	if (o.Verdict == Warn || o.Verdict == Fail) || (t.o.Verbose && o.Verdict == Pass) {
 		indent := strings.Repeat(" ", 2+4+2)
 		if o.Sent != "" {
-			fmt.Fprintf(t.w, "%ssent    %s\n", indent, o.Sent)
+			fmt.Fprintf(t.w, "%ssent    %s\n", indent, codec.PrintableString(o.Sent))
 		}
 		if o.Got != "" {
-			fmt.Fprintf(t.w, "%sgot     %s\n", indent, o.Got)
+			fmt.Fprintf(t.w, "%sgot     %s\n", indent, codec.PrintableString(o.Got))
 		}
 		fmt.Fprintf(t.w, "%sexpect  %s (%s)\n", indent, o.Expect, o.Spec)
 	}
@@ -110,11 +113,23 @@ func (t *TextWriter) Summary(r *Report) error {
 		parts = append(parts, fmt.Sprintf("%d not run", c.NotRun))
 	}
 	fmt.Fprintf(t.w, "\n%s in %s\n", strings.Join(parts, ", "), r.Duration.Round(10*time.Millisecond))
+	if r.Us.IsValid() {
+		fmt.Fprintf(t.w, "our versions named %s, where we listened during the run\n", r.Us)
+	}
 	switch {
 	case r.Refused:
 		fmt.Fprintf(t.w, "%s after %s (started at +%s): %s\n", t.paint(ansiYellow, "the peer refused us"), r.DiedIn, r.DiedAt.Round(time.Millisecond), r.Down)
 	case r.DiedIn != "":
 		fmt.Fprintf(t.w, "%s during %s (started at +%s): %s\n", t.paint(ansiRed, "the peer died"), r.DiedIn, r.DiedAt.Round(time.Millisecond), r.Down)
+	case r.NoHandshake != "":
+		n := 0
+		for _, o := range r.Outcomes {
+			if o.Blocked != "" {
+				n++
+			}
+		}
+		fmt.Fprintf(t.w, "%s in %s (see there): the %d %s after it need one and were not run\n",
+			t.paint(ansiRed, "no handshake"), r.NoHandshake, n, plural(n, "check", "checks"))
 	}
 	if r.OK() {
 		fmt.Fprintf(t.w, "%s: %s conforms\n", t.paint(ansiGreen+ansiBold, "PASS"), r.Target)

@@ -22,12 +22,20 @@ const checkHelp = `check runs a conformance suite against a remote BitClone peer
 a report card: one line per check, pass, warn or fail, and for anything but
 a pass what was sent, what came back and the part of the spec it rests on.
 
-Every probe uses its own connection. After each one a fresh connection
-tells whether the peer is still up; once it is not, the remaining checks
-are skipped and the report says during which probe it died.
+Every probe uses its own connection (the timed checks share one). After
+each one a fresh connection tells whether the peer is still up; once it is
+not, the remaining checks are skipped and the report says during which
+probe it died. Every check needs a handshake: once one fails, the rest are
+not run, and the cause is stated once, where it was found.
 
---listen PORT adds the outbound handshake: we listen on PORT, tell the peer
-our address in an addr, and judge the handshake it opens when it dials us.
+check listens while it runs, on --listen PORT or else on a free port of the
+IP it reaches the peer from, and every version it sends names that one
+address as the sender: the peer learns no address that nobody listens on,
+and whoever dials it during the run gets a handshake.
+
+--listen PORT adds the outbound handshake: we judge the handshake the peer
+opens when it dials us (learning our address from our versions, or else
+from an addr we send).
 --slow adds the timed checks (ping interval, inactivity expiry, advertising),
 which take up to twice --idle-timeout; give the intervals the peer was
 started with.
@@ -61,7 +69,7 @@ func newCheckCommand(exit func(int)) *cobra.Command {
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.DurationVar(&f.timeout, "timeout", check.DefaultTimeout, "wait at most `D` for each answer")
-	fl.StringVar(&f.listen, "listen", "", "check the outbound handshake: listen on `PORT` (or HOST:PORT) for the peer to dial us")
+	fl.StringVar(&f.listen, "listen", "", "listen on `PORT` (or HOST:PORT) during the run, and check the handshake the peer opens when it dials us")
 	fl.BoolVar(&f.slow, "slow", false, "add the timed checks: ping interval, inactivity expiry, advertising")
 	fl.DurationVar(&f.ping, "ping-interval", check.DefaultPingInterval, "with --slow: the peer pings every `D`")
 	fl.DurationVar(&f.idle, "idle-timeout", check.DefaultIdleTimeout, "with --slow: the peer drops a silent connection after `D`")

@@ -59,8 +59,8 @@ func TestCheckAgainstBitclone(t *testing.T) {
 	}
 }
 
-// A peer that hangs up on everyone: the JSON report says it failed and
-// died at once, and the exit status is 1.
+// A peer that hangs up on everyone: the JSON report says its handshake
+// failed at once and nothing more was run, and the exit status is 1.
 func TestCheckJSONAgainstAPeerThatHangsUp(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,16 +82,19 @@ func TestCheckJSONAgainstAPeerThatHangsUp(t *testing.T) {
 		t.Errorf("status %d, want %d", status, ExitError)
 	}
 	var r struct {
-		OK     bool   `json:"ok"`
-		DiedIn string `json:"died_in"`
-		Checks []struct {
+		OK          bool   `json:"ok"`
+		DiedIn      string `json:"died_in"`
+		NoHandshake string `json:"no_handshake_in"`
+		Checks      []struct {
 			Name, Verdict, Detail string
+			Blocked               string `json:"blocked_by"`
 		} `json:"checks"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatalf("%v:\n%s", err, stdout.String())
 	}
-	if r.OK || r.DiedIn != "version" || len(r.Checks) != 22 || r.Checks[0].Verdict != "fail" || r.Checks[1].Verdict != "skip" {
+	if r.OK || r.DiedIn != "" || r.NoHandshake != "version" || len(r.Checks) != 22 ||
+		r.Checks[0].Verdict != "fail" || r.Checks[1].Verdict != "skip" || r.Checks[1].Blocked != "version" {
 		t.Errorf("report: %+v", r)
 	}
 }

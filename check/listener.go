@@ -1,0 +1,187 @@
+package check
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	wire "github.com/bitclone/bitclone/codec/bitclone"
+)
+
+// maxCallers bounds the connections to our listener held at once: the
+// peer's, and those of classmates' peers it gave our address to.
+const maxCallers = 16
+
+// listener is the run's one address. Every version of ours names it as the
+// sender, so the peer learns it, gossips it and dials it; whoever dials it
+// while the run lasts gets a proper handshake and a connection that
+// answers ping and getaddr, so nobody records it as dead. The first
+// connection from the peer's IP is judged for the outbound check.
+type listener struct {
+	e     *env
+	ln    net.Listener
+	us    netip.AddrPort
+	judge bool // judge the peer's first connection (Options.Listen is set)
+	wg    sync.WaitGroup
+
+	mu      sync.Mutex
+	conns   map[*conn]bool
+	closing bool
+	claimed bool          // the peer's first connection is taken for judging
+	judged  chan struct{} // closed once first is set
+	first   dialIn
+}
+
+// dialIn is the judgement of the peer's first connection to us.
+type dialIn struct {
+	at     time.Time // when we accepted it
+	result Result
+}
+
+// listen opens the run's listener at Options.Listen ("PORT" or
+// "HOST:PORT"); the host defaults to ours on the way to the peer, the port
+// to a free one.
+func (e *env) listen(ours netip.Addr) (*listener, error) {
+	host, port := "", e.o.Listen
+	if strings.Contains(port, ":") {
+		var err error
+		if host, port, err = net.SplitHostPort(port); err != nil {
+			return nil, fmt.Errorf("listen %q: %w", e.o.Listen, err)
+		}
+	}
+	if host == "" {
+		host = ours.String()
+	}
+	if port == "" {
+		port = "0"
+	}
+	ln, err := e.net.listen(net.JoinHostPort(host, port))
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	us := addrPortOf(ln.Addr())
+	if us.Addr().IsUnspecified() {
+		us = netip.AddrPortFrom(ours, us.Port()) // bound to every interface: name the one the peer reaches
+	}
+	l := &listener{e: e, ln: ln, us: us, judge: e.o.Listen != "", conns: map[*conn]bool{}, judged: make(chan struct{})}
+	l.wg.Go(l.serve)
+	return l, nil
+}
+
+func (l *listener) serve() {
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			return
+		}
+		at := time.Now()
+		l.mu.Lock()
+		if l.closing || len(l.conns) >= maxCallers {
+			l.mu.Unlock()
+			nc.Close()
+			continue
+		}
+		in := newConn(l.e.ctx, nc, l.e.o.Pace)
+		l.conns[in] = true
+		l.mu.Unlock()
+		l.wg.Go(func() { l.handle(in, at) })
+	}
+}
+
+// handle answers the handshake on one connection to us, judging it if it
+// is the peer's first, and then holds it until the run ends.
+func (l *listener) handle(in *conn, at time.Time) {
+	defer func() {
+		l.mu.Lock()
+		delete(l.conns, in)
+		l.mu.Unlock()
+		in.close()
+	}()
+	judge := l.judge && in.remote.Addr() == l.e.peerIP && l.claim()
+	r := l.e.answer(in, l.us, judge)
+	if judge {
+		l.mu.Lock()
+		l.first = dialIn{at: at, result: r}
+		l.mu.Unlock()
+		close(l.judged)
+	}
+	if r.Verdict != Fail {
+		l.hold(in)
+	}
+}
+
+// claim takes the peer's first connection for judging.
+func (l *listener) claim() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.claimed {
+		return false
+	}
+	l.claimed = true
+	return true
+}
+
+// hold keeps a connection whose handshake is done: it answers ping with
+// pong and getaddr with our address, until the caller or the run ends it.
+func (l *listener) hold(in *conn) {
+	for {
+		select {
+		case m, ok := <-in.lines:
+			if !ok {
+				return
+			}
+			var reply []byte
+			switch m := m.msg.(type) {
+			case wire.Ping:
+				reply = wire.Pong{Nonce: m.Nonce}.AppendWire(nil)
+			case wire.GetAddr:
+				reply = wire.Addr{Entries: []wire.AddrEntry{{Time: time.Now().Unix(), Addr: l.us}}}.AppendWire(nil)
+			}
+			if reply != nil && in.send(reply) != nil {
+				return
+			}
+		case <-l.e.ctx.Done():
+			return
+		}
+	}
+}
+
+// firstDial waits up to d for the judgement of the peer's first connection
+// to us; d = 0 only looks.
+func (l *listener) firstDial(d time.Duration) (dialIn, bool) {
+	select {
+	case <-l.judged:
+	default:
+		if d <= 0 {
+			return dialIn{}, false
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-l.judged:
+		case <-t.C:
+			return dialIn{}, false
+		case <-l.e.ctx.Done():
+			return dialIn{}, false
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.first, true
+}
+
+// close stops the listener and ends every connection to it. The run's
+// context must be done first, so that no handshake waits for a turn.
+func (l *listener) close() {
+	l.mu.Lock()
+	l.closing = true
+	for in := range l.conns {
+		in.nc.Close() // the handler closes the rest
+	}
+	l.mu.Unlock()
+	l.ln.Close()
+	l.wg.Wait()
+}

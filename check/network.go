@@ -1,0 +1,104 @@
+package check
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+)
+
+// network is how a run reaches the peer and listens for it. Run uses TCP;
+// the tests use pipes, so that a run can go in a synctest bubble.
+type network interface {
+	dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error)
+	listen(addr string) (net.Listener, error)
+}
+
+type tcpNetwork struct{}
+
+func (tcpNetwork) dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+func (tcpNetwork) listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+// turns keeps our connections and the handshakes of peers that dial us
+// apart in time. Every connection of ours claims the run's one address, and
+// a peer that keeps one connection per address (bitclone does) lets the
+// newer of two replace the older. So a handshake on a connection a peer
+// opened to us completes while none of ours is open, and our next probe
+// connects after it: the probe's connection is always the newer one.
+type turns struct {
+	mu        sync.Mutex
+	open      int           // our connections open
+	answering bool          // answering a handshake on a connection to us
+	waiting   int           // such handshakes waiting for ours to close
+	changed   chan struct{} // closed and replaced on every change
+}
+
+// ours waits for a turn for one connection of ours; release ends it.
+func (t *turns) ours(ctx context.Context) (release func(), err error) {
+	return t.take(ctx, true)
+}
+
+// theirs waits for a turn to answer one handshake; release ends it.
+func (t *turns) theirs(ctx context.Context) (release func(), err error) {
+	return t.take(ctx, false)
+}
+
+func (t *turns) take(ctx context.Context, ours bool) (func(), error) {
+	t.mu.Lock()
+	if t.changed == nil {
+		t.changed = make(chan struct{})
+	}
+	if !ours {
+		t.waiting++ // they go first: our probes can wait, their handshake timer runs
+	}
+	for !t.free(ours) {
+		changed := t.changed
+		t.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.mu.Lock()
+			if !ours {
+				t.waiting--
+				t.signal()
+			}
+			t.mu.Unlock()
+			return nil, ctx.Err()
+		}
+		t.mu.Lock()
+	}
+	if ours {
+		t.open++
+	} else {
+		t.waiting--
+		t.answering = true
+	}
+	t.mu.Unlock()
+	return sync.OnceFunc(func() {
+		t.mu.Lock()
+		if ours {
+			t.open--
+		} else {
+			t.answering = false
+		}
+		t.signal()
+		t.mu.Unlock()
+	}), nil
+}
+
+func (t *turns) free(ours bool) bool {
+	if ours {
+		return !t.answering && t.waiting == 0
+	}
+	return !t.answering && t.open == 0
+}
+
+// signal wakes every waiter. Called with t.mu held.
+func (t *turns) signal() {
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
