@@ -1,0 +1,115 @@
+package stress
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// smallAll is the all scenario at CI size: seconds, a few hundred
+// connections. It checks that every attack ran and that its effect was
+// measured, not the targets (those are measured at full size).
+func smallAll(stalled bool) All {
+	return All{
+		Duration:         2 * time.Second,
+		FDLimit:          256,
+		PingInterval:     50 * time.Millisecond,
+		HandshakeTimeout: 500 * time.Millisecond,
+		WarnPeers:        4,
+		Slowloris:        20,
+		SlowlorisGap:     50 * time.Millisecond,
+		PingsPerConn:     30_000,
+		AddrMsgs:         20,
+		Stalled:          stalled,
+	}
+}
+
+func runAll(t *testing.T, sc All) AllReport {
+	t.Helper()
+	rep, err := RunAll(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", rep)
+	return rep
+}
+
+// checkAll asserts what both front-end phases must show.
+func checkAll(t *testing.T, rep AllReport) {
+	t.Helper()
+	if !rep.HonestKept {
+		t.Error("the honest peer lost its connection")
+	}
+	if rep.RTT.Samples < 10 || rep.RTT.P99 <= 0 || rep.RTT.Worst < rep.RTT.P99 {
+		t.Errorf("honest round trips: %+v; want at least 10 samples, 0 < p99 <= worst", rep.RTT)
+	}
+	if rep.MemBefore.Heap == 0 || rep.MemPeak.Heap < rep.MemBefore.Heap || rep.MemPeak.Sys < rep.MemPeak.Heap {
+		t.Errorf("memory before %+v, peak %+v", rep.MemBefore, rep.MemPeak)
+	}
+	if rep.Took < rep.Duration {
+		t.Errorf("the attack ran %s, want %s", rep.Took, rep.Duration)
+	}
+	// Silent connections until the descriptor table was full.
+	if s := rep.Silent; s.Opened == 0 || s.Exhausted == 0 || s.Opened > rep.FDLimit {
+		t.Errorf("silent connections: %+v; want some, up to a full table of %d", s, rep.FDLimit)
+	}
+	if p := rep.Pings; p.Sent == 0 || p.Answered == 0 || p.Dropped == 0 {
+		t.Errorf("ping flood: %+v; want pings sent, some answered, the flooder dropped", p)
+	}
+	if a := rep.Addrs; a.Msgs != rep.AddrMsgs || a.Addrs != rep.AddrMsgs*rep.PerAddr {
+		t.Errorf("addr flood: %+v; want all %d messages", a, rep.AddrMsgs)
+	}
+	if rep.Book <= 2 {
+		t.Errorf("address book holds %d: the addr flood had no effect", rep.Book)
+	}
+	if rep.Dials == 0 || rep.DialsPeak == 0 || rep.DialsPerSecond() <= 0 {
+		t.Errorf("target dials: %d, peak %d/s; want the made-up addresses dialled", rep.Dials, rep.DialsPeak)
+	}
+	if s := rep.Slowloris; s.Opened == 0 || s.Bytes == 0 || s.ClosedByTarget == 0 {
+		t.Errorf("slowloris: %+v; want connections, bytes, and the target closing them", s)
+	}
+	if n := rep.NeverRead; !n.Handshaked || n.Sent == 0 || (rep.NeverReadQ == 0 && !n.Dropped) {
+		t.Errorf("never-reading peer: %+v, target wrote it %d bytes", n, rep.NeverReadQ)
+	}
+	if w := rep.Warn; w.Peers != rep.WarnPeers || w.Lines == 0 {
+		t.Errorf("warning flood: %+v; want all %d peers sending", w, rep.WarnPeers)
+	}
+	if len(rep.Reasons) == 0 {
+		t.Error("no connection closed by the target was reported")
+	}
+}
+
+func TestAllLiveFrontEnd(t *testing.T) {
+	rep := runAll(t, smallAll(false))
+	checkAll(t, rep)
+	if rep.LogBytes == 0 || rep.LogBytesPerSecond() <= 0 {
+		t.Errorf("log bytes %d: the headless printer wrote nothing", rep.LogBytes)
+	}
+	if rep.Warnings == 0 {
+		t.Error("the warning flood cost the target no warning")
+	}
+	if rep.Backlog != 0 {
+		t.Errorf("backlog %d with a live front end", rep.Backlog)
+	}
+}
+
+func TestAllStalledFrontEnd(t *testing.T) {
+	rep := runAll(t, smallAll(true))
+	checkAll(t, rep)
+	if rep.LogBytes != 0 {
+		t.Errorf("log bytes %d with nobody reading", rep.LogBytes)
+	}
+	if rep.Backlog == 0 {
+		t.Error("the stalled front end found no events waiting")
+	}
+}
+
+func TestPercentileIndex(t *testing.T) {
+	for _, c := range []struct{ n, pct, want int }{
+		{1, 99, 0}, {10, 99, 9}, {100, 99, 98}, {101, 99, 99}, {200, 99, 197}, {1000, 50, 499},
+	} {
+		if got := percentileIndex(c.n, c.pct); got != c.want {
+			t.Errorf("percentileIndex(%d, %d) = %d, want %d", c.n, c.pct, got, c.want)
+		}
+	}
+}
