@@ -2,8 +2,12 @@ package stress
 
 import (
 	"context"
+	"errors"
+	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/bitclone/bitclone/peer"
 )
 
 // smallAll is the all scenario at CI size: seconds, a few hundred
@@ -111,5 +115,60 @@ func TestPercentileIndex(t *testing.T) {
 		if got := percentileIndex(c.n, c.pct); got != c.want {
 			t.Errorf("percentileIndex(%d, %d) = %d, want %d", c.n, c.pct, got, c.want)
 		}
+	}
+}
+
+func TestMissedTargets(t *testing.T) {
+	good := AllReport{HonestKept: true, RTT: RTT{Samples: 100, P99: TargetP99 - time.Microsecond}, MemPeak: Memory{Heap: TargetHeap - 1}}
+	if m := good.Missed(); len(m) != 0 {
+		t.Errorf("a run within the targets missed %v", m)
+	}
+	for name, change := range map[string]func(*AllReport){
+		"dropped":    func(r *AllReport) { r.HonestKept = false },
+		"p99":        func(r *AllReport) { r.RTT.P99 = TargetP99 },
+		"no samples": func(r *AllReport) { r.RTT = RTT{} },
+		"heap":       func(r *AllReport) { r.MemPeak.Heap = TargetHeap },
+	} {
+		r := good
+		change(&r)
+		if m := r.Missed(); len(m) != 1 {
+			t.Errorf("%s: missed %v, want one target", name, m)
+		}
+	}
+}
+
+func TestRTTProbePairsPingsWithTheirPongs(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	p := newRTTProbe()
+	p.event(peer.Event{At: ms(0), Kind: peer.KindSend, Command: "ping", Text: "ping|1"}) // before the start: not counted
+	p.startAt(ms(5))
+	for _, e := range []peer.Event{
+		{At: ms(6), Kind: peer.KindRecv, Command: "pong", Text: "pong|1"},
+		{At: ms(10), Kind: peer.KindSend, Command: "ping", Text: "ping|2"},
+		{At: ms(11), Kind: peer.KindRecv, Command: "ping", Text: "ping|3"}, // the target's ping
+		{At: ms(11), Kind: peer.KindSend, Command: "pong", Text: "pong|3"}, // and our answer
+		{At: ms(13), Kind: peer.KindRecv, Command: "pong", Text: "pong|2"},
+		{At: ms(20), Kind: peer.KindSend, Command: "ping", Text: "ping|4"},
+		{At: ms(45), Kind: peer.KindRecv, Command: "pong", Text: "pong|4"},
+		{At: ms(50), Kind: peer.KindSend, Command: "ping", Text: "ping|5"}, // never answered
+	} {
+		p.event(e)
+	}
+	got := p.result(ms(90))
+	want := RTT{Samples: 3, Unanswered: 1, P99: 40 * time.Millisecond, Worst: 40 * time.Millisecond}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestTargetDialsLoopbackOnly(t *testing.T) {
+	d := newDialCounter(time.Second)
+	// 192.0.2.1 is TEST-NET-1: refused before any packet is sent.
+	if _, err := d.dial(context.Background(), netip.MustParseAddrPort("192.0.2.1:8088")); !errors.Is(err, errNotLoopback) {
+		t.Fatalf("dial of a non-loopback address: %v, want %v", err, errNotLoopback)
+	}
+	if total, peak := d.counts(d.start); total != 1 || peak != 1 {
+		t.Errorf("counted %d attempts, %d at most in a second; want 1 and 1", total, peak)
 	}
 }
