@@ -172,7 +172,7 @@ func writeAllReport(w io.Writer, reps []stress.AllReport) (ok bool) {
 		if s.Exhausted > 0 {
 			full = fmt.Sprintf("table full after %s, %d dials out of descriptors", s.FullAfter.Round(time.Millisecond), s.Exhausted)
 		}
-		return fmt.Sprintf("%d opened, %d closed by the node; %s", s.Opened, s.ClosedByTarget, full)
+		return fmt.Sprintf("%d opened from %s on, %d closed by the node; %s", s.Opened, s.StartedAfter.Round(time.Millisecond), s.ClosedByTarget, full)
 	})
 	row("ping flood", func(r stress.AllReport) string {
 		p := r.Pings
@@ -187,15 +187,18 @@ func writeAllReport(w io.Writer, reps []stress.AllReport) (ok bool) {
 	})
 	row("never-reading peer", func(r stress.AllReport) string {
 		n := r.NeverRead
-		fate := "kept"
+		if !n.Handshaked {
+			return "could not connect"
+		}
+		fate := fmt.Sprintf("kept; the node wrote it %s", mib(r.NeverReadQ))
 		if n.Dropped {
 			fate = "dropped after " + n.HeldFor.Round(time.Millisecond).String()
 		}
-		return fmt.Sprintf("%d lines sent, node wrote it %s; %s", n.Sent, mib(r.NeverReadQ), fate)
+		return fmt.Sprintf("%d lines sent; %s", n.Sent, fate)
 	})
 	row("warning flood", func(r stress.AllReport) string {
 		wr := r.Warn
-		return fmt.Sprintf("%d peers, %d lines, %d dropped", wr.Peers, wr.Lines, wr.Dropped)
+		return fmt.Sprintf("%d peers (%d could not connect), %d lines, %d dropped", wr.Peers, wr.Failed, wr.Lines, wr.Dropped)
 	})
 	ok = true
 	row("targets", func(r stress.AllReport) string {

@@ -303,6 +303,7 @@ func catchUp(begin time.Time, rate int, done *int) int {
 // WarnResult is what the warning flood sent.
 type WarnResult struct {
 	Peers   int // peers that completed their handshake
+	Failed  int // peers that could not connect or handshake
 	Lines   int // unsolicited pongs and malformed rejects written
 	Dropped int // peers the target closed
 }
@@ -330,6 +331,8 @@ func floodWarnings(ctx context.Context, addr string, peers, rate int, ready func
 			res.Lines += lines
 			if handshaked {
 				res.Peers++
+			} else {
+				res.Failed++
 			}
 			if dropped {
 				res.Dropped++
