@@ -240,12 +240,16 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 	counter.n.Store(0)
 	addr := target.Addr().String()
 	var wg sync.WaitGroup
-	ready := make(chan struct{}, 5)
+	ready := make(chan struct{}, 4)
 	signal := func() { ready <- struct{}{} }
 	run := func(f func()) {
 		wg.Add(1)
 		go func() { defer wg.Done(); f() }()
 	}
+	// All at once, in three steps a fraction of a second apart: the
+	// attackers that hold one connection first, then the slowloris
+	// connections (which would get the others evicted mid-handshake), then
+	// the silent connections that fill the descriptor table.
 	run(func() { rep.Warn = floodWarnings(attackers, addr, sc.WarnPeers, sc.WarnRate, signal) })
 	var neverReadLocal atomic.Pointer[string]
 	run(func() {
@@ -253,15 +257,16 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 	})
 	run(func() { rep.Pings = floodPingsUntil(attackers, addr, sc.PingsPerConn, signal) })
 	run(func() {
-		cl, err := dial(attackers, addr)
+		cl, err := dialRetry(attackers, addr)
 		signal()
 		if err == nil {
 			sent := cl.floodAddrs(attackers, sc.AddrMsgs, sc.PerAddr, 1)
 			rep.Addrs = AddrResult{Msgs: sent, Addrs: sent * sc.PerAddr}
 		}
 	})
+	waitReady(attackCtx, ready, 4)
 	run(func() { rep.Slowloris = slowloris(attackers, addr, sc.Slowloris, sc.SlowlorisGap, signal) })
-	waitReady(attackCtx, ready, cap(ready))
+	waitReady(attackCtx, ready, 1)
 	started := time.Since(begin)
 	run(func() { rep.Silent = holdSilent(attackers, addr); rep.Silent.StartedAfter = started })
 

@@ -24,6 +24,7 @@ const (
 	silentTick     = 10 * time.Millisecond
 	maxPingRounds  = 10_000 // reconnections of the ping flooder
 	retryPause     = 50 * time.Millisecond
+	dialAttempts   = 5                      // handshakes a persistent attacker tries before giving up
 	paceTick       = 10 * time.Millisecond  // how often paced attackers write
 	nonReaderRate  = 200                    // getaddr and ping lines a second each, under the flood limit
 	dialWait       = 200 * time.Millisecond // a dial the target's full backlog holds up gives up
@@ -127,8 +128,9 @@ func floodPingsUntil(ctx context.Context, addr string, perConn int, ready func()
 	var res PingResult
 	for round := 0; round < maxPingRounds && ctx.Err() == nil; round++ {
 		cl, err := dial(ctx, addr)
-		if round == 0 {
+		if err == nil || round == dialAttempts-1 {
 			ready()
+			ready = func() {}
 		}
 		if err != nil {
 			pause(ctx, retryPause)
@@ -246,7 +248,7 @@ type NeverReadResult struct {
 // ready gets its address as the target sees it ("" if the handshake failed).
 func neverRead(ctx context.Context, addr string, ready func(local string)) NeverReadResult {
 	var res NeverReadResult
-	cl, err := dial(ctx, addr)
+	cl, err := dialRetry(ctx, addr)
 	if err != nil {
 		ready("")
 		return res
@@ -346,7 +348,7 @@ func floodWarnings(ctx context.Context, addr string, peers, rate int, ready func
 }
 
 func warnPeer(ctx context.Context, addr string, rate int, seed uint64, ready func()) (lines int, handshaked, dropped bool) {
-	cl, err := dial(ctx, addr)
+	cl, err := dialRetry(ctx, addr)
 	ready()
 	if err != nil {
 		return 0, false, false
@@ -377,6 +379,18 @@ func warnPeer(ctx context.Context, addr string, rate int, seed uint64, ready fun
 		}
 	}
 	return lines, true, false
+}
+
+// dialRetry is dial, tried again a few times: the target may close a
+// connection still handshaking to make room for a newer one.
+func dialRetry(ctx context.Context, addr string) (cl *client, err error) {
+	for range dialAttempts {
+		if cl, err = dial(ctx, addr); err == nil || ctx.Err() != nil {
+			return cl, err
+		}
+		pause(ctx, retryPause)
+	}
+	return nil, err
 }
 
 // pause waits d or until ctx ends.
