@@ -194,7 +194,7 @@ func writeAllReport(w io.Writer, reps []stress.AllReport) (ok bool) {
 		if n.Dropped {
 			fate = "dropped after " + n.HeldFor.Round(time.Millisecond).String()
 		}
-		return fmt.Sprintf("%d lines sent; %s", n.Sent, fate)
+		return fmt.Sprintf("%d lines sent, %d writes stalled; %s", n.Sent, n.Stalled, fate)
 	})
 	row("warning flood", func(r stress.AllReport) string {
 		wr := r.Warn

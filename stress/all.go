@@ -240,7 +240,7 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 	counter.n.Store(0)
 	addr := target.Addr().String()
 	var wg sync.WaitGroup
-	ready := make(chan struct{}, 4)
+	ready := make(chan struct{}, 5) // one place per signal: a late one never blocks
 	signal := func() { ready <- struct{}{} }
 	run := func(f func()) {
 		wg.Add(1)

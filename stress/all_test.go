@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -11,9 +12,14 @@ import (
 )
 
 // smallAll is the all scenario at CI size: seconds, a few hundred
-// connections. It checks that every attack ran and that its effect was
-// measured, not the targets (those are measured at full size).
+// connections; or the full size when BITCLONE_STRESS_FULL=1. The
+// tests check that every attack ran and that its effect was measured, not
+// the targets (those are measured and reported, see
+// docs/PERFORMANCE.md).
 func smallAll(stalled bool) All {
+	if os.Getenv("BITCLONE_STRESS_FULL") == "1" {
+		return All{Stalled: stalled}
+	}
 	return All{
 		Duration:         2 * time.Second,
 		FDLimit:          256,

@@ -19,6 +19,7 @@ import (
 // Bounds on every attacker's loop, besides its context.
 const (
 	maxSilentDials = 1 << 20 // connections the silent attacker opens in all
+	maxSlowDials   = 1 << 20 // connections slowloris opens in all
 	silentDialers  = 4       // goroutines opening silent connections
 	silentBatch    = 25      // connections each opens per tick: at most 10 000/s in all
 	silentTick     = 10 * time.Millisecond
@@ -56,6 +57,12 @@ func holdSilent(ctx context.Context, addr string) SilentResult {
 	d := net.Dialer{Timeout: dialWait}
 	// open dials one connection and reports whether the next may follow at once.
 	open := func() bool {
+		mu.Lock()
+		enough := res.Opened >= maxSilentDials
+		mu.Unlock()
+		if enough {
+			return false
+		}
 		c, err := d.DialContext(ctx, "tcp", addr)
 		mu.Lock()
 		defer mu.Unlock()
@@ -82,7 +89,7 @@ func holdSilent(ctx context.Context, addr string) SilentResult {
 				<-ctx.Done() // keep the descriptor
 			}
 		}()
-		return res.Opened < maxSilentDials
+		return true
 	}
 	var dialers sync.WaitGroup
 	for range silentDialers {
@@ -92,7 +99,10 @@ func holdSilent(ctx context.Context, addr string) SilentResult {
 			tick := time.NewTicker(silentTick)
 			defer tick.Stop()
 			for ctx.Err() == nil {
-				for i := 0; i < silentBatch && open(); i++ {
+				for range silentBatch {
+					if !open() {
+						break
+					}
 				}
 				select {
 				case <-ctx.Done():
@@ -193,6 +203,9 @@ func slowloris(ctx context.Context, addr string, conns int, gap time.Duration, r
 		for i := range slots {
 			s := &slots[i]
 			if s.c == nil {
+				if res.Opened >= maxSlowDials {
+					continue
+				}
 				c, err := d.DialContext(ctx, "tcp", addr)
 				if err != nil {
 					continue // out of descriptors, or the target's backlog is full
@@ -244,8 +257,8 @@ type NeverReadResult struct {
 }
 
 // neverRead handshakes, then sends getaddr and ping lines at a steady rate
-// and never reads a byte of the answers.
-// ready gets its address as the target sees it ("" if the handshake failed).
+// and never reads a byte of the answers. ready gets its address as the
+// target sees it ("" if the handshake failed).
 func neverRead(ctx context.Context, addr string, ready func(local string)) NeverReadResult {
 	var res NeverReadResult
 	cl, err := dialRetry(ctx, addr)
