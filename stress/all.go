@@ -224,6 +224,7 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 	defer restore()
 
 	rep.MemBefore = readMemory()
+	begin := time.Now() // before the timeout starts, so that Took >= Duration
 	attackCtx, endAttack := context.WithTimeout(ctx, sc.Duration)
 	defer endAttack()
 	attackers, stopAttackers := context.WithCancel(ctx)
@@ -235,7 +236,6 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 	defer stopMem()
 	peak := sampleMemory(memCtx)
 
-	begin := time.Now()
 	probe.startAt(begin)
 	counter.n.Store(0)
 	addr := target.Addr().String()
