@@ -133,7 +133,7 @@ func TestBadFlagPrintsItsCommandsUsage(t *testing.T) {
 		{[]string{"check"}, "bitclone check: accepts 1 arg(s), received 0\n", "  bitclone check [flags] HOST:PORT\n"},
 		{[]string{"replay", "-x"}, "bitclone replay: unknown shorthand flag: 'x' in -x\n", "  bitclone replay [flags] FILE --to HOST:PORT\n"},
 		{[]string{"sim", "--bogus"}, "bitclone sim: unknown flag: --bogus\n", "  bitclone sim [flags]\n"},
-		{[]string{"stress", "--bogus", "pings"}, "bitclone stress: unknown flag: --bogus\n", "  bitclone stress [flags] handshakes|pings|addrs\n"},
+		{[]string{"stress", "--bogus", "pings"}, "bitclone stress: unknown flag: --bogus\n", "  bitclone stress [flags] handshakes|pings|addrs|all\n"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -55,8 +55,9 @@ type client struct {
 	r *bufio.Reader
 }
 
-// dial connects to addr and completes a BitClone handshake as a peer with
-// no listening port of its own worth dialling (it claims port 1).
+// dial connects to addr and completes a BitClone handshake. The peer claims
+// its own local port as its listening port: nobody listens there, and each
+// attacker has an address of its own, so none replaces another.
 func dial(ctx context.Context, addr string) (*client, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
@@ -64,8 +65,7 @@ func dial(ctx context.Context, addr string) (*client, error) {
 		return nil, err
 	}
 	cl := &client{c: c, r: bufio.NewReader(c)}
-	nonce := rand.Uint64() | 1
-	fmt.Fprintf(c, "version|3|1|%d|%s|127.0.0.1:1|%d|stress|0\r\n", time.Now().Unix(), c.RemoteAddr(), nonce)
+	c.Write(versionLine(c))
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for theirs := ""; ; {
 		line, err := cl.r.ReadString('\n')
@@ -105,6 +105,13 @@ func FloodPings(ctx context.Context, addr string, count int) (sent, answered int
 	if err != nil {
 		return 0, 0, err
 	}
+	sent, answered = cl.floodPings(ctx, count)
+	return sent, answered, nil
+}
+
+// floodPings is FloodPings on a connection that has done its handshake; it
+// closes the connection.
+func (cl *client) floodPings(ctx context.Context, count int) (sent, answered int) {
 	stop := context.AfterFunc(ctx, func() { cl.c.Close() })
 	defer stop()
 	pongs := make(chan int, 1)
@@ -135,7 +142,7 @@ func FloodPings(ctx context.Context, addr string, count int) (sent, answered int
 		}
 		sent += n
 	}
-	return sent, <-pongs, nil
+	return sent, <-pongs
 }
 
 // FloodAddrs sends msgs addr messages of per made-up addresses each, all
@@ -146,6 +153,12 @@ func FloodAddrs(ctx context.Context, addr string, msgs, per int, seed uint64) (s
 	if err != nil {
 		return 0, err
 	}
+	return cl.floodAddrs(ctx, msgs, per, seed), nil
+}
+
+// floodAddrs is FloodAddrs on a connection that has done its handshake; it
+// closes the connection.
+func (cl *client) floodAddrs(ctx context.Context, msgs, per int, seed uint64) (sent int) {
 	drained := cl.drain()
 	defer func() { cl.c.Close(); <-drained }()
 	stop := context.AfterFunc(ctx, func() { cl.c.Close() })
@@ -161,9 +174,9 @@ func FloodAddrs(ctx context.Context, addr string, msgs, per int, seed uint64) (s
 		}
 		w.WriteString("\r\n")
 		if err := w.Flush(); err != nil {
-			return sent, nil
+			return sent
 		}
 		sent++
 	}
-	return sent, nil
+	return sent
 }

@@ -191,23 +191,18 @@ func newcomer(ctx context.Context, cfg bitclone.Config, addr string) (time.Durat
 // timeout"), so that reasons can be counted.
 func reasonKind(reason string) string {
 	kind, _, _ := strings.Cut(reason, ":")
+	if op, _, ok := strings.Cut(kind, " tcp "); ok {
+		return op // "read tcp 127.0.0.1:...: connection reset by peer": "read"
+	}
 	return kind
 }
 
 // start runs a node whose events are recorded.
 func start(cfg bitclone.Config) (*bitclone.Node, func(), func() []peer.Event, error) {
-	n := bitclone.New(cfg)
-	if err := n.Listen(); err != nil {
-		return nil, nil, nil, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
 	var events []peer.Event
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		go n.Run(ctx)
-		for batch := range n.Events() {
+	n, stop, err := launch(cfg, func(ch <-chan []peer.Event) {
+		for batch := range ch {
 			mu.Lock()
 			for _, e := range batch {
 				if !e.Kind.Lossy() {
@@ -216,14 +211,30 @@ func start(cfg bitclone.Config) (*bitclone.Node, func(), func() []peer.Event, er
 			}
 			mu.Unlock()
 		}
-	}()
-	stop := func() { cancel(); <-done }
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	recorded := func() []peer.Event {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]peer.Event(nil), events...)
 	}
 	return n, stop, recorded, nil
+}
+
+// launch runs a node and hands its event channel to frontEnd, which must
+// read it until it closes. stop ends the node and waits for frontEnd.
+func launch(cfg bitclone.Config, frontEnd func(<-chan []peer.Event), opts ...bitclone.Option) (n *bitclone.Node, stop func(), err error) {
+	n = bitclone.New(cfg, opts...)
+	if err := n.Listen(); err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran, fed := make(chan struct{}), make(chan struct{})
+	go func() { defer close(ran); n.Run(ctx) }()
+	go func() { defer close(fed); frontEnd(n.Events()) }()
+	return n, func() { cancel(); <-ran; <-fed }, nil
 }
 
 func waitEstablished(ctx context.Context, n *bitclone.Node) (peer.ConnInfo, error) {
