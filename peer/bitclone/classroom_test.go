@@ -3,6 +3,7 @@ package bitclone
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -301,4 +302,173 @@ func TestDropIsNotRedialledAndRefusedUntilConnect(t *testing.T) {
 			t.Errorf("after :connect: %+v (status %q)", ai, ai.Status())
 		}
 	})
+}
+
+// eventsSince returns the events recorded from index i on.
+func (tn *testNode) eventsSince(i int) []peer.Event {
+	tn.mu.Lock()
+	defer tn.mu.Unlock()
+	return append([]peer.Event(nil), tn.events[i:]...)
+}
+
+func (tn *testNode) eventCount() int {
+	tn.mu.Lock()
+	defer tn.mu.Unlock()
+	return len(tn.events)
+}
+
+// theirEntry is tn's address book entry for other.
+func (tn *testNode) theirEntry(other *testNode) (peer.AddrInfo, bool) {
+	for _, ai := range tn.Snapshot().Addrs {
+		if ai.Addr == other.Addr().String() {
+			return ai, true
+		}
+	}
+	return peer.AddrInfo{}, false
+}
+
+// oneConnection reports whether a and b have exactly one established
+// connection each, and it is the same TCP connection.
+func oneConnection(a, b *testNode) error {
+	var ends [2][]peer.ConnInfo
+	for i, n := range []*testNode{a, b} {
+		for _, c := range n.Snapshot().Conns {
+			if c.State == peer.StateEstablished {
+				ends[i] = append(ends[i], c)
+			}
+		}
+	}
+	if len(ends[0]) != 1 || len(ends[1]) != 1 {
+		return fmt.Errorf("%d and %d established connections", len(ends[0]), len(ends[1]))
+	}
+	if ends[0][0].Local != ends[1][0].Remote || ends[0][0].Remote != ends[1][0].Local {
+		return fmt.Errorf("different connections kept: %s-%s and %s-%s", ends[0][0].Local, ends[0][0].Remote, ends[1][0].Remote, ends[1][0].Local)
+	}
+	return nil
+}
+
+// disconnected reports whether neither a nor b has an established connection.
+func disconnected(a, b *testNode) error {
+	if n := a.established() + b.established(); n != 0 {
+		return fmt.Errorf("%d established connections", n)
+	}
+	return nil
+}
+
+func TestSimultaneousDialsKeepOneConnection(t *testing.T) {
+	for round := range 5 {
+		t.Run(fmt.Sprint("round", round), func(t *testing.T) {
+			w := newNetwork(t)
+			// Both listen before either starts, each told of the other: both
+			// dial at once, and neither dial is refused.
+			var lns [2]net.Listener
+			for i := range lns {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				lns[i] = ln
+			}
+			var nodes []*testNode
+			for i, ln := range lns {
+				cfg := fastConfig(t)
+				cfg.Seeds = []netip.AddrPort{peer.AddrPortOf(lns[1-i].Addr())}
+				nodes = append(nodes, w.start(cfg, WithListener(ln)))
+			}
+			a, b := nodes[0], nodes[1]
+			w.waitUntil(convergeTimeout, "one connection, the same on both sides", func() error { return oneConnection(a, b) })
+			// A ping round later it still holds, and nothing stormed.
+			w.waitUntil(convergeTimeout, "a ping round", func() error {
+				for _, n := range nodes {
+					if n.eventsMatchingCommand(peer.KindRecv, "pong") == 0 {
+						return fmt.Errorf("%s has no pong yet", n.Addr())
+					}
+				}
+				return nil
+			})
+			if err := oneConnection(a, b); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range nodes {
+				if got := n.eventsMatchingCommand(peer.KindSend, "reject") + n.eventsMatchingCommand(peer.KindRecv, "reject"); got != 0 {
+					t.Errorf("%s: %d rejects", n.Addr(), got)
+				}
+				if got := len(n.eventsMatching(peer.KindConnected, "")); got > 2 {
+					t.Errorf("%s: %d connections for one peer", n.Addr(), got)
+				}
+				// Closing the duplicate is not a failed dial of the peer.
+				other := nodes[0]
+				if n == other {
+					other = nodes[1]
+				}
+				if ai, ok := n.theirEntry(other); !ok || ai.Attempts != 0 {
+					t.Errorf("%s's entry for %s: %+v, want no failed attempts", n.Addr(), other.Addr(), ai)
+				}
+			}
+		})
+	}
+}
+
+func TestDroppedPeerStaysAwayQuietly(t *testing.T) {
+	const dropFor = 2 * time.Second
+	w := newNetwork(t)
+	cfg := fastConfig(t)
+	cfg.DropFor = dropFor
+	a := w.start(cfg)
+	cfg = fastConfig(t)
+	cfg.Seeds = []netip.AddrPort{a.Addr()}
+	b := w.start(cfg)
+	w.waitUntil(convergeTimeout, "connected", func() error { return oneConnection(a, b) })
+
+	aMark, bMark := a.eventCount(), b.eventCount()
+	dropped := time.Now()
+	if err := a.Do(peer.Command{Op: peer.OpDrop, Targets: []string{b.Addr().String()}}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitUntil(convergeTimeout, "dropped", func() error { return disconnected(a, b) })
+	// b dials back (it is bitclone too, and does not know); a refuses it
+	// each time and b backs off. After the drop, they connect again.
+	w.waitUntil(convergeTimeout, "connected again after the drop", func() error { return oneConnection(a, b) })
+	var refused int
+	for _, e := range a.eventsSince(aMark) {
+		switch {
+		case e.Kind == peer.KindEstablished && e.At.Before(dropped.Add(dropFor)):
+			t.Errorf("established with %s %s after the drop, within it", e.Peer, e.At.Sub(dropped))
+		case e.Kind == peer.KindConnected && e.Dir == peer.Outbound && e.At.Before(dropped.Add(dropFor)):
+			t.Errorf("a dialled %s %s after dropping it", e.Peer, e.At.Sub(dropped))
+		case e.Kind == peer.KindClosed && strings.Contains(e.Text, "refused until"):
+			refused++
+		}
+	}
+	// Backoff from RetryBase 100ms to RetryMax 1s: about five in 2s.
+	if refused < 1 || refused > 8 {
+		t.Errorf("a refused b's connections %d times during a %s drop, want a few", refused, dropFor)
+	}
+	for _, n := range []struct {
+		*testNode
+		mark int
+	}{{a, aMark}, {b, bMark}} {
+		for _, e := range n.eventsSince(n.mark) {
+			if e.Kind == peer.KindClosed && strings.Contains(e.Text, "duplicate") || e.Kind == peer.KindSend && e.Command == "reject" {
+				t.Errorf("%s: %s %q", n.Addr(), e.Kind, e.Text)
+			}
+		}
+	}
+
+	// Dropped again, and :connect lifts the drop at once.
+	if err := a.Do(peer.Command{Op: peer.OpDrop, Targets: []string{b.Addr().String()}}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitUntil(convergeTimeout, "dropped again", func() error { return disconnected(a, b) })
+	if ai, _ := a.theirEntry(b); ai.Status() != "dropped" {
+		t.Errorf("a's entry for b after :drop: status %q", ai.Status())
+	}
+	again := time.Now()
+	if err := a.Do(peer.Command{Op: peer.OpConnect, Targets: []string{b.Addr().String()}}); err != nil {
+		t.Fatal(err)
+	}
+	w.waitUntil(convergeTimeout, "connected after :connect", func() error { return oneConnection(a, b) })
+	if took := time.Since(again); took >= dropFor {
+		t.Errorf("reconnected %s after :connect: the drop was not lifted", took)
+	}
 }
