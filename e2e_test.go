@@ -197,7 +197,7 @@ func TestKilledPeerRestartsFromItsFile(t *testing.T) {
 
 	// The handshake reaches the peers file within about two seconds (the
 	// periodic save is a minute away); then kill -9, which saves nothing.
-	waitForFile(t, file, addr(0)+" ", 3*time.Second)
+	waitForFile(t, file, addr(0)+" ", 5*time.Second)
 	p2.cmd.Process.Kill()
 	<-p2.done
 	p2.cmd.Wait()

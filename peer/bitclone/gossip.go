@@ -41,12 +41,14 @@ func (n *Node) established(s *session) error {
 		n.byListen[listen] = s
 		if n.dialable(listen) && !n.isSelfLocked(listen) {
 			src := addrbook.SourceOutbound
-			if s.conn.Dir() == peer.Inbound {
-				src = addrbook.SourceInbound
-			} else if n.manual[s.dialed] != nil {
-				// A :connect target, reached: kept like a command-line peer.
-				delete(n.manual, s.dialed)
+			switch {
+			case n.manual[listen] != nil:
+				// A :connect target, reached (whoever dialled): kept like
+				// a command-line peer.
+				delete(n.manual, listen)
 				src = addrbook.SourceCommandLine
+			case s.conn.Dir() == peer.Inbound:
+				src = addrbook.SourceInbound
 			}
 			n.book.Learn(listen, now, src, netip.AddrPort{}, now)
 			n.book.MarkSuccess(listen, now)
