@@ -472,3 +472,25 @@ func TestDroppedPeerStaysAwayQuietly(t *testing.T) {
 		t.Errorf("reconnected %s after :connect: the drop was not lifted", took)
 	}
 }
+
+func TestConnectTargetReachedInboundEndsItsTries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{RetryBase: time.Second, PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		them := mustAddr("127.0.0.3:9000")
+		pn.do(t, peer.OpConnect, them.String())
+		out := <-pn.dialled
+		out.expect("version|")
+		// The peer dials us first; our own dial then fails.
+		pn.handshakeInWithNonce("127.0.0.3:50000", them.String(), 77)
+		pn.refuse(them, true)
+		out.conn.Close()
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		if texts := pn.eventTexts(peer.KindError); len(texts) != 0 {
+			t.Errorf("errors about a connected :connect target: %q", texts)
+		}
+		if ai, ok := pn.addrInfo(them.String()); !ok || ai.Source != "cli" || !ai.Connected {
+			t.Errorf("%s: %+v, %v; want connected, kept as cli", them, ai, ok)
+		}
+	})
+}
