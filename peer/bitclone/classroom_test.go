@@ -494,3 +494,25 @@ func TestConnectTargetReachedInboundEndsItsTries(t *testing.T) {
 		}
 	})
 }
+
+func TestDroppedRemoteIPIsRefusedAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		r := pn.handshakeIn("10.0.0.2:9001")
+		pn.do(t, peer.OpDrop, "10.0.0.2:9001")
+		r.expectClosed()
+		// Not on loopback: refused as it connects, before it says a word.
+		back := pn.connect("10.0.0.2:50000")
+		if rest := back.expectClosed(); len(rest) != 0 {
+			t.Errorf("answered: %q", rest)
+		}
+		synctest.Wait()
+		if !pn.hasEvent(peer.KindWarn, "refused inbound 10.0.0.2:50000: dropped by the user until") {
+			t.Errorf("warnings: %q", pn.eventTexts(peer.KindWarn))
+		}
+		// :connect lifts it for the IP too.
+		pn.do(t, peer.OpConnect, "10.0.0.2:9001")
+		<-pn.dialled
+		pn.handshakeInWithNonce("10.0.0.2:50001", "10.0.0.3:9003", 99) // another peer behind that IP
+	})
+}
