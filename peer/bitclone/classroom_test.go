@@ -516,3 +516,24 @@ func TestDroppedRemoteIPIsRefusedAtOnce(t *testing.T) {
 		pn.handshakeInWithNonce("10.0.0.2:50001", "10.0.0.3:9003", 99) // another peer behind that IP
 	})
 }
+
+func TestPeerThatClosesAtOnceIsNotRedialledAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{RetryBase: time.Second, PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		them := mustAddr("127.0.0.3:9000")
+		pn.do(t, peer.OpConnect, them.String())
+		r := <-pn.dialled
+		completeOutbound(r, them.String(), 77)
+		start := time.Now()
+		r.conn.Close() // as the winner of a simultaneous dial closes the loser
+		again := <-pn.dialled
+		if took := time.Since(start); took < time.Second {
+			t.Errorf("redialled %s after %s, want a backoff of RetryBase", again.addr, took)
+		}
+		completeOutbound(again, them.String(), 77)
+		synctest.Wait()
+		if ai, _ := pn.addrInfo(them.String()); ai.Attempts != 0 {
+			t.Errorf("after a handshake: %d attempts, want the backoff reset", ai.Attempts)
+		}
+	})
+}

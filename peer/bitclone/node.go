@@ -350,8 +350,18 @@ func (n *Node) closed(s *session, err error) {
 		delete(n.byListen, s.listenAddr())
 	}
 	var notes []peer.Event
-	if s.conn.Dir() == peer.Outbound && !s.isEstablished() && isFailure(err) {
-		notes = n.dialFailedLocked(s.dialed, reason, time.Now())
+	if s.conn.Dir() == peer.Outbound && isFailure(err) {
+		switch {
+		case !s.isEstablished():
+			notes = n.dialFailedLocked(s.dialed, reason, time.Now())
+		case time.Since(s.conn.Started()) < n.cfg.RetryBase:
+			// Closed as soon as it was up: the losing end of two dials at
+			// once, seen before the winner's version arrived, or a peer
+			// that drops us. Redialling at once would only repeat it, so
+			// the address backs off from now (MarkSuccess resets that).
+			n.book.MarkAttempt(s.dialed, time.Now())
+			n.book.MarkFailed(s.dialed)
+		}
 	}
 	var misbehaved *misbehaviour
 	banned := false
