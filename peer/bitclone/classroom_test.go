@@ -355,6 +355,16 @@ func disconnected(a, b *testNode) error {
 	return nil
 }
 
+// pingRound reports whether every node has had a pong back.
+func pingRound(nodes ...*testNode) error {
+	for _, n := range nodes {
+		if n.eventsMatchingCommand(peer.KindRecv, "pong") == 0 {
+			return fmt.Errorf("%s has no pong yet", n.Addr())
+		}
+	}
+	return nil
+}
+
 func TestSimultaneousDialsKeepOneConnection(t *testing.T) {
 	for round := range 5 {
 		t.Run(fmt.Sprint("round", round), func(t *testing.T) {
@@ -378,14 +388,7 @@ func TestSimultaneousDialsKeepOneConnection(t *testing.T) {
 			a, b := nodes[0], nodes[1]
 			w.waitUntil(convergeTimeout, "one connection, the same on both sides", func() error { return oneConnection(a, b) })
 			// A ping round later it still holds, and nothing stormed.
-			w.waitUntil(convergeTimeout, "a ping round", func() error {
-				for _, n := range nodes {
-					if n.eventsMatchingCommand(peer.KindRecv, "pong") == 0 {
-						return fmt.Errorf("%s has no pong yet", n.Addr())
-					}
-				}
-				return nil
-			})
+			w.waitUntil(convergeTimeout, "a ping round", func() error { return pingRound(a, b) })
 			if err := oneConnection(a, b); err != nil {
 				t.Fatal(err)
 			}
@@ -419,6 +422,7 @@ func TestDroppedPeerStaysAwayQuietly(t *testing.T) {
 	cfg.Seeds = []netip.AddrPort{a.Addr()}
 	b := w.start(cfg)
 	w.waitUntil(convergeTimeout, "connected", func() error { return oneConnection(a, b) })
+	w.waitUntil(convergeTimeout, "a ping round", func() error { return pingRound(a, b) })
 
 	aMark, bMark := a.eventCount(), b.eventCount()
 	dropped := time.Now()
@@ -432,6 +436,8 @@ func TestDroppedPeerStaysAwayQuietly(t *testing.T) {
 	var refused int
 	for _, e := range a.eventsSince(aMark) {
 		switch {
+		case e.At.Before(dropped):
+			// Still the setup.
 		case e.Kind == peer.KindEstablished && e.At.Before(dropped.Add(dropFor)):
 			t.Errorf("established with %s %s after the drop, within it", e.Peer, e.At.Sub(dropped))
 		case e.Kind == peer.KindConnected && e.Dir == peer.Outbound && e.At.Before(dropped.Add(dropFor)):
