@@ -214,3 +214,44 @@ func TestClosedStdoutStopsCleanly(t *testing.T) {
 		t.Errorf("peers file not saved: %v", err)
 	}
 }
+
+// waitForFile waits until path holds want, polling (a save prints nothing),
+// and fails after within.
+func waitForFile(t *testing.T, path, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.After(within)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		data, _ := os.ReadFile(path)
+		if strings.Contains(string(data), want) {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("after %s, %s lacks %q:\n%s", within, path, want, data)
+		}
+	}
+}
+
+func TestKilledPeerRestartsFromItsFile(t *testing.T) {
+	dir := t.TempDir()
+	ports := []int{freePort(t), freePort(t)}
+	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
+	file := filepath.Join(dir, "2")
+	startPeer(t, filepath.Join(dir, "1"), ports[0])
+	p2 := startPeer(t, file, ports[1], addr(0))
+	p2.waitFor(regexp.QuoteMeta("* " + addr(0) + " established (out)"))
+
+	// The handshake reaches the peers file within about two seconds (the
+	// periodic save is a minute away); then kill -9, which saves nothing.
+	waitForFile(t, file, addr(0)+" ", 5*time.Second)
+	p2.cmd.Process.Kill()
+	<-p2.done
+	p2.cmd.Wait()
+
+	// Restarted with no peer arguments, it finds its peer in the file.
+	again := startPeer(t, file, ports[1])
+	again.waitFor(regexp.QuoteMeta("loaded 1 addresses from "+file), regexp.QuoteMeta("* "+addr(0)+" established (out)"))
+}

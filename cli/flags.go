@@ -48,7 +48,7 @@ type flagValues struct {
 	noPeersFile, headless, json               bool
 	target, logLines                          int
 	ping, idle, advertise, handshake, paceGap time.Duration
-	save                                      time.Duration
+	save, dropFor                             time.Duration
 }
 
 const longHelp = `bitclone is a terminal peer for the BitClone P2P protocol.
@@ -96,6 +96,7 @@ func newCommand(run func(Settings) error) *cobra.Command {
 	fl.DurationVar(&f.advertise, "advertise-interval", bitclone.DefaultAdvertiseInterval, "advertise addresses every `D`")
 	fl.DurationVar(&f.handshake, "handshake-timeout", bitclone.DefaultHandshakeTimeout, "close a connection still handshaking after `D`")
 	fl.DurationVar(&f.save, "save-interval", bitclone.DefaultSaveInterval, "write the peers file every `D`")
+	fl.DurationVar(&f.dropFor, "drop-for", bitclone.DefaultDropFor, "after :drop, neither dial a peer nor let it in for `D` (:connect lifts it)")
 	fl.DurationVar(&f.paceGap, "pace", 0, "minimum gap `D` between writes on one connection (default 0)")
 	fl.BoolVar(&f.headless, "headless", false, "no TUI: transcript on stdout, commands on stdin")
 	fl.BoolVar(&f.json, "json", false, "events as JSON lines; implies --headless")
@@ -122,7 +123,7 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"--ping-interval", f.ping}, {"--idle-timeout", f.idle}, {"--advertise-interval", f.advertise}, {"--handshake-timeout", f.handshake}, {"--save-interval", f.save}} {
+	}{{"--ping-interval", f.ping}, {"--idle-timeout", f.idle}, {"--advertise-interval", f.advertise}, {"--handshake-timeout", f.handshake}, {"--save-interval", f.save}, {"--drop-for", f.dropFor}} {
 		if d.v <= 0 {
 			return s, fmt.Errorf("%s %v: want a positive duration", d.name, d.v)
 		}
@@ -155,7 +156,7 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	c.ListenHost, c.Port, c.Seeds, c.UserAgent, c.Target = host, f.port, seeds, agent, f.target
 	c.PingInterval, c.IdleTimeout, c.AdvertiseInterval = f.ping, f.idle, f.advertise
 	c.HandshakeTimeout, c.Pace = f.handshake, f.paceGap
-	c.SaveInterval = f.save
+	c.SaveInterval, c.DropFor = f.save, f.dropFor
 	// The TUI has no JSON form: asking for JSON asks for the transcript,
 	// so `bitclone --json | jq` works as `bitclone --headless --json` does.
 	s.Headless, s.JSON = f.headless || f.json, f.json

@@ -36,6 +36,7 @@ func TestDefaults(t *testing.T) {
 		AdvertiseInterval: 30 * time.Second,
 		HandshakeTimeout:  10 * time.Second,
 		SaveInterval:      time.Minute,
+		DropFor:           2 * time.Minute,
 	}
 	if !reflect.DeepEqual(s.Config, want) {
 		t.Errorf("default config:\n%+v\nwant:\n%+v", s.Config, want)
@@ -49,7 +50,7 @@ func TestFlagsMapToConfig(t *testing.T) {
 	s, err := Parse([]string{
 		"-p", "8081", "--host", "[::1]", "--peers-file", "/tmp/p.txt", "--agent", "houser",
 		"--target", "3", "--ping-interval", "1s", "--idle-timeout", "3s", "--advertise-interval", "2s",
-		"--handshake-timeout", "500ms", "--pace", "10ms", "--save-interval", "5s", "--headless", "--json",
+		"--handshake-timeout", "500ms", "--pace", "10ms", "--save-interval", "5s", "--drop-for", "30s", "--headless", "--json",
 		"127.0.0.1:8082", "[::1]:8083", "10.0.0.1,8084", "[::ffff:10.0.0.2]:8085", "127.0.0.1:8082",
 	})
 	if err != nil {
@@ -59,6 +60,7 @@ func TestFlagsMapToConfig(t *testing.T) {
 		ListenHost: "::1", Port: 8081, PeersFile: "/tmp/p.txt", UserAgent: "houser", Target: 3,
 		PingInterval: time.Second, IdleTimeout: 3 * time.Second, AdvertiseInterval: 2 * time.Second,
 		HandshakeTimeout: 500 * time.Millisecond, Pace: 10 * time.Millisecond, SaveInterval: 5 * time.Second,
+		DropFor: 30 * time.Second,
 		Seeds: []netip.AddrPort{
 			netip.MustParseAddrPort("127.0.0.1:8082"),
 			netip.MustParseAddrPort("[::1]:8083"),

@@ -133,6 +133,8 @@ func (f *frontEnd) command(line string) (quit bool) {
 		f.do(c, ":connect")
 	case peer.OpDrop:
 		f.do(c, ":drop")
+	case peer.OpForget:
+		f.do(c, ":forget")
 	case peer.OpSave:
 		f.do(c, ":save")
 	case peer.OpPeers:

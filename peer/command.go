@@ -19,11 +19,12 @@ const (
 	OpAddrs                 // front end: list the address book
 	OpHelp                  // front end: show the command language
 	OpQuit                  // front end: save and exit
+	OpForget                // remove Targets[0] from the address book
 )
 
 // Command is one parsed line of the command language shared by the TUI and
-// the headless front end. The node executes OpSend, OpConnect, OpDrop and
-// OpSave; the others are for the front end.
+// the headless front end. The node executes OpSend, OpConnect, OpDrop,
+// OpForget and OpSave; the others are for the front end.
 type Command struct {
 	Op      Op
 	Targets []string // HOST:PORT of connections (remote or listening address)
@@ -31,15 +32,16 @@ type Command struct {
 }
 
 // Colon commands, in the order help lists them; completion uses this list.
-var ColonCommands = []string{":connect", ":drop", ":peers", ":addrs", ":save", ":quit", ":help"}
+var ColonCommands = []string{":connect", ":drop", ":forget", ":peers", ":addrs", ":save", ":quit", ":help"}
 
 // CommandHelp describes the command language, for :help in every front end.
 const CommandHelp = `commands:
   LINE                 send a raw protocol line (e.g. ping|42) to the selected peers,
                        or to every established peer when none is selected
   @HOST:PORT LINE      send LINE to one peer
-  :connect HOST:PORT   dial a peer
-  :drop HOST:PORT      close the connection to a peer
+  :connect HOST:PORT   dial a peer (and lift a :drop)
+  :drop HOST:PORT      close the connection to a peer; not redialled or let in for a while
+  :forget HOST:PORT    remove an address from the address book (and the peers file)
   :peers               list connections
   :addrs               list the address book
   :save                write the peers file now
@@ -121,14 +123,11 @@ func parseColon(s string) (Command, error) {
 		return Command{Op: op}, nil
 	}
 	switch name {
-	case ":connect", ":drop":
+	case ":connect", ":drop", ":forget":
 		if len(args) != 1 {
 			return Command{}, fmt.Errorf("usage: %s HOST:PORT", name)
 		}
-		op := OpConnect
-		if name == ":drop" {
-			op = OpDrop
-		}
+		op := map[string]Op{":connect": OpConnect, ":drop": OpDrop, ":forget": OpForget}[name]
 		return Command{Op: op, Targets: args}, nil
 	}
 	return Command{}, fmt.Errorf("unknown command %q (try :help)", name)

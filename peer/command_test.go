@@ -24,6 +24,8 @@ func TestParseCommand(t *testing.T) {
 		{in: "@[::1]:8081   message|100|a b|c", want: Command{Op: OpSend, Targets: []string{"[::1]:8081"}, Line: "message|100|a b|c"}},
 		{in: ":connect 127.0.0.1:8081", want: Command{Op: OpConnect, Targets: []string{"127.0.0.1:8081"}}},
 		{in: ":drop 127.0.0.1:8081", want: Command{Op: OpDrop, Targets: []string{"127.0.0.1:8081"}}},
+		{in: ":forget 127.0.0.1:9999", want: Command{Op: OpForget, Targets: []string{"127.0.0.1:9999"}}},
+		{in: ":forget", err: "usage: :forget HOST:PORT"},
 		{in: ":peers", want: Command{Op: OpPeers}},
 		{in: ":addrs", want: Command{Op: OpAddrs}},
 		{in: ":save", want: Command{Op: OpSave}},

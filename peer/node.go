@@ -5,7 +5,7 @@ type Node interface {
 	// Events delivers what happens, in batches (one per burst, in order,
 	// never empty); it is closed when the node stops.
 	Events() <-chan []Event
-	// Do executes OpSend, OpConnect, OpDrop and OpSave. It does not block on
+	// Do executes OpSend, OpConnect, OpDrop, OpForget and OpSave. It does not block on
 	// the network: a send is queued, a dial starts in the background.
 	Do(c Command) error
 	// Snapshot returns a copy of the node's state.

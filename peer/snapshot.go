@@ -69,13 +69,18 @@ type AddrInfo struct {
 	Source     string // cli, file, gossip, inbound, outbound
 	From       string // for gossip: who told us
 	Attempts   int
+	// DroppedUntil is set while an address the user dropped is neither
+	// dialled nor let in.
+	DroppedUntil time.Time
 }
 
-// Status is "banned", "live" or "stale", in that order of precedence.
+// Status is "banned", "dropped", "live" or "stale", in that order of precedence.
 func (a AddrInfo) Status() string {
 	switch {
 	case a.Banned:
 		return "banned"
+	case !a.DroppedUntil.IsZero():
+		return "dropped"
 	case a.Live:
 		return "live"
 	}

@@ -27,9 +27,9 @@ func TestCompleteColonCommands(t *testing.T) {
 	}{
 		{":co", 1, ":connect "},
 		{":s", 1, ":save"},
-		{":", 1, ":connect "}, // all seven: the first, then Tab cycles
+		{":", 1, ":connect "}, // all eight: the first, then Tab cycles
 		{":", 2, ":drop "},
-		{":", 8, ":connect "},
+		{":", 9, ":connect "},
 		{":connect ", 1, ":connect 1"},             // what the candidates share, as a shell does
 		{":connect ", 2, ":connect 10.0.0.9:8088"}, // not connected, not banned, best first
 		{":connect ", 3, ":connect 192.0.2.44:8088"},

@@ -101,6 +101,8 @@ func (m *Model) submit() tea.Cmd {
 		m.do(c, ":connect")
 	case peer.OpDrop:
 		m.do(c, ":drop")
+	case peer.OpForget:
+		m.do(c, ":forget")
 	case peer.OpSave:
 		m.do(c, ":save")
 	case peer.OpPeers:

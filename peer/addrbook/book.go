@@ -69,7 +69,15 @@ type Entry struct {
 	Added       time.Time
 	Attempts    int // failed dials since the last success
 	LastAttempt time.Time
+	// Reached is set once a connection we dialled to Addr completed its
+	// handshake in this run: the address is known to work. (Not kept in the
+	// peers file.)
+	Reached bool
 }
+
+// Doubtful reports whether the address was never reached by a dial of ours
+// and a dial to it has failed since: it is not worth passing on to others.
+func (e Entry) Doubtful() bool { return !e.Reached && e.Attempts > 0 }
 
 // Live reports whether the entry was active within expiry of now (inclusive).
 func (e Entry) Live(now time.Time, expiry time.Duration) bool {
@@ -204,6 +212,14 @@ func (b *Book) MarkSuccess(addr netip.AddrPort, now time.Time) {
 	}
 }
 
+// MarkReached records that a connection we dialled to addr completed its
+// handshake (see Entry.Reached).
+func (b *Book) MarkReached(addr netip.AddrPort) {
+	if s, ok := b.byAddr[normalize(addr)]; ok {
+		s.Reached = true
+	}
+}
+
 // Get returns a copy of addr's entry.
 func (b *Book) Get(addr netip.AddrPort) (Entry, bool) {
 	if s, ok := b.byAddr[normalize(addr)]; ok {
@@ -215,13 +231,15 @@ func (b *Book) Get(addr netip.AddrPort) (Entry, bool) {
 // Len returns the number of addresses in the book.
 func (b *Book) Len() int { return len(b.evict) }
 
-// Remove forgets addr.
-func (b *Book) Remove(addr netip.AddrPort) {
+// Remove forgets addr and reports whether it was in the book.
+func (b *Book) Remove(addr netip.AddrPort) bool {
 	addr = normalize(addr)
-	if s, ok := b.byAddr[addr]; ok {
+	s, ok := b.byAddr[addr]
+	if ok {
 		heap.Remove(&b.evict, s.index)
 		delete(b.byAddr, addr)
 	}
+	return ok
 }
 
 // Entries returns a copy of every entry, most recently active first, then by

@@ -646,3 +646,31 @@ func TestCandidatesLiveFirst(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestReachedAndDoubtful(t *testing.T) {
+	b := New(0)
+	a := ap("10.0.0.1:8088")
+	b.Learn(a, t0, SourceGossip, ap("10.0.0.9:8088"), t0)
+	if e := mustGet(t, b, a.String()); e.Reached || e.Doubtful() {
+		t.Fatalf("a new address: Reached=%v Doubtful=%v, want neither", e.Reached, e.Doubtful())
+	}
+	b.MarkFailed(a)
+	if e := mustGet(t, b, a.String()); !e.Doubtful() {
+		t.Error("never reached and a dial failed: want doubtful")
+	}
+	// An inbound handshake (MarkSuccess alone) resets the failures but does
+	// not make the address reached: only a dial of ours proves it.
+	b.MarkSuccess(a, sec(1))
+	b.MarkReached(a)
+	b.MarkFailed(a)
+	if e := mustGet(t, b, a.String()); !e.Reached || e.Doubtful() {
+		t.Errorf("reached once, then a failure: Reached=%v Doubtful=%v, want reached and not doubtful", e.Reached, e.Doubtful())
+	}
+	if !b.Remove(a) || b.Remove(a) {
+		t.Error("Remove must report whether the address was there")
+	}
+	b.MarkReached(a) // unknown: ignored
+	if b.Len() != 0 {
+		t.Error("MarkReached added an address")
+	}
+}

@@ -35,7 +35,8 @@ type Config struct {
 	// HandshakeTimeout closes a connection whose handshake has not completed
 	// (default 10s).
 	HandshakeTimeout time.Duration
-	// SaveInterval is how often the peers file is written (default 60s).
+	// SaveInterval is how often the peers file is written anyway (default
+	// 60s); a change to the address book is saved within SaveDelay.
 	SaveInterval time.Duration
 	// Pace is the minimum gap between writes on one connection (default 0),
 	// for peers that handle only one message per TCP read.
@@ -55,6 +56,9 @@ type Config struct {
 	BanAfter  int
 	BanWindow time.Duration
 	BanFor    time.Duration
+	// DropFor is how long an address the user dropped is neither dialled nor
+	// let in again (default 2m); :connect lifts it.
+	DropFor time.Duration
 	// MaxMsgRate and MaxMsgBurst bound the messages per second one peer may
 	// send before it is dropped as a flood (defaults 2000/s, burst 20000;
 	// a negative rate disables the check, for benchmarks).
@@ -82,8 +86,24 @@ const (
 	DefaultBanAfter            = 10
 	DefaultBanWindow           = time.Minute
 	DefaultBanFor              = 10 * time.Minute
+	DefaultDropFor             = 2 * time.Minute
 	DefaultMaxMsgRate          = 2000
 	DefaultMaxMsgBurst         = 20000
+)
+
+// Limits that are not settings.
+const (
+	// SaveDelay is how soon a change to the address book reaches the peers
+	// file: changes within it are saved together, so the file is written at
+	// most about once per SaveDelay however busy the network is.
+	SaveDelay = time.Second
+	// MaxUnreachedFailures failed dials forget an address that no dial of
+	// ours ever reached (gossip and inbound ones: a typo, an address behind
+	// NAT, a peer long gone), so it leaves the book and the peers file.
+	MaxUnreachedFailures = 3
+	// MaxConnectTries is how often a :connect to an address the book does not
+	// know is tried before it is given up and forgotten.
+	MaxConnectTries = 3
 )
 
 // withDefaults fills every zero field.
@@ -115,6 +135,7 @@ func (c Config) withDefaults() Config {
 	setInt(&c.BanAfter, DefaultBanAfter)
 	setDur(&c.BanWindow, DefaultBanWindow)
 	setDur(&c.BanFor, DefaultBanFor)
+	setDur(&c.DropFor, DefaultDropFor)
 	if c.MaxMsgRate == 0 {
 		c.MaxMsgRate = DefaultMaxMsgRate
 	}

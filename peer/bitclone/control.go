@@ -9,7 +9,6 @@ import (
 
 	wire "github.com/bitclone/bitclone/codec/bitclone"
 	"github.com/bitclone/bitclone/peer"
-	"github.com/bitclone/bitclone/peer/addrbook"
 )
 
 var errDroppedByUser = errors.New("dropped by user")
@@ -19,7 +18,7 @@ func (n *Node) Do(c peer.Command) error {
 	switch c.Op {
 	case peer.OpSend:
 		return n.sendLine(c.Targets, c.Line)
-	case peer.OpConnect, peer.OpDrop:
+	case peer.OpConnect, peer.OpDrop, peer.OpForget:
 		if len(c.Targets) != 1 {
 			return errors.New("name one HOST:PORT")
 		}
@@ -27,15 +26,13 @@ func (n *Node) Do(c peer.Command) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.Targets[0], err)
 		}
-		if c.Op == peer.OpConnect {
+		switch c.Op {
+		case peer.OpConnect:
 			return n.connect(a)
+		case peer.OpForget:
+			return n.forget(a)
 		}
-		s, err := n.sessionFor(a)
-		if err != nil {
-			return err
-		}
-		s.conn.Close(errDroppedByUser)
-		return nil
+		return n.drop(a)
 	case peer.OpSave:
 		if n.cfg.PeersFile == "" {
 			return errors.New("no peers file (started with --no-peers-file or --port 0)")
@@ -90,8 +87,10 @@ func (n *Node) sessionFor(a netip.AddrPort) (*session, error) {
 	return nil, fmt.Errorf("no connection to %s", a)
 }
 
-// connect dials a now, whatever the target, and remembers it like a
-// command-line peer.
+// connect dials a now, whatever the target, and lifts a :drop of it. An
+// address the book does not know enters it (as a command-line peer) only
+// once reached: until then it is tried MaxConnectTries times with backoff,
+// then given up, so a typo is neither retried forever nor saved.
 func (n *Node) connect(a netip.AddrPort) error {
 	now := time.Now()
 	n.mu.Lock()
@@ -108,8 +107,64 @@ func (n *Node) connect(a netip.AddrPort) error {
 	case n.byListen[a] != nil:
 		return fmt.Errorf("already connected to %s", a)
 	}
-	n.book.Learn(a, time.Time{}, addrbook.SourceCommandLine, netip.AddrPort{}, now)
+	delete(n.dropped, a)
+	delete(n.droppedIPs, a.Addr())
+	if _, known := n.book.Get(a); !known {
+		n.manual[a] = &manualDial{}
+	}
 	n.startDialLocked(a, now)
+	return nil
+}
+
+// drop closes the connection to a and keeps the peer away for DropFor: it
+// is not dialled, and its inbound connections are refused (by IP when it is
+// not on loopback, else by the listening address its version gives).
+func (n *Node) drop(a netip.AddrPort) error {
+	s, err := n.sessionFor(a)
+	if err != nil {
+		return err
+	}
+	until := time.Now().Add(n.cfg.DropFor)
+	listen, ip := s.listenAddr(), s.conn.Remote().Addr()
+	n.mu.Lock()
+	if listen.IsValid() {
+		n.dropped[listen] = until
+	}
+	if ip.IsValid() && !ip.IsLoopback() {
+		n.droppedIPs[ip] = until
+	}
+	n.mu.Unlock()
+	s.conn.Close(fmt.Errorf("%w; not dialled or let in until %s (:connect lifts it)", errDroppedByUser, until.Format("15:04:05")))
+	return nil
+}
+
+// refuseDropped is the error that closes an inbound connection whose peer
+// the user dropped, once its version says where it listens.
+func (n *Node) refuseDropped(listen netip.AddrPort) error {
+	n.mu.Lock()
+	until, ok := n.dropped[listen]
+	n.mu.Unlock()
+	if !ok || !time.Now().Before(until) {
+		return nil
+	}
+	return fmt.Errorf("%w: refused until %s", errDroppedByUser, until.Format("15:04:05"))
+}
+
+// forget removes a from the address book (and so from the peers file at
+// the next save) and ends a :connect's retries. A connection to it stays.
+func (n *Node) forget(a netip.AddrPort) error {
+	n.mu.Lock()
+	removed := n.book.Remove(a)
+	if n.manual[a] != nil {
+		delete(n.manual, a)
+		removed = true
+	}
+	n.mu.Unlock()
+	if !removed {
+		return fmt.Errorf("%s is not in the address book", a)
+	}
+	n.bookChanged()
+	n.info(fmt.Sprintf("forgot %s", a))
 	return nil
 }
 
@@ -147,6 +202,10 @@ func (n *Node) Snapshot() peer.Snapshot {
 	}
 	slices.SortFunc(snap.Conns, func(a, b peer.ConnInfo) int { return int(a.ID) - int(b.ID) })
 	for _, e := range n.book.Entries() {
+		var dropped time.Time
+		if n.droppedLocked(e.Addr, now) {
+			dropped = n.dropped[e.Addr]
+		}
 		info := peer.AddrInfo{
 			Addr:       e.Addr.String(),
 			LastActive: e.LastActive,
@@ -155,6 +214,8 @@ func (n *Node) Snapshot() peer.Snapshot {
 			Connected:  n.byListen[e.Addr] != nil,
 			Source:     e.Source.String(),
 			Attempts:   e.Attempts,
+
+			DroppedUntil: dropped,
 		}
 		if e.From.IsValid() {
 			info.From = e.From.String()

@@ -42,11 +42,22 @@ func (n *Node) established(s *session) error {
 		n.byListen[listen] = s
 		if n.dialable(listen) && !n.isSelfLocked(listen) {
 			src := addrbook.SourceOutbound
-			if s.conn.Dir() == peer.Inbound {
+			switch {
+			case n.manual[listen] != nil:
+				// A :connect target, reached (whoever dialled): kept like
+				// a command-line peer.
+				delete(n.manual, listen)
+				src = addrbook.SourceCommandLine
+			case s.conn.Dir() == peer.Inbound:
 				src = addrbook.SourceInbound
 			}
 			n.book.Learn(listen, now, src, netip.AddrPort{}, now)
 			n.book.MarkSuccess(listen, now)
+			if s.conn.Dir() == peer.Outbound {
+				n.book.MarkReached(listen)
+			}
+			// Saved soon: a node killed from now on restarts from its file.
+			n.bookChanged()
 		}
 	}
 	s.mu.Lock()
@@ -80,7 +91,9 @@ func (n *Node) markSelf(s *session, v wire.Version) {
 	for _, a := range []netip.AddrPort{s.dialed, netip.AddrPortFrom(s.conn.Remote().Addr(), v.Sender.Port())} {
 		if a.IsValid() && a.Port() != 0 {
 			n.selfAddrs[a] = true
-			n.book.Remove(a)
+			if n.book.Remove(a) {
+				n.bookChanged()
+			}
 		}
 	}
 }
@@ -164,9 +177,12 @@ func (n *Node) learn(s *session, entries []wire.AddrEntry, now time.Time) {
 		if n.book.Learn(a, time.Unix(e.Time, 0), addrbook.SourceGossip, from, now) {
 			learned = append(learned, a)
 		}
-		if after, ok := n.book.Get(a); ok && after.Live(now, n.cfg.IdleTimeout) && !(known && before.Live(now, n.cfg.IdleTimeout)) {
+		if after, ok := n.book.Get(a); ok && after.Live(now, n.cfg.IdleTimeout) && !(known && before.Live(now, n.cfg.IdleTimeout)) && !after.Doubtful() {
 			n.queueRelayLocked(a, after.LastActive, from)
 		}
+	}
+	if len(learned) > 0 {
+		n.bookChanged()
 	}
 	n.mu.Unlock()
 	for _, a := range learned {
@@ -178,7 +194,8 @@ func (n *Node) learn(s *session, entries []wire.AddrEntry, now time.Time) {
 }
 
 // addrFor builds the addr we send s, on request or when advertising: our own
-// address first, then live addresses, never s's own, at most wire.MaxAddrs.
+// address first, then live addresses, never s's own nor a doubtful one (never
+// reached, and a dial failed), at most wire.MaxAddrs.
 func (n *Node) addrFor(s *session) wire.Addr {
 	now := time.Now()
 	own := s.ownAddr()
@@ -190,7 +207,7 @@ func (n *Node) addrFor(s *session) wire.Addr {
 		if len(entries) == wire.MaxAddrs {
 			break
 		}
-		if e.Addr == theirs || e.Addr == own || (e.Addr.Addr().IsLoopback() && !toLoopback) {
+		if e.Addr == theirs || e.Addr == own || (e.Addr.Addr().IsLoopback() && !toLoopback) || e.Doubtful() {
 			continue
 		}
 		entries = append(entries, wire.AddrEntry{Time: e.LastActive.Unix(), Addr: e.Addr})
@@ -237,6 +254,12 @@ func (n *Node) flushRelay() {
 	}
 	items := n.relay
 	n.relay = make(map[netip.AddrPort]relayItem)
+	for a := range items {
+		// A dial may have failed since it was queued, or it was forgotten.
+		if e, ok := n.book.Get(a); !ok || e.Doubtful() {
+			delete(items, a)
+		}
+	}
 	n.mu.Unlock()
 	now := time.Now()
 	for _, s := range n.establishedSessions() {

@@ -53,9 +53,9 @@ func newNetwork(t *testing.T) *network {
 }
 
 // start runs a node; cfg.Port 0 picks a free port.
-func (w *network) start(cfg Config) *testNode {
+func (w *network) start(cfg Config, opts ...Option) *testNode {
 	w.t.Helper()
-	n := New(cfg)
+	n := New(cfg, opts...)
 	if err := n.Listen(); err != nil {
 		w.t.Fatalf("listen: %v", err)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/bitclone/bitclone/peer"
@@ -24,6 +26,10 @@ func (n *Node) maintain(ctx context.Context) {
 	defer advertise.Stop()
 	defer save.Stop()
 	defer retry.Stop()
+	// saveSoon fires SaveDelay after the first change since the last save:
+	// a crash loses at most that much, and a busy network costs at most one
+	// write per SaveDelay. The ticker above stays as a backstop.
+	var saveSoon <-chan time.Time
 
 	n.fillNow()
 	for {
@@ -40,10 +46,19 @@ func (n *Node) maintain(ctx context.Context) {
 			}
 		case <-relay.C:
 			n.flushRelay()
+		case <-n.dirty:
+			if saveSoon == nil {
+				saveSoon = time.After(SaveDelay)
+			}
+		case <-saveSoon:
+			saveSoon = nil
+			n.save()
 		case <-save.C:
 			n.save()
 		case <-retry.C:
-			n.expireBans(time.Now())
+			now := time.Now()
+			n.expireBans(now)
+			n.retryManual(now)
 			n.fillNow()
 		case <-n.kick:
 			n.fillNow()
@@ -74,31 +89,40 @@ func (n *Node) fillNow() {
 		return
 	}
 	have := len(n.dialing)
+	// busy holds the peers we have a connection to or on its way, by the
+	// address we dialled and by the listening address an inbound peer gave
+	// in its version: redialling a peer whose inbound connection is still
+	// handshaking only makes a duplicate.
+	busy := make(map[netip.AddrPort]bool, len(n.sessions))
 	for _, s := range n.sessions {
 		if s.isEstablished() || s.conn.Dir() == peer.Outbound {
 			have++
 		}
+		busy[s.dialed] = true
+		busy[s.listenAddr()] = true
 	}
 	need := n.cfg.Target - have
 	if need <= 0 {
 		return
 	}
-	for _, c := range n.book.Candidates(now, n.cfg.IdleTimeout, n.cfg.RetryBase, n.cfg.RetryMax, need, n.skipLocked) {
+	skip := func(a netip.AddrPort) bool { return busy[a] || n.skipLocked(a, now) }
+	for _, c := range n.book.Candidates(now, n.cfg.IdleTimeout, n.cfg.RetryBase, n.cfg.RetryMax, need, skip) {
 		n.startDialLocked(c.Addr, now)
 	}
 }
 
-// skipLocked says which addresses fillNow must not dial. Called with n.mu held.
-func (n *Node) skipLocked(a netip.AddrPort) bool {
-	if n.dialing[a] || n.byListen[a] != nil || n.isSelfLocked(a) || n.bannedLocked(a.Addr(), time.Now()) {
-		return true
-	}
-	for _, s := range n.sessions {
-		if s.dialed == a {
-			return true
-		}
-	}
-	return false
+// skipLocked says which addresses must not be dialled now, whatever their
+// connections. Called with n.mu held.
+func (n *Node) skipLocked(a netip.AddrPort, now time.Time) bool {
+	return n.dialing[a] || n.byListen[a] != nil || n.isSelfLocked(a) ||
+		n.bannedLocked(a.Addr(), now) || n.droppedLocked(a, now)
+}
+
+// droppedLocked reports whether the user dropped a within DropFor. Called
+// with n.mu held.
+func (n *Node) droppedLocked(a netip.AddrPort, now time.Time) bool {
+	until, ok := n.dropped[a]
+	return ok && now.Before(until)
 }
 
 func (n *Node) bannedLocked(ip netip.Addr, now time.Time) bool {
@@ -106,6 +130,7 @@ func (n *Node) bannedLocked(ip netip.Addr, now time.Time) bool {
 	return ok && now.Before(until)
 }
 
+// expireBans forgets bans and drops that have run out.
 func (n *Node) expireBans(now time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -114,12 +139,25 @@ func (n *Node) expireBans(now time.Time) {
 			delete(n.bans, ip)
 		}
 	}
+	for a, until := range n.dropped {
+		if !now.Before(until) {
+			delete(n.dropped, a)
+		}
+	}
+	for ip, until := range n.droppedIPs {
+		if !now.Before(until) {
+			delete(n.droppedIPs, ip)
+		}
+	}
 }
 
 // startDialLocked dials a in the background. Called with n.mu held.
 func (n *Node) startDialLocked(a netip.AddrPort, now time.Time) {
 	n.dialing[a] = true
 	n.book.MarkAttempt(a, now)
+	if m := n.manual[a]; m != nil {
+		m.last = now
+	}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -129,20 +167,102 @@ func (n *Node) startDialLocked(a netip.AddrPort, now time.Time) {
 
 func (n *Node) dialPeer(a netip.AddrPort) {
 	nc, err := n.dial(n.ctx, a)
+	if err != nil && n.ctx.Err() != nil {
+		err = errShutdown
+	}
+	var notes []peer.Event
 	n.mu.Lock()
 	delete(n.dialing, a)
-	if err != nil {
-		n.book.MarkFailed(a)
+	if err != nil && err != errShutdown {
+		notes = n.dialFailedLocked(a, dialError(err), time.Now())
 	}
 	n.mu.Unlock()
 	if err != nil {
-		if n.ctx.Err() == nil {
-			n.publish(peer.KindError, nil, fmt.Sprintf("dial %s: %v", a, err))
+		if err != errShutdown {
+			n.publish(peer.KindError, nil, fmt.Sprintf("dial %s: %s", a, dialError(err)))
+			for _, e := range notes {
+				n.bus.Publish(e)
+			}
 			n.fill()
 		}
 		return
 	}
 	n.startConn(nc, peer.Outbound, a)
+}
+
+// dialError words a failed dial without repeating the address:
+// "connection refused", not "dial tcp 127.0.0.1:9999: connect: connection refused".
+func dialError(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		err = op.Err
+	}
+	var sys *os.SyscallError
+	if errors.As(err, &sys) {
+		err = sys.Err
+	}
+	return err.Error()
+}
+
+// manualDial is a :connect target the book does not know yet.
+type manualDial struct {
+	tries int       // failed so far
+	last  time.Time // when the last try started
+}
+
+// dialFailedLocked counts a failed dial or handshake of a, whose reason is
+// why, and returns what to tell the user. The backoff grows; an address that
+// no dial of ours ever reached is forgotten after MaxUnreachedFailures
+// (command-line and peers-file addresses are kept: the user gave them); a
+// :connect target is given up after MaxConnectTries. Called with n.mu held.
+func (n *Node) dialFailedLocked(a netip.AddrPort, why string, now time.Time) []peer.Event {
+	var notes []peer.Event
+	n.book.MarkFailed(a)
+	if e, ok := n.book.Get(a); ok && e.Doubtful() && e.Attempts >= MaxUnreachedFailures &&
+		e.Source != addrbook.SourceCommandLine && e.Source != addrbook.SourcePeersFile {
+		n.book.Remove(a)
+		n.bookChanged()
+		notes = append(notes, peer.Event{At: now, Kind: peer.KindInfo,
+			Text: fmt.Sprintf("forgot %s: never reached, %d dials failed (last: %s)", a, e.Attempts, why)})
+	}
+	if m := n.manual[a]; m != nil {
+		m.tries++
+		if m.tries >= MaxConnectTries {
+			delete(n.manual, a)
+			notes = append(notes, peer.Event{At: now, Kind: peer.KindError,
+				Text: fmt.Sprintf("gave up on %s after %d tries: %s", a, m.tries, why)})
+		}
+	}
+	return notes
+}
+
+// retryManual dials again the :connect targets whose backoff has passed.
+func (n *Node) retryManual(now time.Time) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopping {
+		return
+	}
+	for a, m := range n.manual {
+		if m.tries == 0 || now.Sub(m.last) < addrbook.Backoff(m.tries, n.cfg.RetryBase, n.cfg.RetryMax) {
+			continue
+		}
+		if n.skipLocked(a, now) || n.sessionDialedLocked(a) {
+			continue
+		}
+		n.startDialLocked(a, now)
+	}
+}
+
+// sessionDialedLocked reports whether a connection we dialled to a is open.
+// Called with n.mu held.
+func (n *Node) sessionDialedLocked(a netip.AddrPort) bool {
+	for _, s := range n.sessions {
+		if s.dialed == a {
+			return true
+		}
+	}
+	return false
 }
 
 // loadPeers fills the address book from the command line and the peers file,

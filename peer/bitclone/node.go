@@ -45,6 +45,7 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine the node starts
 	kick   chan struct{}  // wakes the maintainer to fill connections
+	dirty  chan struct{}  // tells the maintainer the address book changed: save soon
 
 	mu        sync.Mutex
 	nextID    uint64
@@ -59,7 +60,15 @@ type Node struct {
 	external  map[netip.AddrPort]int // our address as peers report it, with counts
 	extBest   netip.AddrPort
 	refused   int // inbound connections refused since the last warning
-	stopping  bool
+	// Peers the user dropped, until when: by listening address, and by IP
+	// when not on loopback (so that their inbound connections are refused
+	// before they say a word).
+	dropped    map[netip.AddrPort]time.Time
+	droppedIPs map[netip.Addr]time.Time
+	// :connect targets the book did not know, with their failed tries; they
+	// enter the book only once reached.
+	manual   map[netip.AddrPort]*manualDial
+	stopping bool
 }
 
 // Option changes how a Node is built.
@@ -90,6 +99,7 @@ func New(cfg Config, opts ...Option) *Node {
 	n := &Node{
 		cfg:       cfg.withDefaults(),
 		kick:      make(chan struct{}, 1),
+		dirty:     make(chan struct{}, 1),
 		sessions:  make(map[uint64]*session),
 		byListen:  make(map[netip.AddrPort]*session),
 		dialing:   make(map[netip.AddrPort]bool),
@@ -97,6 +107,10 @@ func New(cfg Config, opts ...Option) *Node {
 		selfAddrs: make(map[netip.AddrPort]bool),
 		relay:     make(map[netip.AddrPort]relayItem),
 		external:  make(map[netip.AddrPort]int),
+
+		dropped:    make(map[netip.AddrPort]time.Time),
+		droppedIPs: make(map[netip.Addr]time.Time),
+		manual:     make(map[netip.AddrPort]*manualDial),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.book = addrbook.New(n.cfg.MaxAddrs)
@@ -269,6 +283,9 @@ func (n *Node) refuseReason(ip netip.Addr, now time.Time) string {
 	if until, ok := n.bans[ip]; ok && now.Before(until) {
 		return "banned until " + until.Format("15:04:05")
 	}
+	if until, ok := n.droppedIPs[ip]; ok && now.Before(until) {
+		return "dropped by the user until " + until.Format("15:04:05")
+	}
 	inbound, handshaking := 0, 0
 	var oldest *session // the longest-handshaking inbound connection
 	for _, s := range n.sessions {
@@ -347,8 +364,22 @@ func (n *Node) closed(s *session, err error) {
 	if cur, ok := n.byListen[s.listenAddr()]; ok && cur == s {
 		delete(n.byListen, s.listenAddr())
 	}
-	if s.conn.Dir() == peer.Outbound && !s.isEstablished() {
-		n.book.MarkFailed(s.dialed)
+	var notes []peer.Event
+	// The peer closing our connection while another one to it is up (the
+	// loser of two dials at once) says nothing against its address.
+	stillConnected := n.byListen[s.dialed] != nil
+	if s.conn.Dir() == peer.Outbound && isFailure(err) && !stillConnected {
+		switch {
+		case !s.isEstablished():
+			notes = n.dialFailedLocked(s.dialed, reason, time.Now())
+		case time.Since(s.conn.Started()) < n.cfg.RetryBase:
+			// Closed as soon as it was up: the losing end of two dials at
+			// once, seen before the winner's version arrived, or a peer
+			// that drops us. Redialling at once would only repeat it, so
+			// the address backs off from now (MarkSuccess resets that).
+			n.book.MarkAttempt(s.dialed, time.Now())
+			n.book.MarkFailed(s.dialed)
+		}
 	}
 	var misbehaved *misbehaviour
 	banned := false
@@ -360,7 +391,21 @@ func (n *Node) closed(s *session, err error) {
 		reason += fmt.Sprintf("; %s banned for %s", s.conn.Remote().Addr(), n.cfg.BanFor)
 	}
 	n.publishConn(peer.KindClosed, s.conn, reason)
+	for _, e := range notes {
+		n.bus.Publish(e)
+	}
 	n.fill()
+}
+
+// isFailure reports whether a connection we dialled that ended before its
+// handshake counts against the address: not when we closed it ourselves.
+func isFailure(err error) bool {
+	for _, ours := range []error{errDuplicate, errSelf, errShutdown, errDroppedByUser} {
+		if errors.Is(err, ours) {
+			return false
+		}
+	}
+	return true
 }
 
 // banLocked bans ip unless it is on loopback (many local peers share it).
@@ -370,6 +415,15 @@ func (n *Node) banLocked(ip netip.Addr, now time.Time) bool {
 	}
 	n.bans[ip] = now.Add(n.cfg.BanFor)
 	return true
+}
+
+// bookChanged asks the maintainer to save the peers file soon. It never
+// blocks, so it may be called with n.mu held.
+func (n *Node) bookChanged() {
+	select {
+	case n.dirty <- struct{}{}:
+	default:
+	}
 }
 
 // fill asks the maintainer to dial more peers if we are below the target.

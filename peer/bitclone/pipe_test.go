@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -129,13 +130,37 @@ type pipeNode struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 
-	mu     sync.Mutex
-	events []peer.Event
+	mu      sync.Mutex
+	events  []peer.Event
+	refused map[netip.AddrPort]bool // dials to these fail as refused TCP dials do
+	dials   map[netip.AddrPort]int  // dials started, per address
+}
+
+// refuse makes dials to a fail, or succeed again.
+func (pn *pipeNode) refuse(a netip.AddrPort, refused bool) {
+	pn.mu.Lock()
+	defer pn.mu.Unlock()
+	pn.refused[a] = refused
+}
+
+func (pn *pipeNode) dialCount(a netip.AddrPort) int {
+	pn.mu.Lock()
+	defer pn.mu.Unlock()
+	return pn.dials[a]
 }
 
 func startPipeNode(t *testing.T, cfg Config, opts ...Option) *pipeNode {
-	pn := &pipeNode{t: t, ln: newPipeListener(), dialled: make(chan *remote, 16), done: make(chan struct{})}
+	pn := &pipeNode{t: t, ln: newPipeListener(), dialled: make(chan *remote, 16), done: make(chan struct{}),
+		refused: map[netip.AddrPort]bool{}, dials: map[netip.AddrPort]int{}}
 	dial := func(ctx context.Context, a netip.AddrPort) (net.Conn, error) {
+		pn.mu.Lock()
+		pn.dials[a]++
+		refused := pn.refused[a]
+		pn.mu.Unlock()
+		if refused {
+			// What net.Dial returns, word for word.
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(a), Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+		}
 		ours, theirs := net.Pipe()
 		local := mustAddr("127.0.0.1:40000")
 		pn.dialled <- newRemote(t, addrConn{theirs, a, local}, a)

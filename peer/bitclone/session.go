@@ -185,6 +185,16 @@ func (s *session) handle(frame []byte, at time.Time) error {
 		return s.onVersion(*m, at)
 	case *wire.Verack:
 		return s.onVerack(*m, at)
+	case *wire.Reject:
+		// Kept for the snapshot, never answered, not even before the
+		// handshake: two peers rejecting each other's rejects never stop.
+		s.mu.Lock()
+		s.lastReject[0] = string(trimEOL(frame))
+		s.mu.Unlock()
+		if s.isEstablished() {
+			s.markActive(at)
+		}
+		return nil
 	}
 	if !s.isEstablished() {
 		return s.reject("handshake not complete", msg.Command()+" before version and verack were exchanged", at)
@@ -201,10 +211,6 @@ func (s *session) handle(frame []byte, at time.Time) error {
 		s.reply(s.n.addrFor(s))
 	case *wire.Addr:
 		return s.onAddr(*m, at)
-	case *wire.Reject:
-		s.mu.Lock()
-		s.lastReject[0] = string(trimEOL(frame))
-		s.mu.Unlock()
 	case *wire.Info:
 		// Shown in the log; nothing to do.
 	}
@@ -231,7 +237,15 @@ func (s *session) onVersion(v wire.Version, at time.Time) error {
 		}
 		s.listen = netip.AddrPortFrom(ip, v.Sender.Port())
 	}
+	listen := s.listen
 	s.mu.Unlock()
+	if s.conn.Dir() == peer.Inbound {
+		// A peer the user dropped, dialling back: closed before it is
+		// answered, so its dialler backs off.
+		if err := s.n.refuseDropped(listen); err != nil {
+			return err
+		}
+	}
 	s.n.noteExternal(v.Recipient)
 	s.reply(wire.Verack{Nonce: v.Nonce})
 	s.sentVerack = true
