@@ -75,7 +75,7 @@ func (p *printer) encode(v any) { _ = p.enc.Encode(v) }
 func appendText(b []byte, e peer.Event, loc *time.Location) []byte {
 	b = e.At.In(loc).AppendFormat(b, TimeLayout)
 	b = append(b, ' ')
-	b = append(b, dirMark(e.Kind)...)
+	b = append(b, e.Kind.Mark()...)
 	b = append(b, ' ')
 	if e.Peer == "" {
 		b = append(b, '-')
@@ -114,21 +114,6 @@ func appendText(b []byte, e peer.Event, loc *time.Location) []byte {
 		b = append(b, text...)
 	}
 	return append(b, '\n')
-}
-
-// dirMark is the DIR column of a transcript line.
-func dirMark(k peer.Kind) string {
-	switch k {
-	case peer.KindRecv:
-		return "<"
-	case peer.KindSend:
-		return ">"
-	case peer.KindWarn, peer.KindError:
-		return "!"
-	case peer.KindConnected, peer.KindEstablished, peer.KindClosed, peer.KindLearned, peer.KindInfo:
-		return "*"
-	}
-	return "?"
 }
 
 // jsonEvent is one event as a JSON line; empty fields are left out.

@@ -45,6 +45,20 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// Mark is the DIR column of a log or transcript line: < received, > sent,
+// ! a warning or an error, * anything else.
+func (k Kind) Mark() string {
+	switch k {
+	case KindRecv:
+		return "<"
+	case KindSend:
+		return ">"
+	case KindWarn, KindError:
+		return "!"
+	}
+	return "*"
+}
+
 // Lossy reports whether events of this kind may be dropped when the front end
 // falls behind: message lines, and learned addresses (a peer chooses how many
 // of those we see). Connection changes and warnings are always delivered.

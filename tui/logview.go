@@ -8,19 +8,6 @@ import (
 	"github.com/bitclone/bitclone/peer"
 )
 
-// glyph is the direction column: < received, > sent, ! problem, * the rest.
-func glyph(k peer.Kind) string {
-	switch k {
-	case peer.KindRecv:
-		return "<"
-	case peer.KindSend:
-		return ">"
-	case peer.KindWarn, peer.KindError:
-		return "!"
-	}
-	return "*"
-}
-
 // describe is a log line's text, before escaping. Connection events are
 // worded like the headless transcript: "closed (in): timeout".
 func describe(e *logEntry) string {
@@ -97,7 +84,7 @@ func (p *logPane) render(st *styles, w, h int, focused bool, loc *time.Location)
 		}
 		r.add(pick(&st.faint), e.at.In(loc).Format(layout))
 		r.add(nil, " ")
-		r.add(pick(textStyle), glyph(e.kind))
+		r.add(pick(textStyle), e.kind.Mark())
 		r.add(nil, " ")
 		who := "-"
 		if e.peer != "" {
@@ -137,7 +124,7 @@ func (p *logPane) renderRaw(st *styles, w, h int, loc *time.Location) []string {
 	if e == nil {
 		return []string{st.faint.Render(trunc("bytes: no line", w))}
 	}
-	head := "bytes of #" + strconv.FormatUint(seq, 10) + " · " + e.at.In(loc).Format("15:04:05.000") + " " + glyph(e.kind) + " " + safe(e.peer)
+	head := "bytes of #" + strconv.FormatUint(seq, 10) + " · " + e.at.In(loc).Format("15:04:05.000") + " " + e.kind.Mark() + " " + safe(e.peer)
 	raw := e.raw()
 	switch {
 	case raw == "":
