@@ -21,15 +21,21 @@ const flushGrace = time.Second
 type Bus struct {
 	mu      sync.Mutex
 	queue   []Event
-	lossy   int // lossy events queued or reserved
 	backlog int
 	closed  bool
+	// lossy counts lossy events queued. It changes under mu; Conns read it
+	// without the lock, once per socket read, to know how many message
+	// events are worth building.
+	lossy atomic.Int64
+	// quiet: nobody wants lossy events; they are neither built nor counted.
+	quiet atomic.Bool
 
-	dropped atomic.Uint64
-	wake    chan struct{}
-	out     chan []Event
-	stop    chan struct{}
-	done    chan struct{}
+	dropped   atomic.Uint64
+	publishes atomic.Uint64 // times events were queued (one lock, one wake each)
+	wake      chan struct{}
+	out       chan []Event
+	stop      chan struct{}
+	done      chan struct{}
 }
 
 // NewBus starts a bus that holds at most backlog message events (<= 0:
@@ -59,41 +65,59 @@ func (b *Bus) Events() <-chan []Event { return b.out }
 // Dropped counts message events dropped because the front end fell behind.
 func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
 
+// SetQuiet tells the bus whether anybody wants lossy events (message lines,
+// learned addresses). While quiet, they are discarded at once and not
+// counted as dropped, and connections do not even build them.
+func (b *Bus) SetQuiet(quiet bool) { b.quiet.Store(quiet) }
+
 // Publish queues e without blocking. Events published after Close are dropped.
 func (b *Bus) Publish(e Event) {
-	if e.Kind.Lossy() && !b.reserve() {
+	if e.Kind.Lossy() && b.quiet.Load() {
 		return
 	}
-	b.publishReserved(e)
+	b.publishBatch([]Event{e})
 }
 
-// reserve takes a place for one lossy event, or counts it dropped. A caller
-// that got true must call publishReserved.
-func (b *Bus) reserve() bool {
-	b.mu.Lock()
-	ok := b.lossy < b.backlog && !b.closed
-	if ok {
-		b.lossy++
+// room is how many lossy events the bus would take now, and whether anybody
+// wants them at all. A Conn asks once per socket read and builds no more
+// message events than that, so a flood the front end cannot keep up with
+// costs no allocation.
+func (b *Bus) room() (n int, wanted bool) {
+	if b.quiet.Load() {
+		return 0, false
 	}
-	b.mu.Unlock()
-	if !ok {
-		b.dropped.Add(1)
-	}
-	return ok
+	return max(0, b.backlog-int(b.lossy.Load())), true
 }
 
-func (b *Bus) publishReserved(e Event) {
+// publishBatch queues events in order with one lock and one wake; lossy
+// events beyond the backlog are dropped and counted.
+func (b *Bus) publishBatch(events []Event) {
+	if len(events) == 0 {
+		return
+	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		return
 	}
-	b.queue = append(b.queue, e)
-	b.mu.Unlock()
-	select {
-	case b.wake <- struct{}{}:
-	default:
+	b.publishes.Add(1)
+	lossy, dropped := b.lossy.Load(), uint64(0)
+	for _, e := range events {
+		if e.Kind.Lossy() {
+			if lossy >= int64(b.backlog) {
+				dropped++
+				continue
+			}
+			lossy++
+		}
+		b.queue = append(b.queue, e)
 	}
+	b.lossy.Store(lossy)
+	b.mu.Unlock()
+	if dropped > 0 {
+		b.dropped.Add(dropped)
+	}
+	signal(b.wake)
 }
 
 // Close stops the bus: events already queued are still delivered for up to a
@@ -160,10 +184,6 @@ func (b *Bus) takeAll() []Event {
 	defer b.mu.Unlock()
 	q := b.queue
 	b.queue = nil
-	for _, e := range q {
-		if e.Kind.Lossy() {
-			b.lossy--
-		}
-	}
+	b.lossy.Store(0) // every queued event is taken
 	return q
 }

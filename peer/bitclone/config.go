@@ -63,6 +63,10 @@ type Config struct {
 	// EventBacklog is how many message events wait for a slow front end
 	// before they are dropped and counted (default 4096).
 	EventBacklog int
+	// NoMessageEvents keeps message lines and learned addresses off the
+	// event bus, for a front end that shows neither (headless --quiet):
+	// connections then do not even build them.
+	NoMessageEvents bool
 }
 
 // Defaults, named as the spec and ARCHITECTURE.md name them.

@@ -100,6 +100,7 @@ func New(cfg Config, opts ...Option) *Node {
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.book = addrbook.New(n.cfg.MaxAddrs)
 	n.bus = peer.NewBus(n.cfg.EventBacklog)
+	n.bus.SetQuiet(n.cfg.NoMessageEvents)
 	n.dial = n.dialTCP
 	for _, o := range opts {
 		o(n)

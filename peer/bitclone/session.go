@@ -19,7 +19,7 @@ import (
 var framing = peer.Framing{
 	NewReader: func(r io.Reader) peer.FrameReader { return wire.NewReader(r, wire.MaxLine) },
 	Command:   commandName,
-	Text:      func(frame []byte) string { return string(trimEOL(frame)) },
+	Text:      trimEOL,
 	Overhead:  len("\r\n"),
 }
 
