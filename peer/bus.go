@@ -10,6 +10,9 @@ import (
 // before further ones are dropped (and counted).
 const DefaultBusBacklog = 4096
 
+// queueStart is the capacity a new batch starts with.
+const queueStart = 256
+
 // flushGrace bounds how long Close waits for a front end to take the last events.
 const flushGrace = time.Second
 
@@ -101,6 +104,9 @@ func (b *Bus) publishBatch(events []Event) {
 		return
 	}
 	b.publishes.Add(1)
+	if b.queue == nil { // room for a few bursts before the queue must grow
+		b.queue = make([]Event, 0, max(len(events), queueStart))
+	}
 	lossy, dropped := b.lossy.Load(), uint64(0)
 	for _, e := range events {
 		if e.Kind.Lossy() {

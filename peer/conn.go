@@ -126,7 +126,7 @@ func (t *traffic) add(n *tally) {
 // tally counts the frames of one socket read or write without a lock or a
 // map: a burst has few distinct commands, so a short list is searched.
 type tally struct {
-	last        time.Time
+	last        time.Time // when the read or write happened
 	msgs, bytes uint64
 	byCmd       []cmdCount
 }
@@ -136,8 +136,7 @@ type cmdCount struct {
 	Counter
 }
 
-func (t *tally) count(cmd string, n int, at time.Time) {
-	t.last = at
+func (t *tally) count(cmd string, n int) {
 	t.msgs++
 	t.bytes += uint64(n)
 	for i := range t.byCmd {
@@ -312,8 +311,14 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 	bf, _ := fr.(BufferedFrameReader)
 	for {
 		waited := bf == nil || !bf.Buffered()
-		if waited && !c.endRead() {
-			return
+		if waited {
+			held, ok := c.endRead()
+			if !ok {
+				return
+			}
+			if held && idle != nil {
+				idle.last = time.Now() // we kept the peer waiting, not the reverse
+			}
 		}
 		frame, err := fr.Next()
 		if waited {
@@ -344,10 +349,11 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 
 // endRead runs when every frame of a socket read is handled, before the
 // socket is read again: it publishes the read's events, queues its replies,
-// and waits out a hold. It reports false once the connection is closing.
-func (c *Conn) endRead() bool {
+// and waits out a hold (held says it did). ok is false once the connection
+// is closing.
+func (c *Conn) endRead() (held, ok bool) {
 	if !c.flushRead() {
-		return false
+		return false, false
 	}
 	if !c.holdUntil.IsZero() {
 		wait := time.Until(c.holdUntil)
@@ -357,13 +363,14 @@ func (c *Conn) endRead() bool {
 			defer t.Stop()
 			select {
 			case <-t.C:
+				held = true
 			case <-c.done:
-				return false
+				return false, false
 			}
 		}
 	}
 	c.inEvents.begin(c.cfg.Bus)
-	return true
+	return held, true
 }
 
 // flushRead publishes the events and counts of the frames handled so far,
@@ -422,7 +429,8 @@ func (c *Conn) received(fr FrameReader, frame []byte, overhead int, now time.Tim
 	if rr, ok := fr.(RawFrameReader); ok {
 		raw = rr.Raw()
 	}
-	c.inTally.count(cmd, len(frame)+overhead, now)
+	c.inTally.count(cmd, len(frame)+overhead)
+	c.inTally.last = now
 	c.inEvents.add(c, KindRecv, cmd, frame, raw, now)
 	if c.cfg.Recorder != nil {
 		c.record(now, KindRecv, raw, "")
@@ -507,12 +515,13 @@ func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 	for _, f := range frames {
 		frame := buf[begin:f.end]
 		begin = f.end
-		c.outTally.count(f.cmd, len(frame), now)
+		c.outTally.count(f.cmd, len(frame))
 		c.outEvents.add(c, KindSend, f.cmd, frame, frame, now)
 		if c.cfg.Recorder != nil {
 			c.record(now, KindSend, frame, "")
 		}
 	}
+	c.outTally.last = now
 	c.sent.add(&c.outTally)
 	c.outEvents.publish(c.cfg.Bus)
 	c.outEvents.begin(c.cfg.Bus)
@@ -533,7 +542,15 @@ type eventBatch struct {
 	room    int
 	wanted  bool
 	skipped uint64 // not built for lack of room: counted as dropped
+	// arena holds the events' texts and wire bytes: one allocation for
+	// many events. Each event's part is written once and never again, so
+	// the events share it safely; a kept event keeps at most one arena
+	// alive.
+	arena []byte
 }
+
+// arenaSize is the memory the events of a few socket reads share.
+const arenaSize = 16 << 10
 
 // begin starts a batch, asking the bus how many events it would take.
 func (b *eventBatch) begin(bus *Bus) {
@@ -544,8 +561,7 @@ func (b *eventBatch) begin(bus *Bus) {
 
 // add builds the event of one frame, if it is wanted and fits: frame is what
 // the dialect reads, raw the exact bytes on the wire (for a text dialect,
-// with the line ending). One allocation holds both the text and the capped
-// wire bytes.
+// with the line ending). Its text and capped wire bytes go in the arena.
 func (b *eventBatch) add(c *Conn, kind Kind, cmd string, frame, raw []byte, at time.Time) {
 	if len(b.events) >= b.room {
 		if b.wanted {
@@ -555,9 +571,13 @@ func (b *eventBatch) add(c *Conn, kind Kind, cmd string, frame, raw []byte, at t
 	}
 	text := c.cfg.Framing.Text(frame)
 	kept := raw[:min(len(raw), MaxEventRaw)]
-	buf := make([]byte, len(text)+len(kept))
-	copy(buf, text)
-	copy(buf[len(text):], kept)
+	need := len(text) + len(kept)
+	if cap(b.arena)-len(b.arena) < need {
+		b.arena = make([]byte, 0, max(need, arenaSize))
+	}
+	start := len(b.arena)
+	b.arena = append(append(b.arena, text...), kept...)
+	buf := b.arena[start:]
 	b.events = append(b.events, Event{
 		At:      at,
 		Kind:    kind,

@@ -31,8 +31,13 @@ var lineFraming = Framing{
 // "pong|..." and calling onFrame first; the far end is returned. The Conn
 // ends with the test's bubble.
 func pipeConn(t *testing.T, bus *Bus, onFrame func(c *Conn, frame []byte, at time.Time)) (*Conn, net.Conn) {
+	return pipeConnIdle(t, bus, 0, onFrame)
+}
+
+// pipeConnIdle is pipeConn with an idle timeout.
+func pipeConnIdle(t *testing.T, bus *Bus, idle time.Duration, onFrame func(c *Conn, frame []byte, at time.Time)) (*Conn, net.Conn) {
 	ours, theirs := net.Pipe()
-	c := NewConn(ours, ConnConfig{ID: 1, Dir: Inbound, Framing: lineFraming, Bus: bus})
+	c := NewConn(ours, ConnConfig{ID: 1, Dir: Inbound, Framing: lineFraming, Bus: bus, IdleTimeout: idle})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -178,6 +183,28 @@ func TestConnHoldReadsStopsReadingButAnswers(t *testing.T) {
 		synctest.Wait()
 		if len(times) != 2 || times[1].Sub(times[0]) != 3*time.Second {
 			t.Errorf("frames read at %v", times)
+		}
+	})
+}
+
+func TestConnHeldLongerThanTheIdleTimeoutIsNotIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		frames := 0
+		c, far := pipeConnIdle(t, nil, 2*time.Second, func(c *Conn, frame []byte, at time.Time) {
+			if frames++; frames == 1 {
+				c.HoldReads(at.Add(5 * time.Second))
+			}
+		})
+		pong := make([]byte, len("pong|1\r\n"))
+		far.Write([]byte("ping|1\r\n"))
+		io.ReadFull(far, pong)
+		// We kept the peer waiting 5 s; its next line, right after, is no
+		// reason to call the connection idle.
+		if _, err := far.Write([]byte("ping|2\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(far, pong); err != nil {
+			t.Fatalf("no answer after the hold: %v (closed: %v)", err, c.Err())
 		}
 	})
 }

@@ -74,6 +74,10 @@ type session struct {
 	oneAddrs                                       []time.Time // one-entry addr messages received
 	tokens                                         float64     // flood bucket
 	tokensAt                                       time.Time
+	fullAt                                         time.Time // the bucket was last full
+	sinceFull                                      int       // messages since then
+	ranDry                                         bool      // the bucket ran dry since it was full
+	readerEstablished                              bool      // established, as the reader last saw
 	activeMarked                                   time.Time
 	addrTokens                                     float64 // new addresses this peer may still add
 	addrTokensAt                                   time.Time
@@ -186,8 +190,12 @@ func (s *session) handle(frame []byte, at time.Time) error {
 	case *wire.Verack:
 		return s.onVerack(*m, at)
 	}
-	if !s.isEstablished() {
-		return s.reject("handshake not complete", msg.Command()+" before version and verack were exchanged", at)
+	if !s.readerEstablished {
+		// Once established, a session stays so: ask under the lock only
+		// until then, not for every message.
+		if s.readerEstablished = s.isEstablished(); !s.readerEstablished {
+			return s.reject("handshake not complete", msg.Command()+" before version and verack were exchanged", at)
+		}
 	}
 	s.markActive(at)
 	switch m := msg.(type) {
@@ -310,7 +318,16 @@ func fieldSafe(s string) string {
 	return s
 }
 
-// allow charges one message to the flood bucket.
+// floodMultiple says how far above the rate limit a peer must be to be
+// dropped: a peer that used up its whole burst at more than this many times
+// the rate (at the defaults, 22 000 messages within about a second) is a
+// flood; a slower one is only slowed down to the rate.
+const floodMultiple = 10
+
+// allow charges one message to the flood bucket. Past its burst, a peer
+// above the rate is slowed down: its socket is not read again until the
+// bucket has paid for what it sent, so TCP holds it back. Only a peer that
+// emptied the bucket far above the rate (floodMultiple) is dropped.
 func (s *session) allow(now time.Time) error {
 	rate := s.n.cfg.MaxMsgRate
 	if rate < 0 {
@@ -319,10 +336,23 @@ func (s *session) allow(now time.Time) error {
 	burst := float64(s.n.cfg.MaxMsgBurst)
 	s.tokens = min(burst, s.tokens+now.Sub(s.tokensAt).Seconds()*rate)
 	s.tokensAt = now
-	if s.tokens < 1 {
-		return &misbehaviour{fmt.Sprintf("flood: more than %.0f messages/s", rate)}
+	if s.tokens >= burst { // full: measure the next run on the burst from here
+		s.fullAt, s.sinceFull, s.ranDry = now, 0, false
 	}
+	s.sinceFull++
 	s.tokens--
+	if s.tokens >= 0 {
+		return nil
+	}
+	if !s.ranDry {
+		s.ranDry = true
+		took := now.Sub(s.fullAt)
+		if float64(s.sinceFull) > floodMultiple*rate*took.Seconds() {
+			return &misbehaviour{fmt.Sprintf("flood: %d messages within %s, more than %d times the limit of %.0f/s",
+				s.sinceFull, took.Round(time.Millisecond), floodMultiple, rate)}
+		}
+	}
+	s.conn.HoldReads(now.Add(time.Duration(-s.tokens / rate * float64(time.Second))))
 	return nil
 }
 
