@@ -28,6 +28,8 @@ type Settings struct {
 	Config   bitclone.Config
 	Headless bool
 	JSON     bool
+	// Quiet prints only connection changes, warnings and errors (--quiet).
+	Quiet bool
 	// LogLines is how many lines the TUI's log keeps (--log-lines).
 	LogLines int
 	// HistoryFile keeps the TUI's command history ("" when there is no
@@ -44,8 +46,8 @@ type Settings struct {
 type flagValues struct {
 	port                                      int
 	host, peersFile, agent, record            string
-	noPeersFile, headless, json               bool
-	target, logLines                          int
+	noPeersFile, headless, json, quiet        bool
+	target, logLines, maxMsgRate              int
 	ping, idle, advertise, handshake, paceGap time.Duration
 	save                                      time.Duration
 }
@@ -97,6 +99,8 @@ func newCommand(run func(Settings) error) *cobra.Command {
 	fl.DurationVar(&f.paceGap, "pace", 0, "minimum gap `D` between writes on one connection (default 0)")
 	fl.BoolVar(&f.headless, "headless", false, "no TUI: transcript on stdout, commands on stdin")
 	fl.BoolVar(&f.json, "json", false, "with --headless: events as JSON lines")
+	fl.BoolVar(&f.quiet, "quiet", false, "with --headless: print only connection changes, warnings and errors")
+	fl.IntVar(&f.maxMsgRate, "max-msg-rate", bitclone.DefaultMaxMsgRate, "slow down a peer sending over `N` messages/s (after a burst); 0: no limit")
 	fl.IntVar(&f.logLines, "log-lines", tui.DefaultLogLines, "keep the last `N` lines in the TUI's log")
 	fl.StringVar(&f.record, "record", "", "write every message in and out to `FILE` as JSON lines (see README)")
 	// The agent's default is whoever runs it: keep it out of --help, which
@@ -132,6 +136,12 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	if f.json && !f.headless {
 		return s, errors.New("--json needs --headless")
 	}
+	if f.quiet && !f.headless {
+		return s, errors.New("--quiet needs --headless")
+	}
+	if f.maxMsgRate < 0 {
+		return s, fmt.Errorf("--max-msg-rate %d: want 0 (no limit) or more", f.maxMsgRate)
+	}
 	if f.noPeersFile && f.peersFile != "" {
 		return s, errors.New("--peers-file and --no-peers-file: pick one")
 	}
@@ -155,7 +165,12 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	c.PingInterval, c.IdleTimeout, c.AdvertiseInterval = f.ping, f.idle, f.advertise
 	c.HandshakeTimeout, c.Pace = f.handshake, f.paceGap
 	c.SaveInterval = f.save
-	s.Headless, s.JSON = f.headless, f.json
+	s.Headless, s.JSON, s.Quiet = f.headless, f.json, f.quiet
+	c.NoMessageEvents = f.quiet // nobody will show them: don't build them
+	c.MaxMsgRate = float64(f.maxMsgRate)
+	if f.maxMsgRate == 0 {
+		c.MaxMsgRate = -1 // the Config's "no limit"
+	}
 	s.Record = f.record
 	s.LogLines, s.HistoryFile = f.logLines, historyPath()
 	switch {
