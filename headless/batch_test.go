@@ -79,3 +79,25 @@ func TestAppendClockMatchesTimeLayout(t *testing.T) {
 		}
 	}
 }
+
+// releasingNode is a fake node that takes back printed batches.
+type releasingNode struct {
+	*fakeNode
+	released int
+}
+
+func (n *releasingNode) ReleaseEvents(batch []peer.Event) { n.released += len(batch) }
+
+func TestPrintedBatchesAreReleased(t *testing.T) {
+	node := &releasingNode{fakeNode: newFake()}
+	node.events <- []peer.Event{{At: t0, Kind: peer.KindRecv, Peer: remote, Text: "ping|1"}, {At: t0, Kind: peer.KindSend, Peer: remote, Text: "pong|1"}}
+	node.events <- []peer.Event{{At: t0, Kind: peer.KindInfo, Text: "saved"}}
+	close(node.events)
+	var out bytes.Buffer
+	if err := Run(context.Background(), node, nil, &out, fixedOpts(false)); err != nil {
+		t.Fatal(err)
+	}
+	if node.released != 3 {
+		t.Errorf("released %d events, want all 3 once printed", node.released)
+	}
+}

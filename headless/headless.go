@@ -82,6 +82,9 @@ func Run(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer,
 					f.out.event(e)
 				}
 			}
+			if r, ok := node.(peer.EventReleaser); ok {
+				r.ReleaseEvents(batch) // printed: its memory can carry the next one
+			}
 			if len(events) > 0 {
 				continue // a burst: flush once at its end
 			}

@@ -10,8 +10,12 @@ import (
 // before further ones are dropped (and counted).
 const DefaultBusBacklog = 4096
 
-// queueStart is the capacity a new batch starts with.
-const queueStart = 256
+// Released batches kept for reuse: a few, and none so big that keeping it
+// would hold a flood's memory.
+const (
+	maxFreeBatches = 4
+	maxKeptBatch   = 4 * DefaultBusBacklog
+)
 
 // flushGrace bounds how long Close waits for a front end to take the last events.
 const flushGrace = time.Second
@@ -35,6 +39,7 @@ type Bus struct {
 
 	dropped   atomic.Uint64
 	publishes atomic.Uint64 // times events were queued (one lock, one wake each)
+	free      [][]Event     // batches released by the front end, for reuse
 	wake      chan struct{}
 	out       chan []Event
 	stop      chan struct{}
@@ -78,7 +83,15 @@ func (b *Bus) Publish(e Event) {
 	if e.Kind.Lossy() && b.quiet.Load() {
 		return
 	}
-	b.publishBatch([]Event{e})
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.publishes.Add(1)
+	b.queueLocked([]Event{e})
+	b.mu.Unlock()
+	signal(b.wake)
 }
 
 // room is how many lossy events the bus would take now, and whether anybody
@@ -93,20 +106,49 @@ func (b *Bus) room() (n int, wanted bool) {
 }
 
 // publishBatch queues events in order with one lock and one wake; lossy
-// events beyond the backlog are dropped and counted.
-func (b *Bus) publishBatch(events []Event) {
+// events beyond the backlog are dropped and counted. When nothing else is
+// queued it keeps the slice itself, to hand to the front end as it is. It
+// returns an empty slice for the caller's next batch: events, emptied, or
+// one that a front end released.
+func (b *Bus) publishBatch(events []Event) []Event {
 	if len(events) == 0 {
-		return
+		return events
+	}
+	lossy := 0
+	for i := range events {
+		if events[i].Kind.Lossy() {
+			lossy++
+		}
 	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		return
+		clear(events)
+		return events[:0]
 	}
 	b.publishes.Add(1)
-	if b.queue == nil { // room for a few bursts before the queue must grow
-		b.queue = make([]Event, 0, max(len(events), queueStart))
+	if len(b.queue) == 0 && b.lossy.Load()+int64(lossy) <= int64(b.backlog) {
+		// The common case: no copy, the batch goes to the front end whole.
+		next := b.queue
+		if next == nil {
+			next = b.popFree()
+		}
+		b.queue = events
+		b.lossy.Add(int64(lossy))
+		b.mu.Unlock()
+		signal(b.wake)
+		return next
 	}
+	b.queueLocked(events)
+	b.mu.Unlock()
+	signal(b.wake)
+	clear(events) // the queue has copies
+	return events[:0]
+}
+
+// queueLocked appends events to the queue, dropping (and counting) lossy
+// ones beyond the backlog. Called with b.mu held.
+func (b *Bus) queueLocked(events []Event) {
 	lossy, dropped := b.lossy.Load(), uint64(0)
 	for _, e := range events {
 		if e.Kind.Lossy() {
@@ -119,11 +161,43 @@ func (b *Bus) publishBatch(events []Event) {
 		b.queue = append(b.queue, e)
 	}
 	b.lossy.Store(lossy)
-	b.mu.Unlock()
 	if dropped > 0 {
 		b.dropped.Add(dropped)
 	}
-	signal(b.wake)
+}
+
+// Release hands back a batch the front end is done with (it must not touch
+// it again), so that a later batch reuses its memory: a busy connection
+// brings millions of events a second, and allocating a batch for each burst
+// keeps the garbage collector busy. Releasing is optional.
+func (b *Bus) Release(batch []Event) {
+	if cap(batch) == 0 || cap(batch) > maxKeptBatch {
+		return
+	}
+	clear(batch) // let their texts go
+	b.mu.Lock()
+	if len(b.free) < maxFreeBatches {
+		b.free = append(b.free, batch[:0])
+	}
+	b.mu.Unlock()
+}
+
+// popFree returns a released batch, emptied, or nil. Called with b.mu held.
+func (b *Bus) popFree() []Event {
+	n := len(b.free)
+	if n == 0 {
+		return nil
+	}
+	s := b.free[n-1]
+	b.free[n-1] = nil
+	b.free = b.free[:n-1]
+	return s
+}
+
+// EventReleaser is a Node whose front end may hand back each batch of
+// events once it is done with it (see Bus.Release).
+type EventReleaser interface {
+	ReleaseEvents(batch []Event)
 }
 
 // Close stops the bus: events already queued are still delivered for up to a
@@ -188,8 +262,11 @@ func (b *Bus) deliver(batch []Event, grace *<-chan time.Time) bool {
 func (b *Bus) takeAll() []Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(b.queue) == 0 {
+		return nil
+	}
 	q := b.queue
-	b.queue = nil
+	b.queue = b.popFree()
 	b.lossy.Store(0) // every queued event is taken
 	return q
 }

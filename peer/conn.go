@@ -309,6 +309,7 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 	}
 	fr := c.cfg.Framing.NewReader(src)
 	bf, _ := fr.(BufferedFrameReader)
+	raw, _ := fr.(RawFrameReader)
 	for {
 		waited := bf == nil || !bf.Buffered()
 		if waited {
@@ -328,7 +329,7 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 			if len(frame) > 0 {
 				// The peer hung up in the middle of a frame; show what it
 				// sent, since a missing line ending is a classic bug.
-				c.received(fr, frame, 0, now)
+				c.received(raw, frame, 0, now)
 				err = fmt.Errorf("%w: %d bytes at the end had no line ending", err, len(frame))
 			}
 			c.flushRead()
@@ -338,7 +339,7 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 		if idle != nil {
 			idle.last = now
 		}
-		c.received(fr, frame, c.cfg.Framing.Overhead, now)
+		c.received(raw, frame, c.cfg.Framing.Overhead, now)
 		if err := handle(frame, now); err != nil {
 			c.flushRead()
 			c.Close(err)
@@ -423,10 +424,11 @@ func (r *idleReader) Read(p []byte) (int, error) {
 
 // received accounts for, collects the event of, and records one incoming
 // frame.
-func (c *Conn) received(fr FrameReader, frame []byte, overhead int, now time.Time) {
+// rr, when not nil, gives the frame's exact wire bytes.
+func (c *Conn) received(rr RawFrameReader, frame []byte, overhead int, now time.Time) {
 	cmd := c.cfg.Framing.Command(frame)
 	raw := frame
-	if rr, ok := fr.(RawFrameReader); ok {
+	if rr != nil {
 		raw = rr.Raw()
 	}
 	c.inTally.count(cmd, len(frame)+overhead)
@@ -596,13 +598,19 @@ func (b *eventBatch) publish(bus *Bus) {
 	if bus == nil {
 		return
 	}
-	bus.publishBatch(b.events)
+	n := len(b.events)
+	next := bus.publishBatch(b.events)
+	if cap(next) == 0 && n > 0 { // the bus kept ours and had none to give
+		next = make([]Event, 0, max(n, minBatch))
+	}
 	if b.skipped > 0 {
 		bus.dropped.Add(b.skipped)
 	}
-	clear(b.events) // let the texts go
-	b.events, b.room, b.skipped = b.events[:0], max(0, b.room-len(b.events)), 0
+	b.events, b.room, b.skipped = next, max(0, b.room-n), 0
 }
+
+// minBatch is the capacity a new batch of events starts with.
+const minBatch = 64
 
 // Stats fills the traffic part of a ConnInfo.
 func (c *Conn) Stats(info *ConnInfo) {

@@ -166,6 +166,10 @@ func (n *Node) Addr() netip.AddrPort { return n.listen }
 // Events delivers what happens; it is closed when Run has returned.
 func (n *Node) Events() <-chan []peer.Event { return n.bus.Events() }
 
+// ReleaseEvents takes back a batch from Events that the front end is done
+// with, for reuse (see peer.Bus.Release).
+func (n *Node) ReleaseEvents(batch []peer.Event) { n.bus.Release(batch) }
+
 // Validate reports whether line is a valid BitClone message.
 func (n *Node) Validate(line string) error {
 	_, err := wire.Parse([]byte(line))

@@ -40,9 +40,16 @@ func commandName(frame []byte) string {
 	return "?"
 }
 
+// trimEOL drops a line ending (LF, CRLF or CR). It runs for every message:
+// two byte checks, not two calls.
 func trimEOL(b []byte) []byte {
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	return bytes.TrimSuffix(b, []byte("\r"))
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
 }
 
 // Reasons a session closes its connection.
