@@ -89,9 +89,14 @@ type Conn struct {
 	replyEnds []queued
 	holdUntil time.Time // read nothing more from the socket before this
 
-	// Writer goroutine only: the same for one write.
+	// Under wmu, held by whoever writes (the writer goroutine, or the read
+	// loop writing its own replies): the same for one write, and the
+	// buffers the outbox is swapped with.
+	wmu       sync.Mutex
 	outEvents eventBatch
 	outTally  tally
+	wbuf      []byte
+	wframes   []queued
 }
 
 // traffic is one direction's counters. Each direction has one writer (the
@@ -384,12 +389,21 @@ func (c *Conn) flushRead() bool {
 	if len(c.replyEnds) == 0 {
 		return c.Err() == nil
 	}
-	for !c.out.putAll(c.replies, c.replyEnds) {
+	for !c.out.putAll(c.replies, c.replyEnds, false) {
 		select {
 		case <-c.out.room:
 		case <-c.done:
 			return false
 		}
+	}
+	// Write the replies from here when the writer is idle, as a one-
+	// goroutine server would: no hand-over, no wake-up. A busy writer (or
+	// a paced one) is told instead.
+	if c.cfg.Pace == 0 && c.wmu.TryLock() {
+		c.writeQueued(nil)
+		c.wmu.Unlock()
+	} else {
+		signal(c.out.ready)
 	}
 	c.replies, c.replyEnds = c.replies[:0], c.replyEnds[:0]
 	if cap(c.replies) > keepBuffer {
@@ -463,26 +477,35 @@ func (c *Conn) writeLoop() {
 		pace = time.NewTimer(0)
 		defer pace.Stop()
 	}
-	var buf []byte
-	var frames []queued
+	c.wmu.Lock()
 	c.outEvents.begin(c.cfg.Bus)
+	c.wmu.Unlock()
 	for {
 		select {
 		case <-c.out.ready:
 		case <-c.done:
 			return
 		}
-		buf, frames = c.out.take(buf, frames)
-		if len(frames) == 0 {
-			continue
-		}
-		if !c.writeBatch(buf, frames, pace) {
+		c.wmu.Lock()
+		ok := c.writeQueued(pace)
+		c.wmu.Unlock()
+		if !ok {
 			return
 		}
-		if cap(buf) > keepBuffer { // after a burst, don't hold its memory
-			buf = nil
-		}
 	}
+}
+
+// writeQueued writes what the outbox holds. Called with wmu held.
+func (c *Conn) writeQueued(pace *time.Timer) bool {
+	c.wbuf, c.wframes = c.out.take(c.wbuf, c.wframes)
+	if len(c.wframes) == 0 {
+		return true
+	}
+	ok := c.writeBatch(c.wbuf, c.wframes, pace)
+	if cap(c.wbuf) > keepBuffer { // after a burst, don't hold its memory
+		c.wbuf = nil
+	}
+	return ok
 }
 
 // writeBatch writes queued frames: all in one system call, or one per pace
