@@ -292,6 +292,7 @@ func (c *Conn) Serve(handle func(frame []byte, at time.Time) error) error {
 		c.record(c.started, KindConnected, nil, "")
 		defer func() { c.record(time.Now(), KindClosed, nil, c.closeErr.Error()) }()
 	}
+	c.outEvents.begin(c.cfg.Bus) // before anything is written, by either goroutine
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -477,9 +478,6 @@ func (c *Conn) writeLoop() {
 		pace = time.NewTimer(0)
 		defer pace.Stop()
 	}
-	c.wmu.Lock()
-	c.outEvents.begin(c.cfg.Bus)
-	c.wmu.Unlock()
 	for {
 		select {
 		case <-c.out.ready:

@@ -208,3 +208,27 @@ func TestConnHeldLongerThanTheIdleTimeoutIsNotIdle(t *testing.T) {
 		}
 	})
 }
+
+// An outbound connection speaks first: its first frame is queued before
+// Serve, and must be shown like any other.
+func TestConnShowsAFrameQueuedBeforeServe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bus := NewBus(0)
+		events := drain(bus)
+		ours, theirs := net.Pipe()
+		c := NewConn(ours, ConnConfig{ID: 1, Dir: Outbound, Framing: lineFraming, Bus: bus})
+		c.Reply([]byte("hello|1\r\n"), "?")
+		done := make(chan struct{})
+		go func() { defer close(done); c.Serve(func([]byte, time.Time) error { return nil }) }()
+		if _, err := io.ReadFull(theirs, make([]byte, len("hello|1\r\n"))); err != nil {
+			t.Fatal(err)
+		}
+		theirs.Close()
+		<-done
+		bus.Close()
+		all := <-events
+		if len(all) != 1 || all[0].Kind != KindSend || all[0].Text != "hello|1\r\n" {
+			t.Errorf("events %+v, want the send of hello|1", all)
+		}
+	})
+}
