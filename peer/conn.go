@@ -621,8 +621,11 @@ func (b *eventBatch) publish(bus *Bus) {
 	}
 	n := len(b.events)
 	next := bus.publishBatch(b.events)
-	if cap(next) == 0 && n > 0 { // the bus kept ours and had none to give
-		next = make([]Event, 0, max(n, minBatch))
+	if cap(next) == 0 && n > 0 {
+		// The bus kept ours and had none to give: the next batch is
+		// likely the size of this one (one event for a lone message, a
+		// socket read's worth in a flood).
+		next = make([]Event, 0, n)
 	}
 	if b.skipped > 0 {
 		bus.dropped.Add(b.skipped)
@@ -630,8 +633,6 @@ func (b *eventBatch) publish(bus *Bus) {
 	b.events, b.room, b.skipped = next, max(0, b.room-n), 0
 }
 
-// minBatch is the capacity a new batch of events starts with.
-const minBatch = 64
 
 // Stats fills the traffic part of a ConnInfo.
 func (c *Conn) Stats(info *ConnInfo) {
