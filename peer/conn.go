@@ -633,7 +633,6 @@ func (b *eventBatch) publish(bus *Bus) {
 	b.events, b.room, b.skipped = next, max(0, b.room-n), 0
 }
 
-
 // Stats fills the traffic part of a ConnInfo.
 func (c *Conn) Stats(info *ConnInfo) {
 	info.ID = c.cfg.ID
