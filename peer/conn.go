@@ -267,7 +267,7 @@ func (c *Conn) Reply(frame []byte, cmd string) bool {
 	c.replies = append(c.replies, frame...)
 	c.replyEnds = append(c.replyEnds, queued{len(c.replies), cmd})
 	if len(c.replies) >= replyBatch {
-		return c.flushRead()
+		return c.flushRead(true)
 	}
 	return c.Err() == nil
 }
@@ -338,7 +338,7 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 				c.received(raw, frame, 0, now)
 				err = fmt.Errorf("%w: %d bytes at the end had no line ending", err, len(frame))
 			}
-			c.flushRead()
+			c.flushRead(false)
 			c.Close(c.readError(err))
 			return
 		}
@@ -347,7 +347,7 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 		}
 		c.received(raw, frame, c.cfg.Framing.Overhead, now)
 		if err := handle(frame, now); err != nil {
-			c.flushRead()
+			c.flushRead(false)
 			c.Close(err)
 			return
 		}
@@ -359,7 +359,7 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 // and waits out a hold (held says it did). ok is false once the connection
 // is closing.
 func (c *Conn) endRead() (held, ok bool) {
-	if !c.flushRead() {
+	if !c.flushRead(true) {
 		return false, false
 	}
 	if !c.holdUntil.IsZero() {
@@ -382,15 +382,20 @@ func (c *Conn) endRead() (held, ok bool) {
 
 // flushRead publishes the events and counts of the frames handled so far,
 // then hands their replies to the writer (in that order: see Reply),
-// waiting for room in the send queue. It reports false once the connection
-// is closing.
-func (c *Conn) flushRead() bool {
+// waiting for room in the send queue if wait says so; without it (the
+// connection is about to close) replies that do not fit are dropped. It
+// reports false once the connection is closing.
+func (c *Conn) flushRead(wait bool) bool {
 	c.inEvents.publish(c.cfg.Bus)
 	c.in.add(&c.inTally)
 	if len(c.replyEnds) == 0 {
 		return c.Err() == nil
 	}
 	for !c.out.putAll(c.replies, c.replyEnds, false) {
+		if !wait {
+			c.replies, c.replyEnds = c.replies[:0], c.replyEnds[:0]
+			return false
+		}
 		select {
 		case <-c.out.room:
 		case <-c.done:
@@ -399,8 +404,9 @@ func (c *Conn) flushRead() bool {
 	}
 	// Write the replies from here when the writer is idle, as a one-
 	// goroutine server would: no hand-over, no wake-up. A busy writer (or
-	// a paced one) is told instead.
-	if c.cfg.Pace == 0 && c.wmu.TryLock() {
+	// a paced one, or a closing connection, which must not wait on a peer
+	// that does not read) is told instead.
+	if wait && c.cfg.Pace == 0 && c.wmu.TryLock() {
 		c.writeQueued(nil)
 		c.wmu.Unlock()
 	} else {

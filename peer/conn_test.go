@@ -2,6 +2,7 @@ package peer
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -229,6 +230,35 @@ func TestConnShowsAFrameQueuedBeforeServe(t *testing.T) {
 		all := <-events
 		if len(all) != 1 || all[0].Kind != KindSend || all[0].Text != "hello|1\r\n" {
 			t.Errorf("events %+v, want the send of hello|1", all)
+		}
+	})
+}
+
+// A handler error closes the connection at once, even when the peer reads
+// nothing and answers to its earlier lines are waiting to be written.
+func TestConnClosesAtOnceOnAHandlerErrorWhileThePeerDoesNotRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ours, theirs := net.Pipe()
+		defer theirs.Close()
+		c := NewConn(ours, ConnConfig{ID: 1, Dir: Inbound, Framing: lineFraming})
+		errBad := errors.New("bad line")
+		served := make(chan error, 1)
+		go func() {
+			served <- c.Serve(func(frame []byte, at time.Time) error {
+				if string(frame) == "bad" {
+					return errBad
+				}
+				c.Reply([]byte("pong|1\r\n"), "pong")
+				return nil
+			})
+		}()
+		start := time.Now()
+		theirs.Write([]byte("ping|1\r\nbad\r\n")) // and never read
+		if err := <-served; !errors.Is(err, errBad) {
+			t.Errorf("Serve returned %v, want the handler's error", err)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("closing took %s, want no wait on the peer", waited)
 		}
 	})
 }

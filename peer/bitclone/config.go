@@ -56,8 +56,10 @@ type Config struct {
 	BanWindow time.Duration
 	BanFor    time.Duration
 	// MaxMsgRate and MaxMsgBurst bound the messages per second one peer may
-	// send before it is dropped as a flood (defaults 2000/s, burst 20000;
-	// a negative rate disables the check, for benchmarks).
+	// send (defaults 2000/s, burst 20000; a negative rate is no limit, what
+	// --max-msg-rate 0 asks for). Past its burst a faster peer is slowed
+	// down to the rate; one far above it is dropped as a flood (see
+	// floodMultiple).
 	MaxMsgRate  float64
 	MaxMsgBurst int
 	// EventBacklog is how many message events wait for a slow front end
