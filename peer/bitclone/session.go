@@ -327,7 +327,7 @@ func fieldSafe(s string) string {
 
 // floodMultiple says how far above the rate limit a peer must be to be
 // dropped: a peer that used up its whole burst at more than this many times
-// the rate (at the defaults, 22 000 messages within about a second) is a
+// the rate (at the defaults: used up the 20 000 in less than 1.1 s) is a
 // flood; a slower one is only slowed down to the rate.
 const floodMultiple = 10
 
