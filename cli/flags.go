@@ -29,6 +29,8 @@ type Settings struct {
 	Config   bitclone.Config
 	Headless bool
 	JSON     bool
+	// Quiet prints only connection changes, warnings and errors (--quiet).
+	Quiet bool
 	// LogLines is how many lines the TUI's log keeps (--log-lines).
 	LogLines int
 	// HistoryFile keeps the TUI's command history ("" when there is no
@@ -45,8 +47,8 @@ type Settings struct {
 type flagValues struct {
 	port                                      int
 	host, peersFile, agent, record            string
-	noPeersFile, headless, json               bool
-	target, logLines                          int
+	noPeersFile, headless, json, quiet        bool
+	target, logLines, maxMsgRate              int
 	ping, idle, advertise, handshake, paceGap time.Duration
 	save, dropFor                             time.Duration
 }
@@ -100,6 +102,8 @@ func newCommand(run func(Settings) error) *cobra.Command {
 	fl.DurationVar(&f.paceGap, "pace", 0, "minimum gap `D` between writes on one connection (default 0)")
 	fl.BoolVar(&f.headless, "headless", false, "no TUI: transcript on stdout, commands on stdin")
 	fl.BoolVar(&f.json, "json", false, "events as JSON lines; implies --headless")
+	fl.BoolVar(&f.quiet, "quiet", false, "print only connection changes, warnings and errors; implies --headless")
+	fl.IntVar(&f.maxMsgRate, "max-msg-rate", bitclone.DefaultMaxMsgRate, "slow down a peer sending over `N` messages/s (after a burst); 0: no limit")
 	fl.IntVar(&f.logLines, "log-lines", tui.DefaultLogLines, "keep the last `N` lines in the TUI's log")
 	fl.StringVar(&f.record, "record", "", "write every message in and out to `FILE` as JSON lines (see README)")
 	// --version has no -v: -v is --verbose wherever it exists (check -v).
@@ -134,6 +138,9 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	if f.logLines < 1 {
 		return s, fmt.Errorf("--log-lines %d: want at least 1", f.logLines)
 	}
+	if f.maxMsgRate < 0 {
+		return s, fmt.Errorf("--max-msg-rate %d: want 0 (no limit) or more", f.maxMsgRate)
+	}
 	if f.noPeersFile && f.peersFile != "" {
 		return s, errors.New("--peers-file and --no-peers-file: pick one")
 	}
@@ -157,9 +164,14 @@ func (f *flagValues) settings(args []string, agentSet bool) (Settings, error) {
 	c.PingInterval, c.IdleTimeout, c.AdvertiseInterval = f.ping, f.idle, f.advertise
 	c.HandshakeTimeout, c.Pace = f.handshake, f.paceGap
 	c.SaveInterval, c.DropFor = f.save, f.dropFor
-	// The TUI has no JSON form: asking for JSON asks for the transcript,
-	// so `bitclone --json | jq` works as `bitclone --headless --json` does.
-	s.Headless, s.JSON = f.headless || f.json, f.json
+	// The TUI has no JSON or quiet form: asking for either asks for the
+	// transcript, so `bitclone --json | jq` works as `bitclone --headless --json` does.
+	s.Headless, s.JSON, s.Quiet = f.headless || f.json || f.quiet, f.json, f.quiet
+	c.NoMessageEvents = f.quiet // nobody will show them: don't build them
+	c.MaxMsgRate = float64(f.maxMsgRate)
+	if f.maxMsgRate == 0 {
+		c.MaxMsgRate = -1 // the Config's "no limit"
+	}
 	s.Record = f.record
 	s.LogLines, s.HistoryFile = f.logLines, historyPath()
 	switch {

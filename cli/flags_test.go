@@ -37,11 +37,12 @@ func TestDefaults(t *testing.T) {
 		HandshakeTimeout:  10 * time.Second,
 		SaveInterval:      time.Minute,
 		DropFor:           2 * time.Minute,
+		MaxMsgRate:        2000,
 	}
 	if !reflect.DeepEqual(s.Config, want) {
 		t.Errorf("default config:\n%+v\nwant:\n%+v", s.Config, want)
 	}
-	if s.Headless || s.JSON || len(s.Notes) != 0 {
+	if s.Headless || s.JSON || s.Quiet || len(s.Notes) != 0 {
 		t.Errorf("default settings: %+v", s)
 	}
 }
@@ -51,6 +52,7 @@ func TestFlagsMapToConfig(t *testing.T) {
 		"-p", "8081", "--host", "[::1]", "--peers-file", "/tmp/p.txt", "--agent", "houser",
 		"--target", "3", "--ping-interval", "1s", "--idle-timeout", "3s", "--advertise-interval", "2s",
 		"--handshake-timeout", "500ms", "--pace", "10ms", "--save-interval", "5s", "--drop-for", "30s", "--headless", "--json",
+		"--quiet", "--max-msg-rate", "500",
 		"127.0.0.1:8082", "[::1]:8083", "10.0.0.1,8084", "[::ffff:10.0.0.2]:8085", "127.0.0.1:8082",
 	})
 	if err != nil {
@@ -60,7 +62,8 @@ func TestFlagsMapToConfig(t *testing.T) {
 		ListenHost: "::1", Port: 8081, PeersFile: "/tmp/p.txt", UserAgent: "houser", Target: 3,
 		PingInterval: time.Second, IdleTimeout: 3 * time.Second, AdvertiseInterval: 2 * time.Second,
 		HandshakeTimeout: 500 * time.Millisecond, Pace: 10 * time.Millisecond, SaveInterval: 5 * time.Second,
-		DropFor: 30 * time.Second,
+		DropFor:    30 * time.Second,
+		MaxMsgRate: 500, NoMessageEvents: true,
 		Seeds: []netip.AddrPort{
 			netip.MustParseAddrPort("127.0.0.1:8082"),
 			netip.MustParseAddrPort("[::1]:8083"),
@@ -71,8 +74,18 @@ func TestFlagsMapToConfig(t *testing.T) {
 	if !reflect.DeepEqual(s.Config, want) {
 		t.Errorf("config:\n%+v\nwant:\n%+v", s.Config, want)
 	}
-	if !s.Headless || !s.JSON {
-		t.Errorf("--headless --json not set: %+v", s)
+	if !s.Headless || !s.JSON || !s.Quiet {
+		t.Errorf("--headless --json --quiet not set: %+v", s)
+	}
+}
+
+func TestMaxMsgRateZeroIsNoLimit(t *testing.T) {
+	s, err := Parse([]string{"--max-msg-rate", "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Config.MaxMsgRate >= 0 {
+		t.Errorf("--max-msg-rate 0 gave MaxMsgRate %v, want the Config's negative \"no limit\"", s.Config.MaxMsgRate)
 	}
 }
 
@@ -116,6 +129,7 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"-p", "65536"}, "--port 65536: want 0-65535"},
 		{[]string{"-p", "-1"}, "--port -1"},
 		{[]string{"-p", "http"}, `invalid argument "http"`},
+		{[]string{"--max-msg-rate", "-5"}, "--max-msg-rate -5: want 0 (no limit) or more"},
 		{[]string{"--target", "0"}, "--target 0: want at least 1"},
 		{[]string{"--ping-interval", "0s"}, "--ping-interval 0s: want a positive duration"},
 		{[]string{"--idle-timeout", "-1s"}, "--idle-timeout -1s"},

@@ -178,7 +178,7 @@ func pickFrontEnd(s Settings, stderr io.Writer) frontEnd {
 				// Redirected to a file or a pipe: a TUI there would be
 				// noise, the transcript is what is wanted.
 				fmt.Fprintln(stderr, "bitclone: stdout is not a terminal; running headless")
-				return headless.Run(ctx, node, stdin, stdout, headless.Options{JSON: s.JSON, Stderr: stderr, Quit: quit})
+				return headless.Run(ctx, node, stdin, stdout, headless.Options{JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
 			}
 			return tui.Run(ctx, node, tui.Options{
 				LogLines: s.LogLines, HistoryFile: s.HistoryFile, Listen: node.Snapshot().Listen,
@@ -187,7 +187,7 @@ func pickFrontEnd(s Settings, stderr io.Writer) frontEnd {
 		}
 	}
 	return func(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, quit func()) error {
-		return headless.Run(ctx, node, stdin, stdout, headless.Options{JSON: s.JSON, Stderr: stderr, Quit: quit})
+		return headless.Run(ctx, node, stdin, stdout, headless.Options{JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
 	}
 }
 

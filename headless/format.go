@@ -24,7 +24,7 @@ type printer struct {
 }
 
 func newPrinter(w io.Writer, opts Options) *printer {
-	p := &printer{w: bufio.NewWriterSize(w, 64<<10), loc: opts.Location, now: opts.Now}
+	p := &printer{w: bufio.NewWriterSize(w, writeBatch), loc: opts.Location, now: opts.Now}
 	if opts.JSON {
 		p.enc = json.NewEncoder(p.w)
 		p.enc.SetEscapeHTML(false) // keep "<" and "&" readable
@@ -73,7 +73,7 @@ func (p *printer) encode(v any) { _ = p.enc.Encode(v) }
 // Everything a peer could have chosen is escaped, so no line can move the
 // cursor or recolour the screen.
 func appendText(b []byte, e peer.Event, loc *time.Location) []byte {
-	b = e.At.In(loc).AppendFormat(b, TimeLayout)
+	b = appendClock(b, e.At.In(loc))
 	b = append(b, ' ')
 	b = append(b, e.Kind.Mark()...)
 	b = append(b, ' ')

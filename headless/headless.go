@@ -17,6 +17,11 @@ import (
 type Options struct {
 	// JSON prints one JSON object per line instead of the text transcript.
 	JSON bool
+	// Quiet prints only connection changes, warnings and errors (and what
+	// commands ask for): for a long-running node nobody watches line by
+	// line. Tell the node too (bitclone.Config.NoMessageEvents), so that it
+	// does not build the message events at all.
+	Quiet bool
 	// Stderr gets notes about the front end itself that are not part of the
 	// transcript (end of input, a failed read of stdin). nil discards them.
 	Stderr io.Writer
@@ -73,7 +78,12 @@ func Run(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer,
 				return f.out.flush()
 			}
 			for _, e := range batch {
-				f.out.event(e)
+				if !opts.Quiet || shownWhenQuiet(e.Kind) {
+					f.out.event(e)
+				}
+			}
+			if r, ok := node.(peer.EventReleaser); ok {
+				r.ReleaseEvents(batch) // printed: its memory can carry the next one
 			}
 			if len(events) > 0 {
 				continue // a burst: flush once at its end
@@ -155,4 +165,29 @@ func (f *frontEnd) do(c peer.Command, name string) {
 	if err := f.node.Do(c); err != nil {
 		f.out.problem(peer.KindError, name+": "+err.Error())
 	}
+}
+
+// shownWhenQuiet reports whether --quiet prints events of kind k.
+func shownWhenQuiet(k peer.Kind) bool {
+	switch k {
+	case peer.KindConnected, peer.KindEstablished, peer.KindClosed, peer.KindWarn, peer.KindError:
+		return true
+	}
+	return false
+}
+
+// writeBatch is how much transcript goes to stdout with one system call: a
+// whole batch of the node's events at its default backlog of short lines.
+const writeBatch = 256 << 10
+
+// appendClock appends t as TimeLayout does ("15:04:05.000"), without parsing
+// the layout for every line of a busy transcript.
+func appendClock(b []byte, t time.Time) []byte {
+	h, m, s := t.Clock()
+	ms := t.Nanosecond() / int(time.Millisecond)
+	return append(b,
+		byte('0'+h/10), byte('0'+h%10), ':',
+		byte('0'+m/10), byte('0'+m%10), ':',
+		byte('0'+s/10), byte('0'+s%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }

@@ -10,6 +10,13 @@ import (
 // before further ones are dropped (and counted).
 const DefaultBusBacklog = 4096
 
+// Released batches kept for reuse: a few, and none so big that keeping it
+// would hold a flood's memory.
+const (
+	maxFreeBatches = 4
+	maxKeptBatch   = 4 * DefaultBusBacklog
+)
+
 // flushGrace bounds how long Close waits for a front end to take the last events.
 const flushGrace = time.Second
 
@@ -21,15 +28,22 @@ const flushGrace = time.Second
 type Bus struct {
 	mu      sync.Mutex
 	queue   []Event
-	lossy   int // lossy events queued or reserved
 	backlog int
 	closed  bool
+	// lossy counts lossy events queued. It changes under mu; Conns read it
+	// without the lock, once per socket read, to know how many message
+	// events are worth building.
+	lossy atomic.Int64
+	// quiet: nobody wants lossy events; they are neither built nor counted.
+	quiet atomic.Bool
 
-	dropped atomic.Uint64
-	wake    chan struct{}
-	out     chan []Event
-	stop    chan struct{}
-	done    chan struct{}
+	dropped   atomic.Uint64
+	publishes atomic.Uint64 // times events were queued (one lock, one wake each)
+	free      [][]Event     // batches released by the front end, for reuse
+	wake      chan struct{}
+	out       chan []Event
+	stop      chan struct{}
+	done      chan struct{}
 }
 
 // NewBus starts a bus that holds at most backlog message events (<= 0:
@@ -59,41 +73,131 @@ func (b *Bus) Events() <-chan []Event { return b.out }
 // Dropped counts message events dropped because the front end fell behind.
 func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
 
+// SetQuiet tells the bus whether anybody wants lossy events (message lines,
+// learned addresses). While quiet, they are discarded at once and not
+// counted as dropped, and connections do not even build them.
+func (b *Bus) SetQuiet(quiet bool) { b.quiet.Store(quiet) }
+
 // Publish queues e without blocking. Events published after Close are dropped.
 func (b *Bus) Publish(e Event) {
-	if e.Kind.Lossy() && !b.reserve() {
+	if e.Kind.Lossy() && b.quiet.Load() {
 		return
 	}
-	b.publishReserved(e)
-}
-
-// reserve takes a place for one lossy event, or counts it dropped. A caller
-// that got true must call publishReserved.
-func (b *Bus) reserve() bool {
-	b.mu.Lock()
-	ok := b.lossy < b.backlog && !b.closed
-	if ok {
-		b.lossy++
-	}
-	b.mu.Unlock()
-	if !ok {
-		b.dropped.Add(1)
-	}
-	return ok
-}
-
-func (b *Bus) publishReserved(e Event) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		return
 	}
-	b.queue = append(b.queue, e)
+	b.publishes.Add(1)
+	b.queueLocked([]Event{e})
 	b.mu.Unlock()
-	select {
-	case b.wake <- struct{}{}:
-	default:
+	signal(b.wake)
+}
+
+// room is how many lossy events the bus would take now, and whether anybody
+// wants them at all. A Conn asks once per socket read and builds no more
+// message events than that, so a flood the front end cannot keep up with
+// costs no allocation.
+func (b *Bus) room() (n int, wanted bool) {
+	if b.quiet.Load() {
+		return 0, false
 	}
+	return max(0, b.backlog-int(b.lossy.Load())), true
+}
+
+// publishBatch queues events in order with one lock and one wake; lossy
+// events beyond the backlog are dropped and counted. When nothing else is
+// queued it keeps the slice itself, to hand to the front end as it is. It
+// returns an empty slice for the caller's next batch: events, emptied, or
+// one that a front end released.
+func (b *Bus) publishBatch(events []Event) []Event {
+	if len(events) == 0 {
+		return events
+	}
+	lossy := 0
+	for i := range events {
+		if events[i].Kind.Lossy() {
+			lossy++
+		}
+	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		clear(events)
+		return events[:0]
+	}
+	b.publishes.Add(1)
+	if len(b.queue) == 0 && b.lossy.Load()+int64(lossy) <= int64(b.backlog) {
+		// The common case: no copy, the batch goes to the front end whole.
+		next := b.queue
+		if next == nil {
+			next = b.popFree()
+		}
+		b.queue = events
+		b.lossy.Add(int64(lossy))
+		b.mu.Unlock()
+		signal(b.wake)
+		return next
+	}
+	b.queueLocked(events)
+	b.mu.Unlock()
+	signal(b.wake)
+	clear(events) // the queue has copies
+	return events[:0]
+}
+
+// queueLocked appends events to the queue, dropping (and counting) lossy
+// ones beyond the backlog. Called with b.mu held.
+func (b *Bus) queueLocked(events []Event) {
+	lossy, dropped := b.lossy.Load(), uint64(0)
+	for _, e := range events {
+		if e.Kind.Lossy() {
+			if lossy >= int64(b.backlog) {
+				dropped++
+				continue
+			}
+			lossy++
+		}
+		b.queue = append(b.queue, e)
+	}
+	b.lossy.Store(lossy)
+	if dropped > 0 {
+		b.dropped.Add(dropped)
+	}
+}
+
+// Release hands back a batch the front end is done with (it must not touch
+// it again), so that a later batch reuses its memory: a busy connection
+// brings millions of events a second, and allocating a batch for each burst
+// keeps the garbage collector busy. Releasing is optional.
+func (b *Bus) Release(batch []Event) {
+	if cap(batch) == 0 || cap(batch) > maxKeptBatch {
+		return
+	}
+	clear(batch) // let their texts go
+	b.mu.Lock()
+	if len(b.free) < maxFreeBatches {
+		b.free = append(b.free, batch[:0])
+	}
+	b.mu.Unlock()
+}
+
+// popFree returns a released batch, emptied, or nil. Called with b.mu held.
+func (b *Bus) popFree() []Event {
+	n := len(b.free)
+	if n == 0 {
+		return nil
+	}
+	s := b.free[n-1]
+	b.free[n-1] = nil
+	b.free = b.free[:n-1]
+	return s
+}
+
+// EventReleaser is a Node whose front end may hand back each batch of
+// events once it is done with it (see Bus.Release).
+type EventReleaser interface {
+	ReleaseEvents(batch []Event)
 }
 
 // Close stops the bus: events already queued are still delivered for up to a
@@ -158,12 +262,11 @@ func (b *Bus) deliver(batch []Event, grace *<-chan time.Time) bool {
 func (b *Bus) takeAll() []Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	q := b.queue
-	b.queue = nil
-	for _, e := range q {
-		if e.Kind.Lossy() {
-			b.lossy--
-		}
+	if len(b.queue) == 0 {
+		return nil
 	}
+	q := b.queue
+	b.queue = b.popFree()
+	b.lossy.Store(0) // every queued event is taken
 	return q
 }

@@ -89,3 +89,31 @@ func TestBusCloseGivesUpOnAnAbsentReader(t *testing.T) {
 		b.Publish(Event{Kind: KindInfo}) // after Close: dropped, no panic
 	})
 }
+
+func TestBusReusesReleasedBatches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBus(0)
+		defer b.Close()
+		first := make([]Event, 1, 8)
+		first[0] = Event{Kind: KindRecv, Text: "1"}
+		if next := b.publishBatch(first); cap(next) != 0 {
+			t.Fatalf("a spare batch before any was released: cap %d", cap(next))
+		}
+		got := <-b.Events()
+		if &got[0] != &first[0] {
+			t.Fatal("the batch was copied, not handed over")
+		}
+		b.Release(got)
+		if got[0].Text != "" {
+			t.Error("a released batch still holds its events")
+		}
+		synctest.Wait()
+		next := b.publishBatch([]Event{{Kind: KindRecv, Text: "2"}})
+		if cap(next) == 0 || &next[:1][0] != &first[0] {
+			t.Fatalf("the next batch does not reuse the released one")
+		}
+		if e := (<-b.Events())[0]; e.Text != "2" {
+			t.Errorf("delivered %q, want 2", e.Text)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // FrameReader splits a byte stream into frames (lines, for a text dialect).
@@ -26,8 +27,9 @@ type Framing struct {
 	// of a small fixed set of strings (not peer-chosen text), so a peer cannot
 	// grow the per-command tables.
 	Command func(frame []byte) string
-	// Text is the frame as a log line (for a text dialect, the line itself).
-	Text func(frame []byte) string
+	// Text is the frame as a log line (for a text dialect, the line without
+	// its ending): a part of frame, which the Conn copies.
+	Text func(frame []byte) []byte
 	// Overhead is what a received frame carried on the wire beyond the bytes
 	// the reader returns (2 for a CRLF line), for the byte counters.
 	Overhead int
@@ -38,6 +40,10 @@ const (
 	DefaultSendBuffer   = 256 << 10        // bytes waiting to be written before the peer counts as stuck
 	DefaultWriteTimeout = 30 * time.Second // one write may take this long
 	keepBuffer          = 16 << 10         // a bigger send buffer is let go once written
+	// replyBatch is how many bytes of replies wait for the end of a socket
+	// read before they are queued anyway (a burst of requests with big
+	// answers must not grow memory without bound).
+	replyBatch = 16 << 10
 )
 
 // ConnConfig tunes one connection.
@@ -74,10 +80,28 @@ type Conn struct {
 	closeErr  error // set once, before done closes
 
 	in, sent traffic
+
+	// Reader goroutine only: what one socket read brought, shown, counted
+	// and answered at once when its last frame is handled.
+	inEvents  eventBatch
+	inTally   tally
+	replies   []byte
+	replyEnds []queued
+	holdUntil time.Time // read nothing more from the socket before this
+
+	// Under wmu, held by whoever writes (the writer goroutine, or the read
+	// loop writing its own replies): the same for one write, and the
+	// buffers the outbox is swapped with.
+	wmu       sync.Mutex
+	outEvents eventBatch
+	outTally  tally
+	wbuf      []byte
+	wframes   []queued
 }
 
 // traffic is one direction's counters. Each direction has one writer (the
-// reader loop or the writer goroutine); the mutex is for snapshots.
+// reader loop or the writer goroutine), which adds a whole read's or
+// write's tally at once; the mutex is for snapshots.
 type traffic struct {
 	mu    sync.Mutex
 	last  time.Time
@@ -86,16 +110,48 @@ type traffic struct {
 	byCmd map[string]Counter
 }
 
-func (t *traffic) count(cmd string, n int, at time.Time) {
+func (t *traffic) add(n *tally) {
+	if n.msgs == 0 {
+		return
+	}
 	t.mu.Lock()
-	t.last = at
+	t.last = n.last
+	t.msgs += n.msgs
+	t.bytes += n.bytes
+	for _, c := range n.byCmd {
+		sum := t.byCmd[c.cmd]
+		sum.Msgs += c.Msgs
+		sum.Bytes += c.Bytes
+		t.byCmd[c.cmd] = sum
+	}
+	t.mu.Unlock()
+	*n = tally{byCmd: n.byCmd[:0]}
+}
+
+// tally counts the frames of one socket read or write without a lock or a
+// map: a burst has few distinct commands, so a short list is searched.
+type tally struct {
+	last        time.Time // when the read or write happened
+	msgs, bytes uint64
+	byCmd       []cmdCount
+}
+
+type cmdCount struct {
+	cmd string
+	Counter
+}
+
+func (t *tally) count(cmd string, n int) {
 	t.msgs++
 	t.bytes += uint64(n)
-	c := t.byCmd[cmd]
-	c.Msgs++
-	c.Bytes += uint64(n)
-	t.byCmd[cmd] = c
-	t.mu.Unlock()
+	for i := range t.byCmd {
+		if t.byCmd[i].cmd == cmd {
+			t.byCmd[i].Msgs++
+			t.byCmd[i].Bytes += uint64(n)
+			return
+		}
+	}
+	t.byCmd = append(t.byCmd, cmdCount{cmd, Counter{1, uint64(n)}})
 }
 
 // NewConn wraps nc. Nothing runs until Serve.
@@ -199,19 +255,30 @@ func (c *Conn) Send(frame []byte, cmd string) bool {
 }
 
 // Reply queues a copy of frame, waiting for room if the queue is full. Only the
-// handler passed to Serve may call it: blocking there stops us reading from a
-// peer that sends faster than it reads our answers, which is TCP's own
-// backpressure instead of an ever-growing queue. It reports whether the frame
-// was queued.
+// handler passed to Serve may call it (or the goroutine that calls Serve,
+// before it does): blocking there stops us reading from a peer that sends
+// faster than it reads our answers, which is TCP's own backpressure instead
+// of an ever-growing queue. Replies are handed to the writer when the frames
+// of the current socket read are handled, after their events are published:
+// so an answer never precedes its question in the log, and a burst of
+// requests is answered with one write. It reports whether the frame was
+// queued.
 func (c *Conn) Reply(frame []byte, cmd string) bool {
-	for !c.out.put(frame, cmd) {
-		select {
-		case <-c.out.room:
-		case <-c.done:
-			return false
-		}
+	c.replies = append(c.replies, frame...)
+	c.replyEnds = append(c.replyEnds, queued{len(c.replies), cmd})
+	if len(c.replies) >= replyBatch {
+		return c.flushRead(true)
 	}
 	return c.Err() == nil
+}
+
+// HoldReads keeps the read loop from reading the socket again before until,
+// once the frames already read are handled: TCP then holds back a peer that
+// sends faster than we allow. Only the handler passed to Serve may call it.
+func (c *Conn) HoldReads(until time.Time) {
+	if until.After(c.holdUntil) {
+		c.holdUntil = until
+	}
 }
 
 // Serve runs the connection until it closes: the writer goroutine, and the
@@ -225,6 +292,7 @@ func (c *Conn) Serve(handle func(frame []byte, at time.Time) error) error {
 		c.record(c.started, KindConnected, nil, "")
 		defer func() { c.record(time.Now(), KindClosed, nil, c.closeErr.Error()) }()
 	}
+	c.outEvents.begin(c.cfg.Bus) // before anything is written, by either goroutine
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -246,10 +314,18 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 		src = idle
 	}
 	fr := c.cfg.Framing.NewReader(src)
+	bf, _ := fr.(BufferedFrameReader)
+	raw, _ := fr.(RawFrameReader)
 	for {
-		waited := true
-		if bf, ok := fr.(BufferedFrameReader); ok {
-			waited = !bf.Buffered()
+		waited := bf == nil || !bf.Buffered()
+		if waited {
+			held, ok := c.endRead()
+			if !ok {
+				return
+			}
+			if held && idle != nil {
+				idle.last = time.Now() // we kept the peer waiting, not the reverse
+			}
 		}
 		frame, err := fr.Next()
 		if waited {
@@ -259,21 +335,88 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 			if len(frame) > 0 {
 				// The peer hung up in the middle of a frame; show what it
 				// sent, since a missing line ending is a classic bug.
-				c.received(fr, frame, 0, now)
+				c.received(raw, frame, 0, now)
 				err = fmt.Errorf("%w: %d bytes at the end had no line ending", err, len(frame))
 			}
+			c.flushRead(false)
 			c.Close(c.readError(err))
 			return
 		}
 		if idle != nil {
 			idle.last = now
 		}
-		c.received(fr, frame, c.cfg.Framing.Overhead, now)
+		c.received(raw, frame, c.cfg.Framing.Overhead, now)
 		if err := handle(frame, now); err != nil {
+			c.flushRead(false)
 			c.Close(err)
 			return
 		}
 	}
+}
+
+// endRead runs when every frame of a socket read is handled, before the
+// socket is read again: it publishes the read's events, queues its replies,
+// and waits out a hold (held says it did). ok is false once the connection
+// is closing.
+func (c *Conn) endRead() (held, ok bool) {
+	if !c.flushRead(true) {
+		return false, false
+	}
+	if !c.holdUntil.IsZero() {
+		wait := time.Until(c.holdUntil)
+		c.holdUntil = time.Time{}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				held = true
+			case <-c.done:
+				return false, false
+			}
+		}
+	}
+	c.inEvents.begin(c.cfg.Bus)
+	return held, true
+}
+
+// flushRead publishes the events and counts of the frames handled so far,
+// then hands their replies to the writer (in that order: see Reply),
+// waiting for room in the send queue if wait says so; without it (the
+// connection is about to close) replies that do not fit are dropped. It
+// reports false once the connection is closing.
+func (c *Conn) flushRead(wait bool) bool {
+	c.inEvents.publish(c.cfg.Bus)
+	c.in.add(&c.inTally)
+	if len(c.replyEnds) == 0 {
+		return c.Err() == nil
+	}
+	for !c.out.putAll(c.replies, c.replyEnds, false) {
+		if !wait {
+			c.replies, c.replyEnds = c.replies[:0], c.replyEnds[:0]
+			return false
+		}
+		select {
+		case <-c.out.room:
+		case <-c.done:
+			return false
+		}
+	}
+	// Write the replies from here when the writer is idle, as a one-
+	// goroutine server would: no hand-over, no wake-up. A busy writer (or
+	// a paced one, or a closing connection, which must not wait on a peer
+	// that does not read) is told instead.
+	if wait && c.cfg.Pace == 0 && c.wmu.TryLock() {
+		c.writeQueued(nil)
+		c.wmu.Unlock()
+	} else {
+		signal(c.out.ready)
+	}
+	c.replies, c.replyEnds = c.replies[:0], c.replyEnds[:0]
+	if cap(c.replies) > keepBuffer {
+		c.replies = nil
+	}
+	return c.Err() == nil
 }
 
 // idleReader turns the connection's read deadline into an inactivity
@@ -300,15 +443,18 @@ func (r *idleReader) Read(p []byte) (int, error) {
 	}
 }
 
-// received accounts for, publishes and records one incoming frame.
-func (c *Conn) received(fr FrameReader, frame []byte, overhead int, now time.Time) {
+// received accounts for, collects the event of, and records one incoming
+// frame.
+// rr, when not nil, gives the frame's exact wire bytes.
+func (c *Conn) received(rr RawFrameReader, frame []byte, overhead int, now time.Time) {
 	cmd := c.cfg.Framing.Command(frame)
 	raw := frame
-	if rr, ok := fr.(RawFrameReader); ok {
+	if rr != nil {
 		raw = rr.Raw()
 	}
-	c.in.count(cmd, len(frame)+overhead, now)
-	c.publish(KindRecv, cmd, frame, raw, now)
+	c.inTally.count(cmd, len(frame)+overhead)
+	c.inTally.last = now
+	c.inEvents.add(c, KindRecv, cmd, frame, raw, now)
 	if c.cfg.Recorder != nil {
 		c.record(now, KindRecv, raw, "")
 	}
@@ -338,25 +484,32 @@ func (c *Conn) writeLoop() {
 		pace = time.NewTimer(0)
 		defer pace.Stop()
 	}
-	var buf []byte
-	var frames []queued
 	for {
 		select {
 		case <-c.out.ready:
 		case <-c.done:
 			return
 		}
-		buf, frames = c.out.take(buf, frames)
-		if len(frames) == 0 {
-			continue
-		}
-		if !c.writeBatch(buf, frames, pace) {
+		c.wmu.Lock()
+		ok := c.writeQueued(pace)
+		c.wmu.Unlock()
+		if !ok {
 			return
 		}
-		if cap(buf) > keepBuffer { // after a burst, don't hold its memory
-			buf = nil
-		}
 	}
+}
+
+// writeQueued writes what the outbox holds. Called with wmu held.
+func (c *Conn) writeQueued(pace *time.Timer) bool {
+	c.wbuf, c.wframes = c.out.take(c.wbuf, c.wframes)
+	if len(c.wframes) == 0 {
+		return true
+	}
+	ok := c.writeBatch(c.wbuf, c.wframes, pace)
+	if cap(c.wbuf) > keepBuffer { // after a burst, don't hold its memory
+		c.wbuf = nil
+	}
+	return ok
 }
 
 // writeBatch writes queued frames: all in one system call, or one per pace
@@ -391,12 +544,16 @@ func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 	for _, f := range frames {
 		frame := buf[begin:f.end]
 		begin = f.end
-		c.sent.count(f.cmd, len(frame), now)
-		c.publish(KindSend, f.cmd, frame, frame, now)
+		c.outTally.count(f.cmd, len(frame))
+		c.outEvents.add(c, KindSend, f.cmd, frame, frame, now)
 		if c.cfg.Recorder != nil {
 			c.record(now, KindSend, frame, "")
 		}
 	}
+	c.outTally.last = now
+	c.sent.add(&c.outTally)
+	c.outEvents.publish(c.cfg.Bus)
+	c.outEvents.begin(c.cfg.Bus)
 	c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
 	if _, err := c.nc.Write(buf[start:frames[len(frames)-1].end]); err != nil {
 		c.Close(fmt.Errorf("write: %w", err))
@@ -405,27 +562,81 @@ func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 	return true
 }
 
-// publish puts one message event on the bus: frame is what the dialect
-// reads, raw the exact bytes on the wire (for a text dialect, with the line
-// ending).
-func (c *Conn) publish(kind Kind, cmd string, frame, raw []byte, at time.Time) {
-	bus := c.cfg.Bus
-	// Check for room first, so a flood that the front end cannot keep up
-	// with costs no allocation.
-	if bus == nil || !bus.reserve() {
+// eventBatch collects the message events of one socket read or write, for
+// the bus to take with one lock and one wake. It builds no more than the
+// bus has room for (none when nobody wants them), so that a flood the front
+// end cannot keep up with costs no allocation.
+type eventBatch struct {
+	events  []Event
+	room    int
+	wanted  bool
+	skipped uint64 // not built for lack of room: counted as dropped
+	// arena holds the events' texts and wire bytes: one allocation for
+	// many events. Each event's part is written once and never again, so
+	// the events share it safely; a kept event keeps at most one arena
+	// alive.
+	arena []byte
+}
+
+// arenaSize is the memory the events of a few socket reads share.
+const arenaSize = 16 << 10
+
+// begin starts a batch, asking the bus how many events it would take.
+func (b *eventBatch) begin(bus *Bus) {
+	if bus != nil {
+		b.room, b.wanted = bus.room()
+	}
+}
+
+// add builds the event of one frame, if it is wanted and fits: frame is what
+// the dialect reads, raw the exact bytes on the wire (for a text dialect,
+// with the line ending). Its text and capped wire bytes go in the arena.
+func (b *eventBatch) add(c *Conn, kind Kind, cmd string, frame, raw []byte, at time.Time) {
+	if len(b.events) >= b.room {
+		if b.wanted {
+			b.skipped++
+		}
 		return
 	}
-	bus.publishReserved(Event{
+	text := c.cfg.Framing.Text(frame)
+	kept := raw[:min(len(raw), MaxEventRaw)]
+	need := len(text) + len(kept)
+	if cap(b.arena)-len(b.arena) < need {
+		b.arena = make([]byte, 0, max(need, arenaSize))
+	}
+	start := len(b.arena)
+	b.arena = append(append(b.arena, text...), kept...)
+	buf := b.arena[start:]
+	b.events = append(b.events, Event{
 		At:      at,
 		Kind:    kind,
 		ConnID:  c.cfg.ID,
 		Peer:    c.peer,
 		Dir:     c.cfg.Dir,
-		Text:    c.cfg.Framing.Text(frame),
+		Text:    unsafe.String(unsafe.SliceData(buf), len(text)), // nothing else refers to buf[:len(text)]
 		Command: cmd,
-		Raw:     append([]byte(nil), raw[:min(len(raw), MaxEventRaw)]...),
+		Raw:     buf[len(text):len(buf):len(buf)],
 		Size:    len(raw),
 	})
+}
+
+// publish hands the batch to the bus and empties it.
+func (b *eventBatch) publish(bus *Bus) {
+	if bus == nil {
+		return
+	}
+	n := len(b.events)
+	next := bus.publishBatch(b.events)
+	if cap(next) == 0 && n > 0 {
+		// The bus kept ours and had none to give: the next batch is
+		// likely the size of this one (one event for a lone message, a
+		// socket read's worth in a flood).
+		next = make([]Event, 0, n)
+	}
+	if b.skipped > 0 {
+		bus.dropped.Add(b.skipped)
+	}
+	b.events, b.room, b.skipped = next, max(0, b.room-n), 0
 }
 
 // Stats fills the traffic part of a ConnInfo.

@@ -30,15 +30,27 @@ func newOutbox(limit int) *outbox {
 // put appends frame unless that would pass the limit. An empty outbox takes
 // any frame, so one large frame can always be sent.
 func (o *outbox) put(frame []byte, cmd string) bool {
+	return o.putAll(frame, []queued{{len(frame), cmd}}, true)
+}
+
+// putAll appends frames, whose ends are offsets in buf, all or none: none
+// when that would pass the limit, unless the outbox is empty. wake says
+// whether to wake the writer (a caller that may write them itself does not).
+func (o *outbox) putAll(buf []byte, frames []queued, wake bool) bool {
 	o.mu.Lock()
-	if len(o.buf) > 0 && len(o.buf)+len(frame) > o.limit {
+	if len(o.buf) > 0 && len(o.buf)+len(buf) > o.limit {
 		o.mu.Unlock()
 		return false
 	}
-	o.buf = append(o.buf, frame...)
-	o.frames = append(o.frames, queued{len(o.buf), cmd})
+	base := len(o.buf)
+	o.buf = append(o.buf, buf...)
+	for _, f := range frames {
+		o.frames = append(o.frames, queued{base + f.end, f.cmd})
+	}
 	o.mu.Unlock()
-	signal(o.ready)
+	if wake {
+		signal(o.ready)
+	}
 	return true
 }
 

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # bench.sh: the throughput table of docs/PERFORMANCE.md. Runs each loopback
 # benchmark beside its baseline in the same run, COUNT times (default 5),
-# and prints the median rates and their ratio; "no log" is the node with no
-# front end reading its events (message lines dropped at the bus).
+# and prints the median rates and their ratio to the baseline's median. The
+# node variants: "node" (a front end takes every event and shows nothing),
+# "node-no-log" (nobody reads events: message lines dropped at the bus),
+# "headless" (the headless transcript written to a file) and
+# "headless-quiet" (headless --quiet: no message events built at all).
 #
-#   scripts/bench.sh [COUNT]
+#   scripts/bench.sh [COUNT] [BENCH-REGEXP]
 set -euo pipefail
 count=${1:-5}
+pattern=${2:-Loopback}
 cd "$(dirname "$0")/.."
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-go test -run '^$' -bench 'Loopback' -benchtime 2s -count "$count" ./peer/bitclone/ | tee "$out" >&2
+go test -run '^$' -bench "$pattern" -benchtime 2s -count "$count" ./peer/bitclone/ | tee "$out" >&2
 
 # Lines look like: BenchmarkLoopbackFlood/node-2  N  ns/op  RATE unit/s
 awk '
@@ -19,7 +23,8 @@ awk '
 	split($1, name, "/"); bench = name[1]; sub(/^BenchmarkLoopback/, "", bench)
 	side = name[2]; sub(/-[0-9]+$/, "", side)
 	rate[bench, side, ++n[bench, side]] = $(NF-1); unit[bench] = $NF
-	benches[bench] = 1; sides[bench, side] = 1
+	if (!((bench, side) in seen)) { seen[bench, side] = 1; order[bench, ++sides[bench]] = side }
+	if (!(bench in benches)) { benches[bench] = 1; border[++nb] = bench }
 }
 function median(b, s,    k, i, j, t, v) {
 	k = n[b, s]
@@ -28,16 +33,14 @@ function median(b, s,    k, i, j, t, v) {
 	return (k % 2) ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
 }
 END {
-	printf "\n%-10s %-13s %12s %12s %6s %12s %6s\n", "benchmark", "unit", "baseline", "bitclone", "ratio", "no log", "ratio"
-	for (b in benches) {
-		base = ""
-		for (key in sides) { split(key, p, SUBSEP); if (p[1] == b && p[2] ~ /^baseline/) base = p[2] }
-		bm = median(b, base); nm = median(b, "node")
-		if ((b, "node-no-log") in sides) {
-			q = median(b, "node-no-log")
-			printf "%-10s %-13s %12.0f %12.0f %6.2f %12.0f %6.2f\n", b, unit[b], bm, nm, nm / bm, q, q / bm
-		} else {
-			printf "%-10s %-13s %12.0f %12.0f %6.2f %12s %6s\n", b, unit[b], bm, nm, nm / bm, "-", "-"
+	printf "\n%-11s %-16s %-14s %12s %6s\n", "benchmark", "variant", "unit", "median", "ratio"
+	for (i = 1; i <= nb; i++) {
+		b = border[i]; base = ""
+		for (j = 1; j <= sides[b]; j++) if (order[b, j] ~ /^baseline/) base = order[b, j]
+		bm = median(b, base)
+		for (j = 1; j <= sides[b]; j++) {
+			s = order[b, j]; m = median(b, s)
+			printf "%-11s %-16s %-14s %12.0f %6.2f\n", b, s, unit[b], m, m / bm
 		}
 	}
 }' "$out"

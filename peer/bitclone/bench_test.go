@@ -6,10 +6,14 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bitclone/bitclone/headless"
 )
 
 // The loopback benchmarks compare the node with a baseline measured in the
@@ -84,31 +88,52 @@ func floodServer(b *testing.B) net.Addr {
 	})
 }
 
+// frontEnd is what reads a benchmark node's events.
+type frontEnd int
+
+const (
+	drainEvents   frontEnd = iota // a front end that takes every batch and shows nothing
+	noFrontEnd                    // nobody reads: message events are dropped at the bus
+	headlessFile                  // the headless transcript, written to a file
+	headlessQuiet                 // headless --quiet, writing to a file
+)
+
 // benchNode runs a node tuned for measuring: no flood limit, no inbound cap,
 // long timers, events drained as a front end would.
-func benchNode(b *testing.B) *Node { return benchNodeWith(b, true) }
+func benchNode(b *testing.B) *Node { return benchNodeWith(b, drainEvents) }
 
-// benchNodeWith runs the benchmark node; without a front end reading its
-// events (frontEnd false), message lines are dropped at the bus once its
-// backlog is full, which shows what the log costs.
-func benchNodeWith(b *testing.B, frontEnd bool) *Node {
+// benchNodeWith runs the benchmark node with the given front end.
+func benchNodeWith(b *testing.B, fe frontEnd) *Node {
 	n := New(Config{
 		ListenHost:  "127.0.0.1",
 		UserAgent:   "bench",
 		MaxMsgRate:  -1,
 		MaxInbound:  1 << 20,
 		IdleTimeout: time.Hour, PingInterval: time.Hour, AdvertiseInterval: time.Hour,
+		NoMessageEvents: fe == headlessQuiet,
 	})
 	if err := n.Listen(); err != nil {
 		b.Fatal(err)
+	}
+	var transcript *os.File
+	if fe == headlessFile || fe == headlessQuiet {
+		f, err := os.Create(filepath.Join(b.TempDir(), "transcript"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		transcript = f
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		go n.Run(ctx)
-		if !frontEnd {
+		switch fe {
+		case noFrontEnd:
 			<-ctx.Done() // nobody reads until the end
+		case headlessFile, headlessQuiet:
+			headless.Run(ctx, n, nil, transcript, headless.Options{Quiet: fe == headlessQuiet})
+			transcript.Close()
 		}
 		for range n.Events() {
 		}
@@ -276,16 +301,17 @@ func BenchmarkLoopbackPipelined(b *testing.B) {
 	})
 }
 
-// nodeVariants runs bench against a node with a front end reading its
-// events ("node") and without ("node-no-log"), on an established connection.
+// nodeVariants runs bench against a node on an established connection,
+// once per front end: "node" (events taken and dropped by the reader),
+// "node-no-log" (nobody reads them), "headless" (the transcript written to
+// a file) and "headless-quiet" (--quiet: no message events at all).
 func nodeVariants(b *testing.B, bench func(b *testing.B, c net.Conn, r *bufio.Reader)) {
-	for _, frontEnd := range []bool{true, false} {
-		name := "node"
-		if !frontEnd {
-			name = "node-no-log"
-		}
-		b.Run(name, func(b *testing.B) {
-			n := benchNodeWith(b, frontEnd)
+	for _, v := range []struct {
+		name string
+		fe   frontEnd
+	}{{"node", drainEvents}, {"node-no-log", noFrontEnd}, {"headless", headlessFile}, {"headless-quiet", headlessQuiet}} {
+		b.Run(v.name, func(b *testing.B) {
+			n := benchNodeWith(b, v.fe)
 			c, err := net.Dial("tcp", n.Addr().String())
 			if err != nil {
 				b.Fatal(err)

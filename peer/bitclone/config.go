@@ -60,13 +60,19 @@ type Config struct {
 	// let in again (default 2m); :connect lifts it.
 	DropFor time.Duration
 	// MaxMsgRate and MaxMsgBurst bound the messages per second one peer may
-	// send before it is dropped as a flood (defaults 2000/s, burst 20000;
-	// a negative rate disables the check, for benchmarks).
+	// send (defaults 2000/s, burst 20000; a negative rate is no limit, what
+	// --max-msg-rate 0 asks for). Past its burst a faster peer is slowed
+	// down to the rate; one far above it is dropped as a flood (see
+	// floodMultiple).
 	MaxMsgRate  float64
 	MaxMsgBurst int
 	// EventBacklog is how many message events wait for a slow front end
 	// before they are dropped and counted (default 4096).
 	EventBacklog int
+	// NoMessageEvents keeps message lines and learned addresses off the
+	// event bus, for a front end that shows neither (headless --quiet):
+	// connections then do not even build them.
+	NoMessageEvents bool
 }
 
 // Defaults, named as the spec and ARCHITECTURE.md name them.

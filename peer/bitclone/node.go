@@ -115,6 +115,7 @@ func New(cfg Config, opts ...Option) *Node {
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.book = addrbook.New(n.cfg.MaxAddrs)
 	n.bus = peer.NewBus(n.cfg.EventBacklog)
+	n.bus.SetQuiet(n.cfg.NoMessageEvents)
 	n.dial = n.dialTCP
 	for _, o := range opts {
 		o(n)
@@ -179,6 +180,10 @@ func (n *Node) Addr() netip.AddrPort { return n.listen }
 
 // Events delivers what happens; it is closed when Run has returned.
 func (n *Node) Events() <-chan []peer.Event { return n.bus.Events() }
+
+// ReleaseEvents takes back a batch from Events that the front end is done
+// with, for reuse (see peer.Bus.Release).
+func (n *Node) ReleaseEvents(batch []peer.Event) { n.bus.Release(batch) }
 
 // Validate judges line by the spec; see the package function.
 func (n *Node) Validate(line string) peer.Verdict { return Validate(line) }
