@@ -83,18 +83,40 @@ func (n *Node) dialerNonce(s *session) uint64 {
 	return remoteNonce(s)
 }
 
-// markSelf remembers the address of a connection that turned out to be to
-// ourselves, so it is never dialled again.
-func (n *Node) markSelf(s *session, v wire.Version) {
+// Addresses a dial of ours found to be ourselves are remembered at most
+// maxSelfAddrs at a time (a full set forgets the oldest), each for
+// selfAddrTTL: an address can change hands.
+const (
+	maxSelfAddrs = 64
+	selfAddrTTL  = time.Hour
+)
+
+// markSelf remembers the address of a connection we dialled that reached
+// ourselves, so it is never dialled again. An inbound version with our
+// nonce proves nothing about the address it claims (anyone we ever sent a
+// version to knows our nonce), so it marks nothing.
+func (n *Node) markSelf(s *session) {
+	a := s.dialed
+	if s.conn.Dir() != peer.Outbound || !a.IsValid() || a.Port() == 0 {
+		return
+	}
+	now := time.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for _, a := range []netip.AddrPort{s.dialed, netip.AddrPortFrom(s.conn.Remote().Addr(), v.Sender.Port())} {
-		if a.IsValid() && a.Port() != 0 {
-			n.selfAddrs[a] = true
-			if n.book.Remove(a) {
-				n.bookChanged()
-			}
+	var oldest netip.AddrPort
+	for b, at := range n.selfAddrs {
+		if now.Sub(at) >= selfAddrTTL {
+			delete(n.selfAddrs, b)
+		} else if !oldest.IsValid() || at.Before(n.selfAddrs[oldest]) {
+			oldest = b
 		}
+	}
+	if _, ok := n.selfAddrs[a]; !ok && len(n.selfAddrs) >= maxSelfAddrs {
+		delete(n.selfAddrs, oldest)
+	}
+	n.selfAddrs[a] = now
+	if n.book.Remove(a) {
+		n.bookChanged()
 	}
 }
 
@@ -144,7 +166,7 @@ func (n *Node) dialable(a netip.AddrPort) bool {
 
 // isSelfLocked reports whether a is one of our own addresses. Called with n.mu held.
 func (n *Node) isSelfLocked(a netip.AddrPort) bool {
-	if n.selfAddrs[a] || a == n.listen {
+	if at, ok := n.selfAddrs[a]; (ok && time.Since(at) < selfAddrTTL) || a == n.listen {
 		return true
 	}
 	if a.Port() != n.listen.Port() {

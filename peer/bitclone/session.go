@@ -222,7 +222,7 @@ func (s *session) onVersion(v wire.Version, at time.Time) error {
 		return s.reject("duplicate version", "version already received on this connection", at)
 	}
 	if v.Nonce == s.n.nonce {
-		s.n.markSelf(s, v)
+		s.n.markSelf(s)
 		return errSelf
 	}
 	s.gotVersion = true

@@ -1,0 +1,100 @@
+package bitclone
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/bitclone/bitclone/peer"
+)
+
+// Issue 9, points 2-4: bad lines that are never answered still count, a
+// connection claiming an established peer's address cannot cut it off, and
+// only a dial of ours can mark an address as ourselves.
+
+func selfCount(pn *pipeNode) int {
+	pn.Node.mu.Lock()
+	defer pn.Node.mu.Unlock()
+	return len(pn.selfAddrs)
+}
+
+func isSelf(pn *pipeNode, a netip.AddrPort) bool {
+	pn.Node.mu.Lock()
+	defer pn.Node.mu.Unlock()
+	return pn.isSelfLocked(a)
+}
+
+func TestSpoofedSelfVersionsMarkNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		victim := mustAddr("127.0.0.2:9001")
+		pn.handshakeIn(victim.String())
+		// Our nonce is in the version we sent: anyone who shares the
+		// victim's IP copies it and claims the victim's address, or any
+		// other port, to grow what we remember.
+		for i := range 30000 {
+			claim := fmt.Sprintf("127.0.0.2:%d", 20000+i)
+			if i%1000 == 0 {
+				claim = victim.String()
+			}
+			r := pn.connect(fmt.Sprintf("127.0.0.2:%d", 10000+i))
+			r.send(versionFrom(claim, pn.nonce))
+			r.expectClosed()
+		}
+		synctest.Wait()
+		if n := selfCount(pn); n != 0 {
+			t.Errorf("%d addresses marked as ourselves, want none", n)
+		}
+		if isSelf(pn, victim) {
+			t.Error("the victim is taken for ourselves")
+		}
+		inBook := false
+		for _, e := range pn.Snapshot().Addrs {
+			inBook = inBook || e.Addr == victim.String()
+		}
+		if !inBook {
+			t.Error("the victim was removed from the address book")
+		}
+		if got := len(pn.eventTexts(peer.KindClosed)); got != 30000 || !pn.hasEvent(peer.KindClosed, "self") {
+			t.Errorf("%d closed events, want 30000 saying self", got)
+		}
+	})
+}
+
+func TestSelfDialMarksTheAddressCappedAndForgotten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour, Target: 1, RetryBase: time.Hour})
+		addrs := make([]netip.AddrPort, maxSelfAddrs+10)
+		for i := range addrs {
+			addrs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 1, byte(i)}), 7000)
+			if err := pn.Do(peer.Command{Op: peer.OpConnect, Targets: []string{addrs[i].String()}}); err != nil {
+				t.Fatal(err)
+			}
+			r := <-pn.dialled
+			r.expect("version|")
+			r.send(versionFrom(addrs[i].String(), pn.nonce)) // we reached ourselves
+			r.expectClosed()
+			time.Sleep(time.Second)
+		}
+		synctest.Wait()
+		if n := selfCount(pn); n != maxSelfAddrs {
+			t.Errorf("%d addresses marked as ourselves, want the cap %d", n, maxSelfAddrs)
+		}
+		last := addrs[len(addrs)-1]
+		if !isSelf(pn, last) {
+			t.Errorf("%s, reached by our own dial, is not taken for ourselves", last)
+		}
+		if isSelf(pn, addrs[0]) {
+			t.Errorf("%s, the oldest, was kept beyond the cap", addrs[0])
+		}
+		if err := pn.Do(peer.Command{Op: peer.OpConnect, Targets: []string{last.String()}}); err == nil {
+			t.Errorf(":connect to ourselves at %s was accepted", last)
+		}
+		time.Sleep(selfAddrTTL)
+		if isSelf(pn, last) {
+			t.Errorf("%s is still taken for ourselves after %s", last, selfAddrTTL)
+		}
+	})
+}
