@@ -3,6 +3,7 @@ package bitclone
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,6 +14,88 @@ import (
 // Issue 9, points 2-4: bad lines that are never answered still count, a
 // connection claiming an established peer's address cannot cut it off, and
 // only a dial of ours can mark an address as ourselves.
+
+// noRejects fails if the node sent any reject among lines.
+func noRejects(t *testing.T, lines []string) {
+	t.Helper()
+	for _, l := range lines {
+		if strings.HasPrefix(l, "reject|") {
+			t.Errorf("the node answered with %q; a bad line that is never answered must stay unanswered", l)
+		}
+	}
+}
+
+func TestUnsolicitedPongsCountTowardsDrop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour})
+		r := pn.handshakeIn("127.0.0.2:9001")
+		for i := range 10 {
+			r.send(fmt.Sprintf("pong|%d", 1000+i))
+		}
+		noRejects(t, r.expectClosed())
+		synctest.Wait()
+		if !pn.hasEvent(peer.KindClosed, "misbehaving: 10 bad lines within 1m0s") {
+			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
+		}
+		if !pn.hasEvent(peer.KindWarn, "pong nonce 1000 matches no outstanding ping") {
+			t.Errorf("warnings: %v", pn.eventTexts(peer.KindWarn))
+		}
+	})
+}
+
+func TestMalformedRejectsCountTowardsDrop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour})
+		r := pn.handshakeIn("127.0.0.2:9001")
+		for range 10 {
+			r.send("reject|oops")
+		}
+		noRejects(t, r.expectClosed())
+		synctest.Wait()
+		if !pn.hasEvent(peer.KindClosed, "misbehaving") {
+			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
+		}
+		if !pn.hasEvent(peer.KindWarn, "malformed reject") {
+			t.Errorf("warnings: %v", pn.eventTexts(peer.KindWarn))
+		}
+	})
+}
+
+func TestBadLinesOutsideTheWindowAreForgiven(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		r := pn.handshakeIn("127.0.0.2:9001")
+		// Nine bad lines of each kind, a window apart: never ten within one.
+		for _, line := range []string{"pong|1", "reject|oops", "pong|2"} {
+			for range 9 {
+				r.send(line)
+			}
+			time.Sleep(61 * time.Second)
+		}
+		r.send("ping|5")
+		r.expect("pong|5")
+	})
+}
+
+// A pong to our ping that a typed ping overtook answers something we sent:
+// no fault.
+func TestPongToAnOvertakenPingIsNoFault(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: 30 * time.Second, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		r := pn.handshakeIn("127.0.0.2:9001")
+		first := strings.TrimPrefix(r.expect("ping|"), "ping|")
+		if err := pn.Do(peer.Command{Op: peer.OpSend, Line: "ping|77"}); err != nil {
+			t.Fatal(err)
+		}
+		r.expect("ping|77")
+		r.send("pong|" + first)
+		r.send("pong|77")
+		synctest.Wait()
+		if w := pn.eventTexts(peer.KindWarn); len(w) != 0 {
+			t.Errorf("warnings: %v", w)
+		}
+	})
+}
 
 func selfCount(pn *pipeNode) int {
 	pn.Node.mu.Lock()

@@ -70,7 +70,7 @@ type session struct {
 	dec                                            wire.Decoder
 	scratch                                        []byte // replies are built here
 	sentVersion, gotVersion, sentVerack, gotVerack bool
-	rejects                                        []time.Time // rejects we sent, within the ban window
+	strikes                                        []time.Time // bad lines, within the ban window
 	oneAddrs                                       []time.Time // one-entry addr messages received
 	tokens                                         float64     // flood bucket
 	tokensAt                                       time.Time
@@ -87,6 +87,7 @@ type session struct {
 	agent       string
 	version     uint64
 	pingNonce   uint64
+	pingPrev    uint64    // the ping before pingNonce, still unanswered: its pong is no fault
 	pingSent    time.Time // zero when no ping is outstanding
 	pingLast    time.Duration
 	pingMin     time.Duration
@@ -170,9 +171,10 @@ func (s *session) handle(frame []byte, at time.Time) error {
 	}
 	if err != nil {
 		if commandName(frame) == wire.CmdReject {
-			// Never answer a reject with a reject: two peers could loop forever.
+			// Never answer a reject with a reject: two peers could loop
+			// forever. It still counts as a bad line.
 			s.n.publish(peer.KindWarn, s, "malformed reject: "+err.Error())
-			return nil
+			return s.strike(at)
 		}
 		var pe *wire.ParseError
 		if errors.As(err, &pe) && pe.Unknown {
@@ -206,7 +208,7 @@ func (s *session) handle(frame []byte, at time.Time) error {
 		s.scratch = wire.Pong{Nonce: m.Nonce}.AppendWire(s.scratch[:0])
 		s.conn.Reply(s.scratch, wire.CmdPong)
 	case *wire.Pong:
-		s.onPong(m.Nonce)
+		return s.onPong(m.Nonce, at)
 	case *wire.GetAddr:
 		s.reply(s.n.addrFor(s))
 	case *wire.Addr:
@@ -288,10 +290,16 @@ func (s *session) reject(reason, detail string, now time.Time) error {
 	s.mu.Lock()
 	s.lastReject[1] = wire.Format(line)
 	s.mu.Unlock()
+	return s.strike(now)
+}
 
-	s.rejects = recent(append(s.rejects, now), now, s.n.cfg.BanWindow)
-	if len(s.rejects) >= s.n.cfg.BanAfter {
-		return &misbehaviour{fmt.Sprintf("misbehaving: %d rejects within %s", len(s.rejects), s.n.cfg.BanWindow)}
+// strike counts one bad line (one we rejected, or one that must not be
+// answered: a malformed reject, an unsolicited pong) towards dropping the
+// peer.
+func (s *session) strike(now time.Time) error {
+	s.strikes = recent(append(s.strikes, now), now, s.n.cfg.BanWindow)
+	if len(s.strikes) >= s.n.cfg.BanAfter {
+		return &misbehaviour{fmt.Sprintf("misbehaving: %d bad lines within %s", len(s.strikes), s.n.cfg.BanWindow)}
 	}
 	return nil
 }
@@ -358,24 +366,38 @@ func (s *session) ping() {
 
 func (s *session) notePing(nonce uint64) {
 	s.mu.Lock()
+	s.pingPrev = 0
+	if !s.pingSent.IsZero() {
+		s.pingPrev = s.pingNonce
+	}
 	s.pingNonce, s.pingSent = nonce, time.Now()
 	s.mu.Unlock()
 }
 
-func (s *session) onPong(nonce uint64) {
+// onPong takes a pong: the round trip of our last ping or, matching
+// nothing we sent, a bad line.
+func (s *session) onPong(nonce uint64, at time.Time) error {
 	s.mu.Lock()
-	matched := !s.pingSent.IsZero() && nonce == s.pingNonce
-	if matched {
+	matched := true
+	switch {
+	case !s.pingSent.IsZero() && nonce == s.pingNonce:
 		rtt := time.Since(s.pingSent)
 		s.pingLast, s.pingSent = rtt, time.Time{}
 		if s.pingMin == 0 || rtt < s.pingMin {
 			s.pingMin = rtt
 		}
+	case s.pingPrev != 0 && nonce == s.pingPrev:
+		// A ping we sent before the last one (a typed ping overtook it).
+		s.pingPrev = 0
+	default:
+		matched = false
 	}
 	s.mu.Unlock()
-	if !matched {
-		s.n.publish(peer.KindWarn, s, fmt.Sprintf("pong nonce %d matches no outstanding ping", nonce))
+	if matched {
+		return nil
 	}
+	s.n.publish(peer.KindWarn, s, fmt.Sprintf("pong nonce %d matches no outstanding ping", nonce))
+	return s.strike(at)
 }
 
 func (s *session) onAddr(m wire.Addr, now time.Time) error {
