@@ -12,22 +12,31 @@ import (
 )
 
 // established registers a session whose handshake just completed. It returns
-// errDuplicate when the session must close because another connection to the
-// same peer wins.
+// an error when the session must close because another connection to the
+// same peer wins: errDuplicate, or errKept.
 func (n *Node) established(s *session) error {
-	now := time.Now()
 	s.mu.Lock()
 	listen, agent, version := s.listen, s.agent, s.version
 	s.mu.Unlock()
 
 	n.mu.Lock()
-	if other := n.byListen[listen]; listen.IsValid() && other != nil && other != s {
+	for other := n.byListen[listen]; listen.IsValid() && other != nil && other != s && other.conn.Err() == nil; other = n.byListen[listen] {
 		switch {
 		case remoteNonce(other) != remoteNonce(s):
-			// A new run of the peer (or one that draws a nonce per
-			// connection): the old connection is most likely dead and we
-			// have not noticed yet.
-			other.conn.Close(errReplaced)
+			// A new run of the peer whose old connection is dead without
+			// our knowing yet, or anyone who shares the peer's IP and
+			// claims its address: only the old connection can tell. The
+			// newcomer waits while it is asked.
+			n.mu.Unlock()
+			alive := other.answersPing(s.conn.Done())
+			if err := s.conn.Err(); err != nil {
+				return err
+			}
+			if alive {
+				return fmt.Errorf("%w to %s (%s): it answered a ping; the new one claimed its address", errKept, listen, other.conn.RemoteString())
+			}
+			other.conn.Close(fmt.Errorf("%w: it did not answer a ping within %s", errReplaced, livenessProbe))
+			n.mu.Lock()
 		case n.dialerNonce(s) > n.dialerNonce(other):
 			// The same peer twice, typically both ends dialling at once.
 			// Both ends must keep the same connection, so the rule uses
@@ -38,6 +47,7 @@ func (n *Node) established(s *session) error {
 			return errDuplicate
 		}
 	}
+	now := time.Now()
 	if listen.IsValid() {
 		n.byListen[listen] = s
 		if n.dialable(listen) && !n.isSelfLocked(listen) {

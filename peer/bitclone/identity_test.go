@@ -97,6 +97,112 @@ func TestPongToAnOvertakenPingIsNoFault(t *testing.T) {
 	})
 }
 
+// answerPings plays a live peer on r: it answers every ping, until the
+// connection closes.
+func answerPings(r *remote) {
+	go func() {
+		for line := range r.lines {
+			if nonce, ok := strings.CutPrefix(line, "ping|"); ok {
+				r.conn.Write([]byte("pong|" + nonce + "\r\n"))
+			}
+		}
+	}()
+}
+
+// handshakeUpToVerack opens an inbound connection from addr claiming listen
+// with nonce, and sends our verack; the node's answer is left unread.
+func (pn *pipeNode) handshakeUpToVerack(addr, listen string, nonce uint64) *remote {
+	r := pn.connect(addr)
+	r.send(versionFrom(listen, nonce))
+	r.expect(fmt.Sprintf("verack|%d", nonce))
+	v := r.expect("version|")
+	r.send("verack|" + strings.Split(v, "|")[6])
+	return r
+}
+
+func TestClaimingALivePeersAddressCannotCutItOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		honest := pn.handshakeIn("127.0.0.2:9001")
+		answerPings(honest)
+		// Someone on the same IP (loopback, a NAT) claims the honest peer's
+		// listening address with a nonce of its own, again and again.
+		for i := range 3 {
+			attacker := pn.handshakeUpToVerack(fmt.Sprintf("127.0.0.2:%d", 50000+i), "127.0.0.2:9001", 666)
+			attacker.expectClosed()
+		}
+		synctest.Wait()
+		s := pn.Snapshot()
+		if s.Inbound != 1 || len(s.Conns) != 1 || s.Conns[0].Remote != "127.0.0.2:9001" {
+			t.Fatalf("want only the honest connection: %+v", s.Conns)
+		}
+		if pn.hasEvent(peer.KindClosed, "replaced") {
+			t.Errorf("the honest connection was replaced: %v", pn.eventTexts(peer.KindClosed))
+		}
+		want := "kept the established connection to 127.0.0.2:9001 (127.0.0.2:9001): it answered a ping; the new one claimed its address"
+		if got := pn.eventTexts(peer.KindClosed); len(got) != 3 || got[0] != want {
+			t.Errorf("closed events %q, want three of %q", got, want)
+		}
+	})
+}
+
+// The same over real loopback TCP, against a running honest neighbour.
+func TestLoopbackAttackerCannotCutOffAnHonestPeer(t *testing.T) {
+	w, target, honest := hostileSetup(t, fastConfig(t))
+	p := dialRaw(t, target)
+	p.write(fmt.Sprintf("version|3|1|%d|%s|%s|666|raw|0\r\n", time.Now().Unix(), target.Addr(), honest.Addr()))
+	p.until("verack|666")
+	v := p.until("version|")
+	p.write("verack|" + strings.Split(strings.TrimSpace(v), "|")[6] + "\r\n")
+	p.closed()
+	w.waitUntil(convergeTimeout, "the attacker's close reported", func() error {
+		if len(target.eventsMatching(peer.KindClosed, "kept the established connection to "+honest.Addr().String())) == 0 {
+			return fmt.Errorf("no kept close")
+		}
+		return nil
+	})
+	stillHonest(t, w, honest)
+}
+
+func TestRestartedPeerReplacesItsDeadConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		old := pn.handshakeIn("127.0.0.2:9001")
+		// old is silently dead: it reads, and answers nothing.
+		restarted := pn.handshakeUpToVerack("127.0.0.2:50000", "127.0.0.2:9001", 5151)
+		start := time.Now()
+		old.expect("ping|")
+		restarted.expect("getaddr")
+		if took := time.Since(start); took != livenessProbe {
+			t.Errorf("the restarted peer got in after %s, want the %s probe", took, livenessProbe)
+		}
+		old.expectClosed()
+		synctest.Wait()
+		if !pn.hasEvent(peer.KindClosed, "replaced by a new connection claiming its address with a new nonce: it did not answer a ping within 1s") {
+			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
+		}
+		if s := pn.Snapshot(); s.Inbound != 1 || s.Conns[0].Remote != "127.0.0.2:50000" {
+			t.Errorf("want only the new connection: %+v", s.Conns)
+		}
+	})
+}
+
+// A peer that hung up is replaced at once, without waiting for the probe.
+func TestClosedConnectionIsReplacedAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{PingInterval: time.Hour, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
+		old := pn.handshakeIn("127.0.0.2:9001")
+		restarted := pn.handshakeUpToVerack("127.0.0.2:50000", "127.0.0.2:9001", 5151)
+		start := time.Now()
+		old.expect("ping|")
+		old.conn.Close()
+		restarted.expect("getaddr")
+		if took := time.Since(start); took != 0 {
+			t.Errorf("the restarted peer got in after %s, want at once", took)
+		}
+	})
+}
+
 func selfCount(pn *pipeNode) int {
 	pn.Node.mu.Lock()
 	defer pn.Node.mu.Unlock()

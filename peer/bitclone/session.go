@@ -49,7 +49,8 @@ func trimEOL(b []byte) []byte {
 var (
 	errSelf             = errors.New("self: connected to ourselves")
 	errDuplicate        = errors.New("duplicate: already connected to this peer")
-	errReplaced         = errors.New("replaced by a new connection from the same address with a new nonce")
+	errReplaced         = errors.New("replaced by a new connection claiming its address with a new nonce")
+	errKept             = errors.New("kept the established connection")
 	errHandshakeTimeout = errors.New("handshake timeout")
 )
 
@@ -87,8 +88,11 @@ type session struct {
 	agent       string
 	version     uint64
 	pingNonce   uint64
-	pingPrev    uint64    // the ping before pingNonce, still unanswered: its pong is no fault
-	pingSent    time.Time // zero when no ping is outstanding
+	pingPrev    uint64        // the ping before pingNonce, still unanswered: its pong is no fault
+	pingSent    time.Time     // zero when no ping is outstanding
+	probeNonce  uint64        // the last liveness probe's ping (see answersPing); 0 before any
+	probeAnswer chan struct{} // closed when the probe's pong arrives
+	probeUntil  time.Time     // when the probe gives up
 	pingLast    time.Duration
 	pingMin     time.Duration
 	lastReject  [2]string // received, sent
@@ -374,12 +378,17 @@ func (s *session) notePing(nonce uint64) {
 	s.mu.Unlock()
 }
 
-// onPong takes a pong: the round trip of our last ping or, matching
-// nothing we sent, a bad line.
+// onPong takes a pong: the round trip of our last ping, the answer to a
+// liveness probe, or, matching nothing we sent, a bad line.
 func (s *session) onPong(nonce uint64, at time.Time) error {
 	s.mu.Lock()
 	matched := true
 	switch {
+	case s.probeNonce != 0 && nonce == s.probeNonce:
+		if s.probeAnswer != nil {
+			close(s.probeAnswer)
+			s.probeAnswer = nil
+		}
 	case !s.pingSent.IsZero() && nonce == s.pingNonce:
 		rtt := time.Since(s.pingSent)
 		s.pingLast, s.pingSent = rtt, time.Time{}
@@ -398,6 +407,44 @@ func (s *session) onPong(nonce uint64, at time.Time) error {
 	}
 	s.n.publish(peer.KindWarn, s, fmt.Sprintf("pong nonce %d matches no outstanding ping", nonce))
 	return s.strike(at)
+}
+
+// livenessProbe is how long an established connection has to answer a ping
+// when a new connection claims its peer's listening address.
+const livenessProbe = time.Second
+
+// answersPing pings s and reports whether it answers within livenessProbe.
+// It gives up (false) early when s closes or stop is closed. Callers probing
+// at the same time share one ping and its deadline, so a stream of
+// newcomers cannot make us ping an honest peer more than once at a time.
+func (s *session) answersPing(stop <-chan struct{}) bool {
+	s.mu.Lock()
+	answered, until, nonce := s.probeAnswer, s.probeUntil, uint64(0)
+	if answered == nil || !time.Now().Before(until) {
+		nonce = s.n.randNonce()
+		answered, until = make(chan struct{}), time.Now().Add(livenessProbe)
+		s.probeNonce, s.probeAnswer, s.probeUntil = nonce, answered, until
+	}
+	s.mu.Unlock()
+	if nonce != 0 {
+		s.send(wire.Ping{Nonce: nonce})
+	}
+	timer := time.NewTimer(time.Until(until))
+	defer timer.Stop()
+	select {
+	case <-answered:
+		return true
+	case <-timer.C:
+	case <-s.conn.Done():
+	case <-stop:
+	}
+	// A pong racing the deadline still counts.
+	select {
+	case <-answered:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *session) onAddr(m wire.Addr, now time.Time) error {
