@@ -29,6 +29,7 @@ type listener struct {
 
 	mu      sync.Mutex
 	conns   map[*conn]bool
+	held    map[*conn]bool // handshake done, answering (see hold)
 	closing bool
 	claimed bool          // the peer's first connection is taken for judging
 	judged  chan struct{} // closed once first is set
@@ -66,7 +67,7 @@ func (e *env) listen(ours netip.Addr) (*listener, error) {
 	if us.Addr().IsUnspecified() {
 		us = netip.AddrPortFrom(ours, us.Port()) // bound to every interface: name the one the peer reaches
 	}
-	l := &listener{e: e, ln: ln, us: us, judge: e.o.Listen != "", conns: map[*conn]bool{}, judged: make(chan struct{})}
+	l := &listener{e: e, ln: ln, us: us, judge: e.o.Listen != "", conns: map[*conn]bool{}, held: map[*conn]bool{}, judged: make(chan struct{})}
 	l.wg.Go(l.serve)
 	return l, nil
 }
@@ -125,8 +126,17 @@ func (l *listener) claim() bool {
 }
 
 // hold keeps a connection whose handshake is done: it answers ping with
-// pong and getaddr with our address, until the caller or the run ends it.
+// pong and getaddr with our address, until the caller or the run ends it,
+// or yield closes it.
 func (l *listener) hold(in *conn) {
+	l.mu.Lock()
+	l.held[in] = true
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.held, in)
+		l.mu.Unlock()
+	}()
 	for {
 		select {
 		case m, ok := <-in.lines:
@@ -145,6 +155,21 @@ func (l *listener) hold(in *conn) {
 			}
 		case <-l.e.ctx.Done():
 			return
+		}
+	}
+}
+
+// yield hangs up the peer's held connections to us before a connection of
+// ours opens. Ours claims the same address with a new nonce, and a peer
+// that keeps an established connection while it answers pings (bitclone
+// does) would refuse ours; hung up, the old one is what a new run of ours
+// replaces.
+func (l *listener) yield() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for in := range l.held {
+		if in.remote.Addr() == l.e.peerIP {
+			in.nc.Close() // hold and handle close the rest
 		}
 	}
 }

@@ -26,9 +26,11 @@ func (tcpNetwork) listen(addr string) (net.Listener, error) { return net.Listen(
 // turns keeps our connections and the handshakes of peers that dial us
 // apart in time. Every connection of ours claims the run's one address, and
 // a peer that keeps one connection per address (bitclone does) lets the
-// newer of two replace the older. So a handshake on a connection a peer
-// opened to us completes while none of ours is open, and our next probe
-// connects after it: the probe's connection is always the newer one.
+// newer of two replace the older once the older is closed or stops
+// answering pings. So a handshake on a connection a peer opened to us
+// completes while none of ours is open, and our next probe connects after
+// it, having hung it up (listener.yield): the probe's connection is always
+// the newer one.
 type turns struct {
 	mu        sync.Mutex
 	open      int           // our connections open

@@ -86,7 +86,7 @@ func (e *env) answer(in *conn, us netip.AddrPort, judge bool) Result {
 		var release func()
 		if release, err = e.turns.theirs(e.ctx); err == nil {
 			// Held until the judgement is done: our next probe connection
-			// replaces this one at a peer like bitclone.
+			// hangs this one up (listener.yield) and replaces it.
 			defer release()
 		}
 	}

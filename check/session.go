@@ -75,6 +75,7 @@ func (e *env) dialPaced(pace time.Duration) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.ln.yield()
 	nc, err := e.net.dial(e.ctx, e.target, e.o.Timeout)
 	if err != nil {
 		release()
@@ -97,8 +98,8 @@ func newNonce() uint64 {
 // version is our version on c: the peer as we reach it is the recipient,
 // the run's listener the sender. Each version has a nonce of its own, so a
 // peer that keeps one connection per address takes each probe for a new run
-// of ours and lets it replace the last (rather than refusing it as a
-// duplicate).
+// of ours and lets it replace the last, once that one is closed or stops
+// answering pings (rather than refusing it as a duplicate).
 func (e *env) version(c *conn, nonce uint64) []byte {
 	return wire.Version{
 		Version:   wire.ProtocolVersion,

@@ -51,8 +51,10 @@ type Config struct {
 	MaxHandshakingPerIP int
 	// MaxAddrs caps the address book (default 2048).
 	MaxAddrs int
-	// BanAfter rejects within BanWindow get a peer dropped and, unless it is
-	// on loopback, its IP banned for BanFor (defaults 10, 60s, 10m).
+	// BanAfter bad lines (rejected, or a malformed reject or unsolicited
+	// pong, which are never answered) within BanWindow get a peer dropped
+	// and, unless it is on loopback, its IP banned for BanFor (defaults 10,
+	// 60s, 10m).
 	BanAfter  int
 	BanWindow time.Duration
 	BanFor    time.Duration

@@ -12,22 +12,31 @@ import (
 )
 
 // established registers a session whose handshake just completed. It returns
-// errDuplicate when the session must close because another connection to the
-// same peer wins.
+// an error when the session must close because another connection to the
+// same peer wins: errDuplicate, or errKept.
 func (n *Node) established(s *session) error {
-	now := time.Now()
 	s.mu.Lock()
 	listen, agent, version := s.listen, s.agent, s.version
 	s.mu.Unlock()
 
 	n.mu.Lock()
-	if other := n.byListen[listen]; listen.IsValid() && other != nil && other != s {
+	for other := n.byListen[listen]; listen.IsValid() && other != nil && other != s && other.conn.Err() == nil; other = n.byListen[listen] {
 		switch {
 		case remoteNonce(other) != remoteNonce(s):
-			// A new run of the peer (or one that draws a nonce per
-			// connection): the old connection is most likely dead and we
-			// have not noticed yet.
-			other.conn.Close(errReplaced)
+			// A new run of the peer whose old connection is dead without
+			// our knowing yet, or anyone who shares the peer's IP and
+			// claims its address: only the old connection can tell. The
+			// newcomer waits while it is asked.
+			n.mu.Unlock()
+			alive := other.answersPing(s.conn.Done())
+			if err := s.conn.Err(); err != nil {
+				return err
+			}
+			if alive {
+				return fmt.Errorf("%w to %s (%s): it answered a ping; the new one claimed its address", errKept, listen, other.conn.RemoteString())
+			}
+			other.conn.Close(fmt.Errorf("%w: it did not answer a ping within %s", errReplaced, livenessProbe))
+			n.mu.Lock()
 		case n.dialerNonce(s) > n.dialerNonce(other):
 			// The same peer twice, typically both ends dialling at once.
 			// Both ends must keep the same connection, so the rule uses
@@ -38,6 +47,7 @@ func (n *Node) established(s *session) error {
 			return errDuplicate
 		}
 	}
+	now := time.Now()
 	if listen.IsValid() {
 		n.byListen[listen] = s
 		if n.dialable(listen) && !n.isSelfLocked(listen) {
@@ -83,18 +93,40 @@ func (n *Node) dialerNonce(s *session) uint64 {
 	return remoteNonce(s)
 }
 
-// markSelf remembers the address of a connection that turned out to be to
-// ourselves, so it is never dialled again.
-func (n *Node) markSelf(s *session, v wire.Version) {
+// Addresses a dial of ours found to be ourselves are remembered at most
+// maxSelfAddrs at a time (a full set forgets the oldest), each for
+// selfAddrTTL: an address can change hands.
+const (
+	maxSelfAddrs = 64
+	selfAddrTTL  = time.Hour
+)
+
+// markSelf remembers the address of a connection we dialled that reached
+// ourselves, so it is never dialled again. An inbound version with our
+// nonce proves nothing about the address it claims (anyone we ever sent a
+// version to knows our nonce), so it marks nothing.
+func (n *Node) markSelf(s *session) {
+	a := s.dialed
+	if s.conn.Dir() != peer.Outbound || !a.IsValid() || a.Port() == 0 {
+		return
+	}
+	now := time.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for _, a := range []netip.AddrPort{s.dialed, netip.AddrPortFrom(s.conn.Remote().Addr(), v.Sender.Port())} {
-		if a.IsValid() && a.Port() != 0 {
-			n.selfAddrs[a] = true
-			if n.book.Remove(a) {
-				n.bookChanged()
-			}
+	var oldest netip.AddrPort
+	for b, at := range n.selfAddrs {
+		if now.Sub(at) >= selfAddrTTL {
+			delete(n.selfAddrs, b)
+		} else if !oldest.IsValid() || at.Before(n.selfAddrs[oldest]) {
+			oldest = b
 		}
+	}
+	if _, ok := n.selfAddrs[a]; !ok && len(n.selfAddrs) >= maxSelfAddrs {
+		delete(n.selfAddrs, oldest)
+	}
+	n.selfAddrs[a] = now
+	if n.book.Remove(a) {
+		n.bookChanged()
 	}
 }
 
@@ -144,7 +176,7 @@ func (n *Node) dialable(a netip.AddrPort) bool {
 
 // isSelfLocked reports whether a is one of our own addresses. Called with n.mu held.
 func (n *Node) isSelfLocked(a netip.AddrPort) bool {
-	if n.selfAddrs[a] || a == n.listen {
+	if at, ok := n.selfAddrs[a]; (ok && time.Since(at) < selfAddrTTL) || a == n.listen {
 		return true
 	}
 	if a.Port() != n.listen.Port() {

@@ -55,7 +55,7 @@ type Node struct {
 	book      *addrbook.Book
 	peersFile *addrbook.File // set once loadPeers has read it; nil before
 	bans      map[netip.Addr]time.Time
-	selfAddrs map[netip.AddrPort]bool // addresses that turned out to be us
+	selfAddrs map[netip.AddrPort]time.Time // addresses a dial of ours found to be us, and when (see markSelf)
 	relay     map[netip.AddrPort]relayItem
 	external  map[netip.AddrPort]int // our address as peers report it, with counts
 	extBest   netip.AddrPort
@@ -104,7 +104,7 @@ func New(cfg Config, opts ...Option) *Node {
 		byListen:  make(map[netip.AddrPort]*session),
 		dialing:   make(map[netip.AddrPort]bool),
 		bans:      make(map[netip.Addr]time.Time),
-		selfAddrs: make(map[netip.AddrPort]bool),
+		selfAddrs: make(map[netip.AddrPort]time.Time),
 		relay:     make(map[netip.AddrPort]relayItem),
 		external:  make(map[netip.AddrPort]int),
 

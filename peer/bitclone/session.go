@@ -56,7 +56,8 @@ func trimEOL(b []byte) []byte {
 var (
 	errSelf             = errors.New("self: connected to ourselves")
 	errDuplicate        = errors.New("duplicate: already connected to this peer")
-	errReplaced         = errors.New("replaced by a new connection from the same address with a new nonce")
+	errReplaced         = errors.New("replaced by a new connection claiming its address with a new nonce")
+	errKept             = errors.New("kept the established connection")
 	errHandshakeTimeout = errors.New("handshake timeout")
 )
 
@@ -77,7 +78,7 @@ type session struct {
 	dec                                            wire.Decoder
 	scratch                                        []byte // replies are built here
 	sentVersion, gotVersion, sentVerack, gotVerack bool
-	rejects                                        []time.Time // rejects we sent, within the ban window
+	strikes                                        []time.Time // bad lines, within the ban window
 	oneAddrs                                       []time.Time // one-entry addr messages received
 	tokens                                         float64     // flood bucket
 	tokensAt                                       time.Time
@@ -98,7 +99,11 @@ type session struct {
 	agent       string
 	version     uint64
 	pingNonce   uint64
-	pingSent    time.Time // zero when no ping is outstanding
+	pingPrev    uint64        // the ping before pingNonce, still unanswered: its pong is no fault
+	pingSent    time.Time     // zero when no ping is outstanding
+	probeNonce  uint64        // the last liveness probe's ping (see answersPing); 0 before any
+	probeAnswer chan struct{} // closed when the probe's pong arrives
+	probeUntil  time.Time     // when the probe gives up
 	pingLast    time.Duration
 	pingMin     time.Duration
 	lastReject  [2]string // received, sent
@@ -181,9 +186,10 @@ func (s *session) handle(frame []byte, at time.Time) error {
 	}
 	if err != nil {
 		if commandName(frame) == wire.CmdReject {
-			// Never answer a reject with a reject: two peers could loop forever.
+			// Never answer a reject with a reject: two peers could loop
+			// forever. It still counts as a bad line.
 			s.n.publish(peer.KindWarn, s, "malformed reject: "+err.Error())
-			return nil
+			return s.strike(at)
 		}
 		var pe *wire.ParseError
 		if errors.As(err, &pe) && pe.Unknown {
@@ -221,7 +227,7 @@ func (s *session) handle(frame []byte, at time.Time) error {
 		s.scratch = wire.Pong{Nonce: m.Nonce}.AppendWire(s.scratch[:0])
 		s.conn.Reply(s.scratch, wire.CmdPong)
 	case *wire.Pong:
-		s.onPong(m.Nonce)
+		return s.onPong(m.Nonce, at)
 	case *wire.GetAddr:
 		s.reply(s.n.addrFor(s))
 	case *wire.Addr:
@@ -237,7 +243,7 @@ func (s *session) onVersion(v wire.Version, at time.Time) error {
 		return s.reject("duplicate version", "version already received on this connection", at)
 	}
 	if v.Nonce == s.n.nonce {
-		s.n.markSelf(s, v)
+		s.n.markSelf(s)
 		return errSelf
 	}
 	s.gotVersion = true
@@ -303,10 +309,16 @@ func (s *session) reject(reason, detail string, now time.Time) error {
 	s.mu.Lock()
 	s.lastReject[1] = wire.Format(line)
 	s.mu.Unlock()
+	return s.strike(now)
+}
 
-	s.rejects = recent(append(s.rejects, now), now, s.n.cfg.BanWindow)
-	if len(s.rejects) >= s.n.cfg.BanAfter {
-		return &misbehaviour{fmt.Sprintf("misbehaving: %d rejects within %s", len(s.rejects), s.n.cfg.BanWindow)}
+// strike counts one bad line (one we rejected, or one that must not be
+// answered: a malformed reject, an unsolicited pong) towards dropping the
+// peer.
+func (s *session) strike(now time.Time) error {
+	s.strikes = recent(append(s.strikes, now), now, s.n.cfg.BanWindow)
+	if len(s.strikes) >= s.n.cfg.BanAfter {
+		return &misbehaviour{fmt.Sprintf("misbehaving: %d bad lines within %s", len(s.strikes), s.n.cfg.BanWindow)}
 	}
 	return nil
 }
@@ -395,23 +407,80 @@ func (s *session) ping() {
 
 func (s *session) notePing(nonce uint64) {
 	s.mu.Lock()
+	s.pingPrev = 0
+	if !s.pingSent.IsZero() {
+		s.pingPrev = s.pingNonce
+	}
 	s.pingNonce, s.pingSent = nonce, time.Now()
 	s.mu.Unlock()
 }
 
-func (s *session) onPong(nonce uint64) {
+// onPong takes a pong: the round trip of our last ping, the answer to a
+// liveness probe, or, matching nothing we sent, a bad line.
+func (s *session) onPong(nonce uint64, at time.Time) error {
 	s.mu.Lock()
-	matched := !s.pingSent.IsZero() && nonce == s.pingNonce
-	if matched {
+	matched := true
+	switch {
+	case s.probeNonce != 0 && nonce == s.probeNonce:
+		if s.probeAnswer != nil {
+			close(s.probeAnswer)
+			s.probeAnswer = nil
+		}
+	case !s.pingSent.IsZero() && nonce == s.pingNonce:
 		rtt := time.Since(s.pingSent)
 		s.pingLast, s.pingSent = rtt, time.Time{}
 		if s.pingMin == 0 || rtt < s.pingMin {
 			s.pingMin = rtt
 		}
+	case s.pingPrev != 0 && nonce == s.pingPrev:
+		// A ping we sent before the last one (a typed ping overtook it).
+		s.pingPrev = 0
+	default:
+		matched = false
 	}
 	s.mu.Unlock()
-	if !matched {
-		s.n.publish(peer.KindWarn, s, fmt.Sprintf("pong nonce %d matches no outstanding ping", nonce))
+	if matched {
+		return nil
+	}
+	s.n.publish(peer.KindWarn, s, fmt.Sprintf("pong nonce %d matches no outstanding ping", nonce))
+	return s.strike(at)
+}
+
+// livenessProbe is how long an established connection has to answer a ping
+// when a new connection claims its peer's listening address.
+const livenessProbe = time.Second
+
+// answersPing pings s and reports whether it answers within livenessProbe.
+// It gives up (false) early when s closes or stop is closed. Callers probing
+// at the same time share one ping and its deadline, so a stream of
+// newcomers cannot make us ping an honest peer more than once at a time.
+func (s *session) answersPing(stop <-chan struct{}) bool {
+	s.mu.Lock()
+	answered, until, nonce := s.probeAnswer, s.probeUntil, uint64(0)
+	if answered == nil || !time.Now().Before(until) {
+		nonce = s.n.randNonce()
+		answered, until = make(chan struct{}), time.Now().Add(livenessProbe)
+		s.probeNonce, s.probeAnswer, s.probeUntil = nonce, answered, until
+	}
+	s.mu.Unlock()
+	if nonce != 0 {
+		s.send(wire.Ping{Nonce: nonce})
+	}
+	timer := time.NewTimer(time.Until(until))
+	defer timer.Stop()
+	select {
+	case <-answered:
+		return true
+	case <-timer.C:
+	case <-s.conn.Done():
+	case <-stop:
+	}
+	// A pong racing the deadline still counts.
+	select {
+	case <-answered:
+		return true
+	default:
+		return false
 	}
 }
 
