@@ -180,6 +180,16 @@ func (s *session) handle(frame []byte, at time.Time) error {
 	if err := s.allow(at); err != nil {
 		return err
 	}
+	if s.readerEstablished {
+		// The hot path of a busy connection: a canonical ping is answered
+		// without the parser (AppendPongFor answers exactly as it would).
+		if pong, ok := wire.AppendPongFor(s.scratch[:0], frame); ok {
+			s.scratch = pong
+			s.markActive(at)
+			s.conn.Reply(pong, wire.CmdPong)
+			return nil
+		}
+	}
 	msg, err := s.dec.Parse(frame) // pointers into s.dec, valid until the next frame
 	if errors.Is(err, wire.ErrEmptyLine) {
 		return nil
