@@ -36,7 +36,7 @@ func TestAppendPongFor(t *testing.T) {
 		{"ping|42\n", true},
 		{"ping|42", true},
 		{"ping|0\r\n", true},
-		{"ping|9999999999999999999\r\n", true},  // 19 digits
+		{"ping|9999999999999999999\r\n", true},   // 19 digits
 		{"ping|18446744073709551615\r\n", false}, // 20 digits: the parser decides
 		{"ping|18446744073709551616\r\n", false}, // overflows
 		{"ping|007\r\n", false},                  // leading zeros: the parser writes pong|7
