@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,6 +10,19 @@ import (
 // DefaultBusBacklog is how many message events may wait for a slow front end
 // before further ones are dropped (and counted).
 const DefaultBusBacklog = 4096
+
+// MaxQueuedNotices caps the events that are never dropped (warnings,
+// errors, connection changes, notes) waiting for a slow front end. A peer
+// chooses how many of them we see (bad lines, reconnections), so past the
+// cap they are folded into counts, per kind, peer and SimilarKey, and each
+// count reaches the front end as one summary event once it reads again.
+// Connection changes are counted per kind only: Node.Snapshot stays the
+// exact truth of the connections.
+const MaxQueuedNotices = 1024
+
+// maxFolds caps the distinct counts kept while folding; events that would
+// need a new one share one count per kind ("from other peers").
+const maxFolds = 256
 
 // Released batches kept for reuse: a few, and none so big that keeping it
 // would hold a flood's memory.
@@ -21,15 +35,19 @@ const (
 const flushGrace = time.Second
 
 // Bus carries events from the node to one front end. Publish never blocks:
-// lossy events (message lines, learned addresses) beyond the backlog are dropped and counted, while connection
-// events are always queued (they are bounded by the connection limits, not by
-// what a peer sends). A pump goroutine, started by NewBus and ended by Close,
+// lossy events (message lines, learned addresses) beyond the backlog are dropped and counted, while the
+// others (connection changes, warnings, errors, notes) are never lost: beyond
+// MaxQueuedNotices they are counted, and summarised once the front end reads. A pump goroutine, started by NewBus and ended by Close,
 // moves queued events onto the channel that Events returns.
 type Bus struct {
 	mu      sync.Mutex
 	queue   []Event
 	backlog int
 	closed  bool
+	// notices counts the non-lossy events queued, and folds what came past
+	// MaxQueuedNotices (both under mu).
+	notices int
+	folds   folds
 	// lossy counts lossy events queued. It changes under mu; Conns read it
 	// without the lock, once per socket read, to know how many message
 	// events are worth building.
@@ -37,13 +55,14 @@ type Bus struct {
 	// quiet: nobody wants lossy events; they are neither built nor counted.
 	quiet atomic.Bool
 
-	dropped   atomic.Uint64
-	publishes atomic.Uint64 // times events were queued (one lock, one wake each)
-	free      [][]Event     // batches released by the front end, for reuse
-	wake      chan struct{}
-	out       chan []Event
-	stop      chan struct{}
-	done      chan struct{}
+	dropped    atomic.Uint64
+	suppressed atomic.Uint64
+	publishes  atomic.Uint64 // times events were queued (one lock, one wake each)
+	free       [][]Event     // batches released by the front end, for reuse
+	wake       chan struct{}
+	out        chan []Event
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 // NewBus starts a bus that holds at most backlog message events (<= 0:
@@ -56,7 +75,8 @@ func NewBus(backlog int) *Bus {
 		backlog: backlog,
 		wake:    make(chan struct{}, 1),
 		// One batch in the channel and one in the pump's hands: with the
-		// queue's backlog, at most three backlogs of message events wait.
+		// queue's backlog, at most three backlogs of message events wait,
+		// and three times MaxQueuedNotices other events (with summaries).
 		out:  make(chan []Event, 1),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
@@ -72,6 +92,10 @@ func (b *Bus) Events() <-chan []Event { return b.out }
 
 // Dropped counts message events dropped because the front end fell behind.
 func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
+
+// Suppressed counts non-lossy events folded into summaries because the
+// front end fell behind (see MaxQueuedNotices).
+func (b *Bus) Suppressed() uint64 { return b.suppressed.Load() }
 
 // SetQuiet tells the bus whether anybody wants lossy events (message lines,
 // learned addresses). While quiet, they are discarded at once and not
@@ -120,6 +144,7 @@ func (b *Bus) publishBatch(events []Event) []Event {
 			lossy++
 		}
 	}
+	notices := len(events) - lossy
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -127,7 +152,7 @@ func (b *Bus) publishBatch(events []Event) []Event {
 		return events[:0]
 	}
 	b.publishes.Add(1)
-	if len(b.queue) == 0 && b.lossy.Load()+int64(lossy) <= int64(b.backlog) {
+	if len(b.queue) == 0 && b.lossy.Load()+int64(lossy) <= int64(b.backlog) && notices <= MaxQueuedNotices {
 		// The common case: no copy, the batch goes to the front end whole.
 		next := b.queue
 		if next == nil {
@@ -135,6 +160,7 @@ func (b *Bus) publishBatch(events []Event) []Event {
 		}
 		b.queue = events
 		b.lossy.Add(int64(lossy))
+		b.notices = notices
 		b.mu.Unlock()
 		signal(b.wake)
 		return next
@@ -147,7 +173,8 @@ func (b *Bus) publishBatch(events []Event) []Event {
 }
 
 // queueLocked appends events to the queue, dropping (and counting) lossy
-// ones beyond the backlog. Called with b.mu held.
+// ones beyond the backlog and folding others beyond MaxQueuedNotices.
+// Called with b.mu held.
 func (b *Bus) queueLocked(events []Event) {
 	lossy, dropped := b.lossy.Load(), uint64(0)
 	for _, e := range events {
@@ -157,6 +184,13 @@ func (b *Bus) queueLocked(events []Event) {
 				continue
 			}
 			lossy++
+		} else {
+			if b.notices >= MaxQueuedNotices {
+				b.folds.add(e)
+				b.suppressed.Add(1)
+				continue
+			}
+			b.notices++
 		}
 		b.queue = append(b.queue, e)
 	}
@@ -262,11 +296,89 @@ func (b *Bus) deliver(batch []Event, grace *<-chan time.Time) bool {
 func (b *Bus) takeAll() []Event {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.queue) == 0 {
+	if len(b.queue) == 0 && b.folds.empty() {
 		return nil
 	}
-	q := b.queue
+	// What was folded came after everything queued: its summaries go last.
+	q := b.folds.appendSummaries(b.queue, time.Now())
 	b.queue = b.popFree()
 	b.lossy.Store(0) // every queued event is taken
+	b.notices = 0
 	return q
+}
+
+// foldKey is what folded events share: warnings, errors and notes are
+// told apart by peer and SimilarKey, connection changes only by kind;
+// others marks the count of those that found no room of their own.
+type foldKey struct {
+	kind      Kind
+	peer, key string
+	others    bool
+}
+
+// folds counts the events folded since the front end last took a batch, in
+// the order their kinds first came.
+type folds struct {
+	order []foldKey
+	n     map[foldKey]uint64
+}
+
+func (f *folds) empty() bool { return len(f.order) == 0 }
+
+func (f *folds) add(e Event) {
+	k := foldKey{kind: e.Kind}
+	switch e.Kind {
+	case KindConnected, KindEstablished, KindClosed:
+	default:
+		k.peer, k.key = e.Peer, SimilarKey(e.Text)
+	}
+	if f.n == nil {
+		f.n = make(map[foldKey]uint64)
+	}
+	if _, ok := f.n[k]; !ok && len(f.order) >= maxFolds {
+		k = foldKey{kind: e.Kind, others: true}
+	}
+	if _, ok := f.n[k]; !ok {
+		f.order = append(f.order, k)
+	}
+	f.n[k]++
+}
+
+// appendSummaries appends one summary event per count to q and forgets the
+// counts.
+func (f *folds) appendSummaries(q []Event, at time.Time) []Event {
+	for _, k := range f.order {
+		n := f.n[k]
+		e := Event{At: at, Kind: k.kind, Peer: k.peer, Suppressed: n}
+		switch {
+		case k.kind == KindConnected || k.kind == KindEstablished || k.kind == KindClosed:
+			e.Text = fmt.Sprintf("%d similar connection events suppressed (the peers table is exact)", n)
+		case k.others:
+			e.Text = fmt.Sprintf("%d further %s from other peers suppressed", n, plural(k.kind))
+		default:
+			from := k.peer
+			if from == "" {
+				from = "the node"
+			}
+			e.Text = fmt.Sprintf("%d similar %s from %s suppressed", n, plural(k.kind), from)
+			if k.key != "" {
+				e.Text += " (" + k.key + ")"
+			}
+		}
+		q = append(q, e)
+	}
+	clear(f.n)
+	f.order = f.order[:0]
+	return q
+}
+
+// plural names events of kind k in a summary.
+func plural(k Kind) string {
+	switch k {
+	case KindWarn:
+		return "warnings"
+	case KindError:
+		return "errors"
+	}
+	return k.String() + " events"
 }

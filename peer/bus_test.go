@@ -2,6 +2,7 @@ package peer
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -114,6 +115,137 @@ func TestBusReusesReleasedBatches(t *testing.T) {
 		}
 		if e := (<-b.Events())[0]; e.Text != "2" {
 			t.Errorf("delivered %q, want 2", e.Text)
+		}
+	})
+}
+
+// stallBus returns a bus whose pump is stuck: one batch waits in the
+// channel, one in the pump's hands, so that what is published next queues.
+func stallBus(t *testing.T) *Bus {
+	b := NewBus(10)
+	for range 2 {
+		b.Publish(Event{Kind: KindInfo, Text: "stall"})
+		synctest.Wait()
+	}
+	return b
+}
+
+// queued is how many events, and how many non-lossy ones, wait in b's queue.
+func (b *Bus) queued() (events, notices, folds int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue), b.notices, len(b.folds.order)
+}
+
+// readAll closes b and returns every event it delivers, the stalled ones
+// left out.
+func readAll(b *Bus) []Event {
+	var got []Event
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for batch := range b.Events() {
+			for _, e := range batch {
+				if e.Text != "stall" {
+					got = append(got, e)
+				}
+			}
+		}
+	}()
+	b.Close()
+	<-done
+	return got
+}
+
+func TestBusCapsWarningsAndSummarisesThem(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := stallBus(t)
+		peers := []string{"127.0.0.1:5000", "127.0.0.1:5001"}
+		texts := []string{"pong nonce %d matches no outstanding ping", "malformed reject: bad code %d"}
+		const total = 100_000
+		for i := range total {
+			b.Publish(Event{Kind: KindWarn, Peer: peers[i%2], Text: fmt.Sprintf(texts[i/2%2], i)})
+		}
+		if events, notices, folds := b.queued(); events > MaxQueuedNotices || notices > MaxQueuedNotices || folds != 4 {
+			t.Fatalf("queued %d events (%d non-lossy) and %d counts, want at most %d and 4", events, notices, folds, MaxQueuedNotices)
+		}
+		if got := b.Suppressed(); got != total-MaxQueuedNotices {
+			t.Errorf("Suppressed() = %d, want %d", got, total-MaxQueuedNotices)
+		}
+		// Each peer and kind of warning, verbatim plus summarised, adds up.
+		seen := map[string]uint64{}
+		summaries := 0
+		for _, e := range readAll(b) {
+			key := e.Peer + " " + SimilarKey(e.Text)
+			if e.Suppressed > 0 {
+				summaries++
+				want := fmt.Sprintf("%d similar warnings from %s suppressed", e.Suppressed, e.Peer)
+				if e.Kind != KindWarn || !strings.HasPrefix(e.Text, want) {
+					t.Errorf("summary %v %q, want a warning %q...", e.Kind, e.Text, want)
+				}
+				key = e.Peer + " " + strings.TrimSuffix(e.Text[strings.LastIndex(e.Text, "(")+1:], ")")
+				seen[key] += e.Suppressed
+				continue
+			}
+			seen[key]++
+		}
+		if summaries != 4 {
+			t.Errorf("%d summaries, want 4", summaries)
+		}
+		for _, p := range peers {
+			for _, k := range []string{"pong nonce", "malformed reject"} {
+				if n := seen[p+" "+k]; n != total/4 {
+					t.Errorf("%s %q: %d warnings delivered or summarised, want %d", p, k, n, total/4)
+				}
+			}
+		}
+	})
+}
+
+func TestBusFoldsConnectionEventsPastTheCap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := stallBus(t)
+		// A peer reconnecting in a loop: a new port each time.
+		const loops = 5000
+		for i := range loops {
+			p := fmt.Sprintf("127.0.0.1:%d", 10000+i)
+			b.Publish(Event{Kind: KindConnected, Peer: p, ConnID: uint64(i + 1)})
+			b.Publish(Event{Kind: KindClosed, Peer: p, ConnID: uint64(i + 1), Text: "EOF"})
+		}
+		if events, _, folds := b.queued(); events > MaxQueuedNotices || folds != 2 {
+			t.Fatalf("queued %d events and %d counts, want at most %d and 2", events, folds, MaxQueuedNotices)
+		}
+		counts := map[Kind]uint64{}
+		for _, e := range readAll(b) {
+			counts[e.Kind] += max(1, e.Suppressed)
+		}
+		if counts[KindConnected] != loops || counts[KindClosed] != loops {
+			t.Errorf("%d connected and %d closed delivered or counted, want %d each", counts[KindConnected], counts[KindClosed], loops)
+		}
+		if got := b.Suppressed(); got != 2*loops-MaxQueuedNotices {
+			t.Errorf("Suppressed() = %d, want %d", got, 2*loops-MaxQueuedNotices)
+		}
+	})
+}
+
+func TestBusBoundsItsCountsWhenManyPeersWarn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := stallBus(t)
+		const peers, each = 10_000, 3
+		for i := range peers * each {
+			b.Publish(Event{Kind: KindWarn, Peer: fmt.Sprintf("127.0.0.1:%d", i/each), Text: "malformed reject: x"})
+		}
+		if _, _, folds := b.queued(); folds > maxFolds+1 {
+			t.Fatalf("%d counts kept, want at most %d", folds, maxFolds+1)
+		}
+		var total uint64
+		others := false
+		for _, e := range readAll(b) {
+			total += max(1, e.Suppressed)
+			others = others || strings.Contains(e.Text, "from other peers suppressed")
+		}
+		if total != peers*each || !others {
+			t.Errorf("%d warnings delivered or counted (a summary for other peers: %v), want %d and one", total, others, peers*each)
 		}
 	})
 }

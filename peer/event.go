@@ -7,6 +7,7 @@
 package peer
 
 import (
+	"strings"
 	"time"
 )
 
@@ -102,6 +103,26 @@ type Event struct {
 	// frames cost the log little. Size is the frame's whole size on the wire.
 	Raw  []byte
 	Size int
+	// Suppressed is set on a summary: how many similar events (warnings,
+	// errors, connection changes) it stands for, left out because the
+	// front end fell behind or repeated them too fast to read.
+	Suppressed uint64
+}
+
+// similarKeyMax caps the words that tell two warnings apart (see SimilarKey).
+const similarKeyMax = 40
+
+// SimilarKey is what makes two events of one kind from one peer "similar":
+// the first words of their text, up to the first digit, colon or '|' (where
+// nonces, counts and peer-chosen details begin), at most similarKeyMax
+// bytes. "malformed reject: ..." and "pong nonce 7 matches ..." give
+// "malformed reject" and "pong nonce".
+func SimilarKey(text string) string {
+	end := min(len(text), similarKeyMax)
+	if i := strings.IndexAny(text[:end], "0123456789:|"); i >= 0 {
+		end = i
+	}
+	return strings.ToValidUTF8(strings.TrimSpace(text[:end]), "")
 }
 
 // MaxEventRaw caps the wire bytes an Event carries: enough for any message a

@@ -89,17 +89,20 @@ func (a AddrInfo) Status() string {
 
 // Snapshot is a copy of the node's state for display.
 type Snapshot struct {
-	At        time.Time
-	Listen    string // our listening address
-	Agent     string // our user agent
-	Nonce     uint64 // our version nonce
-	External  string // our address as peers report it ("" until one does)
-	Target    int    // connections to keep
-	Conns     []ConnInfo
-	Addrs     []AddrInfo
-	Dropped   uint64 // message events dropped because the front end fell behind
-	Refused   uint64 // inbound connections refused by the limits or bans
-	Inbound   int    // established inbound connections
-	Outbound  int    // established outbound connections
-	PeersFile string
+	At       time.Time
+	Listen   string // our listening address
+	Agent    string // our user agent
+	Nonce    uint64 // our version nonce
+	External string // our address as peers report it ("" until one does)
+	Target   int    // connections to keep
+	Conns    []ConnInfo
+	Addrs    []AddrInfo
+	Dropped  uint64 // message events dropped because the front end fell behind
+	// Suppressed counts warnings, errors and connection events folded into
+	// summaries because the front end fell behind (Conns stays exact).
+	Suppressed uint64
+	Refused    uint64 // inbound connections refused by the limits or bans
+	Inbound    int    // established inbound connections
+	Outbound   int    // established outbound connections
+	PeersFile  string
 }

@@ -182,6 +182,7 @@ func (n *Node) Snapshot() peer.Snapshot {
 		Refused:   uint64(n.refused),
 		PeersFile: n.cfg.PeersFile,
 	}
+	snap.Suppressed = n.bus.Suppressed()
 	if n.ln != nil {
 		snap.Listen = n.ln.Addr().String()
 	}
