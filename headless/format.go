@@ -21,6 +21,7 @@ type printer struct {
 	loc  *time.Location
 	now  func() time.Time
 	line []byte
+	rep  repeats
 }
 
 func newPrinter(w io.Writer, opts Options) *printer {
@@ -34,11 +35,24 @@ func newPrinter(w io.Writer, opts Options) *printer {
 
 func (p *printer) flush() error { return p.w.Flush() }
 
-// event prints one node event.
+// event prints one node event, unless it repeats a warning or error too
+// often (see repeats).
 func (p *printer) event(e peer.Event) {
 	if e.At.IsZero() {
 		e.At = p.now()
 	}
+	if !p.rep.admit(e, p.now(), p.print) {
+		return
+	}
+	p.print(e)
+}
+
+// summarise prints the summaries of repeats whose window ended (all of them
+// when all is set).
+func (p *printer) summarise(all bool) { p.rep.expire(p.now(), all, p.print) }
+
+// print writes e as one transcript line.
+func (p *printer) print(e peer.Event) {
 	if p.enc != nil {
 		p.encode(jsonEventOf(e))
 		return
@@ -127,6 +141,8 @@ type jsonEvent struct {
 	// Text is the raw protocol line for recv and send: encoding/json escapes
 	// control characters, and turns invalid UTF-8 into U+FFFD.
 	Text string `json:"text,omitempty"`
+	// Suppressed is set on a summary: how many similar events it stands for.
+	Suppressed uint64 `json:"suppressed,omitempty"`
 }
 
 func jsonEventOf(e peer.Event) jsonEvent {
@@ -138,6 +154,8 @@ func jsonEventOf(e peer.Event) jsonEvent {
 		Dir:     e.Dir.String(),
 		Command: e.Command,
 		Text:    e.Text,
+
+		Suppressed: e.Suppressed,
 	}
 }
 

@@ -71,10 +71,18 @@ func Run(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer,
 	// One goroutine writes stdout: events and command output never interleave.
 	events := node.Events()
 	done := ctx.Done()
+	var summaryDue <-chan time.Time // armed while repeats wait for their summary
 	for {
+		if summaryDue == nil && f.out.rep.holding() {
+			summaryDue = time.After(repeatWindow)
+		}
 		select {
+		case <-summaryDue:
+			summaryDue = nil
+			f.out.summarise(false)
 		case batch, ok := <-events:
 			if !ok {
+				f.out.summarise(true)
 				return f.out.flush()
 			}
 			for _, e := range batch {

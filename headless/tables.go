@@ -29,6 +29,9 @@ func (p *printer) peers(s peer.Snapshot) {
 	if s.Dropped > 0 {
 		fmt.Fprintf(p.w, "; %d message events dropped", s.Dropped)
 	}
+	if s.Suppressed > 0 {
+		fmt.Fprintf(p.w, "; %d warnings and connection events suppressed", s.Suppressed)
+	}
 	p.w.WriteByte('\n')
 	if len(s.Conns) == 0 {
 		p.w.WriteString("no connections\n")
@@ -120,19 +123,23 @@ func pingOf(c peer.ConnInfo) string {
 
 // jsonNode is the node-wide part of a :peers or :addrs result.
 type jsonNode struct {
-	Listen    string `json:"listen,omitempty"`
-	External  string `json:"external,omitempty"`
-	Target    int    `json:"target"`
-	Inbound   int    `json:"inbound"`
-	Outbound  int    `json:"outbound"`
-	Dropped   uint64 `json:"dropped"`
-	PeersFile string `json:"peers_file,omitempty"`
+	Listen   string `json:"listen,omitempty"`
+	External string `json:"external,omitempty"`
+	Target   int    `json:"target"`
+	Inbound  int    `json:"inbound"`
+	Outbound int    `json:"outbound"`
+	Dropped  uint64 `json:"dropped"`
+	// Suppressed counts warnings, errors and connection events the bus
+	// folded into summaries.
+	Suppressed uint64 `json:"suppressed"`
+	PeersFile  string `json:"peers_file,omitempty"`
 }
 
 func jsonNodeOf(s peer.Snapshot) *jsonNode {
 	return &jsonNode{
 		Listen: s.Listen, External: s.External, Target: s.Target,
 		Inbound: s.Inbound, Outbound: s.Outbound, Dropped: s.Dropped, PeersFile: s.PeersFile,
+		Suppressed: s.Suppressed,
 	}
 }
 

@@ -63,9 +63,9 @@ ADDRESS         LAST ACTIVE  STATUS  SOURCE                     CONN
 
 func TestEmptyTables(t *testing.T) {
 	node := newFake()
-	node.snapshot = peer.Snapshot{At: t0, Listen: "0.0.0.0:8088", Target: 5, Dropped: 3}
+	node.snapshot = peer.Snapshot{At: t0, Listen: "0.0.0.0:8088", Target: 5, Dropped: 3, Suppressed: 1200}
 	got := runCommands(t, node, ":peers\n:addrs\n", fixedOpts(false))
-	want := "listening on 0.0.0.0:8088; established 0 in + 0 out, target 5; 3 message events dropped\n" +
+	want := "listening on 0.0.0.0:8088; established 0 in + 0 out, target 5; 3 message events dropped; 1200 warnings and connection events suppressed\n" +
 		"no connections\n" +
 		"0 addresses; no peers file\n"
 	if got != want {
@@ -76,6 +76,7 @@ func TestEmptyTables(t *testing.T) {
 func TestJSONTables(t *testing.T) {
 	node := newFake()
 	node.snapshot = snapshot
+	node.snapshot.Suppressed = 7
 	out := runCommands(t, node, ":peers\n:addrs\n", fixedOpts(true))
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	if len(lines) != 2 {
@@ -93,7 +94,7 @@ func TestJSONTables(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[1]), &addrs); err != nil {
 		t.Fatal(err)
 	}
-	if peers.Kind != "result" || peers.Command != ":peers" || len(peers.Peers) != 2 || peers.Node.Outbound != 1 {
+	if peers.Kind != "result" || peers.Command != ":peers" || len(peers.Peers) != 2 || peers.Node.Outbound != 1 || peers.Node.Suppressed != 7 {
 		t.Fatalf(":peers result: %s", lines[0])
 	}
 	p := peers.Peers[0]
