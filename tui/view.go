@@ -145,17 +145,23 @@ func (m *Model) statusLine(w int) string {
 	listen, ext := orDash(safe(s.Listen)), orDash(safe(s.External))
 	in, out, target := strconv.Itoa(s.Inbound), strconv.Itoa(s.Outbound), strconv.Itoa(s.Target)
 	dropped := strconv.FormatUint(s.Dropped, 10)
+	// Warnings and connection events the bus folded into summaries.
+	suppressed, narrow := "", dropped+" dropped "
+	if s.Suppressed > 0 {
+		n := strconv.FormatUint(s.Suppressed, 10)
+		suppressed, narrow = ", "+n+" suppressed", dropped+" drop "+n+" sup "
+	}
 	forms := []struct {
 		segs []string
 		sep  string
 	}{
 		{[]string{" bitclone", "listening " + listen, "external " + ext,
 			"established " + in + " in + " + out + " out / target " + target,
-			strconv.Itoa(len(s.Addrs)) + " addresses", dropped + " events dropped "}, "  │  "},
+			strconv.Itoa(len(s.Addrs)) + " addresses", dropped + " events dropped" + suppressed + " "}, "  │  "},
 		{[]string{" listening " + listen, "external " + ext, "established " + in + " in + " + out + " out / " + target,
-			strconv.Itoa(len(s.Addrs)) + " addrs", dropped + " dropped "}, " │ "},
+			strconv.Itoa(len(s.Addrs)) + " addrs", dropped + " dropped" + suppressed + " "}, " │ "},
 		{[]string{" " + listen, "ext " + ext, in + "+" + out + "/" + target + " est",
-			strconv.Itoa(len(s.Addrs)) + " addrs", dropped + " dropped "}, " │ "},
+			strconv.Itoa(len(s.Addrs)) + " addrs", narrow}, " │ "},
 	}
 	segs, sep := forms[2].segs, forms[2].sep
 	for _, f := range forms {
@@ -167,7 +173,7 @@ func (m *Model) statusLine(w int) string {
 	r := newRow(w)
 	for i, seg := range segs {
 		st := &m.st.status
-		if i == len(segs)-1 && s.Dropped > 0 {
+		if i == len(segs)-1 && (s.Dropped > 0 || s.Suppressed > 0) {
 			st = &m.st.statusWarn
 		}
 		if i > 0 {

@@ -194,3 +194,13 @@ func TestWidthHelpersAgreeWithAnsi(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusBarShowsSuppressedEvents(t *testing.T) {
+	for _, w := range []int{200, 110, 80} {
+		m, _ := newTestModel(t, w, 24)
+		m.snap.Dropped, m.snap.Suppressed = 77, 1200
+		if got := m.statusLine(w); !strings.Contains(got, "77 ") || !strings.Contains(got, "1200 sup") {
+			t.Errorf("width %d: status bar %q, want the dropped and the suppressed counts", w, got)
+		}
+	}
+}
