@@ -2,6 +2,7 @@ package headless
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/bitclone/bitclone/peer"
@@ -10,15 +11,16 @@ import (
 // A peer can send hundreds of bad lines a second, each worth a warning: the
 // transcript keeps the first few of each kind from each peer every second,
 // so that a reader sees what the peer did, and folds the rest into one line
-// when the second ends ("995 more similar warnings from X").
+// when the second ends ("995 more similar warnings from X"). A peer is its
+// host: one that is dropped and reconnects from a new port is the same peer.
 const (
 	verbatimRepeats = 5           // similar warnings (or errors) printed as they are, per window
 	repeatWindow    = time.Second // how long the count of one kind of repeats runs
 	maxRepeatKeys   = 64          // kinds of repeats followed at once; more share one count
 )
 
-// repeatKey is what makes warnings similar: kind, peer and first words
-// (peer.SimilarKey). others is the shared count once maxRepeatKeys are followed.
+// repeatKey is what makes warnings similar: kind, peer's host and first
+// words (peer.SimilarKey). others is the shared count once maxRepeatKeys are followed.
 type repeatKey struct {
 	kind      peer.Kind
 	peer, key string
@@ -47,7 +49,7 @@ func (r *repeats) admit(e peer.Event, now time.Time, sum func(peer.Event)) bool 
 	if r.counts == nil {
 		r.counts = make(map[repeatKey]*repeatCount)
 	}
-	k := repeatKey{kind: e.Kind, peer: e.Peer, key: peer.SimilarKey(e.Text)}
+	k := repeatKey{kind: e.Kind, peer: hostOf(e.Peer), key: peer.SimilarKey(e.Text)}
 	c, ok := r.counts[k]
 	if !ok && len(r.counts) >= maxRepeatKeys {
 		r.expire(now, false, sum) // make room, if windows ended
@@ -111,4 +113,13 @@ func (r *repeats) end(k repeatKey, c *repeatCount, now time.Time, sum func(peer.
 		text += " (" + k.key + ")"
 	}
 	sum(peer.Event{At: now, Kind: k.kind, Peer: k.peer, Text: text, Suppressed: c.held})
+}
+
+// hostOf is the host part of a peer's address ("127.0.0.1:5000":
+// "127.0.0.1"), or the address as it is when it has no port.
+func hostOf(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
