@@ -164,6 +164,7 @@ func writeAllReport(w io.Writer, reps []stress.AllReport) (ok bool) {
 		return fmt.Sprint(r.Backlog)
 	})
 	row("message events dropped", func(r stress.AllReport) string { return fmt.Sprint(r.EventsDropped) })
+	row("other events suppressed", func(r stress.AllReport) string { return fmt.Sprint(r.EventsSuppressed) })
 	row("warnings, failed accepts", func(r stress.AllReport) string { return fmt.Sprintf("%d, %d", r.Warnings, r.AcceptErrors) })
 	row("closed by the node", func(r stress.AllReport) string { return countsText(r.Reasons) })
 	row("silent connections", func(r stress.AllReport) string {
@@ -198,7 +199,7 @@ func writeAllReport(w io.Writer, reps []stress.AllReport) (ok bool) {
 	})
 	row("warning flood", func(r stress.AllReport) string {
 		wr := r.Warn
-		return fmt.Sprintf("%d peers (%d could not connect), %d lines, %d dropped", wr.Peers, wr.Failed, wr.Lines, wr.Dropped)
+		return fmt.Sprintf("%d peers (%d could not connect), %d lines, dropped %d times", wr.Peers, wr.Failed, wr.Lines, wr.Dropped)
 	})
 	ok = true
 	row("targets", func(r stress.AllReport) string {

@@ -30,7 +30,7 @@ type All struct {
 	PingInterval     time.Duration // the target's and the honest peer's [100ms]
 	HandshakeTimeout time.Duration // the target's [2s]
 	WarnPeers        int           // peers in the warning flood [20]
-	WarnRate         int           // unsolicited pongs, and as many malformed rejects, per peer per second [900]
+	WarnRate         int           // unsolicited pongs, and as many malformed rejects, per peer per second [900]; a dropped peer reconnects
 	// Target is the target's connection target [64]: more than the
 	// attackers hold, so that it keeps dialling the addr flood's addresses.
 	Target       int
@@ -109,6 +109,9 @@ type AllReport struct {
 	// target's bus dropped for a slow front end.
 	Backlog       int
 	EventsDropped uint64
+	// EventsSuppressed is how many warnings, errors and connection events
+	// the target's bus folded into summaries for a slow front end.
+	EventsSuppressed uint64
 
 	// What the target reported in its events (for a stalled front end,
 	// read once it resumed): connections closed by reason kind, warnings,
@@ -298,6 +301,7 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 	}
 	snap = target.Snapshot()
 	rep.Book, rep.Limit, rep.EventsDropped = len(snap.Addrs), bitclone.DefaultMaxAddrs, snap.Dropped
+	rep.EventsSuppressed = snap.Suppressed
 	stopHonest()
 	stopTarget() // the log has every event once the target stopped
 	rep.Reasons, rep.Warnings, rep.AcceptErrors, rep.Backlog = log.tally()
@@ -359,10 +363,12 @@ func (l *targetLog) count(batch []peer.Event) {
 			l.backlog++
 		}
 		switch {
+		case e.Kind == peer.KindClosed && e.Suppressed > 0:
+			l.reasons["not shown one by one"] += int(e.Suppressed)
 		case e.Kind == peer.KindClosed && e.Peer != l.honest:
 			l.reasons[reasonKind(e.Text)]++
 		case e.Kind == peer.KindWarn:
-			l.warnings++
+			l.warnings += int(max(1, e.Suppressed)) // a summary stands for many
 		case e.Kind == peer.KindError && strings.HasPrefix(e.Text, "accept:"):
 			l.accepts++
 		}

@@ -24,6 +24,7 @@ const (
 	silentBatch    = 25      // connections each opens per tick: at most 10 000/s in all
 	silentTick     = 10 * time.Millisecond
 	maxPingRounds  = 10_000 // reconnections of the ping flooder
+	maxWarnRounds  = 10_000 // reconnections of each peer of the warning flood
 	retryPause     = 50 * time.Millisecond
 	dialAttempts   = 5                      // handshakes a persistent attacker tries before giving up
 	paceTick       = 10 * time.Millisecond  // how often paced attackers write
@@ -317,19 +318,22 @@ func catchUp(begin time.Time, rate int, done *int) int {
 
 // WarnResult is what the warning flood sent.
 type WarnResult struct {
-	Peers   int // peers that completed their handshake
+	Peers   int // peers that completed their handshake at least once
 	Failed  int // peers that could not connect or handshake
 	Lines   int // unsolicited pongs and malformed rejects written
-	Dropped int // peers the target closed
+	Dropped int // connections the target closed (each peer reconnects)
 }
 
 // malformedReject is a reject the target cannot parse; it warns instead of
 // answering (a reject is never answered with a reject).
 const malformedReject = "reject|not-a-code\r\n"
 
-// floodWarnings runs peers connections that each send rate unsolicited
-// pongs and rate malformed rejects a second, under the flood limit: every
-// line costs the target a warning and none gets the peer dropped.
+// floodWarnings runs peers that each send rate unsolicited pongs and rate
+// malformed rejects a second, under the flood limit: every line costs the
+// target a warning. The target drops a peer after a few such lines, but
+// never bans one on loopback, so each peer reconnects at once and goes on:
+// warnings, and connection changes, flood its front end for as long as ctx
+// lasts.
 func floodWarnings(ctx context.Context, addr string, peers, rate int, ready func()) WarnResult {
 	var mu sync.Mutex
 	var res WarnResult
@@ -344,13 +348,11 @@ func floodWarnings(ctx context.Context, addr string, peers, rate int, ready func
 			mu.Lock()
 			defer mu.Unlock()
 			res.Lines += lines
+			res.Dropped += dropped
 			if handshaked {
 				res.Peers++
 			} else {
 				res.Failed++
-			}
-			if dropped {
-				res.Dropped++
 			}
 		}()
 	}
@@ -360,38 +362,64 @@ func floodWarnings(ctx context.Context, addr string, peers, rate int, ready func
 	return res
 }
 
-func warnPeer(ctx context.Context, addr string, rate int, seed uint64, ready func()) (lines int, handshaked, dropped bool) {
-	cl, err := dialRetry(ctx, addr)
-	ready()
-	if err != nil {
-		return 0, false, false
+// warnPeer is one peer of the warning flood: it connects, sends its lines at
+// its pace until the target drops it, and reconnects, until ctx ends (or
+// maxWarnRounds attempts). ready is called once it is in, or after
+// dialAttempts failed attempts.
+func warnPeer(ctx context.Context, addr string, rate int, seed uint64, ready func()) (lines int, handshaked bool, dropped int) {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	begin := time.Now()
+	pairs := 0 // the pace runs across reconnections
+	for round := 0; round < maxWarnRounds && ctx.Err() == nil; round++ {
+		cl, err := dial(ctx, addr)
+		if err == nil || round == dialAttempts-1 {
+			ready() // once: in, or given a fair chance
+			ready = func() {}
+		}
+		if err != nil {
+			// Out of descriptors, or evicted mid-handshake: the next
+			// connection may get in.
+			pause(ctx, retryPause)
+			continue
+		}
+		handshaked = true
+		n, closed := warnConn(ctx, cl, rng, begin, rate, &pairs)
+		lines += n
+		if closed {
+			dropped++
+		}
 	}
+	return lines, handshaked, dropped
+}
+
+// warnConn sends pongs and malformed rejects on cl at rate pairs a second
+// since begin until ctx ends or the target closes it (closed).
+func warnConn(ctx context.Context, cl *client, rng *rand.Rand, begin time.Time, rate int, pairs *int) (lines int, closed bool) {
 	drained := cl.drain()
 	defer func() { cl.c.Close(); <-drained }()
 	// A write blocked by a target that stopped reading ends with ctx.
 	stop := context.AfterFunc(ctx, func() { cl.c.Close() })
 	defer stop()
-	rng := rand.New(rand.NewPCG(seed, seed+1))
 	w := bufio.NewWriterSize(cl.c, 64<<10)
-	begin := time.Now()
 	tick := time.NewTicker(paceTick)
 	defer tick.Stop()
-	pairs := 0
 	for ctx.Err() == nil {
-		for range catchUp(begin, rate, &pairs) {
+		for range catchUp(begin, rate, pairs) {
 			fmt.Fprintf(w, "pong|%d\r\n", rng.Uint64()|1)
 			w.WriteString(malformedReject)
 			lines += 2
 		}
 		if err := w.Flush(); err != nil {
-			return lines, true, ctx.Err() == nil
+			return lines, ctx.Err() == nil
 		}
 		select {
 		case <-ctx.Done():
+		case <-drained: // the target closed it
+			return lines, ctx.Err() == nil
 		case <-tick.C:
 		}
 	}
-	return lines, true, false
+	return lines, false
 }
 
 // dialRetry is dial, tried again a few times: the target may close a
