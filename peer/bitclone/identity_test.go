@@ -246,7 +246,7 @@ func TestSpoofedSelfVersionsMarkNothing(t *testing.T) {
 		if !inBook {
 			t.Error("the victim was removed from the address book")
 		}
-		if got := len(pn.eventTexts(peer.KindClosed)); got != 30000 || !pn.hasEvent(peer.KindClosed, "self") {
+		if got := pn.eventCount(peer.KindClosed); got != 30000 || !pn.hasEvent(peer.KindClosed, "self") {
 			t.Errorf("%d closed events, want 30000 saying self", got)
 		}
 	})

@@ -214,6 +214,21 @@ func (pn *pipeNode) eventTexts(kind peer.Kind) []string {
 	return out
 }
 
+// eventCount is how many events of kind the node published: those
+// delivered, and those a summary of the bus stands for (a reader that fell
+// behind gets a summary past peer.MaxQueuedNotices).
+func (pn *pipeNode) eventCount(kind peer.Kind) uint64 {
+	pn.mu.Lock()
+	defer pn.mu.Unlock()
+	var n uint64
+	for _, e := range pn.events {
+		if e.Kind == kind {
+			n += max(1, e.Suppressed)
+		}
+	}
+	return n
+}
+
 func (pn *pipeNode) hasEvent(kind peer.Kind, sub string) bool {
 	for _, text := range pn.eventTexts(kind) {
 		if strings.Contains(text, sub) {
