@@ -3,6 +3,7 @@ package bitclone
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -166,6 +167,57 @@ func TestFreshNodeDialsItsSeedsAtOnce(t *testing.T) {
 		synctest.Wait()
 		if s := pn.Snapshot(); s.Outbound != len(seeds) {
 			t.Errorf("%d outbound connections, want %d", s.Outbound, len(seeds))
+		}
+	})
+}
+
+// With a target above MaxDialsInFlight, the dials held back by the
+// in-flight limit start as soon as earlier ones end, not at the next retry
+// tick.
+func TestDialsHeldBackGoWhenOthersEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const dialTime = time.Second
+		var mu sync.Mutex
+		var started []time.Duration
+		begin := time.Now()
+		slow := func(ctx context.Context, a netip.AddrPort) (net.Conn, error) {
+			mu.Lock()
+			started = append(started, time.Since(begin))
+			mu.Unlock()
+			select {
+			case <-time.After(dialTime):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			ours, theirs := net.Pipe()
+			go func() { // a far end that reads and never answers
+				defer theirs.Close()
+				io.Copy(io.Discard, theirs)
+			}()
+			return addrConn{ours, mustAddr("127.0.0.1:40000"), a}, nil
+		}
+		var seeds []netip.AddrPort
+		for i := range MaxDialsInFlight + 4 {
+			seeds = append(seeds, mustAddr(fmt.Sprintf("127.0.0.%d:8000", 10+i)))
+		}
+		startPipeNode(t, Config{Seeds: seeds, Target: len(seeds), RetryBase: time.Minute, HandshakeTimeout: time.Hour},
+			WithDialer(slow))
+		time.Sleep(dialTime + time.Millisecond)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(started) != len(seeds) {
+			t.Fatalf("%d dials started by %s, want %d: %v", len(started), dialTime, len(seeds), started)
+		}
+		for i, at := range started {
+			want := time.Duration(0)
+			if i >= MaxDialsInFlight {
+				want = dialTime
+			}
+			if at != want {
+				t.Errorf("dial %d started at %s, want %s: %v", i, at, want, started)
+				break
+			}
 		}
 	})
 }

@@ -96,7 +96,7 @@ func (n *Node) establishedSessions() []*session {
 // Dials are limited by the node-wide budget (MaxDialsInFlight at once,
 // DialsPerSecond): when it holds dials back, fillNow returns how long until
 // it allows the next one (0 when only the in-flight limit holds them back:
-// the end of a dial kicks the maintainer). The budget is checked before the
+// the end of every dial kicks the maintainer). The budget is checked before the
 // address book is scanned, so that a burst of failed dials, each of which
 // kicks the maintainer, costs no scan of the book unless a dial may follow.
 func (n *Node) fillNow() (wait time.Duration) {
@@ -218,6 +218,7 @@ func (n *Node) dialPeer(a netip.AddrPort) {
 		return
 	}
 	n.startConn(nc, peer.Outbound, a)
+	n.fill() // a place in flight is free: dials held back may go
 }
 
 // dialError words a failed dial without repeating the address:

@@ -287,8 +287,9 @@ func (n *Node) acceptLoop() {
 	}
 }
 
-// Waiting for the descriptor of an evicted connection to be freed (its
-// reader goroutine lets go of it a moment after Close).
+// How long acceptAtLimit tries to take its spare back: the descriptor the
+// eviction freed may be in use for a moment by another open in the process
+// (a dial that fails at once).
 const (
 	spareTries = 100
 	spareWait  = time.Millisecond
