@@ -202,7 +202,9 @@ func (n *Node) dialPeer(a netip.AddrPort) {
 	}
 	var notes []peer.Event
 	n.mu.Lock()
-	delete(n.dialing, a)
+	if err != nil { // else startConn moves a from dialing to the sessions
+		delete(n.dialing, a)
+	}
 	if err != nil && err != errShutdown {
 		notes = n.dialFailedLocked(a, dialError(err), time.Now())
 	}

@@ -475,6 +475,11 @@ func (c *heardConn) sentAny() bool { return c != nil && c.heard.Load() }
 // address from the start.
 func (n *Node) startConn(nc net.Conn, dir peer.Direction, dialed netip.AddrPort) {
 	n.mu.Lock()
+	if dir == peer.Outbound {
+		// Out of flight and into the table under one lock: fillNow must
+		// never see the peer in neither, or it dials it a second time.
+		delete(n.dialing, dialed)
+	}
 	if n.stopping {
 		n.mu.Unlock()
 		nc.Close()
