@@ -112,6 +112,15 @@ const (
 	// MaxConnectTries is how often a :connect to an address the book does not
 	// know is tried before it is given up and forgotten.
 	MaxConnectTries = 3
+	// MaxDialsInFlight, DialsPerSecond and DialBurst are the node-wide dial
+	// budget: at most MaxDialsInFlight dials at once, and DialsPerSecond on
+	// average after a burst of DialBurst. Without it every failed dial
+	// started the next at once, so a flood of made-up addresses cost
+	// thousands of dials a second. The burst and the in-flight limit cover
+	// the default target, so a fresh node dials all its seeds at once.
+	MaxDialsInFlight = 8
+	DialsPerSecond   = 5
+	DialBurst        = 8
 )
 
 // withDefaults fills every zero field.

@@ -37,7 +37,7 @@ func (n *Node) Do(c peer.Command) error {
 		if n.cfg.PeersFile == "" {
 			return errors.New("no peers file (started with --no-peers-file or --port 0)")
 		}
-		if err := n.save(); err != nil {
+		if err := n.savePeers(); err != nil {
 			return err
 		}
 		n.info("saved the address book to " + n.cfg.PeersFile)

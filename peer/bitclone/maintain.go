@@ -30,8 +30,16 @@ func (n *Node) maintain(ctx context.Context) {
 	// a crash loses at most that much, and a busy network costs at most one
 	// write per SaveDelay. The ticker above stays as a backstop.
 	var saveSoon <-chan time.Time
+	// budget fires when the dial budget allows the next dial that fillNow
+	// held back; nil while none is held back.
+	var budget <-chan time.Time
+	fill := func() {
+		if wait := n.fillNow(); wait > 0 && budget == nil {
+			budget = time.After(wait)
+		}
+	}
 
-	n.fillNow()
+	fill()
 	for {
 		select {
 		case <-ctx.Done():
@@ -52,16 +60,19 @@ func (n *Node) maintain(ctx context.Context) {
 			}
 		case <-saveSoon:
 			saveSoon = nil
-			n.save()
+			n.savePeers()
 		case <-save.C:
-			n.save()
+			n.savePeers()
 		case <-retry.C:
 			now := time.Now()
 			n.expireBans(now)
 			n.retryManual(now)
-			n.fillNow()
+			fill()
+		case <-budget:
+			budget = nil
+			fill()
 		case <-n.kick:
-			n.fillNow()
+			fill()
 		}
 	}
 }
@@ -81,34 +92,53 @@ func (n *Node) establishedSessions() []*session {
 // fillNow dials candidates until established connections plus connections
 // on their way reach the target. Live addresses come first, then the rest
 // (command-line peers and the peers file) as their backoff allows.
-func (n *Node) fillNow() {
+//
+// Dials are limited by the node-wide budget (MaxDialsInFlight at once,
+// DialsPerSecond): when it holds dials back, fillNow returns how long until
+// it allows the next one (0 when only the in-flight limit holds them back:
+// the end of every dial kicks the maintainer). The budget is checked before the
+// address book is scanned, so that a burst of failed dials, each of which
+// kicks the maintainer, costs no scan of the book unless a dial may follow.
+func (n *Node) fillNow() (wait time.Duration) {
 	now := time.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.stopping {
-		return
+		return 0
 	}
 	have := len(n.dialing)
-	// busy holds the peers we have a connection to or on its way, by the
-	// address we dialled and by the listening address an inbound peer gave
-	// in its version: redialling a peer whose inbound connection is still
-	// handshaking only makes a duplicate.
-	busy := make(map[netip.AddrPort]bool, len(n.sessions))
 	for _, s := range n.sessions {
 		if s.isEstablished() || s.conn.Dir() == peer.Outbound {
 			have++
 		}
-		busy[s.dialed] = true
-		busy[s.listenAddr()] = true
 	}
 	need := n.cfg.Target - have
 	if need <= 0 {
-		return
+		return 0
+	}
+	allowed := min(need, MaxDialsInFlight-len(n.dialing), n.dials.available(now))
+	if allowed < need {
+		wait = n.dials.wait(now)
+	}
+	if allowed <= 0 {
+		return wait
+	}
+	// busy holds the peers we have a connection to or on its way, by the
+	// address we dialled and by the listening address an inbound peer gave
+	// in its version: redialling a peer whose inbound connection is still
+	// handshaking only makes a duplicate.
+	busy := make(map[netip.AddrPort]bool, 2*len(n.sessions))
+	for _, s := range n.sessions {
+		busy[s.dialed] = true
+		busy[s.listenAddr()] = true
 	}
 	skip := func(a netip.AddrPort) bool { return busy[a] || n.skipLocked(a, now) }
-	for _, c := range n.book.Candidates(now, n.cfg.IdleTimeout, n.cfg.RetryBase, n.cfg.RetryMax, need, skip) {
+	n.scans++
+	for _, c := range n.book.Candidates(now, n.cfg.IdleTimeout, n.cfg.RetryBase, n.cfg.RetryMax, allowed, skip) {
+		n.dials.take(now)
 		n.startDialLocked(c.Addr, now)
 	}
+	return wait
 }
 
 // skipLocked says which addresses must not be dialled now, whatever their
@@ -172,7 +202,9 @@ func (n *Node) dialPeer(a netip.AddrPort) {
 	}
 	var notes []peer.Event
 	n.mu.Lock()
-	delete(n.dialing, a)
+	if err != nil { // else startConn moves a from dialing to the sessions
+		delete(n.dialing, a)
+	}
 	if err != nil && err != errShutdown {
 		notes = n.dialFailedLocked(a, dialError(err), time.Now())
 	}
@@ -188,6 +220,7 @@ func (n *Node) dialPeer(a netip.AddrPort) {
 		return
 	}
 	n.startConn(nc, peer.Outbound, a)
+	n.fill() // a place in flight is free: dials held back may go
 }
 
 // dialError words a failed dial without repeating the address:
@@ -298,6 +331,17 @@ func (n *Node) loadPeers() {
 	}
 	n.mu.Unlock()
 	n.info(fmt.Sprintf("loaded %d addresses from %s", len(entries), n.cfg.PeersFile))
+}
+
+// savePeers saves with the save spare released, so that the peers file is
+// written even when the node is at its descriptor limit.
+func (n *Node) savePeers() error {
+	n.saveMu.Lock()
+	defer n.saveMu.Unlock()
+	if n.saveSpare.Release() {
+		defer n.saveSpare.Reacquire()
+	}
+	return n.save()
 }
 
 // save writes the address book to the peers file, if there is one. A file

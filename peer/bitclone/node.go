@@ -12,11 +12,13 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	wire "github.com/bitclone/bitclone/codec/bitclone"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/addrbook"
+	"github.com/bitclone/bitclone/peer/fdreserve"
 )
 
 // Node is a BitClone peer. Create it with New, bind with Listen, serve with Run.
@@ -47,11 +49,18 @@ type Node struct {
 	kick   chan struct{}  // wakes the maintainer to fill connections
 	dirty  chan struct{}  // tells the maintainer the address book changed: save soon
 
+	// saveMu serialises saves, and guards saveSpare: a descriptor kept
+	// back so that the peers file can be written at the descriptor limit.
+	saveMu    sync.Mutex
+	saveSpare *fdreserve.Spare
+
 	mu        sync.Mutex
 	nextID    uint64
 	sessions  map[uint64]*session
 	byListen  map[netip.AddrPort]*session // established, by remote listening address
 	dialing   map[netip.AddrPort]bool
+	dials     tokenBucket // the dial budget of fillNow (DialsPerSecond)
+	scans     int         // address book scans by fillNow (tests check they stay few)
 	book      *addrbook.Book
 	peersFile *addrbook.File // set once loadPeers has read it; nil before
 	bans      map[netip.Addr]time.Time
@@ -60,6 +69,10 @@ type Node struct {
 	external  map[netip.AddrPort]int // our address as peers report it, with counts
 	extBest   netip.AddrPort
 	refused   int // inbound connections refused since the last warning
+	atLimit   int // inbound connections let in at the descriptor limit
+	// heard notes, per inbound connection (by ID), whether its peer has
+	// sent a byte yet: connections that sent nothing are evicted first.
+	heard map[uint64]*heardConn
 	// Peers the user dropped, until when: by listening address, and by IP
 	// when not on loopback (so that their inbound connections are refused
 	// before they say a word).
@@ -103,6 +116,8 @@ func New(cfg Config, opts ...Option) *Node {
 		sessions:  make(map[uint64]*session),
 		byListen:  make(map[netip.AddrPort]*session),
 		dialing:   make(map[netip.AddrPort]bool),
+		heard:     make(map[uint64]*heardConn),
+		dials:     tokenBucket{rate: DialsPerSecond, burst: DialBurst},
 		bans:      make(map[netip.Addr]time.Time),
 		selfAddrs: make(map[netip.AddrPort]time.Time),
 		relay:     make(map[netip.AddrPort]relayItem),
@@ -215,6 +230,9 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 	}
 	n.loadPeers()
+	n.saveMu.Lock()
+	n.saveSpare = fdreserve.New()
+	n.saveMu.Unlock()
 	n.info(fmt.Sprintf("listening on %s as %q, nonce %d", n.ln.Addr(), n.cfg.UserAgent, n.nonce))
 
 	n.wg.Add(2)
@@ -231,17 +249,31 @@ func (n *Node) Run(ctx context.Context) error {
 	n.mu.Unlock()
 	n.ln.Close()
 	n.wg.Wait()
-	if n.cfg.PeersFile != "" && n.save() == nil {
+	if n.cfg.PeersFile != "" && n.savePeers() == nil {
 		n.info("saved the address book to " + n.cfg.PeersFile)
 	}
+	n.saveMu.Lock()
+	n.saveSpare.Close()
+	n.saveSpare = nil
+	n.saveMu.Unlock()
 	return nil
 }
 
 var errShutdown = errors.New("shutting down")
 
 func (n *Node) acceptLoop() {
+	// spare is a descriptor kept back for when the table is full: see
+	// acceptAtLimit.
+	spare := fdreserve.New()
+	defer spare.Close()
 	for {
 		nc, err := n.ln.Accept()
+		if err != nil && fdreserve.Exhausted(err) && spare.Held() && n.ctx.Err() == nil {
+			nc, err = n.acceptAtLimit(spare)
+			if err == nil && nc == nil {
+				continue // no room was made: the newcomer was closed
+			}
+		}
 		if err != nil {
 			if n.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
@@ -253,10 +285,61 @@ func (n *Node) acceptLoop() {
 			case <-n.ctx.Done():
 				return
 			}
+			spare.Reacquire() // if it was lost, and a descriptor is free again
 			continue
 		}
 		n.accept(nc)
 	}
+}
+
+// How long acceptAtLimit tries to take its spare back: the descriptor the
+// eviction freed may be in use for a moment by another open in the process
+// (a dial that fails at once).
+const (
+	spareTries = 100
+	spareWait  = time.Millisecond
+)
+
+// acceptAtLimit is called when Accept failed for lack of descriptors, so
+// that silent connections cannot lock every newcomer out until their
+// handshake timeout: it releases the spare descriptor, accepts the waiting
+// connection with it, and makes room by closing the inbound connection
+// least worth keeping that has not sent a valid version (see
+// leastWorthLocked), or else the newcomer; then it takes the spare back. It
+// returns the newcomer to admit, or nil when it was closed.
+func (n *Node) acceptAtLimit(spare *fdreserve.Spare) (net.Conn, error) {
+	spare.Release()
+	nc, err := n.ln.Accept()
+	if err != nil {
+		spare.Reacquire()
+		return nil, err
+	}
+	n.mu.Lock()
+	victim, rank := n.leastWorthLocked()
+	if victim != nil && rank < sentVersion {
+		victim.conn.Close(errEvictedAtLimit)
+	} else {
+		victim = nil
+	}
+	n.atLimit++
+	count := n.atLimit
+	n.mu.Unlock()
+	newcomer := peer.AddrPortOf(nc.RemoteAddr())
+	if victim == nil {
+		nc.Close()
+		nc = nil
+	}
+	for i := 0; spare.Reacquire() != nil && i < spareTries; i++ {
+		time.Sleep(spareWait)
+	}
+	if bits.OnesCount(uint(count)) == 1 {
+		what := "closed " + newcomer.String() + ": every inbound connection has sent a version"
+		if victim != nil {
+			what = fmt.Sprintf("closed %s (%s) to let %s in", victim.conn.Remote(), rank, newcomer)
+		}
+		n.publish(peer.KindWarn, nil, fmt.Sprintf("out of file descriptors: %s (%d at the limit so far)", what, count))
+	}
+	return nc, nil
 }
 
 // accept admits an inbound connection, or refuses it when a limit says so.
@@ -292,51 +375,127 @@ func (n *Node) refuseReason(ip netip.Addr, now time.Time) string {
 		return "dropped by the user until " + until.Format("15:04:05")
 	}
 	inbound, handshaking := 0, 0
-	var oldest *session // the longest-handshaking inbound connection
 	for _, s := range n.sessions {
 		if s.conn.Dir() != peer.Inbound || s.conn.Err() != nil {
 			continue // outbound, or already closing
 		}
 		inbound++
-		if s.isEstablished() {
-			continue
-		}
-		if s.conn.Remote().Addr() == ip {
+		if !s.isEstablished() && s.conn.Remote().Addr() == ip {
 			handshaking++
-		}
-		if oldest == nil || s.conn.Started().Before(oldest.conn.Started()) {
-			oldest = s
 		}
 	}
 	if !ip.IsLoopback() && handshaking >= n.cfg.MaxHandshakingPerIP {
 		return fmt.Sprintf("%d connections from %s still handshaking", handshaking, ip)
 	}
 	if inbound >= n.cfg.MaxInbound {
-		if oldest == nil {
+		victim, _ := n.leastWorthLocked()
+		if victim == nil {
 			return fmt.Sprintf("%d inbound connections already", inbound)
 		}
-		// Make room by evicting the connection that has been handshaking
-		// longest: otherwise a few silent connections lock every honest
-		// newcomer out until the handshake timeout. Established peers are
-		// never evicted.
-		oldest.conn.Close(errEvicted)
+		// Make room by evicting a connection still handshaking:
+		// otherwise a few silent connections lock every honest newcomer
+		// out until the handshake timeout. Established peers are never
+		// evicted, and one that has sent a valid version only last.
+		victim.conn.Close(errEvicted)
 	}
 	return ""
 }
 
-var errEvicted = errors.New("evicted: inbound connections full and this one still handshaking")
+var (
+	errEvicted        = errors.New("evicted: inbound connections full and this one still handshaking")
+	errEvictedAtLimit = errors.New("evicted: out of file descriptors and this one had sent no version")
+)
+
+// progress is how far an inbound connection still handshaking has come;
+// the lowest is evicted first.
+type progress int
+
+const (
+	sentNothing progress = iota // not a byte: most likely a silent attacker
+	sentBytes                   // something, but no valid version yet
+	sentVersion                 // a valid version: most likely an honest newcomer
+)
+
+func (p progress) String() string {
+	switch p {
+	case sentNothing:
+		return "it had sent nothing"
+	case sentBytes:
+		return "it had sent no valid version"
+	}
+	return "it was still handshaking"
+}
+
+// leastWorthLocked returns the inbound connection still handshaking that is
+// least worth keeping, with its progress: the one that has sent the least,
+// the oldest among equals; nil if there is none. Called with n.mu held.
+func (n *Node) leastWorthLocked() (*session, progress) {
+	var victim *session
+	var least progress
+	for _, s := range n.sessions {
+		if s.conn.Dir() != peer.Inbound || s.conn.Err() != nil || s.isEstablished() {
+			continue
+		}
+		p := n.progressLocked(s)
+		if victim == nil || p < least || p == least && s.conn.Started().Before(victim.conn.Started()) {
+			victim, least = s, p
+		}
+	}
+	return victim, least
+}
+
+// progressLocked says how far an inbound connection's handshake has come.
+// Called with n.mu held.
+func (n *Node) progressLocked(s *session) progress {
+	s.mu.Lock()
+	gotVersion := s.remoteNonce != 0 // set only by a valid version
+	s.mu.Unlock()
+	switch {
+	case gotVersion:
+		return sentVersion
+	case n.heard[s.conn.ID()].sentAny():
+		return sentBytes
+	}
+	return sentNothing
+}
+
+// heardConn notes whether its peer has sent a byte yet.
+type heardConn struct {
+	net.Conn
+	heard atomic.Bool
+}
+
+func (c *heardConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.heard.Load() {
+		c.heard.Store(true)
+	}
+	return n, err
+}
+
+func (c *heardConn) sentAny() bool { return c != nil && c.heard.Load() }
 
 // startConn registers a connection and runs it on a goroutine of its own.
 // dialed is the address we dialled (outbound) and is the remote's listening
 // address from the start.
 func (n *Node) startConn(nc net.Conn, dir peer.Direction, dialed netip.AddrPort) {
 	n.mu.Lock()
+	if dir == peer.Outbound {
+		// Out of flight and into the table under one lock: fillNow must
+		// never see the peer in neither, or it dials it a second time.
+		delete(n.dialing, dialed)
+	}
 	if n.stopping {
 		n.mu.Unlock()
 		nc.Close()
 		return
 	}
 	n.nextID++
+	if dir == peer.Inbound {
+		h := &heardConn{Conn: nc}
+		n.heard[n.nextID] = h
+		nc = h
+	}
 	conn := peer.NewConn(nc, peer.ConnConfig{
 		ID:          n.nextID,
 		Dir:         dir,
@@ -366,6 +525,7 @@ func (n *Node) closed(s *session, err error) {
 	}
 	n.mu.Lock()
 	delete(n.sessions, s.conn.ID())
+	delete(n.heard, s.conn.ID())
 	if cur, ok := n.byListen[s.listenAddr()]; ok && cur == s {
 		delete(n.byListen, s.listenAddr())
 	}
