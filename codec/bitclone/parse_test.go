@@ -2,8 +2,10 @@ package bitclone
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -359,4 +361,39 @@ func deref(m Message) Message {
 		return v.Elem().Interface().(Message)
 	}
 	return m
+}
+
+// TestDecoderAddrAllocatesOnlyEntries checks that a full addr costs one
+// allocation, its entries, and no copy of the line; and that the entries
+// do not share the line's bytes, which the reader reuses.
+func TestDecoderAddrAllocatesOnlyEntries(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("addr|" + strconv.Itoa(MaxAddrs))
+	for i := range MaxAddrs {
+		fmt.Fprintf(&b, "|1700000000|10.%d.%d.1:%d", i>>8, i&255, 1000+i)
+	}
+	line := []byte(b.String())
+	var d Decoder
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := d.Parse(line); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("parsing an addr of %d entries allocates %v times, want 1 (the entries)", MaxAddrs, allocs)
+	}
+
+	m, err := d.Parse(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := m.(*Addr).Entries
+	for i := range line {
+		line[i] = '9' // the reader overwrites its buffer with the next lines
+	}
+	last := entries[MaxAddrs-1]
+	want := netip.MustParseAddrPort(fmt.Sprintf("10.%d.%d.1:%d", (MaxAddrs-1)>>8, (MaxAddrs-1)&255, 1000+MaxAddrs-1))
+	if last.Addr != want || last.Time != 1700000000 {
+		t.Errorf("last entry after the line was overwritten = %+v, want %v at 1700000000", last, want)
+	}
 }
