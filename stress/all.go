@@ -323,12 +323,8 @@ func waitReady(ctx context.Context, ready <-chan struct{}, n int) {
 }
 
 func connStillUp(n *bitclone.Node, id uint64) bool {
-	for _, c := range n.Snapshot().Conns {
-		if c.ID == id && c.State == peer.StateEstablished {
-			return true
-		}
-	}
-	return false
+	c, ok := n.Conn(id)
+	return ok && c.State == peer.StateEstablished
 }
 
 // targetLog is the target's front end during the all scenario: it counts
