@@ -16,8 +16,8 @@ const DefaultBusBacklog = 4096
 // addr line is 30 kB, so a backlog of them held a flood's worth of memory
 // (the stress scenario's peak heap was mostly addr lines waiting for the
 // printer). Beyond it message events are dropped and counted as the
-// backlog's are. 4096 lines of up to 256 bytes (text and wire copy) fit.
-const MaxQueuedEventBytes = 2 << 20
+// backlog's are. 4096 lines of up to 128 bytes (text and wire copy) fit.
+const MaxQueuedEventBytes = 1 << 20
 
 // MaxQueuedNotices caps the events that are never dropped (warnings,
 // errors, connection changes, notes) waiting for a slow front end. A peer
