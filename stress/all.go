@@ -388,7 +388,9 @@ func (l *targetLog) resume(start func()) {
 // print counts the events and hands them to the headless printer, which
 // writes them to w, until ch closes.
 func (l *targetLog) print(ch <-chan []peer.Event, w *byteCounter) {
-	tee := make(chan []peer.Event, 1)
+	// Unbuffered: a buffered tee would be one more batch of the target's
+	// events held in memory, the harness's, on top of the bus's stages.
+	tee := make(chan []peer.Event)
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
