@@ -60,8 +60,9 @@ type Bus struct {
 	// without the lock, once per socket read, to know how many message
 	// events are worth building.
 	lossy atomic.Int64
-	// lossyBytes is the Text and Raw bytes of the lossy events queued (under mu).
-	lossyBytes int
+	// lossyBytes is the Text and Raw bytes of the lossy events queued.
+	// Like lossy it changes under mu and room reads it without.
+	lossyBytes atomic.Int64
 	// quiet: nobody wants lossy events; they are neither built nor counted.
 	quiet atomic.Bool
 
@@ -136,6 +137,11 @@ func (b *Bus) room() (n int, wanted bool) {
 	if b.quiet.Load() {
 		return 0, false
 	}
+	if b.lossyBytes.Load() > MaxQueuedEventBytes-2*MaxEventRaw {
+		// Too little left for a long line (its text and wire copy), the
+		// kind of line that fills the cap: do not build what would be dropped.
+		return 0, true
+	}
 	return max(0, b.backlog-int(b.lossy.Load())), true
 }
 
@@ -164,7 +170,7 @@ func (b *Bus) publishBatch(events []Event) []Event {
 	}
 	b.publishes.Add(1)
 	if len(b.queue) == 0 && b.lossy.Load()+int64(lossy) <= int64(b.backlog) &&
-		b.lossyBytes+lossyBytes <= MaxQueuedEventBytes && notices <= MaxQueuedNotices {
+		b.lossyBytes.Load()+int64(lossyBytes) <= MaxQueuedEventBytes && notices <= MaxQueuedNotices {
 		// The common case: no copy, the batch goes to the front end whole.
 		next := b.queue
 		if next == nil {
@@ -172,7 +178,7 @@ func (b *Bus) publishBatch(events []Event) []Event {
 		}
 		b.queue = events
 		b.lossy.Add(int64(lossy))
-		b.lossyBytes += lossyBytes
+		b.lossyBytes.Add(int64(lossyBytes))
 		b.notices = notices
 		b.mu.Unlock()
 		signal(b.wake)
@@ -190,16 +196,16 @@ func (b *Bus) publishBatch(events []Event) []Event {
 // MaxQueuedNotices.
 // Called with b.mu held.
 func (b *Bus) queueLocked(events []Event) {
-	lossy, dropped := b.lossy.Load(), uint64(0)
+	lossy, bytes, dropped := b.lossy.Load(), b.lossyBytes.Load(), uint64(0)
 	for _, e := range events {
 		if e.Kind.Lossy() {
-			size := e.size()
-			if lossy >= int64(b.backlog) || b.lossyBytes+size > MaxQueuedEventBytes {
+			size := int64(e.size())
+			if lossy >= int64(b.backlog) || bytes+size > MaxQueuedEventBytes {
 				dropped++
 				continue
 			}
 			lossy++
-			b.lossyBytes += size
+			bytes += size
 		} else {
 			if b.notices >= MaxQueuedNotices {
 				b.folds.add(e)
@@ -211,6 +217,7 @@ func (b *Bus) queueLocked(events []Event) {
 		b.queue = append(b.queue, e)
 	}
 	b.lossy.Store(lossy)
+	b.lossyBytes.Store(bytes)
 	if dropped > 0 {
 		b.dropped.Add(dropped)
 	}
@@ -322,7 +329,7 @@ func (b *Bus) takeAll() []Event {
 	q := b.folds.appendSummaries(b.queue, time.Now())
 	b.queue = b.popFree()
 	b.lossy.Store(0) // every queued event is taken
-	b.lossyBytes = 0
+	b.lossyBytes.Store(0)
 	b.notices = 0
 	return q
 }

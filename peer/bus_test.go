@@ -270,6 +270,9 @@ func TestBusCapsTheBytesOfWaitingLines(t *testing.T) {
 			}
 			b.publishBatch(batch)
 		}
+		if room, wanted := b.room(); room != 0 || !wanted {
+			t.Errorf("room() = %d, %v with the bytes cap reached, want 0, true: lines that would be dropped are not worth building", room, wanted)
+		}
 		lines, bytes := 0, 0
 		done := make(chan struct{})
 		go func() {
