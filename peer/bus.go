@@ -14,8 +14,7 @@ const DefaultBusBacklog = 4096
 // MaxQueuedEventBytes caps the bytes (Text and Raw) of the message events
 // waiting for a slow front end, as DefaultBusBacklog caps their number: an
 // addr line is 30 kB, so a backlog of them held a flood's worth of memory
-// (the stress scenario's peak heap was mostly addr lines waiting for the
-// printer). Beyond it message events are dropped and counted as the
+// (in the stress scenario, with the front end stalled). Beyond it message events are dropped and counted as the
 // backlog's are. 4096 lines of up to 128 bytes (text and wire copy) fit.
 const MaxQueuedEventBytes = 1 << 20
 
