@@ -11,6 +11,13 @@ import (
 // before further ones are dropped (and counted).
 const DefaultBusBacklog = 4096
 
+// MaxQueuedEventBytes caps the bytes (Text and Raw) of the message events
+// waiting for a slow front end, as DefaultBusBacklog caps their number: an
+// addr line is 30 kB, so a backlog of them held a flood's worth of memory
+// (in the stress scenario, with the front end stalled). Beyond it message events are dropped and counted as the
+// backlog's are. 4096 lines of up to 128 bytes (text and wire copy) fit.
+const MaxQueuedEventBytes = 1 << 20
+
 // MaxQueuedNotices caps the events that are never dropped (warnings,
 // errors, connection changes, notes) waiting for a slow front end. A peer
 // chooses how many of them we see (bad lines, reconnections), so past the
@@ -52,6 +59,9 @@ type Bus struct {
 	// without the lock, once per socket read, to know how many message
 	// events are worth building.
 	lossy atomic.Int64
+	// lossyBytes is the Text and Raw bytes of the lossy events queued.
+	// Like lossy it changes under mu and room reads it without.
+	lossyBytes atomic.Int64
 	// quiet: nobody wants lossy events; they are neither built nor counted.
 	quiet atomic.Bool
 
@@ -126,6 +136,11 @@ func (b *Bus) room() (n int, wanted bool) {
 	if b.quiet.Load() {
 		return 0, false
 	}
+	if b.lossyBytes.Load() > MaxQueuedEventBytes-2*MaxEventRaw {
+		// Too little left for a long line (its text and wire copy), the
+		// kind of line that fills the cap: do not build what would be dropped.
+		return 0, true
+	}
 	return max(0, b.backlog-int(b.lossy.Load())), true
 }
 
@@ -138,10 +153,11 @@ func (b *Bus) publishBatch(events []Event) []Event {
 	if len(events) == 0 {
 		return events
 	}
-	lossy := 0
+	lossy, lossyBytes := 0, 0
 	for i := range events {
 		if events[i].Kind.Lossy() {
 			lossy++
+			lossyBytes += events[i].size()
 		}
 	}
 	notices := len(events) - lossy
@@ -152,7 +168,8 @@ func (b *Bus) publishBatch(events []Event) []Event {
 		return events[:0]
 	}
 	b.publishes.Add(1)
-	if len(b.queue) == 0 && b.lossy.Load()+int64(lossy) <= int64(b.backlog) && notices <= MaxQueuedNotices {
+	if len(b.queue) == 0 && b.lossy.Load()+int64(lossy) <= int64(b.backlog) &&
+		b.lossyBytes.Load()+int64(lossyBytes) <= MaxQueuedEventBytes && notices <= MaxQueuedNotices {
 		// The common case: no copy, the batch goes to the front end whole.
 		next := b.queue
 		if next == nil {
@@ -160,6 +177,7 @@ func (b *Bus) publishBatch(events []Event) []Event {
 		}
 		b.queue = events
 		b.lossy.Add(int64(lossy))
+		b.lossyBytes.Add(int64(lossyBytes))
 		b.notices = notices
 		b.mu.Unlock()
 		signal(b.wake)
@@ -173,17 +191,20 @@ func (b *Bus) publishBatch(events []Event) []Event {
 }
 
 // queueLocked appends events to the queue, dropping (and counting) lossy
-// ones beyond the backlog and folding others beyond MaxQueuedNotices.
+// ones beyond the backlog or MaxQueuedEventBytes and folding others beyond
+// MaxQueuedNotices.
 // Called with b.mu held.
 func (b *Bus) queueLocked(events []Event) {
-	lossy, dropped := b.lossy.Load(), uint64(0)
+	lossy, bytes, dropped := b.lossy.Load(), b.lossyBytes.Load(), uint64(0)
 	for _, e := range events {
 		if e.Kind.Lossy() {
-			if lossy >= int64(b.backlog) {
+			size := int64(e.size())
+			if lossy >= int64(b.backlog) || bytes+size > MaxQueuedEventBytes {
 				dropped++
 				continue
 			}
 			lossy++
+			bytes += size
 		} else {
 			if b.notices >= MaxQueuedNotices {
 				b.folds.add(e)
@@ -195,10 +216,14 @@ func (b *Bus) queueLocked(events []Event) {
 		b.queue = append(b.queue, e)
 	}
 	b.lossy.Store(lossy)
+	b.lossyBytes.Store(bytes)
 	if dropped > 0 {
 		b.dropped.Add(dropped)
 	}
 }
+
+// size is the memory an event's texts hold, for MaxQueuedEventBytes.
+func (e *Event) size() int { return len(e.Text) + len(e.Raw) }
 
 // Release hands back a batch the front end is done with (it must not touch
 // it again), so that a later batch reuses its memory: a busy connection
@@ -303,6 +328,7 @@ func (b *Bus) takeAll() []Event {
 	q := b.folds.appendSummaries(b.queue, time.Now())
 	b.queue = b.popFree()
 	b.lossy.Store(0) // every queued event is taken
+	b.lossyBytes.Store(0)
 	b.notices = 0
 	return q
 }

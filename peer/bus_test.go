@@ -249,3 +249,50 @@ func TestBusBoundsItsCountsWhenManyPeersWarn(t *testing.T) {
 		}
 	})
 }
+
+// TestBusCapsTheBytesOfWaitingLines checks that huge message lines (a full
+// addr is 30 kB) waiting for a stalled front end hold at most
+// MaxQueuedEventBytes, not a backlog's worth, and that the rest are counted
+// as dropped.
+func TestBusCapsTheBytesOfWaitingLines(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBus(DefaultBusBacklog)
+		for range 3 { // the pump's hands and the channel: it is stuck
+			b.Publish(Event{Kind: KindInfo})
+			synctest.Wait()
+		}
+		line := "addr|1000" + strings.Repeat("|1700000000|10.0.0.1:8333", 1000)
+		const sent = 1000
+		for range sent / 10 { // as a Conn publishes: batches of a socket read
+			batch := make([]Event, 10)
+			for i := range batch {
+				batch[i] = Event{Kind: KindRecv, Text: line, Raw: []byte(line[:MaxEventRaw])}
+			}
+			b.publishBatch(batch)
+		}
+		if room, wanted := b.room(); room != 0 || !wanted {
+			t.Errorf("room() = %d, %v with the bytes cap reached, want 0, true: lines that would be dropped are not worth building", room, wanted)
+		}
+		lines, bytes := 0, 0
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for batch := range b.Events() {
+				for _, e := range batch {
+					if e.Kind == KindRecv {
+						lines++
+						bytes += len(e.Text) + len(e.Raw)
+					}
+				}
+			}
+		}()
+		b.Close()
+		<-done
+		if bytes > MaxQueuedEventBytes || lines == 0 {
+			t.Errorf("%d lines of %d bytes waited for the front end, %d bytes in all; want some, at most %d bytes", lines, len(line), bytes, MaxQueuedEventBytes)
+		}
+		if got := uint64(lines) + b.Dropped(); got != sent {
+			t.Errorf("delivered %d and dropped %d of %d lines", lines, b.Dropped(), sent)
+		}
+	})
+}

@@ -323,12 +323,8 @@ func waitReady(ctx context.Context, ready <-chan struct{}, n int) {
 }
 
 func connStillUp(n *bitclone.Node, id uint64) bool {
-	for _, c := range n.Snapshot().Conns {
-		if c.ID == id && c.State == peer.StateEstablished {
-			return true
-		}
-	}
-	return false
+	c, ok := n.Conn(id)
+	return ok && c.State == peer.StateEstablished
 }
 
 // targetLog is the target's front end during the all scenario: it counts
@@ -392,7 +388,9 @@ func (l *targetLog) resume(start func()) {
 // print counts the events and hands them to the headless printer, which
 // writes them to w, until ch closes.
 func (l *targetLog) print(ch <-chan []peer.Event, w *byteCounter) {
-	tee := make(chan []peer.Event, 1)
+	// Unbuffered: a buffered tee would be one more batch of the target's
+	// events held in memory, the harness's, on top of the bus's stages.
+	tee := make(chan []peer.Event)
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 // Parse decodes one line, given without its terminator (one trailing "\r"
@@ -26,7 +28,7 @@ func Parse(line []byte) (Message, error) {
 	case CmdGetAddr:
 		return result(parseGetAddr(&f))
 	case CmdAddr:
-		return result(parseAddr(&f))
+		return result(parseAddr(&f, nil))
 	case CmdPing:
 		return result(parsePing(&f))
 	case CmdPong:
@@ -41,9 +43,12 @@ func Parse(line []byte) (Message, error) {
 // Decoder parses like Parse but returns pointers (*Ping, *Version, ...) to
 // values it owns, so that no message needs boxing: parsing ping, pong,
 // verack or getaddr allocates nothing. The value pointed to is overwritten
-// by the next call; strings and Entries inside it are fresh and may be
-// kept. The zero Decoder is ready to use; it is not safe for concurrent use.
+// by the next call; strings inside it are fresh and may be kept, but an
+// addr's Entries are valid only until the next call: they live in a buffer
+// that Decoders share (an addr flood allocated 40 kB per message for them).
+// The zero Decoder is ready to use; it is not safe for concurrent use.
 type Decoder struct {
+	entries *[MaxAddrs]AddrEntry // under d.addr.Entries, from entryBufs
 	version Version
 	verack  Verack
 	getaddr GetAddr
@@ -56,6 +61,11 @@ type Decoder struct {
 
 // Parse decodes line as the package-level Parse does; see Decoder.
 func (d *Decoder) Parse(line []byte) (Message, error) {
+	if d.entries != nil { // the last addr's Entries end here
+		d.addr = Addr{}
+		entryBufs.Put(d.entries)
+		d.entries = nil
+	}
 	f, err := split(line)
 	if err != nil {
 		return nil, err
@@ -71,7 +81,13 @@ func (d *Decoder) Parse(line []byte) (Message, error) {
 		d.getaddr, err = parseGetAddr(&f)
 		return result(&d.getaddr, err)
 	case CmdAddr:
-		d.addr, err = parseAddr(&f)
+		buf := entryBufs.Get().(*[MaxAddrs]AddrEntry)
+		d.addr, err = parseAddr(&f, buf[:0])
+		if len(d.addr.Entries) > 0 {
+			d.entries = buf
+		} else {
+			entryBufs.Put(buf)
+		}
 		return result(&d.addr, err)
 	case CmdPing:
 		d.ping, err = parsePing(&f)
@@ -384,7 +400,13 @@ func parseInfo(f *fields) (Info, error) {
 	return m, f.result()
 }
 
-func parseAddr(f *fields) (Addr, error) {
+// entryBufs holds the buffers of Decoders' addr entries: a connection
+// holds one only from an addr to its next message.
+var entryBufs = sync.Pool{New: func() any { return new([MaxAddrs]AddrEntry) }}
+
+// parseAddr parses an addr into buf when it is not nil (its capacity is
+// MaxAddrs), else into a fresh slice.
+func parseAddr(f *fields, buf []AddrEntry) (Addr, error) {
 	if f.n < 2 {
 		f.fail("", "want at least 2 fields, got 1")
 		return Addr{}, f.result()
@@ -406,10 +428,18 @@ func parseAddr(f *fields) (Addr, error) {
 	if f.err != nil || count == 0 {
 		return Addr{}, f.result()
 	}
-	// One string for all entries: netip wants strings, and converting each
-	// address on its own would cost an allocation per entry.
-	rest := string(f.rest)
-	entries := make([]AddrEntry, count)
+	// netip wants strings; the entries are read through a string that
+	// shares the line's bytes rather than a copy of them (an addr flood
+	// copied 30 kB per message). Safe: nothing below keeps a piece of it
+	// (netip keeps only a zone, which parseAddrPort refuses first, and the
+	// reasons are constants).
+	rest := unsafe.String(unsafe.SliceData(f.rest), len(f.rest))
+	var entries []AddrEntry
+	if buf != nil {
+		entries = buf[:count:count]
+	} else {
+		entries = make([]AddrEntry, count)
+	}
 	for i := range entries {
 		var timeText, addrText string
 		timeText, rest, _ = strings.Cut(rest, "|")

@@ -2,8 +2,10 @@ package bitclone
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -336,13 +338,11 @@ func TestDecoderReuse(t *testing.T) {
 	if m2.(*Ping) != p1 || p1.Nonce != 2 {
 		t.Errorf("Decoder does not reuse its Ping: %v %v", m1, m2)
 	}
+	// An addr's Entries last until the next call only (see
+	// TestDecodersKeepTheirEntriesUntilTheirNextParse).
 	a1, _ := d.Parse([]byte("addr|1|1|1.2.3.4:5"))
-	entries := a1.(*Addr).Entries
-	if _, err := d.Parse([]byte("addr|1|2|1.2.3.4:6")); err != nil {
-		t.Fatal(err)
-	}
-	if entries[0] != (AddrEntry{1, ap("1.2.3.4:5")}) {
-		t.Errorf("Entries of an earlier addr were overwritten: %v", entries)
+	if entries := a1.(*Addr).Entries; len(entries) != 1 || entries[0] != (AddrEntry{1, ap("1.2.3.4:5")}) {
+		t.Errorf("Decoder.Parse(addr) entries = %v", entries)
 	}
 	// An error leaves nothing behind for the caller.
 	if m, err := d.Parse([]byte("ping|x")); m != nil || err == nil {
@@ -359,4 +359,74 @@ func deref(m Message) Message {
 		return v.Elem().Interface().(Message)
 	}
 	return m
+}
+
+// addrLine is a full addr whose entries are 10.i.i.1:first+i.
+func addrLine(first int) []byte {
+	var b strings.Builder
+	b.WriteString("addr|" + strconv.Itoa(MaxAddrs))
+	for i := range MaxAddrs {
+		fmt.Fprintf(&b, "|1700000000|10.%d.%d.1:%d", i>>8, i&255, first+i)
+	}
+	return []byte(b.String())
+}
+
+// TestDecoderAddrAllocatesNothing checks that a Decoder parses a full addr
+// without allocating (no copy of the line, entries in a shared buffer), and
+// that the entries do not share the line's bytes, which the reader reuses.
+func TestDecoderAddrAllocatesNothing(t *testing.T) {
+	line := addrLine(1000)
+	var d Decoder
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := d.Parse(line); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs >= 1 {
+		t.Errorf("parsing an addr of %d entries allocates %v times, want none", MaxAddrs, allocs)
+	}
+
+	m, err := d.Parse(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := m.(*Addr).Entries
+	for i := range line {
+		line[i] = '9' // the reader overwrites its buffer with the next lines
+	}
+	last := entries[MaxAddrs-1]
+	want := netip.MustParseAddrPort(fmt.Sprintf("10.%d.%d.1:%d", (MaxAddrs-1)>>8, (MaxAddrs-1)&255, 1000+MaxAddrs-1))
+	if last.Addr != want || last.Time != 1700000000 {
+		t.Errorf("last entry after the line was overwritten = %+v, want %v at 1700000000", last, want)
+	}
+}
+
+// TestDecodersKeepTheirEntriesUntilTheirNextParse checks that the shared
+// entry buffers are not shared too soon: one connection's addr stays intact
+// while another's is parsed, and a Decoder's next message frees its buffer.
+func TestDecodersKeepTheirEntriesUntilTheirNextParse(t *testing.T) {
+	var d1, d2 Decoder
+	m1, err := d1.Parse(addrLine(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := d2.Parse(addrLine(20000)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d2.Parse([]byte("ping|1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, e := range m1.(*Addr).Entries {
+		if int(e.Addr.Port()) != 1000+i {
+			t.Fatalf("entry %d of the first decoder's addr became %v after the second decoder's", i, e.Addr)
+		}
+	}
+	if _, err := d1.Parse([]byte("ping|1")); err != nil {
+		t.Fatal(err)
+	}
+	if d1.entries != nil || len(d1.addr.Entries) != 0 {
+		t.Errorf("a ping left the last addr's buffer with the decoder")
+	}
 }

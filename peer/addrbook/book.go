@@ -258,6 +258,20 @@ func (b *Book) Live(now time.Time, expiry time.Duration, limit int) []Entry {
 	return copyOut(ss, limit)
 }
 
+// EachLive calls fn with the entries Live would return, in its order, until
+// fn returns false. It copies no slice of entries: an addr answer, built for
+// every getaddr, reads a full book's live entries and keeps only a wire
+// form of each.
+func (b *Book) EachLive(now time.Time, expiry time.Duration, fn func(Entry) bool) {
+	ss := b.collect(func(s *slot) bool { return s.Live(now, expiry) })
+	slices.SortFunc(ss, byRecency)
+	for _, s := range ss {
+		if !fn(s.Entry) {
+			return
+		}
+	}
+}
+
 // Candidates returns the addresses worth dialling now, best first: live ones
 // (most recently active first), then stale and never-active ones in the same
 // order, ties going to fewer failed attempts, then the lower address.

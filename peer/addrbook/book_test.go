@@ -3,6 +3,7 @@ package addrbook
 import (
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -672,5 +673,42 @@ func TestReachedAndDoubtful(t *testing.T) {
 	b.MarkReached(a) // unknown: ignored
 	if b.Len() != 0 {
 		t.Error("MarkReached added an address")
+	}
+}
+
+// TestEachLiveCopiesNoEntries checks that EachLive visits what Live returns,
+// in order, stops when asked, and allocates no copy of the entries (Live's
+// is a quarter MiB for a full book): the node builds an addr answer from it
+// for every getaddr.
+func TestEachLiveCopiesNoEntries(t *testing.T) {
+	b := New(0)
+	now := time.Unix(1_700_000_000, 0)
+	for i := range DefaultMaxEntries {
+		ap := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1}), 8333)
+		b.Learn(ap, now.Add(-time.Duration(i)*time.Second), SourceGossip, netip.AddrPort{}, now)
+	}
+	want := b.Live(now, time.Hour, 0)
+	var got []Entry
+	b.EachLive(now, time.Hour, func(e Entry) bool { got = append(got, e); return true })
+	if !slices.Equal(got, want) {
+		t.Fatalf("EachLive visited %d entries, Live returns %d, or in another order", len(got), len(want))
+	}
+	visited := 0
+	b.EachLive(now, time.Hour, func(Entry) bool { visited++; return visited < 10 })
+	if visited != 10 {
+		t.Errorf("EachLive went on to %d entries after fn returned false at 10", visited)
+	}
+
+	const runs = 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		b.EachLive(now, time.Hour, func(Entry) bool { return true })
+	}
+	runtime.ReadMemStats(&after)
+	perCall := (after.TotalAlloc - before.TotalAlloc) / runs
+	// The sorted pointers (8 bytes an entry) and nothing per entry beyond.
+	if limit := uint64(16 * DefaultMaxEntries); perCall > limit {
+		t.Errorf("EachLive over a full book allocates %d bytes per call, want at most %d", perCall, limit)
 	}
 }

@@ -168,6 +168,22 @@ func (n *Node) forget(a netip.AddrPort) error {
 	return nil
 }
 
+// Conn returns what Snapshot would say of connection id, and false when
+// there is no such connection. It copies neither the address book nor the
+// other connections, so a caller watching one connection (the stress
+// tool's honest peer) costs the node almost nothing.
+func (n *Node) Conn(id uint64) (peer.ConnInfo, bool) {
+	n.mu.Lock()
+	s := n.sessions[id]
+	n.mu.Unlock()
+	var ci peer.ConnInfo
+	if s == nil {
+		return ci, false
+	}
+	s.info(&ci)
+	return ci, true
+}
+
 // Snapshot returns a copy of the node's state for display.
 func (n *Node) Snapshot() peer.Snapshot {
 	now := time.Now()

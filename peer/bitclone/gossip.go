@@ -235,15 +235,13 @@ func (n *Node) addrFor(s *session) wire.Addr {
 	toLoopback := s.conn.Remote().Addr().IsLoopback()
 	entries := []wire.AddrEntry{{Time: now.Unix(), Addr: own}}
 	n.mu.Lock()
-	for _, e := range n.book.Live(now, n.cfg.IdleTimeout, 0) {
-		if len(entries) == wire.MaxAddrs {
-			break
-		}
+	n.book.EachLive(now, n.cfg.IdleTimeout, func(e addrbook.Entry) bool {
 		if e.Addr == theirs || e.Addr == own || (e.Addr.Addr().IsLoopback() && !toLoopback) || e.Doubtful() {
-			continue
+			return true
 		}
 		entries = append(entries, wire.AddrEntry{Time: e.LastActive.Unix(), Addr: e.Addr})
-	}
+		return len(entries) < wire.MaxAddrs
+	})
 	n.mu.Unlock()
 	return wire.Addr{Entries: entries}
 }
