@@ -98,11 +98,12 @@ func (l *listener) handle(in *conn, at time.Time) {
 	defer func() {
 		l.mu.Lock()
 		delete(l.conns, in)
+		delete(l.held, in)
 		l.mu.Unlock()
 		in.close()
 	}()
 	judge := l.judge && in.remote.Addr() == l.e.peerIP && l.claim()
-	r := l.e.answer(in, l.us, judge)
+	r := l.e.answer(in, l.us, judge, func() { l.markHeld(in) })
 	if judge {
 		l.mu.Lock()
 		l.first = dialIn{at: at, result: r}
@@ -129,14 +130,6 @@ func (l *listener) claim() bool {
 // pong and getaddr with our address, until the caller or the run ends it,
 // or yield closes it.
 func (l *listener) hold(in *conn) {
-	l.mu.Lock()
-	l.held[in] = true
-	l.mu.Unlock()
-	defer func() {
-		l.mu.Lock()
-		delete(l.held, in)
-		l.mu.Unlock()
-	}()
 	for {
 		select {
 		case m, ok := <-in.lines:
@@ -157,6 +150,13 @@ func (l *listener) hold(in *conn) {
 			return
 		}
 	}
+}
+
+// markHeld makes a connection whose handshake is done one that yield hangs up.
+func (l *listener) markHeld(in *conn) {
+	l.mu.Lock()
+	l.held[in] = true
+	l.mu.Unlock()
 }
 
 // yield hangs up the peer's held connections to us before a connection of

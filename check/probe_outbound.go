@@ -62,8 +62,10 @@ func outbound(e *env, in dialIn, r Result, addrAt time.Time) Result {
 // our version and waits for the peer's verack. If judge is set it judges
 // the handshake too: version first, nothing else before the handshake
 // completes, a verack with our nonce, then getaddr. The result's verdict is
-// Fail when there is no handshake to hold on to.
-func (e *env) answer(in *conn, us netip.AddrPort, judge bool) Result {
+// Fail when there is no handshake to hold on to. shaken is called once the
+// peer's verack is in, while the turn is still ours, so that the
+// connection is known as held before a probe of ours can start.
+func (e *env) answer(in *conn, us netip.AddrPort, judge bool, shaken func()) Result {
 	first, err := in.next(e.o.Timeout)
 	if err != nil {
 		return Result{Verdict: Fail, Detail: "it dialled us but sent no version: " + err.Error()}
@@ -90,6 +92,12 @@ func (e *env) answer(in *conn, us netip.AddrPort, judge bool) Result {
 			defer release()
 		}
 	}
+	var verack line
+	defer func() { // runs before release
+		if err == nil {
+			shaken()
+		}
+	}()
 	nonce := newNonce()
 	if err == nil {
 		err = in.send(wire.Verack{Nonce: v.Nonce}.AppendWire(nil))
@@ -100,7 +108,6 @@ func (e *env) answer(in *conn, us netip.AddrPort, judge bool) Result {
 			Recipient: in.remote, Sender: us, Nonce: nonce, UserAgent: e.o.Agent,
 		}.AppendWire(nil))
 	}
-	var verack line
 	if err == nil {
 		var before []line
 		verack, before, err = in.await(e.o.Timeout, is(wire.CmdVerack))
