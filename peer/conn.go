@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -77,7 +78,8 @@ type Conn struct {
 	done chan struct{}
 
 	closeOnce sync.Once
-	closeErr  error // set once, before done closes
+	closeErr  error       // set once, before done closes
+	closing   atomic.Bool // set with closeErr: Reply asks it for every frame, cheaper than done
 
 	in, sent traffic
 
@@ -129,11 +131,13 @@ func (t *traffic) add(n *tally) {
 }
 
 // tally counts the frames of one socket read or write without a lock or a
-// map: a burst has few distinct commands, so a short list is searched.
+// map: a burst has few distinct commands, so a short list is searched,
+// starting with the command counted last (a burst is mostly one command).
 type tally struct {
 	last        time.Time // when the read or write happened
 	msgs, bytes uint64
 	byCmd       []cmdCount
+	hit         int // index in byCmd of the command counted last
 }
 
 type cmdCount struct {
@@ -141,17 +145,21 @@ type cmdCount struct {
 	Counter
 }
 
-func (t *tally) count(cmd string, n int) {
-	t.msgs++
-	t.bytes += uint64(n)
-	for i := range t.byCmd {
-		if t.byCmd[i].cmd == cmd {
-			t.byCmd[i].Msgs++
-			t.byCmd[i].Bytes += uint64(n)
-			return
+// count adds msgs frames of cmd, n bytes in all.
+func (t *tally) count(cmd string, msgs, n uint64) {
+	t.msgs += msgs
+	t.bytes += n
+	i := t.hit
+	if i >= len(t.byCmd) || t.byCmd[i].cmd != cmd {
+		for i = 0; i < len(t.byCmd) && t.byCmd[i].cmd != cmd; i++ {
 		}
+		if i == len(t.byCmd) {
+			t.byCmd = append(t.byCmd, cmdCount{cmd: cmd})
+		}
+		t.hit = i
 	}
-	t.byCmd = append(t.byCmd, cmdCount{cmd, Counter{1, uint64(n)}})
+	t.byCmd[i].Msgs += msgs
+	t.byCmd[i].Bytes += n
 }
 
 // NewConn wraps nc. Nothing runs until Serve.
@@ -234,6 +242,7 @@ func (c *Conn) Close(reason error) {
 	}
 	c.closeOnce.Do(func() {
 		c.closeErr = reason
+		c.closing.Store(true)
 		close(c.done)
 		c.nc.Close()
 	})
@@ -269,7 +278,7 @@ func (c *Conn) Reply(frame []byte, cmd string) bool {
 	if len(c.replies) >= replyBatch {
 		return c.flushRead(true)
 	}
-	return c.Err() == nil
+	return !c.closing.Load()
 }
 
 // HoldReads keeps the read loop from reading the socket again before until,
@@ -391,7 +400,7 @@ func (c *Conn) flushRead(wait bool) bool {
 	if len(c.replyEnds) == 0 {
 		return c.Err() == nil
 	}
-	for !c.out.putAll(c.replies, c.replyEnds, false) {
+	for !c.out.hand(&c.replies, &c.replyEnds) {
 		if !wait {
 			c.replies, c.replyEnds = c.replies[:0], c.replyEnds[:0]
 			return false
@@ -412,7 +421,6 @@ func (c *Conn) flushRead(wait bool) bool {
 	} else {
 		signal(c.out.ready)
 	}
-	c.replies, c.replyEnds = c.replies[:0], c.replyEnds[:0]
 	if cap(c.replies) > keepBuffer {
 		c.replies = nil
 	}
@@ -452,7 +460,7 @@ func (c *Conn) received(rr RawFrameReader, frame []byte, overhead int, now time.
 	if rr != nil {
 		raw = rr.Raw()
 	}
-	c.inTally.count(cmd, len(frame)+overhead)
+	c.inTally.count(cmd, 1, uint64(len(frame)+overhead))
 	c.inTally.last = now
 	c.inEvents.add(c, KindRecv, cmd, frame, raw, now)
 	if c.cfg.Recorder != nil {
@@ -544,7 +552,7 @@ func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 	for _, f := range frames {
 		frame := buf[begin:f.end]
 		begin = f.end
-		c.outTally.count(f.cmd, len(frame))
+		c.outTally.count(f.cmd, 1, uint64(len(frame)))
 		c.outEvents.add(c, KindSend, f.cmd, frame, frame, now)
 		if c.cfg.Recorder != nil {
 			c.record(now, KindSend, frame, "")
@@ -592,12 +600,16 @@ func (b *eventBatch) begin(bus *Bus) {
 // the dialect reads, raw the exact bytes on the wire (for a text dialect,
 // with the line ending). Its text and capped wire bytes go in the arena.
 func (b *eventBatch) add(c *Conn, kind Kind, cmd string, frame, raw []byte, at time.Time) {
-	if len(b.events) >= b.room {
-		if b.wanted {
-			b.skipped++
-		}
-		return
+	if len(b.events) < b.room {
+		b.build(c, kind, cmd, frame, raw, at)
+	} else if b.wanted {
+		b.skipped++
 	}
+}
+
+// build is add's work, apart so that add's test is inlined: with no room
+// (a quiet bus, or a full one) a frame costs no call.
+func (b *eventBatch) build(c *Conn, kind Kind, cmd string, frame, raw []byte, at time.Time) {
 	text := c.cfg.Framing.Text(frame)
 	kept := raw[:min(len(raw), MaxEventRaw)]
 	need := len(text) + len(kept)
