@@ -149,17 +149,32 @@ type cmdCount struct {
 func (t *tally) count(cmd string, msgs, n uint64) {
 	t.msgs += msgs
 	t.bytes += n
-	i := t.hit
-	if i >= len(t.byCmd) || t.byCmd[i].cmd != cmd {
-		for i = 0; i < len(t.byCmd) && t.byCmd[i].cmd != cmd; i++ {
-		}
-		if i == len(t.byCmd) {
-			t.byCmd = append(t.byCmd, cmdCount{cmd: cmd})
-		}
-		t.hit = i
+	if t.hit >= len(t.byCmd) || !sameString(t.byCmd[t.hit].cmd, cmd) {
+		t.find(cmd)
 	}
-	t.byCmd[i].Msgs += msgs
-	t.byCmd[i].Bytes += n
+	c := &t.byCmd[t.hit]
+	c.Msgs += msgs
+	c.Bytes += n
+}
+
+// find points hit at cmd's entry, adding one if needed.
+func (t *tally) find(cmd string) {
+	i := 0
+	for i < len(t.byCmd) && t.byCmd[i].cmd != cmd {
+		i++
+	}
+	if i == len(t.byCmd) {
+		t.byCmd = append(t.byCmd, cmdCount{cmd: cmd})
+	}
+	t.hit = i
+}
+
+// sameString says whether a and b are the same string in memory: command
+// names are constants, so this finds the last command again without
+// comparing bytes. Equal strings elsewhere in memory only take count the
+// long way, which compares them.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
 // NewConn wraps nc. Nothing runs until Serve.
