@@ -42,13 +42,16 @@ const (
 	DefaultWriteTimeout = 30 * time.Second // one write may take this long
 	keepBuffer          = 16 << 10         // a bigger send buffer is let go once written
 	// replyBatch is how many bytes of replies wait for the end of a socket
-	// read before they are written anyway: a burst of requests with big
-	// answers must not grow memory without bound, and a pipelining peer
-	// whose window came in one read gets its first answers, and works on
-	// them, while we handle the rest (on loopback this took pipelined
-	// pings from 0.61 to 0.74 of the echo baseline; see
-	// docs/PERFORMANCE.md). 2 KiB is still ~128 pongs per system call.
-	replyBatch = 2 << 10
+	// read before they are queued anyway (a burst of requests with big
+	// answers must not grow memory without bound).
+	replyBatch = 16 << 10
+	// replyEarly replaces replyBatch while no message events are built
+	// (--quiet, or a full bus): a pipelining peer whose window came in one
+	// read then gets its first answers, and works on them, while we handle
+	// the rest. With events built, an early write would also publish them
+	// early, one more wake-up of the front end per write, which costs more
+	// than it gains (docs/PERFORMANCE.md). 2 KiB is ~128 pongs per write.
+	replyEarly = 2 << 10
 )
 
 // ConnConfig tunes one connection.
@@ -288,14 +291,14 @@ func (c *Conn) Send(frame []byte, cmd string) bool {
 // faster than it reads our answers, which is TCP's own backpressure instead
 // of an ever-growing queue. Replies are handed to the writer when the frames
 // of the current socket read are handled, or sooner once replyBatch bytes
-// of them wait, after the events of the frames handled so far are
-// published: so an answer never precedes its question in the log, and a
+// of them wait (replyEarly when no events are built), after the events of
+// the frames handled so far are published: so an answer never precedes its question in the log, and a
 // burst of requests is answered with few writes. It reports whether the
 // frame was queued.
 func (c *Conn) Reply(frame []byte, cmd string) bool {
 	c.replies = append(c.replies, frame...)
 	c.replyEnds = append(c.replyEnds, queued{len(c.replies), cmd})
-	if len(c.replies) >= replyBatch {
+	if len(c.replies) >= replyEarly && (len(c.replies) >= replyBatch || !c.inEvents.building()) {
 		return c.flushRead(true)
 	}
 	return !c.closing.Load()
@@ -651,6 +654,10 @@ func (b *eventBatch) build(c *Conn, kind Kind, cmd string, frame, raw []byte, at
 		Size:    len(raw),
 	})
 }
+
+// building says whether the batch still builds events (the bus wants them
+// and has room).
+func (b *eventBatch) building() bool { return len(b.events) < b.room }
 
 // publish hands the batch to the bus and empties it.
 func (b *eventBatch) publish(bus *Bus) {
