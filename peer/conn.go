@@ -292,9 +292,9 @@ func (c *Conn) Send(frame []byte, cmd string) bool {
 // of an ever-growing queue. Replies are handed to the writer when the frames
 // of the current socket read are handled, or sooner once replyBatch bytes
 // of them wait (replyEarly when no events are built), after the events of
-// the frames handled so far are published: so an answer never precedes its question in the log, and a
-// burst of requests is answered with few writes. It reports whether the
-// frame was queued.
+// the frames handled so far are published: so an answer never precedes its
+// question in the log, and a burst of requests is answered with few
+// writes. It reports whether the frame was queued.
 func (c *Conn) Reply(frame []byte, cmd string) bool {
 	c.replies = append(c.replies, frame...)
 	c.replyEnds = append(c.replyEnds, queued{len(c.replies), cmd})
