@@ -40,11 +40,17 @@ type repeats struct {
 	held   int // counts holding events for a summary
 }
 
+// counted says whether repeats of e are counted: warnings and errors, not
+// the bus's summaries (printed as they come) nor message lines.
+func counted(e peer.Event) bool {
+	return (e.Kind == peer.KindWarn || e.Kind == peer.KindError) && e.Suppressed == 0
+}
+
 // admit reports whether e is printed now; when not, it is counted. A count
 // whose window ended is summarised first, through sum.
 func (r *repeats) admit(e peer.Event, now time.Time, sum func(peer.Event)) bool {
-	if (e.Kind != peer.KindWarn && e.Kind != peer.KindError) || e.Suppressed > 0 {
-		return true // summaries of the bus are printed as they come
+	if !counted(e) {
+		return true
 	}
 	if r.counts == nil {
 		r.counts = make(map[repeatKey]*repeatCount)

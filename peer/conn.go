@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -44,6 +45,13 @@ const (
 	// read before they are queued anyway (a burst of requests with big
 	// answers must not grow memory without bound).
 	replyBatch = 16 << 10
+	// replyEarly replaces replyBatch while no message events are built
+	// (--quiet, or a full bus): a pipelining peer whose window came in one
+	// read then gets its first answers, and works on them, while we handle
+	// the rest. With events built, an early write would also publish them
+	// early, one more wake-up of the front end per write, which costs more
+	// than it gains (docs/PERFORMANCE.md). 2 KiB is ~128 pongs per write.
+	replyEarly = 2 << 10
 )
 
 // ConnConfig tunes one connection.
@@ -77,7 +85,8 @@ type Conn struct {
 	done chan struct{}
 
 	closeOnce sync.Once
-	closeErr  error // set once, before done closes
+	closeErr  error       // set once, before done closes
+	closing   atomic.Bool // set with closeErr: Reply asks it for every frame, cheaper than done
 
 	in, sent traffic
 
@@ -129,11 +138,13 @@ func (t *traffic) add(n *tally) {
 }
 
 // tally counts the frames of one socket read or write without a lock or a
-// map: a burst has few distinct commands, so a short list is searched.
+// map: a burst has few distinct commands, so a short list is searched,
+// starting with the command counted last (a burst is mostly one command).
 type tally struct {
 	last        time.Time // when the read or write happened
 	msgs, bytes uint64
 	byCmd       []cmdCount
+	hit         int // index in byCmd of the command counted last
 }
 
 type cmdCount struct {
@@ -141,17 +152,36 @@ type cmdCount struct {
 	Counter
 }
 
-func (t *tally) count(cmd string, n int) {
-	t.msgs++
-	t.bytes += uint64(n)
-	for i := range t.byCmd {
-		if t.byCmd[i].cmd == cmd {
-			t.byCmd[i].Msgs++
-			t.byCmd[i].Bytes += uint64(n)
-			return
-		}
+// count adds msgs frames of cmd, n bytes in all.
+func (t *tally) count(cmd string, msgs, n uint64) {
+	t.msgs += msgs
+	t.bytes += n
+	if t.hit >= len(t.byCmd) || !sameString(t.byCmd[t.hit].cmd, cmd) {
+		t.find(cmd)
 	}
-	t.byCmd = append(t.byCmd, cmdCount{cmd, Counter{1, uint64(n)}})
+	c := &t.byCmd[t.hit]
+	c.Msgs += msgs
+	c.Bytes += n
+}
+
+// find points hit at cmd's entry, adding one if needed.
+func (t *tally) find(cmd string) {
+	i := 0
+	for i < len(t.byCmd) && t.byCmd[i].cmd != cmd {
+		i++
+	}
+	if i == len(t.byCmd) {
+		t.byCmd = append(t.byCmd, cmdCount{cmd: cmd})
+	}
+	t.hit = i
+}
+
+// sameString says whether a and b are the same string in memory: command
+// names are constants, so this finds the last command again without
+// comparing bytes. Equal strings elsewhere in memory only take count the
+// long way, which compares them.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
 // NewConn wraps nc. Nothing runs until Serve.
@@ -234,6 +264,7 @@ func (c *Conn) Close(reason error) {
 	}
 	c.closeOnce.Do(func() {
 		c.closeErr = reason
+		c.closing.Store(true)
 		close(c.done)
 		c.nc.Close()
 	})
@@ -259,17 +290,18 @@ func (c *Conn) Send(frame []byte, cmd string) bool {
 // before it does): blocking there stops us reading from a peer that sends
 // faster than it reads our answers, which is TCP's own backpressure instead
 // of an ever-growing queue. Replies are handed to the writer when the frames
-// of the current socket read are handled, after their events are published:
-// so an answer never precedes its question in the log, and a burst of
-// requests is answered with one write. It reports whether the frame was
-// queued.
+// of the current socket read are handled, or sooner once replyBatch bytes
+// of them wait (replyEarly when no events are built), after the events of
+// the frames handled so far are published: so an answer never precedes its
+// question in the log, and a burst of requests is answered with few
+// writes. It reports whether the frame was queued.
 func (c *Conn) Reply(frame []byte, cmd string) bool {
 	c.replies = append(c.replies, frame...)
 	c.replyEnds = append(c.replyEnds, queued{len(c.replies), cmd})
-	if len(c.replies) >= replyBatch {
+	if len(c.replies) >= replyEarly && (len(c.replies) >= replyBatch || !c.inEvents.building()) {
 		return c.flushRead(true)
 	}
-	return c.Err() == nil
+	return !c.closing.Load()
 }
 
 // HoldReads keeps the read loop from reading the socket again before until,
@@ -391,7 +423,7 @@ func (c *Conn) flushRead(wait bool) bool {
 	if len(c.replyEnds) == 0 {
 		return c.Err() == nil
 	}
-	for !c.out.putAll(c.replies, c.replyEnds, false) {
+	for !c.out.hand(&c.replies, &c.replyEnds) {
 		if !wait {
 			c.replies, c.replyEnds = c.replies[:0], c.replyEnds[:0]
 			return false
@@ -412,7 +444,6 @@ func (c *Conn) flushRead(wait bool) bool {
 	} else {
 		signal(c.out.ready)
 	}
-	c.replies, c.replyEnds = c.replies[:0], c.replyEnds[:0]
 	if cap(c.replies) > keepBuffer {
 		c.replies = nil
 	}
@@ -452,7 +483,7 @@ func (c *Conn) received(rr RawFrameReader, frame []byte, overhead int, now time.
 	if rr != nil {
 		raw = rr.Raw()
 	}
-	c.inTally.count(cmd, len(frame)+overhead)
+	c.inTally.count(cmd, 1, uint64(len(frame)+overhead))
 	c.inTally.last = now
 	c.inEvents.add(c, KindRecv, cmd, frame, raw, now)
 	if c.cfg.Recorder != nil {
@@ -544,7 +575,7 @@ func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 	for _, f := range frames {
 		frame := buf[begin:f.end]
 		begin = f.end
-		c.outTally.count(f.cmd, len(frame))
+		c.outTally.count(f.cmd, 1, uint64(len(frame)))
 		c.outEvents.add(c, KindSend, f.cmd, frame, frame, now)
 		if c.cfg.Recorder != nil {
 			c.record(now, KindSend, frame, "")
@@ -592,12 +623,16 @@ func (b *eventBatch) begin(bus *Bus) {
 // the dialect reads, raw the exact bytes on the wire (for a text dialect,
 // with the line ending). Its text and capped wire bytes go in the arena.
 func (b *eventBatch) add(c *Conn, kind Kind, cmd string, frame, raw []byte, at time.Time) {
-	if len(b.events) >= b.room {
-		if b.wanted {
-			b.skipped++
-		}
-		return
+	if len(b.events) < b.room {
+		b.build(c, kind, cmd, frame, raw, at)
+	} else if b.wanted {
+		b.skipped++
 	}
+}
+
+// build is add's work, apart so that add's test is inlined: with no room
+// (a quiet bus, or a full one) a frame costs no call.
+func (b *eventBatch) build(c *Conn, kind Kind, cmd string, frame, raw []byte, at time.Time) {
 	text := c.cfg.Framing.Text(frame)
 	kept := raw[:min(len(raw), MaxEventRaw)]
 	need := len(text) + len(kept)
@@ -619,6 +654,10 @@ func (b *eventBatch) add(c *Conn, kind Kind, cmd string, frame, raw []byte, at t
 		Size:    len(raw),
 	})
 }
+
+// building says whether the batch still builds events (the bus wants them
+// and has room).
+func (b *eventBatch) building() bool { return len(b.events) < b.room }
 
 // publish hands the batch to the bus and empties it.
 func (b *eventBatch) publish(bus *Bus) {

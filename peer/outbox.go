@@ -54,6 +54,27 @@ func (o *outbox) putAll(buf []byte, frames []queued, wake bool) bool {
 	return true
 }
 
+// hand queues the frames of *buf like putAll without waking the writer,
+// and without a copy when the outbox is empty: it takes *buf itself and
+// gives the caller its own emptied buffers instead. Either way, once
+// queued the caller's buffers are empty; it reports false (and keeps them
+// as they are) when they do not fit.
+func (o *outbox) hand(buf *[]byte, frames *[]queued) bool {
+	o.mu.Lock()
+	if len(o.frames) == 0 {
+		o.buf, *buf = *buf, o.buf[:0]
+		o.frames, *frames = *frames, o.frames[:0]
+		o.mu.Unlock()
+		return true
+	}
+	o.mu.Unlock()
+	if !o.putAll(*buf, *frames, false) {
+		return false
+	}
+	*buf, *frames = (*buf)[:0], (*frames)[:0]
+	return true
+}
+
 // take swaps the queued frames for the (emptied) spare buffers and returns
 // them. It returns empty slices when nothing is queued.
 func (o *outbox) take(buf []byte, frames []queued) ([]byte, []queued) {

@@ -23,21 +23,47 @@ var framing = peer.Framing{
 	Overhead:  len("\r\n"),
 }
 
-var commands = [...]string{wire.CmdVersion, wire.CmdVerack, wire.CmdGetAddr, wire.CmdAddr, wire.CmdPing, wire.CmdPong, wire.CmdReject, wire.CmdMessage}
-
 // commandName names a frame's command for statistics: one of the eight, or
-// "?" — never peer-chosen text, which would let a peer grow our tables.
+// "?" — never peer-chosen text, which would let a peer grow our tables. It
+// runs for every frame received, so it is a switch on the length of the
+// first field, not a search.
 func commandName(frame []byte) string {
 	frame = trimEOL(frame)
 	if i := bytes.IndexByte(frame, '|'); i >= 0 {
 		frame = frame[:i]
 	}
-	for _, c := range commands {
-		if string(frame) == c {
-			return c
+	var c string
+	switch len(frame) {
+	case 4:
+		switch frame[1] {
+		case 'i':
+			c = wire.CmdPing
+		case 'o':
+			c = wire.CmdPong
+		case 'd':
+			c = wire.CmdAddr
+		}
+	case 6:
+		switch frame[0] {
+		case 'v':
+			c = wire.CmdVerack
+		case 'r':
+			c = wire.CmdReject
+		}
+	case 7:
+		switch frame[0] {
+		case 'v':
+			c = wire.CmdVersion
+		case 'g':
+			c = wire.CmdGetAddr
+		case 'm':
+			c = wire.CmdMessage
 		}
 	}
-	return "?"
+	if c == "" || string(frame) != c {
+		return "?"
+	}
+	return c
 }
 
 // trimEOL drops a line ending (LF, CRLF or CR). It runs for every message:
