@@ -3,6 +3,7 @@ package headless
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"time"
 
@@ -103,6 +104,9 @@ func appendText(b []byte, e peer.Event, loc *time.Location) []byte {
 	switch e.Kind {
 	case peer.KindRecv, peer.KindSend, peer.KindInfo:
 		b = append(b, text...)
+		if e.Truncated() { // events keep the start of a long line
+			b = fmt.Appendf(b, " … (%d bytes in all)", e.Size)
+		}
 	case peer.KindConnected, peer.KindEstablished, peer.KindClosed:
 		// "established (out)", "closed (in): timeout"
 		b = append(b, e.Kind.String()...)
@@ -143,12 +147,15 @@ type jsonEvent struct {
 	// Text is the raw protocol line for recv and send: encoding/json escapes
 	// control characters, and turns invalid UTF-8 into U+FFFD.
 	Text string `json:"text,omitempty"`
+	// Size is the line's whole size on the wire when Text holds only its
+	// start (peer.MaxEventRaw bytes).
+	Size int `json:"size,omitempty"`
 	// Suppressed is set on a summary: how many similar events it stands for.
 	Suppressed uint64 `json:"suppressed,omitempty"`
 }
 
 func jsonEventOf(e peer.Event) jsonEvent {
-	return jsonEvent{
+	j := jsonEvent{
 		Time:    jsonTime(e.At),
 		Kind:    e.Kind.String(),
 		Peer:    e.Peer,
@@ -159,6 +166,10 @@ func jsonEventOf(e peer.Event) jsonEvent {
 
 		Suppressed: e.Suppressed,
 	}
+	if e.Truncated() {
+		j.Size = e.Size
+	}
+	return j
 }
 
 // jsonResult is the output of a front-end command (:peers, :addrs, :help).

@@ -99,3 +99,23 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		}
 	}
 }
+
+// An event holds the start of a long line; the transcript says how long it was.
+func TestCutLineSaysItsSize(t *testing.T) {
+	start := "addr|1000|" + strings.Repeat("1795296987|127.0.0.1:8088|", 3)
+	cut := peer.Event{At: t0, Kind: peer.KindRecv, ConnID: 7, Peer: remote, Dir: peer.Outbound, Command: "addr",
+		Text: start, Raw: []byte(start), Size: 31012}
+	text := printEvents(t, fixedOpts(false), cut)
+	if want := "21:30:01.123 < 127.0.0.1:8089 " + start + " … (31012 bytes in all)\n"; text != want {
+		t.Errorf("text:\n%q\nwant:\n%q", text, want)
+	}
+	json := printEvents(t, fixedOpts(true), cut)
+	if !strings.Contains(json, `"size":31012`) {
+		t.Errorf("JSON does not give the size of a cut line: %s", json)
+	}
+	whole := cut
+	whole.Raw, whole.Size = []byte(start+"\r\n"), len(start)+2
+	if got := printEvents(t, fixedOpts(true), whole); strings.Contains(got, `"size"`) {
+		t.Errorf("JSON gives a size for a whole line: %s", got)
+	}
+}

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -631,26 +632,41 @@ func (b *eventBatch) add(c *Conn, kind Kind, cmd string, frame, raw []byte, at t
 }
 
 // build is add's work, apart so that add's test is inlined: with no room
-// (a quiet bus, or a full one) a frame costs no call.
+// (a quiet bus, or a full one) a frame costs no call. An event keeps the
+// first MaxEventRaw bytes of the frame's text as well as of its wire bytes
+// (Size says how long it was): a peer's 100 kB lines cost the log little,
+// and --record keeps them whole. When the text is the start of the wire
+// bytes, as in a text dialect, both share one copy.
 func (b *eventBatch) build(c *Conn, kind Kind, cmd string, frame, raw []byte, at time.Time) {
 	text := c.cfg.Framing.Text(frame)
+	text = text[:min(len(text), MaxEventRaw)]
 	kept := raw[:min(len(raw), MaxEventRaw)]
-	need := len(text) + len(kept)
+	shared := bytes.HasPrefix(kept, text)
+	need := len(kept)
+	if !shared {
+		need += len(text)
+	}
 	if cap(b.arena)-len(b.arena) < need {
 		b.arena = make([]byte, 0, max(need, arenaSize))
 	}
 	start := len(b.arena)
-	b.arena = append(append(b.arena, text...), kept...)
+	if !shared {
+		b.arena = append(b.arena, text...)
+	}
+	b.arena = append(b.arena, kept...)
 	buf := b.arena[start:]
+	wire := buf[len(buf)-len(kept):]
+	// The arena is written once and never again, so the string may share it.
+	textBytes := buf[:len(text)]
 	b.events = append(b.events, Event{
 		At:      at,
 		Kind:    kind,
 		ConnID:  c.cfg.ID,
 		Peer:    c.peer,
 		Dir:     c.cfg.Dir,
-		Text:    unsafe.String(unsafe.SliceData(buf), len(text)), // nothing else refers to buf[:len(text)]
+		Text:    unsafe.String(unsafe.SliceData(textBytes), len(textBytes)),
 		Command: cmd,
-		Raw:     buf[len(text):len(buf):len(buf)],
+		Raw:     wire[:len(wire):len(wire)],
 		Size:    len(raw),
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unsafe"
 
 	wire "github.com/bitclone/bitclone/codec/bitclone"
 )
@@ -259,6 +260,34 @@ func TestConnClosesAtOnceOnAHandlerErrorWhileThePeerDoesNotRead(t *testing.T) {
 		}
 		if waited := time.Since(start); waited != 0 {
 			t.Errorf("closing took %s, want no wait on the peer", waited)
+		}
+	})
+}
+
+// A long line's event keeps its start, text and wire bytes alike, and says
+// its whole size; when the text starts the wire bytes they share one copy.
+func TestConnEventsKeepTheStartOfALongLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bus := NewBus(0)
+		events := drain(bus)
+		_, far := pipeConn(t, bus, nil)
+		long := "ping|" + strings.Repeat("7", 3*MaxEventRaw)
+		go far.Write([]byte(long + "\r\n"))
+		answer := make([]byte, len(long)+2)
+		if _, err := io.ReadFull(far, answer); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		bus.Close()
+		e := (<-events)[0]
+		if e.Kind != KindRecv || e.Size != len(long)+2 || !e.Truncated() {
+			t.Fatalf("event %s of size %d (truncated %v), want recv of %d", e.Kind, e.Size, e.Truncated(), len(long)+2)
+		}
+		if e.Text != long[:MaxEventRaw] || string(e.Raw) != long[:MaxEventRaw] {
+			t.Fatalf("kept %d bytes of text and %d of wire bytes, want the first %d of each", len(e.Text), len(e.Raw), MaxEventRaw)
+		}
+		if unsafe.StringData(e.Text) != unsafe.SliceData(e.Raw) {
+			t.Error("the text and the wire bytes are two copies")
 		}
 	})
 }
