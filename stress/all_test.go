@@ -21,10 +21,13 @@ func smallAll(stalled bool) All {
 		return All{Stalled: stalled}
 	}
 	return All{
-		Duration:         2 * time.Second,
-		FDLimit:          256,
-		PingInterval:     50 * time.Millisecond,
-		HandshakeTimeout: 500 * time.Millisecond,
+		Duration:     2 * time.Second,
+		FDLimit:      256,
+		PingInterval: 50 * time.Millisecond,
+		// The idle timeout is twice this: under -race beside the other
+		// packages' tests on two cores, the process can stall for over a
+		// second, which would drop the honest peer for the machine's sake.
+		HandshakeTimeout: time.Second,
 		WarnPeers:        4,
 		Slowloris:        20,
 		SlowlorisGap:     50 * time.Millisecond,
