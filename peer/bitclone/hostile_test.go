@@ -269,13 +269,31 @@ func TestOneAddressAddrSpamIsDropped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		pn := startPipeNode(t, Config{AdvertiseInterval: 30 * time.Second, PingInterval: time.Hour})
 		r := pn.handshakeIn("127.0.0.2:9001")
-		for i := range oneAddrLimit + 1 {
+		for i := range oneAddrBurst + 1 {
 			r.send(fmt.Sprintf("addr|1|%d|127.0.0.9:%d", time.Now().Unix(), 1000+i))
 		}
 		r.expectClosed()
 		synctest.Wait()
 		if !pn.hasEvent(peer.KindClosed, "addr spam") {
 			t.Errorf("closed events: %v", pn.eventTexts(peer.KindClosed))
+		}
+	})
+}
+
+// An honest peer's advertisements, one per interval, held up and read all
+// at once (a stall of ten intervals), are not spam.
+func TestBunchedAdvertisementsAreNotSpam(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pn := startPipeNode(t, Config{AdvertiseInterval: 30 * time.Second, PingInterval: time.Hour, IdleTimeout: time.Hour})
+		r := pn.handshakeIn("127.0.0.2:9001")
+		var burst strings.Builder
+		for i := range 10 {
+			fmt.Fprintf(&burst, "addr|1|%d|127.0.0.2:9001\r\n", time.Now().Unix()+int64(i))
+		}
+		r.conn.Write([]byte(burst.String()))
+		synctest.Wait()
+		if pn.hasEvent(peer.KindClosed, "") {
+			t.Fatalf("an honest peer was dropped: %v", pn.eventTexts(peer.KindClosed))
 		}
 	})
 }

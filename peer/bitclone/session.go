@@ -105,7 +105,7 @@ type session struct {
 	scratch                                        []byte // replies are built here
 	sentVersion, gotVersion, sentVerack, gotVerack bool
 	strikes                                        []time.Time // bad lines, within the ban window
-	oneAddrs                                       []time.Time // one-entry addr messages received
+	oneAddrs                                       tokenBucket // one-entry addr messages the peer may still send
 	tokens                                         float64     // flood bucket
 	tokensAt                                       time.Time
 	fullAt                                         time.Time // the bucket was last full
@@ -522,10 +522,13 @@ func (s *session) answersPing(stop <-chan struct{}) bool {
 
 func (s *session) onAddr(m wire.Addr, now time.Time) error {
 	if len(m.Entries) == 1 {
-		s.oneAddrs = recent(append(s.oneAddrs, now), now, s.n.cfg.AdvertiseInterval)
-		if len(s.oneAddrs) > oneAddrLimit {
-			return &misbehaviour{fmt.Sprintf("addr spam: %d one-address addr messages within %s", len(s.oneAddrs), s.n.cfg.AdvertiseInterval)}
+		if s.oneAddrs.rate == 0 {
+			s.oneAddrs = tokenBucket{rate: oneAddrLimit / s.n.cfg.AdvertiseInterval.Seconds(), burst: oneAddrBurst}
 		}
+		if s.oneAddrs.available(now) < 1 {
+			return &misbehaviour{fmt.Sprintf("addr spam: more than %d one-address addr messages at once, or %d per %s", oneAddrBurst, oneAddrLimit, s.n.cfg.AdvertiseInterval)}
+		}
+		s.oneAddrs.take(now)
 	}
 	s.n.learn(s, m.Entries, now)
 	return nil
@@ -552,9 +555,14 @@ func (s *session) takeAddrToken(now time.Time) bool {
 	return true
 }
 
-// oneAddrLimit is how many one-entry addr messages a peer may send within an
-// advertising interval; an honest peer sends one or two.
-const oneAddrLimit = 5
+// One-entry addr messages a peer may send: oneAddrLimit per advertising
+// interval on average (an honest peer sends one or two), and oneAddrBurst
+// at once, so that an honest peer's advertisements, held up by a slow
+// network or a busy machine and read together, are not taken for spam.
+const (
+	oneAddrLimit = 5
+	oneAddrBurst = 20
+)
 
 // sendLine sends a line the user typed, exactly as typed. A ping is
 // remembered so that its pong shows a round trip.
