@@ -153,6 +153,14 @@ func TestLoopbackAttackerCannotCutOffAnHonestPeer(t *testing.T) {
 	cfg := fastConfig(t)
 	cfg.Target = 1
 	w, target, honest := hostileSetup(t, cfg)
+	// The honest peer is established on its side once it sent its verack;
+	// the target, once it read it. The attacker comes after both.
+	w.waitUntil(convergeTimeout, "the target established with the honest peer", func() error {
+		if target.established() != 1 {
+			return fmt.Errorf("%s", describe(target))
+		}
+		return nil
+	})
 	p := dialRaw(t, target)
 	p.write(fmt.Sprintf("version|3|1|%d|%s|%s|666|raw|0\r\n", time.Now().Unix(), target.Addr(), honest.Addr()))
 	p.until("verack|666")
