@@ -267,9 +267,11 @@ func (p *logPane) current() (uint64, *logEntry) {
 
 // rawRows is how many of h rows the raw view takes in a pane w wide: as
 // many as the current line's dump needs, never a blank one, leaving the
-// list at least a third of the rows so the cursor line stays in sight.
+// list at least a third of the rows so the cursor line stays in sight; on
+// a small screen, at least the header and the row where the line ends,
+// with the cursor line above them.
 func (p *logPane) rawRows(w, h int) int {
-	if !p.raw || h < 4 {
+	if !p.raw || h < 3 {
 		return 0
 	}
 	need := 1 // the header
@@ -277,7 +279,7 @@ func (p *logPane) rawRows(w, h int) int {
 		per := hexPerRow(w)
 		need += (e.rawLen() + per - 1) / per
 	}
-	return min(need, h-max(3, h/3))
+	return min(need, max(2, h-max(3, h/3)))
 }
 
 // listRows is how many of h rows show log lines in a pane w wide.

@@ -227,3 +227,16 @@ func TestRawEscape(t *testing.T) {
 		t.Errorf("rawEscape = %q, want %q", got, want)
 	}
 }
+
+// On a small screen (60x15: four rows of log) the raw view still shows
+// bytes, the row where the line ends, not only its header.
+func TestRawViewOnASmallScreenShowsBytes(t *testing.T) {
+	m, _ := newTestModel(t, 60, 15)
+	rawLine(t, m, 18)
+	f := m.frame()
+	body := m.log.render(&m.st, f.log.w, f.log.h-1, true, time.UTC)
+	joined := ansi.Strip(strings.Join(body, "\n"))
+	if !strings.Contains(joined, "bytes of #18") || !strings.Contains(joined, "00000008  0a ") {
+		t.Fatalf("the raw view at 60x15 shows no line ending:\n%s", joined)
+	}
+}
