@@ -76,7 +76,7 @@ func (m *Model) completions(text string) []string {
 			var out []string
 			for _, c := range peer.ColonCommands {
 				if strings.HasPrefix(c, name) {
-					if c == ":connect" || c == ":drop" {
+					if c == ":connect" || c == ":drop" || c == ":forget" {
 						c += " "
 					}
 					out = append(out, c)
@@ -90,6 +90,11 @@ func (m *Model) completions(text string) []string {
 			addrs = m.bookAddrs()
 		case ":drop":
 			addrs = m.connAddrs()
+		case ":forget":
+			for _, a := range m.addrs.addrs {
+				addrs = append(addrs, a.Addr)
+			}
+			addrs = uniq(addrs)
 		}
 		return prefixed(name+" ", addrs, strings.TrimSpace(arg), "")
 	case strings.HasPrefix(text, "@"):

@@ -36,6 +36,8 @@ func TestCompleteColonCommands(t *testing.T) {
 		{":connect 19", 1, ":connect 192.0.2.44:8088"},
 		{":drop 127.0.0.1:5", 1, ":drop 127.0.0.1:53210"},
 		{":drop 127.0.0.1:80", 1, ":drop 127.0.0.1:808"}, // common prefix of 8082 and 8083
+		{":fo", 1, ":forget "},
+		{":forget 10", 1, ":forget 10.0.0.9:8088"}, // any address in the book
 		{"@127.0.0.1:53", 1, "@127.0.0.1:53210 "},
 		{":nothing", 1, ":nothing"},
 	}
