@@ -97,7 +97,7 @@ func newCommand(run func(Settings) error) *cobra.Command {
 	fl.DurationVar(&f.idle, "idle-timeout", bitclone.DefaultIdleTimeout, "close a connection after `D` with nothing received")
 	fl.DurationVar(&f.advertise, "advertise-interval", bitclone.DefaultAdvertiseInterval, "advertise addresses every `D`")
 	fl.DurationVar(&f.handshake, "handshake-timeout", bitclone.DefaultHandshakeTimeout, "close a connection still handshaking after `D`")
-	fl.DurationVar(&f.save, "save-interval", bitclone.DefaultSaveInterval, "write the peers file every `D`")
+	fl.DurationVar(&f.save, "save-interval", bitclone.DefaultSaveInterval, "write the peers file at least every `D` (a change is written within a second)")
 	fl.DurationVar(&f.dropFor, "drop-for", bitclone.DefaultDropFor, "after :drop, neither dial a peer nor let it in for `D` (:connect lifts it)")
 	fl.DurationVar(&f.paceGap, "pace", 0, "minimum gap `D` between writes on one connection (default 0)")
 	fl.BoolVar(&f.headless, "headless", false, "no TUI: transcript on stdout, commands on stdin")
