@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/peer"
 )
 
@@ -99,5 +100,36 @@ func TestPrintedBatchesAreReleased(t *testing.T) {
 	}
 	if node.released != 3 {
 		t.Errorf("released %d events, want all 3 once printed", node.released)
+	}
+}
+
+// TestLineHeadMatchesTheLineWithoutIt: the second and the peer a line
+// shares with the one before are copied from it, and must come out as if
+// worked out afresh, when the second, the zone or the peer changes between
+// two lines, and within one second.
+func TestLineHeadMatchesTheLineWithoutIt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	zones := []*time.Location{time.UTC, time.FixedZone("odd", 5*3600+1800), time.FixedZone("west", -7*3600)}
+	peers := []string{"127.0.0.1:1", "127.0.0.1:2", "bad\x1b[2Jpeer", ""}
+	var h lineHead
+	at := time.Unix(1.7e9, 0)
+	for range 20000 {
+		at = at.Add(time.Duration(rng.Int64N(int64(1500 * time.Millisecond))))
+		if rng.IntN(50) == 0 { // a jump back, as a late event may be
+			at = at.Add(-time.Duration(rng.Int64N(int64(time.Hour))))
+		}
+		loc := zones[rng.IntN(len(zones))]
+		if rng.IntN(4) != 0 {
+			loc = zones[0] // mostly one zone, so the cached second is used
+		}
+		e := peer.Event{At: at, Kind: peer.KindRecv, Peer: peers[rng.IntN(len(peers))], Text: "ping|1"}
+		mark := "-"
+		if e.Peer != "" {
+			mark = codec.PrintableString(e.Peer)
+		}
+		want := at.In(loc).Format(TimeLayout) + " < " + mark + " ping|1\n"
+		if got := string(h.appendText(nil, e, loc)); got != want {
+			t.Fatalf("%v in %v: got %q, want %q", at, loc, got, want)
+		}
 	}
 }

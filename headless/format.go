@@ -22,6 +22,7 @@ type printer struct {
 	loc  *time.Location
 	now  func() time.Time
 	line []byte
+	head lineHead
 	rep  repeats
 }
 
@@ -60,7 +61,7 @@ func (p *printer) print(e peer.Event) {
 		p.encode(jsonEventOf(e))
 		return
 	}
-	p.line = appendText(p.line[:0], e, p.loc)
+	p.line = p.head.appendText(p.line[:0], e, p.loc)
 	p.w.Write(p.line)
 }
 
@@ -89,15 +90,20 @@ func (p *printer) encode(v any) { _ = p.enc.Encode(v) }
 // info, "!" warning or error, and PEER is "-" for node-wide events.
 // Everything a peer could have chosen is escaped, so no line can move the
 // cursor or recolour the screen.
-func appendText(b []byte, e peer.Event, loc *time.Location) []byte {
-	b = appendClock(b, e.At.In(loc))
+// Consecutive lines mostly share their second and their peer, which h
+// keeps, ready to copy, from the line before.
+func (h *lineHead) appendText(b []byte, e peer.Event, loc *time.Location) []byte {
+	b = h.appendClock(b, e.At, loc)
 	b = append(b, ' ')
 	b = append(b, e.Kind.Mark()...)
 	b = append(b, ' ')
 	if e.Peer == "" {
 		b = append(b, '-')
 	} else {
-		b = append(b, codec.PrintableString(e.Peer)...)
+		if e.Peer != h.peer {
+			h.peer, h.peerText = e.Peer, codec.PrintableString(e.Peer)
+		}
+		b = append(b, h.peerText...)
 	}
 	b = append(b, ' ')
 	text := codec.PrintableString(e.Text)
@@ -134,6 +140,30 @@ func appendText(b []byte, e peer.Event, loc *time.Location) []byte {
 		b = append(b, text...)
 	}
 	return append(b, '\n')
+}
+
+// lineHead is what the line before had in common with most lines: its
+// second, as "15:04:05." in its location, and its peer, escaped.
+type lineHead struct {
+	sec      int64 // Unix seconds of secText; valid when loc is set
+	loc      *time.Location
+	secText  [len("15:04:05.")]byte
+	peer     string
+	peerText string
+}
+
+// appendClock appends t in loc as appendClock does. A second's text in a
+// location is the same all through it (zone offsets and their changes are
+// whole seconds), so only the milliseconds are worked out per line.
+func (h *lineHead) appendClock(b []byte, t time.Time, loc *time.Location) []byte {
+	if sec := t.Unix(); h.loc != loc || sec != h.sec {
+		h.sec, h.loc = sec, loc
+		var full [len(TimeLayout)]byte
+		copy(h.secText[:], appendClock(full[:0], t.In(loc)))
+	}
+	ms := t.Nanosecond() / int(time.Millisecond)
+	b = append(b, h.secText[:]...)
+	return append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
 // jsonEvent is one event as a JSON line; empty fields are left out.
