@@ -211,10 +211,7 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 		return rep, err
 	}
 	defer stopHonest()
-	if err := honest.Do(peer.Command{Op: peer.OpConnect, Targets: []string{target.Addr().String()}}); err != nil {
-		return rep, err
-	}
-	conn, err := waitEstablished(ctx, honest)
+	conn, err := connectTo(ctx, honest, target.Addr().String())
 	if err != nil {
 		return rep, err
 	}

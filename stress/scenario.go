@@ -108,10 +108,7 @@ func Run(ctx context.Context, sc Scenario) (Report, error) {
 		return rep, err
 	}
 	defer stopHonest()
-	if err := honest.Do(peer.Command{Op: peer.OpConnect, Targets: []string{target.Addr().String()}}); err != nil {
-		return rep, err
-	}
-	conn, err := waitEstablished(ctx, honest)
+	conn, err := connectTo(ctx, honest, target.Addr().String())
 	if err != nil {
 		return rep, err
 	}
@@ -177,13 +174,18 @@ func newcomer(ctx context.Context, cfg bitclone.Config, addr string) (time.Durat
 	}
 	defer stop()
 	begin := time.Now()
-	if err := n.Do(peer.Command{Op: peer.OpConnect, Targets: []string{addr}}); err != nil {
-		return 0, err
-	}
-	if _, err := waitEstablished(ctx, n); err != nil {
+	if _, err := connectTo(ctx, n, addr); err != nil {
 		return 0, err
 	}
 	return time.Since(begin), nil
+}
+
+// connectTo has n dial addr and waits for the connection to be established.
+func connectTo(ctx context.Context, n *bitclone.Node, addr string) (peer.ConnInfo, error) {
+	if err := n.Do(peer.Command{Op: peer.OpConnect, Targets: []string{addr}}); err != nil {
+		return peer.ConnInfo{}, err
+	}
+	return waitEstablished(ctx, n)
 }
 
 // reasonKind shortens a close reason to its kind ("flood", "handshake
