@@ -221,13 +221,6 @@ func TestHexDump(t *testing.T) {
 	}
 }
 
-func TestRawEscape(t *testing.T) {
-	got := rawEscape("a|\\\r\n\t\x00\x1b\x7fé")
-	if want := `a|\\\r\n\t\x00\x1b\x7f\xc3\xa9`; got != want {
-		t.Errorf("rawEscape = %q, want %q", got, want)
-	}
-}
-
 // On a small screen (four rows of log, as 60x15 leaves with one
 // connection) the raw view still shows the row where the line ends, not
 // only its header.

@@ -110,47 +110,6 @@ func fit(s string, w int, right bool) string {
 	return s + strings.Repeat(" ", pad)
 }
 
-// rawEscape shows every byte of s: printable ASCII as itself (a backslash
-// doubled), everything else as \r, \n, \t or \xNN, so the exact bytes a
-// peer sent can be read without any of them reaching the terminal.
-func rawEscape(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	const hex = "0123456789abcdef"
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\':
-			b.WriteString(`\\`)
-		case c >= 0x20 && c <= 0x7e:
-			b.WriteByte(c)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		default:
-			b.WriteString(`\x`)
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0xf])
-		}
-	}
-	return b.String()
-}
-
-// chunk splits an ASCII string into pieces of at most w bytes.
-func chunk(s string, w int) []string {
-	if w <= 0 {
-		return nil
-	}
-	var out []string
-	for len(s) > w {
-		out = append(out, s[:w])
-		s = s[w:]
-	}
-	return append(out, s)
-}
-
 // cutUTF8 returns at most n bytes of s, not splitting a rune.
 func cutUTF8(s string, n int) string {
 	if len(s) <= n {
