@@ -245,7 +245,8 @@ type FetchOptions struct {
 	// fewest. Some classmates always send ceil(bits(pieces)/8) bytes.
 	IndexWidth int
 	// OneRecv reads each frame with a single Read, as peers that call
-	// recv() once do: a frame that arrives in pieces is an error.
+	// recv() once do: a frame that arrives in pieces is an error. Such
+	// peers ask for one piece at a time, so OneRecv ignores Pipeline.
 	OneRecv bool
 	// Pipeline is the number of requests kept in flight (default 1).
 	Pipeline int
@@ -290,6 +291,9 @@ func Fetch(addr string, id [20]byte, pieces []int, o FetchOptions) (map[int][]by
 	}
 	got := map[int][]byte{}
 	window := max(1, o.Pipeline)
+	if o.OneRecv {
+		window = 1
+	}
 	sent := 0
 	for len(got) < len(pieces) {
 		for sent < len(pieces) && sent-len(got) < window {
