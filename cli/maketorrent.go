@@ -59,7 +59,7 @@ func newMakeTorrentCommand(exit func(int)) *cobra.Command {
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.StringVar(&f.tracker, "tracker", "", "the tracker's announce `URL` (required)")
-	fl.StringVar(&f.format, "format", formatBT, "the torrent format, bt or nibble (`F`)")
+	fl.StringVar(&f.format, "format", formatBT, "the torrent `FORMAT`: bt or nibble")
 	fl.IntVar(&f.pieceSize, "piece-size", 0, "pieces of `N` bytes (default: 4096 for nibble, 256 KiB for bt)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the torrent to `PATH` (default FILE.ntorrent for nibble, FILE.torrent for bt)")
 	return cmd
