@@ -194,7 +194,7 @@ func Describe(frame []byte, ctx Context) string {
 		if _, err := HelloBitfield(f.Data, ctx.Pieces); err == nil && ctx.Pieces > 0 {
 			bits = ctx.Pieces
 		}
-		return CmdHelloResponse + " " + bitfield.Lenient(f.Data, bits).String()
+		return joinWords(CmdHelloResponse, bitfield.Lenient(f.Data, bits).String())
 	case TypePieceRequest:
 		index, err := PieceIndex(f.Data)
 		if err != nil {
@@ -212,9 +212,18 @@ func Describe(frame []byte, ctx Context) string {
 		}
 		return s + "(" + strconv.Itoa(len(f.Data)) + " bytes)"
 	case TypeError:
-		return CmdError + " " + codec.Printable(f.Data)
+		return joinWords(CmdError, codec.Printable(f.Data))
 	}
 	return describeRaw(frame)
+}
+
+// joinWords is word and its argument, without a trailing space when the
+// argument is empty.
+func joinWords(word, arg string) string {
+	if arg == "" {
+		return word
+	}
+	return word + " " + arg
 }
 
 // describeRaw is "raw" and the bytes in hex, cut after maxRawShown bytes.
@@ -248,6 +257,54 @@ func Text(frame []byte) []byte { return []byte(Describe(frame, Context{})) }
 
 // Words are the command words a user types, in the order help lists them.
 var Words = []string{wordHello, CmdHelloResponse, wordPiece, CmdPieceResponse, CmdError, wordRaw}
+
+// Commands are the command names of the five frame types, in the spec's
+// order (for tables that list them).
+var Commands = []string{CmdHelloRequest, CmdHelloResponse, CmdPieceRequest, CmdPieceResponse, CmdError}
+
+// Hint is what an empty command line suggests typing.
+const Hint = "hello, piece 41, error TEXT or raw 01 03 00 01 29"
+
+// Class groups commands for colour, in the order and with the meaning of
+// peer.Class (the dialect value converts it: peer.Class(nibble.ClassOf(c))).
+type Class uint8
+
+// The classes NibbleTorrent uses; the values match peer.Class.
+const (
+	ClassUnknown   Class = 0 // not one of the five: the peer deviates
+	ClassHandshake Class = 1 // hello request and response
+	ClassData      Class = 3 // piece request and response
+	ClassError     Class = 4 // the error frame
+)
+
+// ClassOf is the colour class of a command name (CommandName's).
+func ClassOf(command string) Class {
+	switch command {
+	case CmdHelloRequest, CmdHelloResponse:
+		return ClassHandshake
+	case CmdPieceRequest, CmdPieceResponse:
+		return ClassData
+	case CmdError:
+		return ClassError
+	}
+	return ClassUnknown
+}
+
+// Complete is what Tab offers for the start of a typed line: the
+// templates whose command word starts with word; none once the line has
+// arguments.
+func Complete(word string, ctx Context) []string {
+	if strings.Contains(word, " ") {
+		return nil
+	}
+	var out []string
+	for _, t := range Templates(ctx) {
+		if strings.HasPrefix(t, word) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // Templates are whole lines for completing a command word: valid frames
 // for the torrent in ctx (its id, every piece claimed) or placeholders

@@ -86,6 +86,8 @@ func TestDescribeOffSpecFrames(t *testing.T) {
 		{"01 03 00 02 00 29", Context{}, "piece-request 41 (2 bytes)"},
 		{"01 03 00 00", Context{}, "piece-request 0 (0 bytes)"},
 		{"01 04 00 02 aa bb", Context{}, "piece-response (2 bytes)"},
+		{"01 05 00 00", Context{}, "error"},
+		{"01 02 00 00", Context{Pieces: 3}, "hello-response"},
 		{"01 05 00 03 61 1b 5b", Context{}, `error a\x1b[`},
 		{"01 02 00 01 e0", Context{Pieces: 2}, "hello-response 11100000"}, // spare bit set: all bits shown
 		{"01 02 00 02 c0 00", Context{Pieces: 2}, "hello-response 1100000000000000"},
@@ -160,5 +162,49 @@ func TestFraming(t *testing.T) {
 	frame, err := r.Next()
 	if err != nil || f.Command(frame) != CmdPieceRequest || string(f.Text(frame)) != "piece-request 41" || f.Overhead != 0 {
 		t.Errorf("Framing: %v, %q, %q", err, f.Command(frame), f.Text(frame))
+	}
+}
+
+func TestComplete(t *testing.T) {
+	id, _ := ParseTorrentID(specID)
+	ctx := Context{Torrent: id, Pieces: 3}
+	for _, tc := range []struct {
+		word string
+		want []string
+	}{
+		{"h", []string{"hello", "hello-response 111"}},
+		{"hello-", []string{"hello-response 111"}},
+		{"pie", []string{"piece 0", "piece-response 00"}},
+		{"e", []string{"error Piece index out of range"}},
+		{"r", []string{"raw 01 03 00 01 00"}},
+		{"x", nil},
+		{"piece 4", nil},
+	} {
+		if got := Complete(tc.word, ctx); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("Complete(%q) = %q, want %q", tc.word, got, tc.want)
+		}
+	}
+	if got := Complete("h", Context{}); len(got) != 2 || got[0] != "hello "+strings.Repeat("0", 40) {
+		t.Errorf("without a torrent: %q", got)
+	}
+}
+
+func TestClassOf(t *testing.T) {
+	for cmd, want := range map[string]Class{
+		CmdHelloRequest: ClassHandshake, CmdHelloResponse: ClassHandshake,
+		CmdPieceRequest: ClassData, CmdPieceResponse: ClassData,
+		CmdError: ClassError, CmdUnknown: ClassUnknown, "ping": ClassUnknown,
+	} {
+		if got := ClassOf(cmd); got != want {
+			t.Errorf("ClassOf(%q) = %d, want %d", cmd, got, want)
+		}
+	}
+	if len(Commands) != 5 {
+		t.Errorf("Commands: %q", Commands)
+	}
+	for i, c := range Commands {
+		if Type(i+1).Command() != c {
+			t.Errorf("Commands[%d] = %q, type %d is %q", i, c, i+1, Type(i+1).Command())
+		}
 	}
 }

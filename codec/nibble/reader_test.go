@@ -130,3 +130,21 @@ func TestReaderEnds(t *testing.T) {
 type zeroReader struct{}
 
 func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+// Reading frames allocates nothing once the buffer has grown: a download
+// reads one frame per piece.
+func TestReaderDoesNotAllocate(t *testing.T) {
+	piece, _ := PieceResponse(make([]byte, 4096))
+	stream := bytes.Repeat(piece, 200)
+	src := bytes.NewReader(stream)
+	r := NewReader(src)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := r.Next(); err != nil {
+			src.Reset(stream)
+			r.r, r.w, r.err = 0, 0, nil
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per frame", allocs)
+	}
+}
