@@ -1,0 +1,150 @@
+package nibble
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+	"testing/iotest"
+)
+
+// stream is several frames back to back: a hello, a piece request, a frame
+// of version 2 (delimited by its length like any other), an empty piece
+// response, a full-size piece response and an error.
+func stream(t *testing.T) [][]byte {
+	id, _ := ParseTorrentID(specID)
+	big, err := PieceResponse(bytes.Repeat([]byte{7}, MaxData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, _ := PieceResponse(nil)
+	return [][]byte{HelloRequest(id), PieceRequest(41), unhex(t, "02 03 00 02 00 29"), empty, big, ErrorFrame("bye")}
+}
+
+func readAll(r *Reader) ([][]byte, error) {
+	var got [][]byte
+	for {
+		f, err := r.Next()
+		if err != nil {
+			return got, err
+		}
+		if !bytes.Equal(f, r.Raw()) {
+			return got, errors.New("Raw differs from the frame")
+		}
+		got = append(got, append([]byte(nil), f...))
+	}
+}
+
+func TestReaderSplitsAndJoins(t *testing.T) {
+	frames := stream(t)
+	all := bytes.Join(frames, nil)
+	for name, src := range map[string]io.Reader{
+		"all in one read":  bytes.NewReader(all),
+		"one byte a read":  iotest.OneByteReader(bytes.NewReader(all)),
+		"half a read":      iotest.HalfReader(bytes.NewReader(all)),
+		"data then EOF":    iotest.DataErrReader(bytes.NewReader(all)),
+		"odd-sized chunks": &chunked{b: all, sizes: []int{3, 1, 4100, 2, 70000}},
+	} {
+		r := NewReader(src)
+		got, err := readAll(r)
+		if err != io.EOF {
+			t.Errorf("%s: error %v, want io.EOF", name, err)
+		}
+		if len(got) != len(frames) {
+			t.Fatalf("%s: %d frames, want %d", name, len(got), len(frames))
+		}
+		for i := range frames {
+			if !bytes.Equal(got[i], frames[i]) {
+				t.Errorf("%s: frame %d: % x..., want % x...", name, i, got[i][:min(8, len(got[i]))], frames[i][:min(8, len(frames[i]))])
+			}
+		}
+		if len(r.buf) > MaxFrame {
+			t.Errorf("%s: buffer grew to %d bytes, more than MaxFrame", name, len(r.buf))
+		}
+	}
+}
+
+// chunked returns its bytes in reads of the given sizes, in turn.
+type chunked struct {
+	b     []byte
+	sizes []int
+	i     int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(c.b), c.sizes[c.i%len(c.sizes)])
+	c.i++
+	copy(p, c.b[:n])
+	c.b = c.b[n:]
+	return n, nil
+}
+
+func TestReaderBuffered(t *testing.T) {
+	two := append(PieceRequest(1), PieceRequest(2)...)
+	r := NewReader(bytes.NewReader(two))
+	if _, err := r.Next(); err != nil || !r.Buffered() {
+		t.Fatalf("after the first of two frames in one read: %v, Buffered %v", err, r.Buffered())
+	}
+	if _, err := r.Next(); err != nil || r.Buffered() {
+		t.Fatalf("after the second: %v, Buffered %v", err, r.Buffered())
+	}
+}
+
+func TestReaderEnds(t *testing.T) {
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name    string
+		src     io.Reader
+		frames  int
+		partial string
+		err     error
+	}{
+		{"clean end", bytes.NewReader(PieceRequest(1)), 1, "", io.EOF},
+		{"end inside the header", bytes.NewReader(unhex(t, "01 03 00 01 29 01 03")), 1, "01 03", io.ErrUnexpectedEOF},
+		{"end inside the data", bytes.NewReader(unhex(t, "01 04 00 05 aa bb")), 0, "01 04 00 05 aa bb", io.ErrUnexpectedEOF},
+		{"error after a frame", io.MultiReader(bytes.NewReader(PieceRequest(1)), iotest.ErrReader(boom)), 1, "", boom},
+		{"a reader that never reads", zeroReader{}, 0, "", io.ErrNoProgress},
+	} {
+		r := NewReader(tc.src)
+		n := 0
+		for {
+			f, err := r.Next()
+			if err == nil {
+				n++
+				continue
+			}
+			if !errors.Is(err, tc.err) || n != tc.frames || !bytes.Equal(f, unhex(t, tc.partial)) {
+				t.Errorf("%s: %d frames, then % x, %v; want %d, %s, %v", tc.name, n, f, err, tc.frames, tc.partial, tc.err)
+			}
+			if _, again := r.Next(); !errors.Is(again, err) && !(err == io.ErrUnexpectedEOF && again == io.ErrUnexpectedEOF) {
+				t.Errorf("%s: the error is not final: then %v", tc.name, again)
+			}
+			break
+		}
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+// Reading frames allocates nothing once the buffer has grown: a download
+// reads one frame per piece.
+func TestReaderDoesNotAllocate(t *testing.T) {
+	piece, _ := PieceResponse(make([]byte, 4096))
+	stream := bytes.Repeat(piece, 200)
+	src := bytes.NewReader(stream)
+	r := NewReader(src)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := r.Next(); err != nil {
+			src.Reset(stream)
+			r.r, r.w, r.err = 0, 0, nil
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per frame", allocs)
+	}
+}
