@@ -59,9 +59,11 @@ type Outcome struct {
 // Report is a whole run.
 type Report struct {
 	Target string
-	// Us is the one address our versions named as the sender, where we
-	// listened for the run.
+	// Us is where we listened for the run, the one address of ours a
+	// dialect names (BitClone: as the sender of our versions); UsNote says
+	// so in words, a format with one %s for it.
 	Us       netip.AddrPort
+	UsNote   string
 	Started  time.Time
 	Duration time.Duration
 	Outcomes []Outcome

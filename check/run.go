@@ -21,7 +21,7 @@ func Run(ctx context.Context, target string, s *Suite, o Options, nw Network) (*
 	defer e.Close()
 
 	probes := s.Probes
-	r := &run{Env: e, report: &Report{Target: target, Us: e.us, Started: time.Now()}}
+	r := &run{Env: e, report: &Report{Target: target, Us: e.us, UsNote: s.UsNote, Started: time.Now()}}
 	for i := 0; i < len(probes) && ctx.Err() == nil; {
 		if probes[i].Slow && e.o.Slow {
 			j := i

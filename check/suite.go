@@ -37,6 +37,10 @@ type Suite struct {
 	Hello func(e *Env, c *Conn) []byte
 	// HelloName names it in the report: "version".
 	HelloName string
+	// UsNote is the report's line about our address, a format with one
+	// %s for it (BitClone: "our versions named %s, where we listened
+	// during the run"); default "we listened at %s during the run".
+	UsNote string
 	// Timed runs the Slow probes on one connection and returns their
 	// results by name (nil if the suite has none).
 	Timed func(e *Env) map[string]Result

@@ -92,6 +92,10 @@ func (t *TextWriter) Outcome(o Outcome) error {
 	return t.flush()
 }
 
+// defaultUsNote tells where we listened, for a dialect that says nothing
+// more (Suite.UsNote).
+const defaultUsNote = "we listened at %s during the run"
+
 // Summary prints the tally, when and how the peer died, and the verdict.
 func (t *TextWriter) Summary(r *Report) error {
 	c := r.Counts()
@@ -110,7 +114,11 @@ func (t *TextWriter) Summary(r *Report) error {
 	}
 	fmt.Fprintf(t.w, "\n%s in %s\n", strings.Join(parts, ", "), r.Duration.Round(10*time.Millisecond))
 	if r.Us.IsValid() {
-		fmt.Fprintf(t.w, "our versions named %s, where we listened during the run\n", r.Us)
+		note := r.UsNote
+		if note == "" {
+			note = defaultUsNote
+		}
+		fmt.Fprintf(t.w, note+"\n", r.Us)
 	}
 	switch {
 	case r.Refused:

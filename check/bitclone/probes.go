@@ -96,6 +96,7 @@ func suite(o Options) *check.Suite {
 	s := &check.Suite{
 		Framing:   framing,
 		HelloName: "version",
+		UsNote:    "our versions named %s, where we listened during the run",
 		Hello:     func(e *check.Env, c *conn) []byte { return wrap(e, o).version(c, newNonce()) },
 		Timed:     func(e *check.Env) map[string]check.Result { return timedChecks(wrap(e, o)) },
 		Answer: func(e *check.Env, in *conn, judge bool, held func()) check.Result {
