@@ -22,7 +22,7 @@ type timed struct {
 	addr      *line     // the first addr, if any
 	got       []line
 	closedAt  time.Time // when the peer closed it, if it did
-	end       error     // how the watch ended: a *closedError, noAnswer, or the run's end
+	end       error     // how the watch ended: a *check.ClosedError, check.NoAnswer, or the run's end
 	watchedTo time.Duration
 }
 
