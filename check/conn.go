@@ -1,7 +1,6 @@
 package check
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,57 +8,46 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 
-	wire "github.com/bitclone/bitclone/codec/bitclone"
+	"github.com/bitclone/bitclone/peer/feed"
 )
 
-// line is one line the peer sent.
-type line struct {
-	raw  []byte // exact bytes, terminator included (none for a partial last line)
-	text []byte // without the terminator
-	cmd  string // wire.CommandOf(text)
-	msg  wire.Message
-	err  error // why text does not parse
-	at   time.Time
+// Frame is one frame the peer sent, as the dialect's Framing reads it.
+type Frame struct {
+	Raw  []byte // exact bytes, terminator included (none for a partial last frame)
+	Text []byte // as the frame reader returned it (a line without its ending)
+	Cmd  string // the dialect's name for its command
+	Msg  any    // parsed, or nil and Err says why not
+	Err  error
+	At   time.Time // when it arrived
 }
 
-// conn is the checker's end of one connection: raw writes, and a reader
-// goroutine that frames lines with the codec's Reader and hands them over
-// on a channel, so every wait can have a deadline without spoiling the
-// Reader (which keeps a read error for good).
-type conn struct {
+// Conn is the checker's end of one connection: raw writes, and frames read
+// by a feed, so every wait can have a deadline.
+type Conn struct {
 	ctx           context.Context
 	nc            net.Conn
+	framing       *Framing
 	pace          time.Duration
 	local, remote netip.AddrPort
-	sending       time.Time // when the last write began: lines read before it do not answer it
+	sending       time.Time // when the last write began: frames read before it do not answer it
 	lastWrite     time.Time // when it ended
 	release       func()    // ends the connection's turn (see turns), if it has one
-
-	lines chan line     // closed when the stream ends
-	done  chan struct{} // closed by close, to release the reader
-	endMu sync.Mutex
-	end   error // why the stream ended; set before lines closes
-	wg    sync.WaitGroup
+	feed          *feed.Feed
 }
 
-// lineBacklog is how many lines the reader may run ahead of the probe.
-const lineBacklog = 1024
+// frameBacklog is how many frames the reader may run ahead of the probe.
+const frameBacklog = 1024
 
-func newConn(ctx context.Context, nc net.Conn, pace time.Duration) *conn {
-	c := &conn{
-		ctx: ctx, nc: nc, pace: pace,
+func newConn(ctx context.Context, nc net.Conn, fr *Framing, pace time.Duration) *Conn {
+	return &Conn{
+		ctx: ctx, nc: nc, framing: fr, pace: pace,
 		local:  addrPortOf(nc.LocalAddr()),
 		remote: addrPortOf(nc.RemoteAddr()),
-		lines:  make(chan line, lineBacklog),
-		done:   make(chan struct{}),
+		feed:   feed.Start(nc, fr.NewReader(nc), frameBacklog),
 	}
-	c.wg.Add(1)
-	go c.readLoop()
-	return c
 }
 
 func addrPortOf(a net.Addr) netip.AddrPort {
@@ -70,77 +58,67 @@ func addrPortOf(a net.Addr) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-func (c *conn) readLoop() {
-	defer c.wg.Done()
-	defer close(c.lines)
-	rd := wire.NewReader(c.nc, 0)
-	for {
-		text, err := rd.Next()
-		if len(text) > 0 || err == nil {
-			l := line{
-				raw:  bytes.Clone(rd.Raw()),
-				text: bytes.Clone(text),
-				cmd:  wire.CommandOf(text),
-				at:   time.Now(),
-			}
-			if err == nil {
-				l.msg, l.err = wire.Parse(text)
-			} else {
-				l.err = errors.New("no line ending before the connection closed")
-			}
-			select {
-			case c.lines <- l:
-			case <-c.done:
-				return
-			}
-		}
-		if err != nil {
-			c.endMu.Lock()
-			c.end = err
-			c.endMu.Unlock()
-			return
-		}
-	}
+// Local is our end's address, Remote the peer's.
+func (c *Conn) Local() netip.AddrPort  { return c.local }
+func (c *Conn) Remote() netip.AddrPort { return c.remote }
+
+// Sending is when the last write began: frames that arrived before it do
+// not answer it. LastWrite is when it ended.
+func (c *Conn) Sending() time.Time   { return c.sending }
+func (c *Conn) LastWrite() time.Time { return c.lastWrite }
+
+func (c *Conn) frame(f feed.Frame) Frame {
+	fr := Frame{Raw: f.Raw, Text: f.Frame, At: f.At}
+	fr.Cmd, fr.Msg, fr.Err = c.framing.Decode(f.Frame, f.Partial)
+	return fr
 }
 
 // closed describes how the peer ended the stream.
-func (c *conn) closed() error {
-	c.endMu.Lock()
-	defer c.endMu.Unlock()
-	return &closedError{c.end}
+func (c *Conn) closed() error { return &ClosedError{c.feed.Err(), c.framing} }
+
+// ClosedError is the peer closing (or resetting) the connection, or the
+// stream failing.
+type ClosedError struct {
+	err     error
+	framing *Framing
 }
 
-// closedError is the peer closing (or resetting) the connection.
-type closedError struct{ err error }
-
-func (e *closedError) Error() string {
+func (e *ClosedError) Error() string {
 	switch {
 	case e.err == nil, errors.Is(e.err, io.EOF), errors.Is(e.err, io.ErrUnexpectedEOF), errors.Is(e.err, syscall.EPIPE):
 		return "the peer closed the connection"
 	case errors.Is(e.err, syscall.ECONNRESET):
 		return "the peer reset the connection"
-	case errors.Is(e.err, wire.ErrLineTooLong):
-		return "the peer sent a line longer than " + fmt.Sprint(wire.MaxLine) + " bytes"
+	}
+	if e.framing != nil && e.framing.ReadError != nil {
+		if s := e.framing.ReadError(e.err); s != "" {
+			return s
+		}
 	}
 	return "connection failed: " + e.err.Error()
 }
 
-// noAnswer is a wait that ran out: the peer is still connected, but did
-// not send what we waited for. other names what it sent instead.
-type noAnswer struct {
-	d     time.Duration
-	other []line
+func (e *ClosedError) Unwrap() error { return e.err }
+
+// NoAnswer is a wait that ran out: the peer is still connected, but did
+// not send what we waited for. Other holds what it sent instead.
+type NoAnswer struct {
+	D     time.Duration
+	Other []Frame
 }
 
-func (e noAnswer) Error() string {
-	if len(e.other) == 0 {
-		return "the peer stopped answering (nothing within " + e.d.String() + ")"
+func (e NoAnswer) Error() string {
+	if len(e.Other) == 0 {
+		return "the peer stopped answering (nothing within " + e.D.String() + ")"
 	}
-	return "the peer stopped answering (within " + e.d.String() + " it sent only " + commands(e.other) + ")"
+	return "the peer stopped answering (within " + e.D.String() + " it sent only " + Commands(e.Other) + ")"
 }
 
-// send writes b as it is, after the pacing gap.
-func (c *conn) send(b []byte) error {
+// IsNoAnswer tells whether err is a NoAnswer.
+func IsNoAnswer(err error) bool { return errors.As(err, new(NoAnswer)) }
+
+// Send writes b as it is, after the pacing gap.
+func (c *Conn) Send(b []byte) error {
 	if wait := time.Until(c.lastWrite.Add(c.pace)); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
@@ -155,7 +133,7 @@ func (c *conn) send(b []byte) error {
 	_, err := c.nc.Write(b)
 	c.lastWrite = time.Now()
 	if err := describeNetErr(err); err != nil {
-		if isClosed(err) {
+		if IsClosed(err) {
 			return err // says it all
 		}
 		return fmt.Errorf("write: %w", err)
@@ -163,8 +141,8 @@ func (c *conn) send(b []byte) error {
 	return nil
 }
 
-// writeTimeout allows a second per 64 KiB on top of a base, so a MiB line
-// to a slow but honest peer is not cut short.
+// writeTimeout allows a second per 64 KiB on top of a base, so a MiB
+// frame to a slow but honest peer is not cut short.
 func writeTimeout(n int) time.Duration {
 	return 5*time.Second + time.Duration(n/(64<<10))*time.Second
 }
@@ -174,80 +152,108 @@ func describeNetErr(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
-		return &closedError{err}
+		return &ClosedError{err: err}
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return errors.New("the peer stopped reading")
 	}
 	return err
 }
 
-// next returns the next line within d; the error is noAnswer, a
-// *closedError, or the context's.
-func (c *conn) next(d time.Duration) (line, error) {
+// IsClosed tells whether err is the peer ending the connection.
+func IsClosed(err error) bool {
+	var ce *ClosedError
+	return errors.As(err, &ce)
+}
+
+// Next returns the next frame within d; the error is NoAnswer, a
+// *ClosedError, or the run's end.
+func (c *Conn) Next(d time.Duration) (Frame, error) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case l, ok := <-c.lines:
+	case f, ok := <-c.feed.C:
 		if !ok {
-			return line{}, c.closed()
+			return Frame{}, c.closed()
 		}
-		return l, nil
+		return c.frame(f), nil
 	case <-t.C:
-		return line{}, noAnswer{d: d}
+		return Frame{}, NoAnswer{D: d}
 	case <-c.ctx.Done():
-		return line{}, c.ctx.Err()
+		return Frame{}, c.ctx.Err()
 	}
 }
 
-// await reads lines for up to d until one satisfies match; it returns that
-// line and the ones before it.
-func (c *conn) await(d time.Duration, match func(line) bool) (line, []line, error) {
+// Recv returns the next frame, however long it takes; the error is a
+// *ClosedError or the run's end. For serving a connection to us.
+func (c *Conn) Recv() (Frame, error) {
+	select {
+	case f, ok := <-c.feed.C:
+		if !ok {
+			return Frame{}, c.closed()
+		}
+		return c.frame(f), nil
+	case <-c.ctx.Done():
+		return Frame{}, c.ctx.Err()
+	}
+}
+
+// Await reads frames for up to d until one satisfies match; it returns
+// that frame and the ones before it.
+func (c *Conn) Await(d time.Duration, match func(Frame) bool) (Frame, []Frame, error) {
 	deadline := time.Now().Add(d)
-	var skipped []line
+	var skipped []Frame
 	for {
-		l, err := c.next(time.Until(deadline))
+		f, err := c.Next(time.Until(deadline))
 		if err != nil {
-			if na, ok := err.(noAnswer); ok {
-				na.d, na.other = d, skipped
+			if na, ok := err.(NoAnswer); ok {
+				na.D, na.Other = d, skipped
 				err = na
 			}
-			return line{}, skipped, err
+			return Frame{}, skipped, err
 		}
-		if match(l) {
-			return l, skipped, nil
+		if match(f) {
+			return f, skipped, nil
 		}
-		skipped = append(skipped, l)
+		skipped = append(skipped, f)
 	}
 }
 
-// watch collects what arrives within d; err is set if the stream ended.
-func (c *conn) watch(d time.Duration) ([]line, error) {
-	_, got, err := c.await(d, func(line) bool { return false })
-	if _, ok := err.(noAnswer); ok {
+// Watch collects what arrives within d; err is set if the stream ended.
+func (c *Conn) Watch(d time.Duration) ([]Frame, error) {
+	_, got, err := c.Await(d, func(Frame) bool { return false })
+	if _, ok := err.(NoAnswer); ok {
 		err = nil
 	}
 	return got, err
 }
 
-// is matches lines by command.
-func is(cmd string) func(line) bool {
-	return func(l line) bool { return l.cmd == cmd }
+// Is matches frames by command.
+func Is(cmd string) func(Frame) bool {
+	return func(f Frame) bool { return f.Cmd == cmd }
 }
 
-// close ends the connection and its reader, and its turn.
-func (c *conn) close() {
-	close(c.done)
-	c.nc.Close()
-	c.wg.Wait()
+// Answers matches the frames that answer what we last sent on c: frames
+// read before we began sending it do not.
+func Answers(c *Conn, match func(Frame) bool) func(Frame) bool {
+	asked := c.sending
+	return func(f Frame) bool { return !f.At.Before(asked) && match(f) }
+}
+
+// Close ends the connection, its reader, and its turn.
+func (c *Conn) Close() {
+	c.feed.Close()
 	if c.release != nil {
 		c.release()
 	}
 }
 
-// reset aborts the connection with a TCP RST.
-func (c *conn) reset() {
+// Reset aborts the connection with a TCP RST.
+func (c *Conn) Reset() {
 	if tc, ok := c.nc.(*net.TCPConn); ok {
 		tc.SetLinger(0)
 	}
-	c.close()
+	c.Close()
 }
+
+// hangUp closes the socket; the connection's owner closes the rest.
+func (c *Conn) hangUp() { c.nc.Close() }

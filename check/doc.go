@@ -1,17 +1,25 @@
-// Package check is a conformance suite for BitClone peers: it connects to
-// a peer as a raw client, sends exact bytes (broken ones included), and
-// judges the answers against specs/bitclone.md and BITCLONE-NOTES.md.
+// Package check is the dialect-neutral half of bitclone check: it runs a
+// dialect's probes against a peer and makes the report card. Each probe
+// opens its own connection(s) and sends exact bytes (broken ones
+// included); a dialect (check/bitclone, ...) brings the probes, its
+// framing, its greeting and how it answers a peer that dials us.
 //
-// Every probe opens its own connection (the timed checks share one), so a
-// peer that crashes fails only the probes after the crash. After each probe
-// a fresh connection and a version tell whether the peer is still up; once
-// it is not, the rest are skipped and the report says during which probe it
-// died. Every check needs the peer's greeting, so once a handshake fails
-// the rest are not run, and the one cause is stated where it was found.
+// What is neutral, and so the same for every dialect:
+//   - the run: probes in order; after each, a fresh connection and the
+//     dialect's greeting tell whether the peer is still up. Once it is not,
+//     the rest are skipped and the report says during which probe it died
+//     (or that it refuses us, a ban).
+//   - the root cause: every check needs a handshake, so once one fails
+//     (Env.FailedHandshake) the rest are not run, and the one cause is
+//     stated where it was found.
+//   - "not run": timed probes without Options.Slow, probes that need the
+//     peer to dial us without Options.Listen.
+//   - turns, and one address of ours per run: the run listens while it
+//     lasts and a dialect names that address where its protocol has a
+//     sender; connections of ours and the peer's handshakes with us are
+//     kept apart in time (see turns).
+//   - the report, as text for people or JSON.
+//
 // Every wait is bounded by Options.Timeout, so a peer that never answers
 // fails a probe, it never hangs the suite.
-//
-// A run claims one address of ours: it listens there while it lasts, and
-// every version it sends names it as the sender. The peer learns (and
-// gossips) that address only, and whoever dials it gets a handshake.
 package check

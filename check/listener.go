@@ -7,45 +7,43 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	wire "github.com/bitclone/bitclone/codec/bitclone"
 )
 
 // maxCallers bounds the connections to our listener held at once: the
 // peer's, and those of classmates' peers it gave our address to.
 const maxCallers = 16
 
-// listener is the run's one address. Every version of ours names it as the
-// sender, so the peer learns it, gossips it and dials it; whoever dials it
-// while the run lasts gets a proper handshake and a connection that
-// answers ping and getaddr, so nobody records it as dead. The first
-// connection from the peer's IP is judged for the outbound check.
+// listener is the run's one address. A dialect names it as the sender, so
+// the peer learns it, gossips it and dials it; whoever dials it while the
+// run lasts gets a proper handshake (Suite.Answer) and a connection that
+// answers (Suite.Hold), so nobody records it as dead. The first connection
+// from the peer's IP is judged, with Options.Listen.
 type listener struct {
-	e     *env
+	e     *Env
 	ln    net.Listener
 	us    netip.AddrPort
 	judge bool // judge the peer's first connection (Options.Listen is set)
 	wg    sync.WaitGroup
 
 	mu      sync.Mutex
-	conns   map[*conn]bool
-	held    map[*conn]bool // handshake done, answering (see hold)
+	conns   map[*Conn]bool
+	held    map[*Conn]bool // handshake done, answering (see Suite.Hold)
 	closing bool
 	claimed bool          // the peer's first connection is taken for judging
 	judged  chan struct{} // closed once first is set
-	first   dialIn
+	first   DialIn
 }
 
-// dialIn is the judgement of the peer's first connection to us.
-type dialIn struct {
-	at     time.Time // when we accepted it
-	result Result
+// DialIn is the judgement of the peer's first connection to us.
+type DialIn struct {
+	At     time.Time // when we accepted it
+	Result Result
 }
 
 // listen opens the run's listener at Options.Listen ("PORT" or
 // "HOST:PORT"); the host defaults to ours on the way to the peer, the port
 // to a free one.
-func (e *env) listen(ours netip.Addr) (*listener, error) {
+func (e *Env) listen(ours netip.Addr) (*listener, error) {
 	host, port := "", e.o.Listen
 	if strings.Contains(port, ":") {
 		var err error
@@ -59,7 +57,7 @@ func (e *env) listen(ours netip.Addr) (*listener, error) {
 	if port == "" {
 		port = "0"
 	}
-	ln, err := e.net.listen(net.JoinHostPort(host, port))
+	ln, err := e.net.Listen(net.JoinHostPort(host, port))
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
@@ -67,7 +65,7 @@ func (e *env) listen(ours netip.Addr) (*listener, error) {
 	if us.Addr().IsUnspecified() {
 		us = netip.AddrPortFrom(ours, us.Port()) // bound to every interface: name the one the peer reaches
 	}
-	l := &listener{e: e, ln: ln, us: us, judge: e.o.Listen != "", conns: map[*conn]bool{}, held: map[*conn]bool{}, judged: make(chan struct{})}
+	l := &listener{e: e, ln: ln, us: us, judge: e.o.Listen != "", conns: map[*Conn]bool{}, held: map[*Conn]bool{}, judged: make(chan struct{})}
 	l.wg.Go(l.serve)
 	return l, nil
 }
@@ -80,12 +78,12 @@ func (l *listener) serve() {
 		}
 		at := time.Now()
 		l.mu.Lock()
-		if l.closing || len(l.conns) >= maxCallers {
+		if l.closing || len(l.conns) >= maxCallers || l.e.suite.Answer == nil {
 			l.mu.Unlock()
 			nc.Close()
 			continue
 		}
-		in := newConn(l.e.ctx, nc, l.e.o.Pace)
+		in := newConn(l.e.ctx, nc, &l.e.suite.Framing, l.e.o.Pace)
 		l.conns[in] = true
 		l.mu.Unlock()
 		l.wg.Go(func() { l.handle(in, at) })
@@ -94,19 +92,19 @@ func (l *listener) serve() {
 
 // handle answers the handshake on one connection to us, judging it if it
 // is the peer's first, and then holds it until the run ends.
-func (l *listener) handle(in *conn, at time.Time) {
+func (l *listener) handle(in *Conn, at time.Time) {
 	defer func() {
 		l.mu.Lock()
 		delete(l.conns, in)
 		delete(l.held, in)
 		l.mu.Unlock()
-		in.close()
+		in.Close()
 	}()
 	judge := l.judge && in.remote.Addr() == l.e.peerIP && l.claim()
-	r := l.e.answer(in, l.us, judge, func() { l.markHeld(in) })
+	r := l.e.suite.Answer(l.e, in, judge, func() { l.markHeld(in) })
 	if judge {
 		l.mu.Lock()
-		l.first = dialIn{at: at, result: r}
+		l.first = DialIn{At: at, Result: r}
 		l.mu.Unlock()
 		close(l.judged)
 	}
@@ -126,34 +124,22 @@ func (l *listener) claim() bool {
 	return true
 }
 
-// hold keeps a connection whose handshake is done: it answers ping with
-// pong and getaddr with our address, until the caller or the run ends it,
-// or yield closes it.
-func (l *listener) hold(in *conn) {
+// hold keeps a connection whose handshake is done, served by the dialect
+// (or silent), until the caller or the run ends it, or yield closes it.
+func (l *listener) hold(in *Conn) {
+	if l.e.suite.Hold != nil {
+		l.e.suite.Hold(l.e, in)
+		return
+	}
 	for {
-		select {
-		case m, ok := <-in.lines:
-			if !ok {
-				return
-			}
-			var reply []byte
-			switch m := m.msg.(type) {
-			case wire.Ping:
-				reply = wire.Pong{Nonce: m.Nonce}.AppendWire(nil)
-			case wire.GetAddr:
-				reply = wire.Addr{Entries: []wire.AddrEntry{{Time: time.Now().Unix(), Addr: l.us}}}.AppendWire(nil)
-			}
-			if reply != nil && in.send(reply) != nil {
-				return
-			}
-		case <-l.e.ctx.Done():
+		if _, err := in.Recv(); err != nil {
 			return
 		}
 	}
 }
 
 // markHeld makes a connection whose handshake is done one that yield hangs up.
-func (l *listener) markHeld(in *conn) {
+func (l *listener) markHeld(in *Conn) {
 	l.mu.Lock()
 	l.held[in] = true
 	l.mu.Unlock()
@@ -169,28 +155,28 @@ func (l *listener) yield() {
 	defer l.mu.Unlock()
 	for in := range l.held {
 		if in.remote.Addr() == l.e.peerIP {
-			in.nc.Close() // hold and handle close the rest
+			in.hangUp() // hold and handle close the rest
 		}
 	}
 }
 
 // firstDial waits up to d for the judgement of the peer's first connection
 // to us; d = 0 only looks.
-func (l *listener) firstDial(d time.Duration) (dialIn, bool) {
+func (l *listener) firstDial(d time.Duration) (DialIn, bool) {
 	select {
 	case <-l.judged:
 	default:
 		if d <= 0 {
-			return dialIn{}, false
+			return DialIn{}, false
 		}
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
 		case <-l.judged:
 		case <-t.C:
-			return dialIn{}, false
+			return DialIn{}, false
 		case <-l.e.ctx.Done():
-			return dialIn{}, false
+			return DialIn{}, false
 		}
 	}
 	l.mu.Lock()
@@ -204,7 +190,7 @@ func (l *listener) close() {
 	l.mu.Lock()
 	l.closing = true
 	for in := range l.conns {
-		in.nc.Close() // the handler closes the rest
+		in.hangUp() // the handler closes the rest
 	}
 	l.mu.Unlock()
 	l.ln.Close()

@@ -7,24 +7,26 @@ import (
 	"time"
 )
 
-// network is how a run reaches the peer and listens for it. Run uses TCP;
-// the tests use pipes, so that a run can go in a synctest bubble.
-type network interface {
-	dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error)
-	listen(addr string) (net.Listener, error)
+// Network is how a run reaches the peer and listens for it. Run uses TCP;
+// tests use pipes, so that a run can go in a synctest bubble.
+type Network interface {
+	Dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error)
+	Listen(addr string) (net.Listener, error)
 }
 
-type tcpNetwork struct{}
+// TCP is the real network.
+type TCP struct{}
 
-func (tcpNetwork) dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
+func (TCP) Dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
 	return d.DialContext(ctx, "tcp", addr)
 }
 
-func (tcpNetwork) listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+func (TCP) Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
 // turns keeps our connections and the handshakes of peers that dial us
-// apart in time. Every connection of ours claims the run's one address, and
+// apart in time. Every connection of ours claims the run's one address (in
+// BitClone, its versions name it as the sender), and
 // a peer that keeps one connection per address (bitclone does) lets the
 // newer of two replace the older once the older is closed or stops
 // answering pings. So a handshake on a connection a peer opened to us

@@ -12,17 +12,12 @@ type Options struct {
 	// several at once. A negative Pace means no gap.
 	Pace time.Duration
 	// Listen, "PORT" or "HOST:PORT", is where the run listens (every run
-	// does: our versions name that address), and setting it enables the
-	// outbound handshake check. The host defaults to our IP on the way to
-	// the peer; port 0, or no Listen, picks a free port.
+	// does), and setting it enables the probes marked Listen. The host
+	// defaults to our IP on the way to the peer; port 0, or no Listen,
+	// picks a free port.
 	Listen string
-	// Slow adds the timed checks, which take up to twice IdleTimeout.
+	// Slow adds the probes marked Slow.
 	Slow bool
-	// The peer's intervals, as the timed checks expect them (defaults: the
-	// spec's 30s, 90s and 30s).
-	PingInterval, IdleTimeout, AdvertiseInterval time.Duration
-	// Agent is the user agent in our versions (default "bitclone-check").
-	Agent string
 	// Progress, if set, is called with each outcome as soon as it is known,
 	// in the order of the report.
 	Progress func(Outcome)
@@ -30,46 +25,38 @@ type Options struct {
 
 // Defaults.
 const (
-	DefaultTimeout           = 5 * time.Second
-	DefaultPace              = 50 * time.Millisecond
-	DefaultPingInterval      = 30 * time.Second
-	DefaultIdleTimeout       = 90 * time.Second
-	DefaultAdvertiseInterval = 30 * time.Second
-	DefaultAgent             = "bitclone-check"
+	DefaultTimeout = 5 * time.Second
+	DefaultPace    = 50 * time.Millisecond
 
 	// maxSettle bounds how long we watch for messages that should not come.
 	maxSettle = 250 * time.Millisecond
 )
 
-func (o Options) withDefaults() Options {
-	set := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
+// WithDefaults fills in the defaults. Apply it once: it turns a negative
+// Pace into 0, which a second call would take for the default.
+func (o Options) WithDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
 	}
-	set(&o.Timeout, DefaultTimeout)
 	switch {
 	case o.Pace == 0:
 		o.Pace = DefaultPace
 	case o.Pace < 0:
 		o.Pace = 0 // asked for no gap at all
 	}
-	set(&o.PingInterval, DefaultPingInterval)
-	set(&o.IdleTimeout, DefaultIdleTimeout)
-	set(&o.AdvertiseInterval, DefaultAdvertiseInterval)
-	if o.Agent == "" {
-		o.Agent = DefaultAgent
-	}
 	return o
 }
 
-// settle is how long we watch for something that should not come (a pong
-// to a ping that should have been refused, chatter before the handshake):
-// a tenth of the timeout, at most maxSettle.
-func (o Options) settle() time.Duration { return min(o.Timeout/10, maxSettle) }
+// Settle is how long to watch for something that should not come (an
+// answer to a message that should have been refused, chatter before the
+// handshake): a tenth of the timeout, at most maxSettle.
+func (o Options) Settle() time.Duration { return min(o.Timeout/10, maxSettle) }
 
-// slack is how late a timed event may be: a fifth of its interval, at least
-// 100ms for scheduling.
-func slack(interval time.Duration) time.Duration {
+// Slack is how late a timed event may be: a fifth of its interval, at
+// least 100ms for scheduling.
+func Slack(interval time.Duration) time.Duration {
 	return max(interval/5, 100*time.Millisecond)
 }
+
+// Within is how long after a start a thing due every interval may come.
+func Within(interval time.Duration) time.Duration { return interval + Slack(interval) }

@@ -41,8 +41,10 @@ type Result struct {
 type Outcome struct {
 	Name   string // "version", "getaddr", ...
 	Group  string // "handshake", "rejects", ...
-	Spec   string // the section of specs/bitclone.md or the BITCLONE-NOTES row
+	Spec   string // the section of the spec or the notes
 	Expect string // what the spec expects, in a few words
+	// Hostile is the probe's: it may upset the peer (see Probe.Hostile).
+	Hostile bool
 	Result
 	At      time.Duration // when the probe started, since the start of the run
 	Elapsed time.Duration
@@ -57,9 +59,11 @@ type Outcome struct {
 // Report is a whole run.
 type Report struct {
 	Target string
-	// Us is the one address our versions named as the sender, where we
-	// listened for the run.
+	// Us is where we listened for the run, the one address of ours a
+	// dialect names (BitClone: as the sender of our versions); UsNote says
+	// so in words, a format with one %s for it.
 	Us       netip.AddrPort
+	UsNote   string
 	Started  time.Time
 	Duration time.Duration
 	Outcomes []Outcome
@@ -122,9 +126,9 @@ func (r *Report) Outcome(name string) (Outcome, bool) {
 // maxShown is how many bytes of what was sent or received a report keeps.
 const maxShown = 120
 
-// clip shortens peer or probe bytes for the report, leaving them raw: the
+// Clip shortens peer or probe bytes for the report, leaving them raw: the
 // text report escapes them once, the JSON report carries them as they are.
-func clip(b []byte) string {
+func Clip(b []byte) string {
 	if len(b) <= maxShown {
 		return string(b)
 	}
@@ -137,36 +141,45 @@ func clip(b []byte) string {
 
 func isRuneStart(b byte) bool { return b&0xc0 != 0x80 }
 
-// clipLines is lines as they came off the wire, terminators included.
-func clipLines(ls []line) string {
+// ClipFrames is frames as they came off the wire, terminators included,
+// clipped.
+func ClipFrames(fs []Frame) string {
 	var b []byte
-	for _, l := range ls {
-		b = append(b, l.raw...)
+	for _, f := range fs {
+		b = append(b, f.Raw...)
 	}
-	return clip(b)
+	return Clip(b)
 }
 
-// maxCommands is how many distinct commands commands names.
+// maxCommands is how many distinct commands Commands names.
 const maxCommands = 5
 
-// commands lists the distinct commands of lines in order: "getaddr, ping".
-func commands(ls []line) string {
+// Commands lists the distinct commands of frames in order: "getaddr, ping".
+func Commands(fs []Frame) string {
 	var names []string
-	for _, l := range ls {
-		if slices.Contains(names, l.cmd) {
+	for _, f := range fs {
+		if slices.Contains(names, f.Cmd) {
 			continue
 		}
 		if len(names) == maxCommands {
 			names = append(names, "…")
 			break
 		}
-		names = append(names, l.cmd)
+		names = append(names, f.Cmd)
 	}
 	return strings.Join(names, ", ")
 }
 
-// dur shows a duration at a useful precision: 0.35ms, 12ms, 1.25s.
-func dur(d time.Duration) string {
+// Plural is one or many, as n says.
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Dur shows a duration at a useful precision: 0.35ms, 12ms, 1.25s.
+func Dur(d time.Duration) string {
 	switch {
 	case d < time.Millisecond:
 		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"

@@ -6,25 +6,26 @@ import (
 	"time"
 )
 
-// Run checks the peer at target ("host:port") and returns the report. It
-// returns an error without a report when the peer cannot be reached at
-// all, and the report so far with ctx's error when ctx ends.
-func Run(ctx context.Context, target string, o Options) (*Report, error) {
-	return runOn(ctx, target, o, tcpNetwork{})
-}
-
-func runOn(ctx context.Context, target string, o Options, nw network) (*Report, error) {
-	e, err := newEnv(ctx, target, o, nw)
+// Run checks the peer at target ("host:port") with the suite over nw (TCP{}
+// for the real network) and returns the report. It returns an error
+// without a report when the peer cannot be reached at all, and the report
+// so far with ctx's error when ctx ends.
+func Run(ctx context.Context, target string, s *Suite, o Options, nw Network) (*Report, error) {
+	if err := s.valid(); err != nil {
+		return nil, err
+	}
+	e, err := NewEnv(ctx, target, s, o, nw)
 	if err != nil {
 		return nil, err
 	}
-	defer e.close()
+	defer e.Close()
 
-	r := &run{env: e, report: &Report{Target: target, Us: e.us, Started: time.Now()}}
+	probes := s.Probes
+	r := &run{Env: e, report: &Report{Target: target, Us: e.us, UsNote: s.UsNote, Started: time.Now()}}
 	for i := 0; i < len(probes) && ctx.Err() == nil; {
-		if probes[i].slow && e.o.Slow {
+		if probes[i].Slow && e.o.Slow {
 			j := i
-			for j < len(probes) && probes[j].slow {
+			for j < len(probes) && probes[j].Slow {
 				j++
 			}
 			r.together(probes[i:j])
@@ -40,20 +41,20 @@ func runOn(ctx context.Context, target string, o Options, nw network) (*Report, 
 
 // run is one run of the suite in progress.
 type run struct {
-	*env
+	*Env
 	report *Report
 }
 
-func (r *run) outcome(p probe) Outcome {
-	return Outcome{Name: p.name, Group: p.group, Spec: p.spec, Expect: p.expect, At: time.Since(r.report.Started)}
+func (r *run) outcome(p Probe) Outcome {
+	return Outcome{Name: p.Name, Group: p.Group, Spec: p.Spec, Expect: p.Expect, Hostile: p.Hostile, At: time.Since(r.report.Started)}
 }
 
 // notRun reports whether p is not to run, and then fills o with why.
-func (r *run) notRun(p probe, o *Outcome) bool {
+func (r *run) notRun(p Probe, o *Outcome) bool {
 	switch {
-	case p.slow && !r.o.Slow:
+	case p.Slow && !r.o.Slow:
 		o.Verdict, o.Detail = Skip, "not run: a timed check (--slow)"
-	case p.listen && r.o.Listen == "":
+	case p.Listen && r.o.Listen == "":
 		o.Verdict, o.Detail = Skip, "not run: the peer must dial us (--listen PORT)"
 	case r.report.DiedIn != "":
 		o.Verdict, o.DownSince = Skip, r.report.DiedIn
@@ -72,20 +73,20 @@ func (r *run) notRun(p probe, o *Outcome) bool {
 	return true
 }
 
-func (r *run) one(p probe) {
+func (r *run) one(p Probe) {
 	o := r.outcome(p)
 	if !r.notRun(p, &o) {
 		start := time.Now()
-		o.Result = p.run(r.env)
+		o.Result = p.Run(r.Env)
 		o.Elapsed = time.Since(start)
-		r.afterwards(p.name, []*Outcome{&o})
+		r.afterwards(p.Name, []*Outcome{&o})
 	}
 	r.add(o)
 }
 
 // together runs the timed checks, which share one connection (see
-// timedChecks).
-func (r *run) together(ps []probe) {
+// Suite.Timed).
+func (r *run) together(ps []Probe) {
 	outs := make([]Outcome, len(ps))
 	var ran []*Outcome
 	for i, p := range ps {
@@ -96,11 +97,11 @@ func (r *run) together(ps []probe) {
 	}
 	if len(ran) > 0 {
 		start := time.Now()
-		results := timedChecks(r.env)
+		results := r.suite.Timed(r.Env)
 		for _, o := range ran {
 			o.Result, o.Elapsed = results[o.Name], time.Since(start)
 		}
-		r.afterwards("the "+ps[0].group+" checks", ran)
+		r.afterwards("the "+ps[0].Group+" checks", ran)
 	}
 	for _, o := range outs {
 		r.add(o)
@@ -124,7 +125,7 @@ func (r *run) afterwards(during string, outs []*Outcome) {
 	err := r.alive()
 	if err == nil {
 		for _, o := range outs {
-			if o.Group == groupRobustness {
+			if o.Hostile {
 				o.Detail += "; the peer still accepts connections"
 			}
 		}
@@ -140,7 +141,7 @@ func (r *run) afterwards(during string, outs []*Outcome) {
 		case !r.report.Refused:
 			o.Verdict = Fail
 			o.Detail += "; then the peer went down: " + err.Error()
-		case o.Group == groupRobustness:
+		case o.Hostile:
 			// Dropping and banning a peer that misbehaves is allowed.
 			o.Detail += "; then it refused new connections from us (a ban)"
 		default:

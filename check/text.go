@@ -30,11 +30,12 @@ type TextWriter struct {
 	err   error
 }
 
-// NewTextWriter returns a TextWriter on w.
-func NewTextWriter(w io.Writer, o TextOptions) *TextWriter {
+// NewTextWriter returns a TextWriter on w for a report on the checks
+// named (Suite.Names).
+func NewTextWriter(w io.Writer, names []string, o TextOptions) *TextWriter {
 	width := 0
-	for _, p := range probes {
-		width = max(width, len(p.name))
+	for _, n := range names {
+		width = max(width, len(n))
 	}
 	return &TextWriter{w: bufio.NewWriter(w), o: o, width: width}
 }
@@ -57,14 +58,9 @@ func (t *TextWriter) paint(style, s string) string {
 
 var verdictStyles = map[Verdict]string{Pass: ansiGreen, Warn: ansiYellow, Fail: ansiRed, Skip: ansiDim}
 
-// Header names the peer and the settings.
-func (t *TextWriter) Header(target string, o Options) error {
-	o = o.withDefaults()
-	fmt.Fprintf(t.w, "%s %s  (timeout %s", t.paint(ansiBold, "bitclone check"), target, o.Timeout)
-	if o.Slow {
-		fmt.Fprintf(t.w, "; ping %s, idle %s, advertise %s", o.PingInterval, o.IdleTimeout, o.AdvertiseInterval)
-	}
-	fmt.Fprintln(t.w, ")")
+// Header names the peer and the settings the dialect shows ("timeout 5s").
+func (t *TextWriter) Header(target, settings string) error {
+	fmt.Fprintf(t.w, "%s %s  (%s)\n", t.paint(ansiBold, "bitclone check"), target, settings)
 	return t.flush()
 }
 
@@ -96,12 +92,16 @@ func (t *TextWriter) Outcome(o Outcome) error {
 	return t.flush()
 }
 
+// defaultUsNote tells where we listened, for a dialect that says nothing
+// more (Suite.UsNote).
+const defaultUsNote = "we listened at %s during the run"
+
 // Summary prints the tally, when and how the peer died, and the verdict.
 func (t *TextWriter) Summary(r *Report) error {
 	c := r.Counts()
 	parts := []string{fmt.Sprintf("%d passed", c.Pass)}
 	if c.Warn > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s", c.Warn, plural(c.Warn, "warning", "warnings")))
+		parts = append(parts, fmt.Sprintf("%d %s", c.Warn, Plural(c.Warn, "warning", "warnings")))
 	}
 	if c.Fail > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", c.Fail))
@@ -114,7 +114,11 @@ func (t *TextWriter) Summary(r *Report) error {
 	}
 	fmt.Fprintf(t.w, "\n%s in %s\n", strings.Join(parts, ", "), r.Duration.Round(10*time.Millisecond))
 	if r.Us.IsValid() {
-		fmt.Fprintf(t.w, "our versions named %s, where we listened during the run\n", r.Us)
+		note := r.UsNote
+		if note == "" {
+			note = defaultUsNote
+		}
+		fmt.Fprintf(t.w, note+"\n", r.Us)
 	}
 	switch {
 	case r.Refused:
@@ -129,7 +133,7 @@ func (t *TextWriter) Summary(r *Report) error {
 			}
 		}
 		fmt.Fprintf(t.w, "%s in %s (see there): the %d %s after it need one and were not run\n",
-			t.paint(ansiRed, "no handshake"), r.NoHandshake, n, plural(n, "check", "checks"))
+			t.paint(ansiRed, "no handshake"), r.NoHandshake, n, Plural(n, "check", "checks"))
 	}
 	if r.OK() {
 		fmt.Fprintf(t.w, "%s: %s conforms\n", t.paint(ansiGreen+ansiBold, "PASS"), r.Target)
@@ -146,10 +150,11 @@ func (t *TextWriter) flush() error {
 	return t.err
 }
 
-// WriteText prints the whole report at once.
-func (r *Report) WriteText(w io.Writer, o Options, to TextOptions) error {
-	t := NewTextWriter(w, to)
-	t.Header(r.Target, o)
+// WriteText prints the whole report at once; names and settings are as
+// for NewTextWriter and Header.
+func (r *Report) WriteText(w io.Writer, names []string, settings string, to TextOptions) error {
+	t := NewTextWriter(w, names, to)
+	t.Header(r.Target, settings)
 	for _, oc := range r.Outcomes {
 		t.Outcome(oc)
 	}

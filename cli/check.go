@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bitclone/bitclone/check"
+	checkbc "github.com/bitclone/bitclone/check/bitclone"
 	"github.com/bitclone/bitclone/codec"
 )
 
@@ -71,19 +72,19 @@ func newCheckCommand(exit func(int)) *cobra.Command {
 	fl.DurationVar(&f.timeout, "timeout", check.DefaultTimeout, "wait at most `D` for each answer")
 	fl.StringVar(&f.listen, "listen", "", "listen on `PORT` (or HOST:PORT) during the run, and check the handshake the peer opens when it dials us")
 	fl.BoolVar(&f.slow, "slow", false, "add the timed checks: ping interval, inactivity expiry, advertising")
-	fl.DurationVar(&f.ping, "ping-interval", check.DefaultPingInterval, "with --slow: the peer pings every `D`")
-	fl.DurationVar(&f.idle, "idle-timeout", check.DefaultIdleTimeout, "with --slow: the peer drops a silent connection after `D`")
-	fl.DurationVar(&f.advertise, "advertise-interval", check.DefaultAdvertiseInterval, "with --slow: the peer advertises addresses every `D`")
+	fl.DurationVar(&f.ping, "ping-interval", checkbc.DefaultPingInterval, "with --slow: the peer pings every `D`")
+	fl.DurationVar(&f.idle, "idle-timeout", checkbc.DefaultIdleTimeout, "with --slow: the peer drops a silent connection after `D`")
+	fl.DurationVar(&f.advertise, "advertise-interval", checkbc.DefaultAdvertiseInterval, "with --slow: the peer advertises addresses every `D`")
 	fl.DurationVar(&f.pace, "pace", check.DefaultPace, "gap `D` between our writes on one connection (0: none)")
-	fl.StringVar(&f.agent, "agent", check.DefaultAgent, "user agent `NAME` in our versions")
+	fl.StringVar(&f.agent, "agent", checkbc.DefaultAgent, "user agent `NAME` in our versions")
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show what was sent and received for passing checks too")
 	return cmd
 }
 
 // options checks the flags and the target.
-func (f *checkFlags) options(arg string) (string, check.Options, error) {
-	var o check.Options
+func (f *checkFlags) options(arg string) (string, checkbc.Options, error) {
+	var o checkbc.Options
 	target, err := parsePeer(arg)
 	if err != nil {
 		return "", o, err
@@ -105,8 +106,8 @@ func (f *checkFlags) options(arg string) (string, check.Options, error) {
 	if err := checkAgent(f.agent); err != nil {
 		return "", o, fmt.Errorf("--agent %s: %v", codec.Quote(f.agent), err)
 	}
-	o = check.Options{
-		Timeout: f.timeout, Pace: f.pace, Listen: f.listen, Slow: f.slow,
+	o = checkbc.Options{
+		Options:      check.Options{Timeout: f.timeout, Pace: f.pace, Listen: f.listen, Slow: f.slow},
 		PingInterval: f.ping, IdleTimeout: f.idle, AdvertiseInterval: f.advertise, Agent: f.agent,
 	}
 	if f.pace == 0 {
@@ -135,17 +136,17 @@ func checkListen(s string) error {
 }
 
 // runCheck runs the suite and prints the report; it returns the exit status.
-func runCheck(target string, o check.Options, f checkFlags, stdout, stderr io.Writer) int {
+func runCheck(target string, o checkbc.Options, f checkFlags, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	var text *check.TextWriter
 	if !f.json {
-		text = check.NewTextWriter(stdout, check.TextOptions{Color: useColor(stdout), Verbose: f.verbose})
-		text.Header(target, o)
+		text = check.NewTextWriter(stdout, checkbc.Names(), check.TextOptions{Color: useColor(stdout), Verbose: f.verbose})
+		text.Header(target, checkbc.Settings(o))
 		o.Progress = func(oc check.Outcome) { text.Outcome(oc) }
 	}
-	r, err := check.Run(ctx, target, o)
+	r, err := checkbc.Run(ctx, target, o)
 	if r == nil {
 		fmt.Fprintf(stderr, "bitclone check: %v\n", err)
 		return ExitError

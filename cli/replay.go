@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bitclone/bitclone/peer/bitclone"
 	"github.com/bitclone/bitclone/replay"
 	"github.com/bitclone/bitclone/transcript"
 )
@@ -81,7 +82,7 @@ func runReplay(path, to string, f replayFlags, stdout, stderr io.Writer) int {
 	for _, p := range problems {
 		fmt.Fprintf(stderr, "bitclone replay: %s: %v\n", path, p)
 	}
-	s, err := replay.Pick(entries, f.conn)
+	s, err := replay.Pick(entries, f.conn, bitclone.Framing())
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", path, err))
 	}

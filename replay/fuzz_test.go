@@ -24,7 +24,7 @@ func FuzzTranscript(f *testing.F) {
 			t.Fatalf("Read of an in-memory file failed: %v", err)
 		}
 		Conns(entries)
-		if s, err := Pick(entries, 0); err == nil && s == nil {
+		if s, err := Pick(entries, 0, lines); err == nil && s == nil {
 			t.Fatal("Pick returned neither a session nor an error")
 		}
 	})

@@ -3,9 +3,6 @@ package replay
 import (
 	"encoding/json"
 	"io"
-
-	"github.com/bitclone/bitclone/codec"
-	"github.com/bitclone/bitclone/transcript"
 )
 
 type jsonSession struct {
@@ -43,7 +40,7 @@ func (s *Session) WriteJSON(w io.Writer, to string, o Options) error {
 			continue
 		}
 		js.Steps = append(js.Steps, jsonStep{
-			N: i, AtMS: ms(st.At.Seconds()), Sent: codec.Printable(transcript.TrimEOL(st.Sent)),
+			N: i, AtMS: ms(st.At.Seconds()), Sent: s.show(s.frameOf(st.Sent)),
 			Alike: sameCommands(st.Now, st.Then), Now: jsonLines(st.Now), Then: jsonLines(st.Then),
 		})
 	}

@@ -11,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitclone/bitclone/peer/bitclone"
 	"github.com/bitclone/bitclone/transcript"
 )
+
+// lines is the framing of the transcripts here: BitClone's.
+var lines = bitclone.Framing()
 
 var t0 = time.Date(2026, 11, 21, 21, 30, 0, 0, time.UTC)
 
@@ -45,7 +49,7 @@ func recorded() []transcript.Entry {
 }
 
 func TestPick(t *testing.T) {
-	s, err := Pick(recorded(), 0)
+	s, err := Pick(recorded(), 0, lines)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +63,10 @@ func TestPick(t *testing.T) {
 		t.Errorf("step 2: %+v", st)
 	}
 
-	if _, err := Pick(recorded(), 9); err == nil || !strings.Contains(err.Error(), "conn 2 (out, 10.0.0.7:8088): 3 sent, 3 received") {
+	if _, err := Pick(recorded(), 9, lines); err == nil || !strings.Contains(err.Error(), "conn 2 (out, 10.0.0.7:8088): 3 sent, 3 received") {
 		t.Errorf("unknown conn: %v", err)
 	}
-	if _, err := Pick(recorded(), 1); err == nil || err.Error() != "connection 1 sent nothing: there is nothing to replay" {
+	if _, err := Pick(recorded(), 1, lines); err == nil || err.Error() != "connection 1 sent nothing: there is nothing to replay" {
 		t.Errorf("conn without sends: %v", err)
 	}
 }
@@ -106,7 +110,7 @@ func fakePeer(t *testing.T) string {
 
 func TestRunShowsTheDifference(t *testing.T) {
 	to := fakePeer(t)
-	s, err := Pick(recorded(), 0)
+	s, err := Pick(recorded(), 0, lines)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +160,7 @@ func TestRunStopsWhenThePeerHangsUp(t *testing.T) {
 		entry(1, 60, transcript.KindSend, "ping|1"),
 		entry(1, 61, transcript.KindRecv, "pong|1"),
 	}
-	s, err := Pick(entries, 1)
+	s, err := Pick(entries, 1, lines)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +235,7 @@ func TestRunWaitsForTheAnswersOfTheRecording(t *testing.T) {
 		entry(1, 3, transcript.KindSend, "bye"),
 	}
 	for _, fast := range []bool{false, true} {
-		s, err := Pick(entries, 1)
+		s, err := Pick(entries, 1, lines)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +263,7 @@ func TestPickEscapesTheFile(t *testing.T) {
 		{Time: t0, Conn: 1, Peer: "p", Dir: "out", Kind: transcript.KindRecv, Raw: []byte("pong|\x1b[2J\a\r\n"), Text: "pong|\x1b[2J\a"},
 		entry(1, 2, transcript.KindClosed, "reset\x1b]0;pwned\a"),
 	}
-	s, err := Pick(entries, 0)
+	s, err := Pick(entries, 0, lines)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
+	"slices"
 	"time"
 
-	"github.com/bitclone/bitclone/codec"
-	wire "github.com/bitclone/bitclone/codec/bitclone"
+	"github.com/bitclone/bitclone/peer/feed"
 )
 
 // Options tune a replay.
@@ -32,8 +31,6 @@ const (
 	// MaxSync is how much later than its recorded gap a frame may be sent
 	// while the answers that came before it originally are awaited.
 	MaxSync = time.Second
-	// maxLine lets long lines through, so the replay shows what came.
-	maxLine = 4 << 20
 )
 
 // Run dials to, sends the session's frames and fills in each step's Now,
@@ -57,7 +54,7 @@ func Run(ctx context.Context, s *Session, to string, o Options) error {
 		return err
 	}
 	start := time.Now()
-	in := collect(nc)
+	in := collect(s, nc)
 
 	sentAt := make([]time.Time, len(s.Steps))
 	sentAt[0] = start
@@ -82,9 +79,8 @@ func Run(ctx context.Context, s *Session, to string, o Options) error {
 		done, endErr = in.wait(ctx, deadline)
 	}
 	nc.Close()
-	if !done {
-		<-in.ended // the reader ends now that the connection is closed
-	} else {
+	in.drain() // what came before the close still counts
+	if done {
 		s.ClosedNow = describeEnd(endErr)
 		if s.Stopped == "" && sentAt[len(sentAt)-1].IsZero() {
 			s.Stopped = "stopped early: the peer closed the connection"
@@ -97,48 +93,52 @@ func Run(ctx context.Context, s *Session, to string, o Options) error {
 	return nil
 }
 
-// collector reads the peer's lines on a goroutine of its own.
+// collector keeps the frames the peer sent, read by a feed. Only Run's
+// goroutine uses it: the feed's channel is the only thing shared.
 type collector struct {
-	mu      sync.Mutex
-	got     []received
-	arrived chan struct{} // signalled (lossily) on each line
-	ended   chan error    // why the stream ended, sent once
+	s     *Session
+	feed  *feed.Feed
+	got   []received
+	ended bool  // the feed's channel is closed
+	why   error // why the stream ended, once ended
 }
 
-// received is a line read in the replay.
+// received is a frame read in the replay.
 type received struct {
 	at   time.Time
-	text string
+	line Line // At is set by attribute
 }
 
-func collect(nc net.Conn) *collector {
-	c := &collector{arrived: make(chan struct{}, 1), ended: make(chan error, 1)}
-	go func() {
-		rd := wire.NewReader(nc, maxLine)
-		for {
-			text, err := rd.Next()
-			if len(text) > 0 || err == nil {
-				c.mu.Lock()
-				c.got = append(c.got, received{time.Now(), codec.Printable(text)})
-				c.mu.Unlock()
-				select {
-				case c.arrived <- struct{}{}:
-				default:
-				}
-			}
-			if err != nil {
-				c.ended <- err
-				return
-			}
-		}
-	}()
-	return c
+// backlog is how many frames the feed reads ahead of Run, which drains it
+// whenever it waits.
+const backlog = 4096
+
+func collect(s *Session, nc net.Conn) *collector {
+	return &collector{s: s, feed: feed.Start(nc, s.framing.NewReader(nc), backlog)}
 }
 
-// since counts the lines received at or after t.
+// take keeps one frame from the feed; ok is false once the stream ended.
+func (c *collector) take(f feed.Frame, ok bool) bool {
+	if !ok {
+		c.ended, c.why = true, c.feed.Err()
+		return false
+	}
+	c.got = append(c.got, received{f.At, c.s.line(0, f.Frame)})
+	return true
+}
+
+// drain keeps every frame read so far and the rest, once the connection
+// is closed.
+func (c *collector) drain() {
+	for !c.ended {
+		f, ok := <-c.feed.C
+		c.take(f, ok)
+	}
+	c.feed.Close()
+}
+
+// since counts the frames received at or after t.
 func (c *collector) since(t time.Time) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	n := 0
 	for _, r := range c.got {
 		if !r.at.Before(t) {
@@ -171,23 +171,25 @@ func (c *collector) awaitTurn(ctx context.Context, due, prev time.Time, want int
 // wait waits until deadline or the next line, unless first the peer ends
 // the stream or ctx ends: then it reports done, and why.
 func (c *collector) wait(ctx context.Context, deadline time.Time) (done bool, why error) {
+	if c.ended {
+		return true, c.why
+	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-c.arrived:
-	case err := <-c.ended:
-		return true, err
+	case f, ok := <-c.feed.C:
+		if !c.take(f, ok) {
+			return true, c.why
+		}
 	case <-ctx.Done():
 		return true, ctx.Err()
 	}
 	return false, nil
 }
 
-// attribute puts each line in the window of the last frame sent before it.
+// attribute puts each frame in the window of the last frame sent before it.
 func (c *collector) attribute(s *Session, sentAt []time.Time, start time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	for i := range s.Steps {
 		s.Steps[i].Now = nil
 	}
@@ -198,7 +200,9 @@ func (c *collector) attribute(s *Session, sentAt []time.Time, start time.Time) {
 				i = j
 			}
 		}
-		s.Steps[i].Now = append(s.Steps[i].Now, Line{At: r.at.Sub(start), Text: r.text})
+		l := r.line
+		l.At = r.at.Sub(start)
+		s.Steps[i].Now = append(s.Steps[i].Now, l)
 	}
 }
 
@@ -215,17 +219,5 @@ func describeEnd(err error) string {
 // sameCommands tells whether two windows hold the same commands in the
 // same order: nonces and times differ from run to run, commands should not.
 func sameCommands(a, b []Line) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if command(a[i].Text) != command(b[i].Text) {
-			return false
-		}
-	}
-	return true
-}
-
-func command(text string) string {
-	return wire.CommandOf([]byte(text))
+	return slices.EqualFunc(a, b, func(x, y Line) bool { return x.Cmd == y.Cmd })
 }

@@ -6,11 +6,13 @@
 package replay
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/bitclone/bitclone/codec"
+	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/transcript"
 )
 
@@ -30,6 +32,8 @@ type Session struct {
 	// Stopped is set when the replay could not send everything (the
 	// peer closed the connection first, or a write failed).
 	Stopped string
+
+	framing peer.Framing // the dialect's: frames the answers, names and shows them
 }
 
 // Step is a sent frame and the lines received after it.
@@ -40,10 +44,11 @@ type Step struct {
 	Now  []Line        // received in this window in the replay
 }
 
-// Line is one received line.
+// Line is one received frame.
 type Line struct {
 	At   time.Duration // since the connection opened
-	Text string        // without its ending, printable
+	Text string        // the frame as the dialect shows it (a line without its ending), printable
+	Cmd  string        // its command, as the dialect names it: windows are compared by these
 }
 
 // ConnSummary describes one connection of a transcript.
@@ -79,8 +84,10 @@ func Conns(entries []transcript.Entry) []ConnSummary {
 }
 
 // Pick builds the session of connection conn; 0 picks the first
-// connection that sent anything.
-func Pick(entries []transcript.Entry, conn uint64) (*Session, error) {
+// connection that sent anything. fr is the framing of the recorded
+// dialect: the replay frames the peer's answers with it, and shows and
+// compares frames then and now alike.
+func Pick(entries []transcript.Entry, conn uint64, fr peer.Framing) (*Session, error) {
 	conns := Conns(entries)
 	if conn == 0 {
 		for _, c := range conns {
@@ -100,7 +107,7 @@ func Pick(entries []transcript.Entry, conn uint64) (*Session, error) {
 			continue
 		}
 		if s == nil {
-			s = &Session{Conn: conn, Peer: e.Peer, Dir: e.Dir, Steps: []Step{{}}}
+			s = &Session{Conn: conn, Peer: e.Peer, Dir: e.Dir, Steps: []Step{{}}, framing: fr}
 			start = e.Time // "connected", if it was recorded
 		}
 		at := e.Time.Sub(start)
@@ -109,9 +116,10 @@ func Pick(entries []transcript.Entry, conn uint64) (*Session, error) {
 		case transcript.KindSend:
 			s.Steps = append(s.Steps, Step{Sent: e.Raw, At: at})
 		case transcript.KindRecv:
-			// From raw, the truth, escaped as the answers of now are: the
-			// file's text and reason are whatever its author wrote.
-			last.Then = append(last.Then, Line{At: at, Text: codec.Printable(transcript.TrimEOL(e.Raw))})
+			// From raw, the truth, framed and escaped as the answers of
+			// now are: the file's text and reason are whatever its author
+			// wrote.
+			last.Then = append(last.Then, s.line(at, s.frameOf(e.Raw)))
 		case transcript.KindClosed:
 			s.ClosedThen = codec.PrintableString(e.Reason)
 		}
@@ -131,3 +139,22 @@ func Pick(entries []transcript.Entry, conn uint64) (*Session, error) {
 
 // Sent is how many frames the session sends.
 func (s *Session) Sent() int { return len(s.Steps) - 1 }
+
+// frameOf is the frame the dialect's reader finds in raw, the exact bytes
+// of one recorded frame; raw itself when it finds none (bytes the dialect
+// refuses, or a frame cut short by a hang-up that the reader drops).
+func (s *Session) frameOf(raw []byte) []byte {
+	frame, err := s.framing.NewReader(bytes.NewReader(raw)).Next()
+	if err != nil && len(frame) == 0 {
+		return raw
+	}
+	return frame
+}
+
+// line is a received frame as the comparison shows it.
+func (s *Session) line(at time.Duration, frame []byte) Line {
+	return Line{At: at, Text: s.show(frame), Cmd: s.framing.Command(frame)}
+}
+
+// show is a frame as text for the terminal.
+func (s *Session) show(frame []byte) string { return codec.Printable(s.framing.Text(frame)) }

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/bitclone/bitclone/codec"
-	"github.com/bitclone/bitclone/transcript"
 )
 
 // column is the width of each side of the comparison.
@@ -51,7 +50,7 @@ func (s *Session) WriteText(w io.Writer, to string, o Options) error {
 		if i == 0 {
 			fmt.Fprintf(bw, "\n#0  before we sent anything%s\n", note)
 		} else {
-			fmt.Fprintf(bw, "\n#%-2d +%-8s > %s%s\n", i, secs(st.At), codec.Printable(transcript.TrimEOL(st.Sent)), note)
+			fmt.Fprintf(bw, "\n#%-2d +%-8s > %s%s\n", i, secs(st.At), s.show(s.frameOf(st.Sent)), note)
 		}
 		writePairs(bw, st.Now, st.Then)
 	}
@@ -85,7 +84,7 @@ func writePairs(w io.Writer, now, then []Line) {
 			switch {
 			case left == right:
 				mark = markSame
-			case command(left) == command(right):
+			case now[k].Cmd == then[k].Cmd:
 				mark = markLike
 			default:
 				mark = markDiffers

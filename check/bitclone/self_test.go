@@ -1,4 +1,4 @@
-package check
+package bitclone
 
 import (
 	"bytes"
@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bitclone/bitclone/peer/bitclone"
+	"github.com/bitclone/bitclone/check"
+	node "github.com/bitclone/bitclone/peer/bitclone"
 )
 
 // Short protocol intervals, shared by the node and the checker's
@@ -21,7 +22,7 @@ const (
 // startNode runs a bitclone node on loopback until the test ends.
 func startNode(t *testing.T) string {
 	t.Helper()
-	n := bitclone.New(bitclone.Config{
+	n := node.New(node.Config{
 		ListenHost:        "127.0.0.1",
 		UserAgent:         "selftest",
 		PingInterval:      testPing,
@@ -50,8 +51,7 @@ func startNode(t *testing.T) string {
 
 func fastOptions() Options {
 	return Options{
-		Timeout:           2 * time.Second,
-		Pace:              20 * time.Millisecond,
+		Options:           check.Options{Timeout: 2 * time.Second, Pace: 20 * time.Millisecond},
 		PingInterval:      testPing,
 		IdleTimeout:       testIdle,
 		AdvertiseInterval: testAdvertise,
@@ -65,16 +65,16 @@ func TestSelfConformance(t *testing.T) {
 	o.Slow = true
 	o.Listen = "127.0.0.1:0"
 	var progress []string
-	o.Progress = func(oc Outcome) { progress = append(progress, oc.Name) }
+	o.Progress = func(oc check.Outcome) { progress = append(progress, oc.Name) }
 
 	r, err := Run(context.Background(), addr, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var text bytes.Buffer
-	r.WriteText(&text, o, TextOptions{})
+	writeText(r, &text, o, check.TextOptions{})
 	for _, oc := range r.Outcomes {
-		if oc.Verdict != Pass {
+		if oc.Verdict != check.Pass {
 			t.Errorf("%s: %s: %s\n  sent %s\n  got  %s", oc.Name, oc.Verdict, oc.Detail, oc.Sent, oc.Got)
 		}
 	}

@@ -1,4 +1,10 @@
-package check
+package bitclone
+
+import (
+	"context"
+
+	"github.com/bitclone/bitclone/check"
+)
 
 // probe is one check: a small function with its own connection(s). The
 // timed checks have no function of their own: timedChecks runs them all on
@@ -10,7 +16,7 @@ type probe struct {
 	expect string // the rule, in a few words
 	slow   bool   // a timed check: run only with Options.Slow
 	listen bool   // needs Options.Listen
-	run    func(*env) Result
+	run    func(*env) check.Result
 }
 
 // The groups, in the order they run. The probes that may upset a peer come
@@ -85,11 +91,39 @@ var probes = []probe{
 		expect: "a 1 MiB line is rejected, or the connection closed; the peer survives"},
 }
 
-// Names lists the checks in the order they run.
-func Names() []string {
-	names := make([]string, len(probes))
-	for i, p := range probes {
-		names[i] = p.name
+// suite is the BitClone suite for a run with options o.
+func suite(o Options) *check.Suite {
+	s := &check.Suite{
+		Framing:   framing,
+		HelloName: "version",
+		UsNote:    "our versions named %s, where we listened during the run",
+		Hello:     func(e *check.Env, c *conn) []byte { return wrap(e, o).version(c, newNonce()) },
+		Timed:     func(e *check.Env) map[string]check.Result { return timedChecks(wrap(e, o)) },
+		Answer: func(e *check.Env, in *conn, judge bool, held func()) check.Result {
+			return wrap(e, o).answer(in, e.Us(), judge, held)
+		},
+		Hold: hold,
 	}
-	return names
+	for _, p := range probes {
+		cp := check.Probe{Name: p.name, Group: p.group, Spec: p.spec, Expect: p.expect,
+			Slow: p.slow, Listen: p.listen, Hostile: p.group == groupRobustness}
+		if p.run != nil {
+			cp.Run = func(e *check.Env) check.Result { return p.run(wrap(e, o)) }
+		}
+		s.Probes = append(s.Probes, cp)
+	}
+	return s
+}
+
+// Names lists the checks in the order they run.
+func Names() []string { return suite(Options{}).Names() }
+
+// Run checks the BitClone peer at target ("host:port") and returns the
+// report; see check.Run.
+func Run(ctx context.Context, target string, o Options) (*check.Report, error) {
+	return runOn(ctx, target, o, check.TCP{})
+}
+
+func runOn(ctx context.Context, target string, o Options, nw check.Network) (*check.Report, error) {
+	return check.Run(ctx, target, suite(o), o.Options, nw)
 }

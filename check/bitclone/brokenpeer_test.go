@@ -1,4 +1,4 @@
-package check
+package bitclone
 
 import (
 	"bytes"
@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/bitclone/bitclone/check"
 	wire "github.com/bitclone/bitclone/codec/bitclone"
 )
 
@@ -127,7 +129,7 @@ func TestBrokenPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var text bytes.Buffer
-	r.WriteText(&text, o, TextOptions{})
+	writeText(r, &text, o, check.TextOptions{})
 	t.Logf("\n%s", text.String())
 
 	// Every check, as "verdict" or "skip:down" / "skip:not run".
@@ -144,9 +146,9 @@ func TestBrokenPeer(t *testing.T) {
 	}
 	for _, oc := range r.Outcomes {
 		got := oc.Verdict.String()
-		if oc.Verdict == Skip && oc.DownSince != "" {
+		if oc.Verdict == check.Skip && oc.DownSince != "" {
 			got += ":down"
-		} else if oc.Verdict == Skip {
+		} else if oc.Verdict == check.Skip {
 			got += ":not run"
 		}
 		if got != want[oc.Name] {
@@ -174,4 +176,9 @@ func TestBrokenPeer(t *testing.T) {
 	if !bytes.Contains(text.Bytes(), []byte("the peer died during getaddr")) {
 		t.Errorf("the text report does not say when the peer died")
 	}
+}
+
+func addrPortOf(a net.Addr) netip.AddrPort {
+	ap := a.(*net.TCPAddr).AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

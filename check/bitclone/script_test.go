@@ -1,10 +1,11 @@
-package check
+package bitclone
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/bitclone/bitclone/check"
 	wire "github.com/bitclone/bitclone/codec/bitclone"
 )
 
@@ -116,7 +118,7 @@ func (n *pipeNetwork) nextAddr() netip.AddrPort {
 	return netip.AddrPortFrom(n.addr.Addr(), n.port)
 }
 
-func (n *pipeNetwork) dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
+func (n *pipeNetwork) Dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
 	if addr != n.addr.String() {
 		return nil, fmt.Errorf("dial %s: no such peer", addr)
 	}
@@ -130,7 +132,7 @@ func (n *pipeNetwork) dial(ctx context.Context, addr string, timeout time.Durati
 	return addrConn{ours, local, n.addr}, nil
 }
 
-func (n *pipeNetwork) listen(string) (net.Listener, error) {
+func (n *pipeNetwork) Listen(string) (net.Listener, error) {
 	return &pipeListener{addr: n.nextAddr(), closed: make(chan struct{})}, nil
 }
 
@@ -192,27 +194,27 @@ func withVerack(verack string) func(s *scriptConn, line string) string {
 }
 
 // runProbe runs one named check against addr.
-func runProbe(t *testing.T, name, addr string) Result {
+func runProbe(t *testing.T, name, addr string) check.Result {
 	t.Helper()
 	o := fastOptions()
 	o.Timeout = 500 * time.Millisecond
-	return runProbeOn(t, name, addr, o, tcpNetwork{})
+	return runProbeOn(t, name, addr, o, check.TCP{})
 }
 
-func runProbeOn(t *testing.T, name, addr string, o Options, nw network) Result {
+func runProbeOn(t *testing.T, name, addr string, o Options, nw check.Network) check.Result {
 	t.Helper()
 	e, err := newEnv(context.Background(), addr, o, nw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.close()
+	defer e.Close()
 	for _, p := range probes {
 		if p.name == name {
 			return p.run(e)
 		}
 	}
 	t.Fatalf("no check %q", name)
-	return Result{}
+	return check.Result{}
 }
 
 func TestJudgements(t *testing.T) {
@@ -227,81 +229,81 @@ func TestJudgements(t *testing.T) {
 	tests := []struct {
 		check   string
 		on      func(s *scriptConn, line string) string
-		verdict Verdict
+		verdict check.Verdict
 		detail  string
 	}{
-		{"version", conformant, Pass, `9 fields; version 3, services 1, nonce 77, agent "script"`},
-		{"version", quirkyVersion, Warn, "version number 2, want 3 (project 3) or 4; services 0 lacks the peer-to-peer bit (1); the line ends with a bare LF, not CRLF"},
-		{"version", func(s *scriptConn, line string) string { return "verack|1\r\nversion|3|1|5|1.2.3.4:5\r\n" }, Fail, "version: want 9 fields, got 5"},
-		{"version-time", quirkyVersion, Warn, "looks like milliseconds"},
-		{"version-recipient", quirkyVersion, Warn, "recipient 10.9.9.9:1, but we connected from 127.0.0.1:"},
-		{"version-sender", quirkyVersion, Warn, "sender IP 0.0.0.0, but we reached it at 127.0.0.1"},
-		{"verack", quirkyVersion, Warn, "carries 9000, the block id of its own version"},
-		{"verack", withVerack("verack|12345"), Warn, "carries 12345, not our version's nonce"},
-		{"verack", withVerack("verack"), Fail, "verack: want 2 fields, got 1"},
+		{"version", conformant, check.Pass, `9 fields; version 3, services 1, nonce 77, agent "script"`},
+		{"version", quirkyVersion, check.Warn, "version number 2, want 3 (project 3) or 4; services 0 lacks the peer-to-peer bit (1); the line ends with a bare LF, not CRLF"},
+		{"version", func(s *scriptConn, line string) string { return "verack|1\r\nversion|3|1|5|1.2.3.4:5\r\n" }, check.Fail, "version: want 9 fields, got 5"},
+		{"version-time", quirkyVersion, check.Warn, "looks like milliseconds"},
+		{"version-recipient", quirkyVersion, check.Warn, "recipient 10.9.9.9:1, but we connected from 127.0.0.1:"},
+		{"version-sender", quirkyVersion, check.Warn, "sender IP 0.0.0.0, but we reached it at 127.0.0.1"},
+		{"verack", quirkyVersion, check.Warn, "carries 9000, the block id of its own version"},
+		{"verack", withVerack("verack|12345"), check.Warn, "carries 12345, not our version's nonce"},
+		{"verack", withVerack("verack"), check.Fail, "verack: want 2 fields, got 1"},
 		{"quiet-handshake", func(s *scriptConn, line string) string {
 			out := conformant(s, line)
 			if strings.HasPrefix(line, "version|") {
 				out += "getaddr\r\n"
 			}
 			return out
-		}, Fail, "sent getaddr before the handshake completed"},
+		}, check.Fail, "sent getaddr before the handshake completed"},
 		{"early-ping", func(s *scriptConn, line string) string {
 			s.gotVerack = true // acts as if established once it has our version
 			return conformant(s, line)
-		}, Fail, "it answered a ping sent before the handshake completed"},
+		}, check.Fail, "it answered a ping sent before the handshake completed"},
 		{"early-ping", func(s *scriptConn, line string) string {
 			if strings.HasPrefix(line, "ping|") {
 				return ""
 			}
 			return conformant(s, line)
-		}, Warn, "ignored it without a reject"},
+		}, check.Warn, "ignored it without a reject"},
 		{"unknown-command", func(s *scriptConn, line string) string {
 			return strings.Replace(conformant(s, line), "reject|400", "reject|500", 1)
-		}, Warn, "code 500 is a server error"},
+		}, check.Warn, "code 500 is a server error"},
 		{"unknown-command", func(s *scriptConn, line string) string {
 			if strings.HasPrefix(line, "flowers") {
 				return ""
 			}
 			return conformant(s, line)
-		}, Fail, "no reject: the peer stopped answering (nothing within 500ms)"},
+		}, check.Fail, "no reject: the peer stopped answering (nothing within 500ms)"},
 		{"bad-nonce", func(s *scriptConn, line string) string {
 			if line == "ping|abc" {
 				return "reject|400|bad nonce|\r\npong|0\r\n"
 			}
 			return conformant(s, line)
-		}, Fail, "it rejected it, but answered pong as well"},
+		}, check.Fail, "it rejected it, but answered pong as well"},
 		{"ping", func(s *scriptConn, line string) string {
 			if strings.HasPrefix(line, "ping|") {
 				return "pong|1\r\n"
 			}
 			return conformant(s, line)
-		}, Fail, "pong carries 1, not the ping's nonce"},
+		}, check.Fail, "pong carries 1, not the ping's nonce"},
 		{"getaddr", func(s *scriptConn, line string) string {
 			if line == "getaddr" {
 				return "addr|3|1|1.2.3.4:5|2|1.2.3.4:6\r\n"
 			}
 			return conformant(s, line)
-		}, Fail, "addr: count: says 3, found 2 entries"},
-		{"getaddr", conformant, Pass, "addr with 1 entry"},
+		}, check.Fail, "addr: count: says 3, found 2 entries"},
+		{"getaddr", conformant, check.Pass, "addr with 1 entry"},
 		{"garbage", func(s *scriptConn, line string) string {
 			if strings.Contains(line, "garbage") {
 				return ""
 			}
 			return conformant(s, line)
-		}, Pass, "ignored it, then answered a ping"},
+		}, check.Pass, "ignored it, then answered a ping"},
 		{"garbage", func(s *scriptConn, line string) string {
 			if strings.Contains(line, "garbage") {
 				return hangUp
 			}
 			return conformant(s, line)
-		}, Warn, "the peer closed the connection; the notes ask for a reject"},
+		}, check.Warn, "the peer closed the connection; the notes ask for a reject"},
 		{"long-line", func(s *scriptConn, line string) string {
 			if strings.HasPrefix(line, "message|") {
 				return "reject|400|too long|\r\n"
 			}
 			return conformant(s, line)
-		}, Pass, "rejected it, then answered a ping"},
+		}, check.Pass, "rejected it, then answered a ping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.check, func(t *testing.T) {
@@ -354,7 +356,7 @@ func TestNoHandshake(t *testing.T) {
 					t.Fatal(err)
 				}
 				var text bytes.Buffer
-				r.WriteText(&text, Options{}, TextOptions{})
+				writeText(r, &text, Options{}, check.TextOptions{})
 				t.Logf("\n%s", text.String())
 
 				if r.NoHandshake != tt.failed || r.DiedIn != "" || r.OK() {
@@ -366,17 +368,17 @@ func TestNoHandshake(t *testing.T) {
 					switch {
 					case o.Name == tt.failed:
 						seen = true
-						if o.Verdict != Fail || o.Detail != tt.cause {
+						if o.Verdict != check.Fail || o.Detail != tt.cause {
 							t.Errorf("%s: %s %q\nwant fail %q", o.Name, o.Verdict, o.Detail, tt.cause)
 						}
-					case !seen && o.Verdict == Pass:
+					case !seen && o.Verdict == check.Pass:
 						passed++
-					case seen && o.Verdict == Skip && o.Blocked == tt.failed:
+					case seen && o.Verdict == check.Skip && o.Blocked == tt.failed:
 						blocked++
 						if want := "not run: no handshake (see " + tt.failed + ")"; o.Detail != want {
 							t.Errorf("%s: %q, want %q", o.Name, o.Detail, want)
 						}
-					case o.Verdict == Skip && strings.HasPrefix(o.Detail, "not run: ") && o.Blocked == "":
+					case o.Verdict == check.Skip && strings.HasPrefix(o.Detail, "not run: ") && o.Blocked == "":
 						// not asked for: the timed and outbound checks
 					default:
 						t.Errorf("%s: %s %q (blocked by %q)", o.Name, o.Verdict, o.Detail, o.Blocked)
@@ -397,8 +399,8 @@ func TestNoHandshake(t *testing.T) {
 				if want := fmt.Sprintf("\nno handshake in %s (see there): the %d checks after it need one and were not run\n", tt.failed, blocked); !strings.Contains(out, want) {
 					t.Errorf("the summary lacks %q", want)
 				}
-				if r.Duration >= 2*DefaultTimeout {
-					t.Errorf("the run took %s, want one %s timeout and a little", r.Duration, DefaultTimeout)
+				if r.Duration >= 2*check.DefaultTimeout {
+					t.Errorf("the run took %s, want one %s timeout and a little", r.Duration, check.DefaultTimeout)
 				}
 			})
 		})
@@ -436,14 +438,14 @@ func TestBanAfterLongLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	long, _ := r.Outcome("long-line")
-	if long.Verdict != Pass || !strings.HasSuffix(long.Detail, "; then it refused new connections from us (a ban)") {
+	if long.Verdict != check.Pass || !strings.HasSuffix(long.Detail, "; then it refused new connections from us (a ban)") {
 		t.Errorf("long-line: %s %q", long.Verdict, long.Detail)
 	}
 	if !r.OK() || !r.Refused || r.DiedIn != "long-line" {
 		t.Errorf("OK %v, refused %v, died in %q", r.OK(), r.Refused, r.DiedIn)
 	}
 	var text bytes.Buffer
-	r.WriteText(&text, fastOptions(), TextOptions{})
+	writeText(r, &text, fastOptions(), check.TextOptions{})
 	if !strings.Contains(text.String(), "\nthe peer refused us after long-line (started at +") {
 		t.Errorf("report:\n%s", text.String())
 	}
@@ -457,7 +459,7 @@ func TestUnsolicitedReject(t *testing.T) {
 	tests := []struct {
 		check   string
 		on      func(s *scriptConn, line string) string
-		verdict Verdict
+		verdict check.Verdict
 		detail  string
 	}{
 		// In the middle of the probe, before the answer.
@@ -467,14 +469,14 @@ func TestUnsolicitedReject(t *testing.T) {
 				out = nag + out
 			}
 			return out
-		}, Pass, "; a reject came as well, not taken for the answer"},
+		}, check.Pass, "; a reject came as well, not taken for the answer"},
 		{"getaddr", func(s *scriptConn, line string) string {
 			out := conformant(s, line)
 			if line == "getaddr" {
 				out = nag + out
 			}
 			return out
-		}, Pass, "addr with 1 entry; a reject came as well"},
+		}, check.Pass, "addr with 1 entry; a reject came as well"},
 		// Right after the handshake, before our question: it does not
 		// count as the reject the question asks for.
 		{"unknown-command", func(s *scriptConn, line string) string {
@@ -485,14 +487,14 @@ func TestUnsolicitedReject(t *testing.T) {
 				return ""
 			}
 			return conformant(s, line)
-		}, Fail, "no reject: the peer stopped answering (within 5s it sent only reject)"},
+		}, check.Fail, "no reject: the peer stopped answering (within 5s it sent only reject)"},
 		// A reject of the question itself is still one.
 		{"ping", func(s *scriptConn, line string) string {
 			if strings.HasPrefix(line, "ping|") {
 				return "reject|400|no pings today|\r\n"
 			}
 			return conformant(s, line)
-		}, Fail, "rejected a valid ping"},
+		}, check.Fail, "rejected a valid ping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.check, func(t *testing.T) {
@@ -524,7 +526,7 @@ func TestOneAddressPerRun(t *testing.T) {
 	})
 	o := fastOptions()
 	var dialled error
-	o.Progress = func(oc Outcome) {
+	o.Progress = func(oc check.Outcome) {
 		if oc.Name != "version" {
 			return
 		}
@@ -629,8 +631,8 @@ func TestOutboundAfterAddr(t *testing.T) {
 	o := fastOptions()
 	o.Timeout = 500 * time.Millisecond
 	o.Listen = "0"
-	res := runProbeOn(t, "outbound", addr, o, tcpNetwork{})
-	if res.Verdict != Pass || !strings.Contains(res.Detail, "after our addr; version first, verack with our nonce, then getaddr") {
+	res := runProbeOn(t, "outbound", addr, o, check.TCP{})
+	if res.Verdict != check.Pass || !strings.Contains(res.Detail, "after our addr; version first, verack with our nonce, then getaddr") {
 		t.Errorf("outbound: %s %q", res.Verdict, res.Detail)
 	}
 	if err := <-dialled; err != nil {
@@ -645,23 +647,23 @@ func TestOutboundAfterAddr(t *testing.T) {
 func TestTimedChecksOnOneConnection(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		nw := newPipeNetwork(t, conformant)
-		e, err := newEnv(context.Background(), pipePeerAddr, Options{Slow: true}, nw)
+		e, err := newEnv(context.Background(), pipePeerAddr, Options{Options: check.Options{Slow: true}}, nw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer e.close()
+		defer e.Close()
 		before := nw.dials
 		got := timedChecks(e)
 		if n := nw.dials - before; n != 1 {
 			t.Errorf("the timed checks opened %d connections, want 1", n)
 		}
 		want := map[string]struct {
-			v      Verdict
+			v      check.Verdict
 			detail string
 		}{
-			"ping-interval": {Fail, "no ping within 36s"},
-			"advertise":     {Fail, "no addr within 36s"},
-			"idle-expiry":   {Warn, "still open after 3m0s of silence from us (inactivity limit 1m30s)"},
+			"ping-interval": {check.Fail, "no ping within 36s"},
+			"advertise":     {check.Fail, "no addr within 36s"},
+			"idle-expiry":   {check.Warn, "still open after 3m0s of silence from us (inactivity limit 1m30s)"},
 		}
 		for name, w := range want {
 			if r := got[name]; r.Verdict != w.v || r.Detail != w.detail {
@@ -669,4 +671,9 @@ func TestTimedChecksOnOneConnection(t *testing.T) {
 			}
 		}
 	})
+}
+
+// writeText prints a whole BitClone report, as bitclone check does.
+func writeText(r *check.Report, w io.Writer, o Options, to check.TextOptions) error {
+	return r.WriteText(w, Names(), Settings(o), to)
 }
