@@ -147,6 +147,12 @@ func toySuite() *Suite {
 				}
 				defer c.Close()
 				c.Send(toyFrame('x', ""))
+				// Wait until the peer has acted on it (it closes every
+				// connection as it exits), so that the runner's liveness
+				// check after the probe sees the peer gone, not a race.
+				if _, err := c.Watch(e.Options().Timeout); !IsClosed(err) {
+					return Result{Verdict: Fail, Detail: fmt.Sprintf("the peer did not close: %v", err)}
+				}
 				return Result{Verdict: Pass, Detail: "sent"}
 			}},
 			{Name: "after", Group: "robustness", Hostile: true, Expect: "still there", Run: toyEcho([][]byte{whole}, "abc")},
