@@ -61,6 +61,7 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func newRootCommand(run func(Settings) error, exit func(int)) *cobra.Command {
 	cmd := newCommand(run)
 	cmd.AddCommand(newCheckCommand(exit), newReplayCommand(exit), newSimCommand(exit), newStressCommand(exit))
+	cmd.AddCommand(newTrackerCommand(exit))
 	usageErrors(cmd)
 	return cmd
 }

@@ -86,7 +86,7 @@ func (e ServerEvent) String() string {
 	if e.Joined {
 		verb = "joined"
 	}
-	fmt.Fprintf(&b, "%s %s %s torrent %s: %d peers", verb, codec.Quote(e.PeerID), e.Addr, e.Torrent, e.Peers)
+	fmt.Fprintf(&b, "%s %s %s torrent %s: %s", verb, codec.Quote(e.PeerID), e.Addr, e.Torrent, plural(e.Peers, "peer"))
 	if e.Repeats > 0 {
 		fmt.Fprintf(&b, " (+%d announces since the last line)", e.Repeats)
 	}
@@ -209,7 +209,8 @@ func (s *Server) announce(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		ref := err.(*refusal)
+		ref := &refusal{http.StatusInternalServerError, err.Error()}
+		errors.As(err, &ref)
 		writeError(w, ref.status, ref.msg)
 		ev.Status, ev.Err = ref.status, ref.msg
 		s.reportRefusal(ev)
@@ -353,10 +354,10 @@ func (s *Server) status(w http.ResponseWriter) {
 	for _, sw := range swarms {
 		peers += len(sw.Peers)
 	}
-	fmt.Fprintf(&b, "bitclone tracker: %d torrents, %d peers; interval %s, a peer expires %s after its last announce\n",
-		len(swarms), peers, s.interval, 2*s.interval)
+	fmt.Fprintf(&b, "bitclone tracker: %s, %s; interval %s, a peer expires %s after its last announce\n",
+		plural(len(swarms), "torrent"), plural(peers, "peer"), s.interval, 2*s.interval)
 	for _, sw := range swarms {
-		fmt.Fprintf(&b, "\n%s %s: %d peers\n", sw.Protocol, sw.ID, len(sw.Peers))
+		fmt.Fprintf(&b, "\n%s %s: %s\n", sw.Protocol, sw.ID, plural(len(sw.Peers), "peer"))
 		for _, p := range sw.Peers {
 			fmt.Fprintf(&b, "  %-22s %-24s joined %s ago, last announce %s ago\n",
 				p.Addr, codec.PrintableString(p.ID), humanize.Age(now, p.Joined), humanize.Age(now, p.Seen))

@@ -255,10 +255,10 @@ func TestStatusPage(t *testing.T) {
 	w := get(srv, "/", "127.0.0.1:1")
 	want := `bitclone tracker: 2 torrents, 2 peers; interval 30s, a peer expires 1m0s after its last announce
 
-nibble 0938307ef77f5c8466f97dec40ccae523557257a: 1 peers
+nibble 0938307ef77f5c8466f97dec40ccae523557257a: 1 peer
   10.35.120.88:6977      -ECEN426-rinoa           joined 27s ago, last announce 27s ago
 
-nibble 84e199cad6b953eee0c9b6d8b72612ddb2488999: 1 peers
+nibble 84e199cad6b953eee0c9b6d8b72612ddb2488999: 1 peer
   10.35.120.175:6981     -ECEN426-le0nh4rt        joined 1m07s ago, last announce 15s ago
 `
 	if w.Code != 200 || w.Body.String() != want || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
