@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -389,4 +390,48 @@ func TestCaps(t *testing.T) {
 	if reg.peers != MaxPeers || len(reg.swarms) != MaxPeers/MaxPeersPerTorrent {
 		t.Errorf("%d peers in %d swarms", reg.peers, len(reg.swarms))
 	}
+}
+
+// fullSwarm is a Server whose swarm tid1 holds MaxPeersPerTorrent peers.
+func fullSwarm(b *testing.B) *Server {
+	srv := New(Config{})
+	for i := range MaxPeersPerTorrent {
+		if w := get(srv, announceQuery(fmt.Sprintf("-ECEN426-p%d", i), "10.0.1.1", fmt.Sprint(i+1), tid1), "127.0.0.1:1"); w.Code != 200 {
+			b.Fatal(w.Body)
+		}
+	}
+	return srv
+}
+
+// A member of a full swarm re-announcing, as a peer in a tight loop does.
+func BenchmarkReannounceFullSwarm(b *testing.B) {
+	srv := fullSwarm(b)
+	target := announceQuery("-ECEN426-p0", "10.0.1.1", "1", tid1)
+	b.ReportAllocs()
+	for b.Loop() {
+		get(srv, target, "127.0.0.1:1")
+	}
+}
+
+// The baseline: the same re-announce when the reply must be encoded each
+// time (the cache emptied before every request), as without the cache.
+func BenchmarkReannounceFullSwarmUncached(b *testing.B) {
+	srv := fullSwarm(b)
+	target := announceQuery("-ECEN426-p0", "10.0.1.1", "1", tid1)
+	s := srv.reg.swarms[swarmKey{protoNibble, func() (k [20]byte) { copy(k[:], mustHex(tid1)); return }()}]
+	b.ReportAllocs()
+	for b.Loop() {
+		srv.reg.mu.Lock()
+		clear(s.replies)
+		srv.reg.mu.Unlock()
+		get(srv, target, "127.0.0.1:1")
+	}
+}
+
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
