@@ -62,6 +62,7 @@ func newRootCommand(run func(Settings) error, exit func(int)) *cobra.Command {
 	cmd := newCommand(run)
 	cmd.AddCommand(newCheckCommand(exit), newReplayCommand(exit), newSimCommand(exit), newStressCommand(exit))
 	cmd.AddCommand(newMakeTorrentCommand(exit))
+	cmd.AddCommand(newTrackerCommand(exit))
 	usageErrors(cmd)
 	return cmd
 }
