@@ -131,7 +131,7 @@ func (h *Host) forgetOldestBackoffLocked() {
 var ErrNotNow = errors.New("not now")
 
 // Dial dials a in the background unless something says not to: the host
-// stopping, a dial of a in flight, a connection to a, a ban or a drop, a's
+// stopping, an address that names no peer (Dialable), a dial of a in flight, a connection to a, a ban or a drop, a's
 // backoff after failures (RetryBase doubling up to RetryMax), or the dial
 // budget (then the error wraps ErrNotNow). It is the whole dialling policy
 // a protocol whose peers come from elsewhere (a tracker) needs.
@@ -142,6 +142,8 @@ func (h *Host) Dial(a netip.AddrPort) error {
 	switch {
 	case h.stopping:
 		return errors.New("the node is not running")
+	case !Dialable(a):
+		return fmt.Errorf("%s cannot be dialled", a)
 	case h.dialing[a]:
 		return fmt.Errorf("already dialling %s", a)
 	case h.ConnectedLocked(a) || h.DialedLocked(a):

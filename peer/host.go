@@ -142,8 +142,9 @@ type HostConfig struct {
 	Dial func(ctx context.Context, addr netip.AddrPort) (net.Conn, error)
 	// Recorder, if set, records every connection's traffic byte for byte.
 	Recorder Recorder
-	// DialTimeout bounds a TCP dial (default 10s).
-	DialTimeout time.Duration
+	// DialTimeout bounds a TCP dial (default 10s); HandshakeTimeout closes
+	// a connection whose session is not established in time (0: never).
+	DialTimeout, HandshakeTimeout time.Duration
 	// IdleTimeout closes a connection with nothing received for this long
 	// (0: never); Pace is the minimum gap between writes on one connection.
 	IdleTimeout, Pace time.Duration

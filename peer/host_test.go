@@ -346,3 +346,21 @@ func TestHostAcceptCapEvictsSilentConnectionsFirst(t *testing.T) {
 		t.Errorf("snapshot: %d refused, want 1", got)
 	}
 }
+
+func TestHostClosesAConnectionThatNeverShakesHands(t *testing.T) {
+	h := startEchoHost(t, HostConfig{HandshakeTimeout: 100 * time.Millisecond})
+	silent := rawDial(t, h)
+	if !closedByPeer(silent) {
+		t.Fatal("a silent connection outlived the handshake timeout")
+	}
+	h.waitFor(t, "the timeout", func() bool { return h.has(KindClosed, "handshake timeout: no handshake within 100ms") })
+}
+
+func TestHostDialRefusesWhatNamesNoPeer(t *testing.T) {
+	h := startEchoHost(t, HostConfig{})
+	for _, a := range []string{"0.0.0.0:8088", "127.0.0.1:0", "224.0.0.1:8088", "255.255.255.255:8088", "[fe80::1]:8088"} {
+		if err := h.Dial(netip.MustParseAddrPort(a)); err == nil || !strings.Contains(err.Error(), "cannot be dialled") {
+			t.Errorf("Dial(%s) = %v, want a refusal", a, err)
+		}
+	}
+}

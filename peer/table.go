@@ -46,8 +46,29 @@ func (h *Host) startConn(nc net.Conn, dir Direction, dialed netip.AddrPort) {
 	h.publishConn(KindConnected, hc.conn, "")
 	go func() {
 		defer h.wg.Done()
+		if d := h.cfg.HandshakeTimeout; d > 0 {
+			timer := time.AfterFunc(d, func() {
+				if !hc.sess.Established() {
+					hc.conn.Close(fmt.Errorf("%w: no handshake within %s", ErrHandshakeTimeout, d))
+				}
+			})
+			defer timer.Stop()
+		}
 		h.closed(hc, hc.sess.Serve())
 	}()
+}
+
+// ErrHandshakeTimeout closes a connection whose handshake took longer than
+// HandshakeTimeout.
+var ErrHandshakeTimeout = errors.New("handshake timeout")
+
+// Dialable reports whether an address could be a peer at all: a port, and
+// an IP that names one machine (not unspecified, multicast, link-local or
+// broadcast).
+func Dialable(a netip.AddrPort) bool {
+	ip := a.Addr()
+	return a.IsValid() && a.Port() != 0 && !ip.IsUnspecified() && !ip.IsMulticast() &&
+		!ip.IsLinkLocalUnicast() && ip != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
 // closed is called once a session's connection has ended.

@@ -168,6 +168,7 @@ func (c Config) hostConfig() peer.HostConfig {
 		ListenHost:          c.ListenHost,
 		Port:                c.Port,
 		DialTimeout:         c.HandshakeTimeout,
+		HandshakeTimeout:    c.HandshakeTimeout,
 		IdleTimeout:         c.IdleTimeout,
 		Pace:                c.Pace,
 		MaxInbound:          c.MaxInbound,

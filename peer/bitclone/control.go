@@ -20,7 +20,7 @@ func (n *Node) connect(a netip.AddrPort) error {
 	switch {
 	case n.host.StoppingLocked():
 		return errors.New("the node is not running")
-	case !n.dialable(a):
+	case !peer.Dialable(a):
 		return fmt.Errorf("%s cannot be dialled", a)
 	case n.isSelfLocked(a):
 		return fmt.Errorf("%s is this node", a)

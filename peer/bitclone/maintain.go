@@ -208,7 +208,7 @@ func (n *Node) loadPeers() {
 	wanted := func(a netip.AddrPort) bool {
 		n.mu.Lock()
 		defer n.mu.Unlock()
-		return n.dialable(a) && !n.isSelfLocked(a)
+		return peer.Dialable(a) && !n.isSelfLocked(a)
 	}
 	entries, warnings, err := file.Load(room, wanted)
 	for _, w := range warnings {

@@ -80,11 +80,10 @@ func trimEOL(b []byte) []byte {
 
 // Reasons a session closes its connection.
 var (
-	errSelf             = errors.New("self: connected to ourselves")
-	errDuplicate        = errors.New("duplicate: already connected to this peer")
-	errReplaced         = errors.New("replaced by a new connection claiming its address with a new nonce")
-	errKept             = errors.New("kept the established connection")
-	errHandshakeTimeout = errors.New("handshake timeout")
+	errSelf      = errors.New("self: connected to ourselves")
+	errDuplicate = errors.New("duplicate: already connected to this peer")
+	errReplaced  = errors.New("replaced by a new connection claiming its address with a new nonce")
+	errKept      = errors.New("kept the established connection")
 )
 
 // misbehaviour closes a connection and bans a non-loopback peer.
@@ -168,17 +167,10 @@ func (s *session) listenAddr() netip.AddrPort {
 
 // Serve serves the connection until it ends and says why (peer.Session).
 func (s *session) Serve() error {
-	timer := time.AfterFunc(s.n.cfg.HandshakeTimeout, func() {
-		if !s.isEstablished() {
-			s.conn.Close(fmt.Errorf("%w: no handshake within %s", errHandshakeTimeout, s.n.cfg.HandshakeTimeout))
-		}
-	})
 	if s.conn.Dir() == peer.Outbound {
 		s.sendVersion()
 	}
-	err := s.conn.Serve(s.handle)
-	timer.Stop()
-	return err
+	return s.conn.Serve(s.handle)
 }
 
 // send queues m from outside the read loop; it never blocks.
