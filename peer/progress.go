@@ -32,7 +32,8 @@ type Progress struct {
 	Pieces []PieceState
 	// BytesDone counts verified bytes, BytesTotal the whole content.
 	BytesDone, BytesTotal int64
-	// DownRate and UpRate are recent payload rates in bytes per second.
+	// DownRate and UpRate are recent payload rates in bytes per second
+	// (Rate.PerSecond).
 	DownRate, UpRate float64
 }
 
