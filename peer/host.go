@@ -254,12 +254,6 @@ func (h *Host) dialTCP(ctx context.Context, addr netip.AddrPort) (net.Conn, erro
 // its own state (see Host).
 func (h *Host) Mutex() *sync.Mutex { return &h.mu }
 
-// Config returns the settings in force (defaults filled).
-func (h *Host) Config() HostConfig { return h.cfg }
-
-// Context ends when the host stops.
-func (h *Host) Context() context.Context { return h.ctx }
-
 // Listen binds the listening socket, so that a busy port is reported before
 // any front end starts. Run calls it if it has not been called.
 func (h *Host) Listen() error {
