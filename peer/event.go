@@ -1,9 +1,12 @@
-// Package peer holds the dialect-neutral parts of a bitclone node: connections
-// with their queues and statistics, the event bus the front ends read, the
-// command language they write, and the snapshot types they render.
+// Package peer holds the dialect-neutral parts of a bitclone node: the Host
+// (listener, accept limits, bans, drops, dialling, the connection table),
+// connections with their queues and statistics, the event bus the front
+// ends read, the command language they write, and the snapshot types they
+// render (with dialect fields and a piece-progress model).
 //
-// A dialect (BitClone first, in peer/bitclone) supplies the framing and the
-// policy; nothing in this package knows what a message means.
+// A dialect (BitClone first, in peer/bitclone) is a Protocol on the Host: it
+// supplies the framing, one Session per connection and its policy; nothing
+// in this package knows what a message means.
 package peer
 
 import (

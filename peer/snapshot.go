@@ -57,6 +57,16 @@ type ConnInfo struct {
 	// sent new ones faster than the rate limit allows.
 	AddrsProcessed, AddrsLimited uint64
 	Reason                       string // why it closed
+	// Fields are what the dialect adds about this connection, in its own
+	// words and in the order to show them (NibbleTorrent: pieces, rates,
+	// requests in flight). The fields above are the neutral core.
+	Fields []Field
+}
+
+// Field is one (label, value) pair a dialect adds to a snapshot, so that a
+// front end shows it without knowing the dialect.
+type Field struct {
+	Label, Value string
 }
 
 // AddrInfo is a copy of one address book entry, with what the node knows of it.
@@ -105,4 +115,10 @@ type Snapshot struct {
 	Inbound    int    // established inbound connections
 	Outbound   int    // established outbound connections
 	PeersFile  string
+	// Fields are what the dialect adds about the whole node (a torrent's
+	// name, the tracker's last answer), in the order to show them.
+	Fields []Field
+	// Progress is the download's piece-level progress; nil for a dialect
+	// that moves no pieces (BitClone).
+	Progress *Progress
 }

@@ -202,22 +202,6 @@ func TestConnectGivesUpAndForgets(t *testing.T) {
 	})
 }
 
-func TestDialErrorIsWordedOnce(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
-	_, err = net.Dial("tcp", closed)
-	if err == nil {
-		t.Skip("a closed loopback port accepted a connection")
-	}
-	if got := dialError(err); got != "connection refused" {
-		t.Errorf("dialError(%q) = %q, want %q", err, got, "connection refused")
-	}
-}
-
 func TestForgetRemovesAnAddress(t *testing.T) {
 	path := peersFileIn(t, "peers.txt")
 	synctest.Test(t, func(t *testing.T) {

@@ -5,6 +5,8 @@ package bitclone
 import (
 	"net/netip"
 	"time"
+
+	"github.com/bitclone/bitclone/peer"
 )
 
 // Config holds every setting of a node. The zero value of a field means its default.
@@ -86,15 +88,15 @@ const (
 	DefaultAdvertiseInterval   = 30 * time.Second
 	DefaultHandshakeTimeout    = 10 * time.Second
 	DefaultSaveInterval        = time.Minute
-	DefaultRetryBase           = time.Second
-	DefaultRetryMax            = time.Minute
-	DefaultMaxInbound          = 64
-	DefaultMaxHandshakingPerIP = 8
+	DefaultRetryBase           = peer.DefaultRetryBase
+	DefaultRetryMax            = peer.DefaultRetryMax
+	DefaultMaxInbound          = peer.DefaultMaxInbound
+	DefaultMaxHandshakingPerIP = peer.DefaultMaxHandshakingPerIP
 	DefaultMaxAddrs            = 2048
 	DefaultBanAfter            = 10
 	DefaultBanWindow           = time.Minute
-	DefaultBanFor              = 10 * time.Minute
-	DefaultDropFor             = 2 * time.Minute
+	DefaultBanFor              = peer.DefaultBanFor
+	DefaultDropFor             = peer.DefaultDropFor
 	DefaultMaxMsgRate          = 2000
 	DefaultMaxMsgBurst         = 20000
 )
@@ -118,9 +120,9 @@ const (
 	// started the next at once, so a flood of made-up addresses cost
 	// thousands of dials a second. The burst and the in-flight limit cover
 	// the default target, so a fresh node dials all its seeds at once.
-	MaxDialsInFlight = 8
-	DialsPerSecond   = 5
-	DialBurst        = 8
+	MaxDialsInFlight = peer.DefaultMaxDialsInFlight
+	DialsPerSecond   = peer.DefaultDialsPerSecond
+	DialBurst        = peer.DefaultDialBurst
 )
 
 // withDefaults fills every zero field.
@@ -158,4 +160,25 @@ func (c Config) withDefaults() Config {
 	}
 	setInt(&c.MaxMsgBurst, DefaultMaxMsgBurst)
 	return c
+}
+
+// hostConfig is what of c the host takes (c has its defaults filled).
+func (c Config) hostConfig() peer.HostConfig {
+	return peer.HostConfig{
+		ListenHost:          c.ListenHost,
+		Port:                c.Port,
+		DialTimeout:         c.HandshakeTimeout,
+		HandshakeTimeout:    c.HandshakeTimeout,
+		IdleTimeout:         c.IdleTimeout,
+		Pace:                c.Pace,
+		MaxInbound:          c.MaxInbound,
+		MaxHandshakingPerIP: c.MaxHandshakingPerIP,
+		BanFor:              c.BanFor,
+		DropFor:             c.DropFor,
+		RetryBase:           c.RetryBase,
+		RetryMax:            c.RetryMax,
+		EventBacklog:        c.EventBacklog,
+		NoMessageEvents:     c.NoMessageEvents,
+		HelloName:           "version",
+	}
 }

@@ -50,7 +50,7 @@ func (n *Node) established(s *session) error {
 	now := time.Now()
 	if listen.IsValid() {
 		n.byListen[listen] = s
-		if n.dialable(listen) && !n.isSelfLocked(listen) {
+		if peer.Dialable(listen) && !n.isSelfLocked(listen) {
 			src := addrbook.SourceOutbound
 			switch {
 			case n.manual[listen] != nil:
@@ -168,11 +168,7 @@ func (n *Node) markActive(a netip.AddrPort, now time.Time) {
 }
 
 // dialable reports whether an address could be a peer at all.
-func (n *Node) dialable(a netip.AddrPort) bool {
-	ip := a.Addr()
-	return a.IsValid() && a.Port() != 0 && !ip.IsUnspecified() && !ip.IsMulticast() &&
-		!ip.IsLinkLocalUnicast() && ip != netip.AddrFrom4([4]byte{255, 255, 255, 255})
-}
+func (n *Node) dialable(a netip.AddrPort) bool { return peer.Dialable(a) }
 
 // isSelfLocked reports whether a is one of our own addresses. Called with n.mu held.
 func (n *Node) isSelfLocked(a netip.AddrPort) bool {
@@ -197,7 +193,7 @@ func (n *Node) learn(s *session, entries []wire.AddrEntry, now time.Time) {
 	for _, e := range entries {
 		a := e.Addr
 		// A loopback address means something only to a peer on our machine.
-		if !n.dialable(a) || (a.Addr().IsLoopback() && !fromLoopback) || n.isSelfLocked(a) {
+		if !peer.Dialable(a) || (a.Addr().IsLoopback() && !fromLoopback) || n.isSelfLocked(a) {
 			continue
 		}
 		before, known := n.book.Get(a)

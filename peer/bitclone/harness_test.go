@@ -3,6 +3,7 @@ package bitclone
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,18 @@ func fastConfig(t *testing.T) Config {
 		RetryBase:         100 * time.Millisecond,
 		RetryMax:          time.Second,
 	}
+}
+
+// freeLoopbackPort returns a loopback address whose port was free a moment
+// ago, for a node started later on it.
+func freeLoopbackPort(t *testing.T) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).AddrPort()
 }
 
 // testNode is a node running on loopback, with its events recorded.

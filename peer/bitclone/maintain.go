@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"os"
 	"time"
 
 	"github.com/bitclone/bitclone/peer"
@@ -64,9 +62,7 @@ func (n *Node) maintain(ctx context.Context) {
 		case <-save.C:
 			n.savePeers()
 		case <-retry.C:
-			now := time.Now()
-			n.expireBans(now)
-			n.retryManual(now)
+			n.retryManual(time.Now())
 			fill()
 		case <-budget:
 			budget = nil
@@ -78,13 +74,10 @@ func (n *Node) maintain(ctx context.Context) {
 }
 
 func (n *Node) establishedSessions() []*session {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := make([]*session, 0, len(n.sessions))
-	for _, s := range n.sessions {
-		if s.isEstablished() {
-			out = append(out, s)
-		}
+	all := n.host.Sessions()
+	out := make([]*session, len(all))
+	for i, s := range all {
+		out[i] = s.(*session)
 	}
 	return out
 }
@@ -103,23 +96,14 @@ func (n *Node) fillNow() (wait time.Duration) {
 	now := time.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.stopping {
+	if n.host.StoppingLocked() {
 		return 0
 	}
-	have := len(n.dialing)
-	for _, s := range n.sessions {
-		if s.isEstablished() || s.conn.Dir() == peer.Outbound {
-			have++
-		}
-	}
-	need := n.cfg.Target - have
+	need := n.cfg.Target - n.host.CountLocked()
 	if need <= 0 {
 		return 0
 	}
-	allowed := min(need, MaxDialsInFlight-len(n.dialing), n.dials.available(now))
-	if allowed < need {
-		wait = n.dials.wait(now)
-	}
+	allowed, wait := n.host.DialBudgetLocked(need, now)
 	if allowed <= 0 {
 		return wait
 	}
@@ -127,16 +111,15 @@ func (n *Node) fillNow() (wait time.Duration) {
 	// address we dialled and by the listening address an inbound peer gave
 	// in its version: redialling a peer whose inbound connection is still
 	// handshaking only makes a duplicate.
-	busy := make(map[netip.AddrPort]bool, 2*len(n.sessions))
-	for _, s := range n.sessions {
-		busy[s.dialed] = true
-		busy[s.listenAddr()] = true
-	}
+	busy := make(map[netip.AddrPort]bool)
+	n.host.EachLocked(func(_ *peer.Conn, dialed netip.AddrPort, s peer.Session) {
+		busy[dialed] = true
+		busy[s.Listen()] = true
+	})
 	skip := func(a netip.AddrPort) bool { return busy[a] || n.skipLocked(a, now) }
 	n.scans++
 	for _, c := range n.book.Candidates(now, n.cfg.IdleTimeout, n.cfg.RetryBase, n.cfg.RetryMax, allowed, skip) {
-		n.dials.take(now)
-		n.startDialLocked(c.Addr, now)
+		n.startDialLocked(c.Addr, now, true)
 	}
 	return wait
 }
@@ -144,97 +127,18 @@ func (n *Node) fillNow() (wait time.Duration) {
 // skipLocked says which addresses must not be dialled now, whatever their
 // connections. Called with n.mu held.
 func (n *Node) skipLocked(a netip.AddrPort, now time.Time) bool {
-	return n.dialing[a] || n.byListen[a] != nil || n.isSelfLocked(a) ||
-		n.bannedLocked(a.Addr(), now) || n.droppedLocked(a, now)
+	return n.host.DialingLocked(a) || n.byListen[a] != nil || n.isSelfLocked(a) ||
+		n.host.BannedLocked(a.Addr(), now) || n.host.DroppedLocked(a, now)
 }
 
-// droppedLocked reports whether the user dropped a within DropFor. Called
-// with n.mu held.
-func (n *Node) droppedLocked(a netip.AddrPort, now time.Time) bool {
-	until, ok := n.dropped[a]
-	return ok && now.Before(until)
-}
-
-func (n *Node) bannedLocked(ip netip.Addr, now time.Time) bool {
-	until, ok := n.bans[ip]
-	return ok && now.Before(until)
-}
-
-// expireBans forgets bans and drops that have run out.
-func (n *Node) expireBans(now time.Time) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for ip, until := range n.bans {
-		if !now.Before(until) {
-			delete(n.bans, ip)
-		}
-	}
-	for a, until := range n.dropped {
-		if !now.Before(until) {
-			delete(n.dropped, a)
-		}
-	}
-	for ip, until := range n.droppedIPs {
-		if !now.Before(until) {
-			delete(n.droppedIPs, ip)
-		}
-	}
-}
-
-// startDialLocked dials a in the background. Called with n.mu held.
-func (n *Node) startDialLocked(a netip.AddrPort, now time.Time) {
-	n.dialing[a] = true
+// startDialLocked dials a in the background; budgeted charges it to the
+// host's dial budget. Called with n.mu held.
+func (n *Node) startDialLocked(a netip.AddrPort, now time.Time, budgeted bool) {
 	n.book.MarkAttempt(a, now)
 	if m := n.manual[a]; m != nil {
 		m.last = now
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		n.dialPeer(a)
-	}()
-}
-
-func (n *Node) dialPeer(a netip.AddrPort) {
-	nc, err := n.dial(n.ctx, a)
-	if err != nil && n.ctx.Err() != nil {
-		err = errShutdown
-	}
-	var notes []peer.Event
-	n.mu.Lock()
-	if err != nil { // else startConn moves a from dialing to the sessions
-		delete(n.dialing, a)
-	}
-	if err != nil && err != errShutdown {
-		notes = n.dialFailedLocked(a, dialError(err), time.Now())
-	}
-	n.mu.Unlock()
-	if err != nil {
-		if err != errShutdown {
-			n.publish(peer.KindError, nil, fmt.Sprintf("dial %s: %s", a, dialError(err)))
-			for _, e := range notes {
-				n.bus.Publish(e)
-			}
-			n.fill()
-		}
-		return
-	}
-	n.startConn(nc, peer.Outbound, a)
-	n.fill() // a place in flight is free: dials held back may go
-}
-
-// dialError words a failed dial without repeating the address:
-// "connection refused", not "dial tcp 127.0.0.1:9999: connect: connection refused".
-func dialError(err error) string {
-	var op *net.OpError
-	if errors.As(err, &op) {
-		err = op.Err
-	}
-	var sys *os.SyscallError
-	if errors.As(err, &sys) {
-		err = sys.Err
-	}
-	return err.Error()
+	n.host.DialLocked(a, budgeted)
 }
 
 // manualDial is a :connect target the book does not know yet.
@@ -273,29 +177,18 @@ func (n *Node) dialFailedLocked(a netip.AddrPort, why string, now time.Time) []p
 func (n *Node) retryManual(now time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.stopping {
+	if n.host.StoppingLocked() {
 		return
 	}
 	for a, m := range n.manual {
 		if m.tries == 0 || now.Sub(m.last) < addrbook.Backoff(m.tries, n.cfg.RetryBase, n.cfg.RetryMax) {
 			continue
 		}
-		if n.skipLocked(a, now) || n.sessionDialedLocked(a) {
+		if n.skipLocked(a, now) || n.host.DialedLocked(a) {
 			continue
 		}
-		n.startDialLocked(a, now)
+		n.startDialLocked(a, now, false)
 	}
-}
-
-// sessionDialedLocked reports whether a connection we dialled to a is open.
-// Called with n.mu held.
-func (n *Node) sessionDialedLocked(a netip.AddrPort) bool {
-	for _, s := range n.sessions {
-		if s.dialed == a {
-			return true
-		}
-	}
-	return false
 }
 
 // loadPeers fills the address book from the command line and the peers file,
@@ -315,7 +208,7 @@ func (n *Node) loadPeers() {
 	wanted := func(a netip.AddrPort) bool {
 		n.mu.Lock()
 		defer n.mu.Unlock()
-		return n.dialable(a) && !n.isSelfLocked(a)
+		return peer.Dialable(a) && !n.isSelfLocked(a)
 	}
 	entries, warnings, err := file.Load(room, wanted)
 	for _, w := range warnings {
@@ -333,16 +226,9 @@ func (n *Node) loadPeers() {
 	n.info(fmt.Sprintf("loaded %d addresses from %s", len(entries), n.cfg.PeersFile))
 }
 
-// savePeers saves with the save spare released, so that the peers file is
-// written even when the node is at its descriptor limit.
-func (n *Node) savePeers() error {
-	n.saveMu.Lock()
-	defer n.saveMu.Unlock()
-	if n.saveSpare.Release() {
-		defer n.saveSpare.Reacquire()
-	}
-	return n.save()
-}
+// savePeers saves with the host's spare descriptor released, so that the
+// peers file is written even when the node is at its descriptor limit.
+func (n *Node) savePeers() error { return n.host.WithSpare(n.save) }
 
 // save writes the address book to the peers file, if there is one. A file
 // that could not be read is moved aside first (addrbook.File), and the log

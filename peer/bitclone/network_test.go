@@ -14,22 +14,17 @@ const convergeTimeout = 30 * time.Second
 // startRing starts n nodes on loopback, node i seeded only with node i+1.
 func startRing(t *testing.T, w *network, count int) []*testNode {
 	t.Helper()
-	// Bind every listener first so each node can be given its seed.
-	nodes := make([]*Node, count)
-	for i := range nodes {
-		cfg := fastConfig(t)
-		cfg.PeersFile = peersFileIn(t, fmt.Sprintf("peers-%d.txt", i))
-		nodes[i] = New(cfg)
-		if err := nodes[i].Listen(); err != nil {
-			t.Fatal(err)
-		}
-		nodes[i].ln.Close() // reopened by start below on the same port
+	// Pick every port first so each node can be given its seed.
+	addrs := make([]netip.AddrPort, count)
+	for i := range addrs {
+		addrs[i] = freeLoopbackPort(t)
 	}
 	var out []*testNode
-	for i := range nodes {
-		cfg := nodes[i].cfg
-		cfg.Port = int(nodes[i].Addr().Port())
-		cfg.Seeds = []netip.AddrPort{nodes[(i+1)%count].Addr()}
+	for i := range addrs {
+		cfg := fastConfig(t)
+		cfg.PeersFile = peersFileIn(t, fmt.Sprintf("peers-%d.txt", i))
+		cfg.Port = int(addrs[i].Port())
+		cfg.Seeds = []netip.AddrPort{addrs[(i+1)%count]}
 		out = append(out, w.start(cfg))
 	}
 	return out
@@ -132,12 +127,7 @@ func (tn *testNode) eventsMatchingCommand(kind peer.Kind, cmd string) int {
 func TestCommandLinePeerIsRetriedUntilItComesUp(t *testing.T) {
 	w := newNetwork(t)
 	// Find a free port, then leave it closed for a while.
-	probe := New(Config{ListenHost: "127.0.0.1"})
-	if err := probe.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	late := probe.Addr()
-	probe.ln.Close()
+	late := freeLoopbackPort(t)
 
 	cfg := fastConfig(t)
 	cfg.Seeds = []netip.AddrPort{late}

@@ -94,7 +94,6 @@ func TestSaveBeforeRunKeepsPeersFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := New(Config{PeersFile: path})
-	defer n.cancel()
 	if err := n.Do(peer.Command{Op: peer.OpSave}); err == nil || !strings.Contains(err.Error(), "not been read yet") {
 		t.Errorf(":save before Run = %v, want a refusal", err)
 	}

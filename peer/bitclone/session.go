@@ -80,11 +80,10 @@ func trimEOL(b []byte) []byte {
 
 // Reasons a session closes its connection.
 var (
-	errSelf             = errors.New("self: connected to ourselves")
-	errDuplicate        = errors.New("duplicate: already connected to this peer")
-	errReplaced         = errors.New("replaced by a new connection claiming its address with a new nonce")
-	errKept             = errors.New("kept the established connection")
-	errHandshakeTimeout = errors.New("handshake timeout")
+	errSelf      = errors.New("self: connected to ourselves")
+	errDuplicate = errors.New("duplicate: already connected to this peer")
+	errReplaced  = errors.New("replaced by a new connection claiming its address with a new nonce")
+	errKept      = errors.New("kept the established connection")
 )
 
 // misbehaviour closes a connection and bans a non-loopback peer.
@@ -104,9 +103,9 @@ type session struct {
 	dec                                            wire.Decoder
 	scratch                                        []byte // replies are built here
 	sentVersion, gotVersion, sentVerack, gotVerack bool
-	strikes                                        []time.Time // bad lines, within the ban window
-	oneAddrs                                       tokenBucket // one-entry addr messages the peer may still send
-	tokens                                         float64     // flood bucket
+	strikes                                        []time.Time      // bad lines, within the ban window
+	oneAddrs                                       peer.TokenBucket // one-entry addr messages the peer may still send
+	tokens                                         float64          // flood bucket
 	tokensAt                                       time.Time
 	fullAt                                         time.Time // the bucket was last full
 	sinceFull                                      int       // messages since then
@@ -139,6 +138,21 @@ func newSession(n *Node, c *peer.Conn, dialed netip.AddrPort) *session {
 	return &session{n: n, conn: c, dialed: dialed, listen: dialed, tokens: float64(n.cfg.MaxMsgBurst), tokensAt: time.Now()}
 }
 
+var _ peer.Session = (*session)(nil)
+
+// Established reports whether the handshake is done (peer.Session).
+func (s *session) Established() bool { return s.isEstablished() }
+
+// GotHello reports whether the peer has sent a valid version (peer.Session).
+func (s *session) GotHello() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remoteNonce != 0 // set only by a valid version
+}
+
+// Listen is the remote's listening address, once known (peer.Session).
+func (s *session) Listen() netip.AddrPort { return s.listenAddr() }
+
 func (s *session) isEstablished() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -151,19 +165,12 @@ func (s *session) listenAddr() netip.AddrPort {
 	return s.listen
 }
 
-// run serves the connection until it ends and reports the end to the node.
-func (s *session) run() {
-	timer := time.AfterFunc(s.n.cfg.HandshakeTimeout, func() {
-		if !s.isEstablished() {
-			s.conn.Close(fmt.Errorf("%w: no handshake within %s", errHandshakeTimeout, s.n.cfg.HandshakeTimeout))
-		}
-	})
+// Serve serves the connection until it ends and says why (peer.Session).
+func (s *session) Serve() error {
 	if s.conn.Dir() == peer.Outbound {
 		s.sendVersion()
 	}
-	err := s.conn.Serve(s.handle)
-	timer.Stop()
-	s.n.closed(s, err)
+	return s.conn.Serve(s.handle)
 }
 
 // send queues m from outside the read loop; it never blocks.
@@ -299,7 +306,7 @@ func (s *session) onVersion(v wire.Version, at time.Time) error {
 	if s.conn.Dir() == peer.Inbound {
 		// A peer the user dropped, dialling back: closed before it is
 		// answered, so its dialler backs off.
-		if err := s.n.refuseDropped(listen); err != nil {
+		if err := s.n.host.RefuseDropped(listen); err != nil {
 			return err
 		}
 	}
@@ -522,13 +529,13 @@ func (s *session) answersPing(stop <-chan struct{}) bool {
 
 func (s *session) onAddr(m wire.Addr, now time.Time) error {
 	if len(m.Entries) == 1 {
-		if s.oneAddrs.rate == 0 {
-			s.oneAddrs = tokenBucket{rate: oneAddrLimit / s.n.cfg.AdvertiseInterval.Seconds(), burst: oneAddrBurst}
+		if s.oneAddrs.Rate == 0 {
+			s.oneAddrs = peer.TokenBucket{Rate: oneAddrLimit / s.n.cfg.AdvertiseInterval.Seconds(), Burst: oneAddrBurst}
 		}
-		if s.oneAddrs.available(now) < 1 {
+		if s.oneAddrs.Available(now) < 1 {
 			return &misbehaviour{fmt.Sprintf("addr spam: more than %d one-address addr messages at once, or %d per %s", oneAddrBurst, oneAddrLimit, s.n.cfg.AdvertiseInterval)}
 		}
-		s.oneAddrs.take(now)
+		s.oneAddrs.Take(now)
 	}
 	s.n.learn(s, m.Entries, now)
 	return nil
@@ -564,9 +571,9 @@ const (
 	oneAddrBurst = 20
 )
 
-// sendLine sends a line the user typed, exactly as typed. A ping is
-// remembered so that its pong shows a round trip.
-func (s *session) sendLine(line string) {
+// SendUser sends a line the user typed, exactly as typed (peer.Session). A
+// ping is remembered so that its pong shows a round trip.
+func (s *session) SendUser(line string) {
 	if m, err := wire.Parse([]byte(line)); err == nil {
 		if p, ok := m.(wire.Ping); ok {
 			s.notePing(p.Nonce)
@@ -576,18 +583,11 @@ func (s *session) sendLine(line string) {
 	s.conn.Send(frame, commandName(frame))
 }
 
-// info fills the protocol part of a ConnInfo.
-func (s *session) info(ci *peer.ConnInfo) {
-	s.conn.Stats(ci)
+// Info fills the BitClone part of a ConnInfo (peer.Session): the host has
+// filled the traffic, the state and the listening address.
+func (s *session) Info(ci *peer.ConnInfo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ci.State = peer.StateHandshake
-	if s.established {
-		ci.State = peer.StateEstablished
-	}
-	if s.listen.IsValid() {
-		ci.Listen = s.listen.String()
-	}
 	ci.UserAgent, ci.Version, ci.RemoteNonce = s.agent, s.version, s.remoteNonce
 	ci.PingLast, ci.PingMin, ci.PingWait = s.pingLast, s.pingMin, !s.pingSent.IsZero()
 	ci.LastReject = s.lastReject
