@@ -11,7 +11,7 @@ import (
 type Op uint8
 
 const (
-	OpSend    Op = iota + 1 // send Line to Targets (none: every established peer)
+	OpSend    Op = iota + 1 // send Frame to Targets (none: every established peer)
 	OpConnect               // dial Targets[0]
 	OpDrop                  // close the connection to Targets[0]
 	OpSave                  // write the peers file now
@@ -28,7 +28,10 @@ const (
 type Command struct {
 	Op      Op
 	Targets []string // HOST:PORT of connections (remote or listening address)
-	Line    string   // the protocol line to send, without its terminator
+	Line    string   // the protocol line to send, as typed (the human form)
+	// Frame is Line's exact wire bytes, as the dialect encodes it
+	// (Dialect.Prepare): the line ending belongs to the codec, not the node.
+	Frame []byte
 }
 
 // Colon commands, in the order help lists them; completion uses this list.

@@ -17,7 +17,7 @@ var errDroppedByUser = errors.New("dropped by user")
 func (n *Node) Do(c peer.Command) error {
 	switch c.Op {
 	case peer.OpSend:
-		return n.sendLine(c.Targets, c.Line)
+		return n.sendFrame(c.Targets, c.Frame)
 	case peer.OpConnect, peer.OpDrop, peer.OpForget:
 		if len(c.Targets) != 1 {
 			return errors.New("name one HOST:PORT")
@@ -46,8 +46,12 @@ func (n *Node) Do(c peer.Command) error {
 	return fmt.Errorf("not a node command (op %d)", c.Op)
 }
 
-// sendLine sends a raw line to the named peers, or to every established peer.
-func (n *Node) sendLine(targets []string, line string) error {
+// sendFrame sends a frame the user typed (its wire bytes, as the dialect
+// encoded the line) to the named peers, or to every established peer.
+func (n *Node) sendFrame(targets []string, frame []byte) error {
+	if frame == nil {
+		return peer.ErrNoFrame
+	}
 	var to []*session
 	if len(targets) == 0 {
 		to = n.establishedSessions()
@@ -67,7 +71,7 @@ func (n *Node) sendLine(targets []string, line string) error {
 		to = append(to, s)
 	}
 	for _, s := range to {
-		s.sendLine(line)
+		s.sendTyped(frame)
 	}
 	return nil
 }

@@ -564,15 +564,14 @@ const (
 	oneAddrBurst = 20
 )
 
-// sendLine sends a line the user typed, exactly as typed. A ping is
-// remembered so that its pong shows a round trip.
-func (s *session) sendLine(line string) {
-	if m, err := wire.Parse([]byte(line)); err == nil {
+// sendTyped sends the wire bytes of a line the user typed, exactly as
+// encoded. A ping is remembered so that its pong shows a round trip.
+func (s *session) sendTyped(frame []byte) {
+	if m, err := wire.Parse(trimEOL(frame)); err == nil {
 		if p, ok := m.(wire.Ping); ok {
 			s.notePing(p.Nonce)
 		}
 	}
-	frame := append([]byte(line), '\r', '\n')
 	s.conn.Send(frame, commandName(frame))
 }
 
