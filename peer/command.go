@@ -20,6 +20,7 @@ const (
 	OpHelp                  // front end: show the command language
 	OpQuit                  // front end: save and exit
 	OpForget                // remove Targets[0] from the address book
+	OpDialect               // front end: run the dialect's colon command Name with Args
 )
 
 // Command is one parsed line of the command language shared by the TUI and
@@ -32,6 +33,9 @@ type Command struct {
 	// Frame is Line's exact wire bytes, as the dialect encodes it
 	// (Dialect.Prepare): the line ending belongs to the codec, not the node.
 	Frame []byte
+	// Name and Args are a dialect's own colon command (OpDialect).
+	Name string
+	Args []string
 }
 
 // Colon commands, in the order help lists them; completion uses this list.

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -36,8 +37,11 @@ type Dialect struct {
 	Templates func(word string, at TemplateContext) []string
 	// Class is the colour class of a frame by its command (Framing.Command's name).
 	Class func(command string) Class
-	// Commands are the dialect's own colon commands, after the common ones.
-	Commands []ColonCommand
+	// Messages are the frame commands (Framing.Command's names) in the
+	// spec's order, for tables that list them.
+	Messages []string
+	// ColonCommands are the dialect's own colon commands, after the common ones.
+	ColonCommands []ColonCommand
 	// Panes are the panes the dialect adds to the TUI, below the connections.
 	Panes []Pane
 	// Hint is what the empty command line suggests typing ("ping|42").
@@ -92,9 +96,9 @@ type Pane struct {
 	Want func(s Snapshot, w int) int
 }
 
-// Command returns the dialect's colon command called name, if any.
-func (d *Dialect) Command(name string) (ColonCommand, bool) {
-	for _, c := range d.Commands {
+// Colon returns the dialect's colon command called name, if any.
+func (d *Dialect) Colon(name string) (ColonCommand, bool) {
+	for _, c := range d.ColonCommands {
 		if c.Name == name {
 			return c, true
 		}
@@ -104,12 +108,12 @@ func (d *Dialect) Command(name string) (ColonCommand, bool) {
 
 // Help is CommandHelp followed by the dialect's own commands.
 func (d *Dialect) Help() string {
-	if len(d.Commands) == 0 {
+	if len(d.ColonCommands) == 0 {
 		return CommandHelp
 	}
 	var b strings.Builder
 	b.WriteString(CommandHelp)
-	for _, c := range d.Commands {
+	for _, c := range d.ColonCommands {
 		head := c.Name
 		if c.Usage != "" {
 			head += " " + c.Usage
@@ -129,10 +133,30 @@ const helpColumn = 21
 // the dialect's.
 func (d *Dialect) ColonNames() []string {
 	out := append([]string(nil), ColonCommands...)
-	for _, c := range d.Commands {
+	for _, c := range d.ColonCommands {
 		out = append(out, c.Name)
 	}
 	return out
+}
+
+// Parse is ParseCommand that also knows the dialect's colon commands: one
+// of those comes back as OpDialect.
+func (d *Dialect) Parse(input string) (Command, error) {
+	if f := strings.Fields(input); len(f) > 0 {
+		if _, ok := d.Colon(f[0]); ok {
+			return Command{Op: OpDialect, Name: f[0], Args: f[1:]}, nil
+		}
+	}
+	return ParseCommand(input)
+}
+
+// Run executes an OpDialect command on node and returns what to print.
+func (d *Dialect) Run(node Node, c Command) (string, error) {
+	cc, ok := d.Colon(c.Name)
+	if !ok {
+		return "", fmt.Errorf("unknown command %q (try :help)", c.Name)
+	}
+	return cc.Run(node, c.Args)
 }
 
 // ErrNoFrame is OpSend without wire bytes: the front end must encode the

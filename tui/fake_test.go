@@ -157,7 +157,7 @@ func sampleEvents() []peer.Event {
 func newTestModel(t testing.TB, w, h int) (*Model, *fakeNode) {
 	t.Helper()
 	node := newFake()
-	m := New(node, Options{LogLines: 1000, Listen: "127.0.0.1:8081"})
+	m := New(node, Options{Dialect: bitclone.Dialect, LogLines: 1000, Listen: "127.0.0.1:8081"})
 	m.now = func() time.Time { return t0 }
 	m.loc = time.UTC
 	m.rng = rand.New(rand.NewPCG(1, 2))

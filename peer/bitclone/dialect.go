@@ -17,6 +17,7 @@ var Dialect = peer.Dialect{
 	FrameEnd:  wire.LineEnd,
 	Templates: templates,
 	Class:     classOf,
+	Messages:  wire.Commands,
 	Hint:      "ping|42",
 }
 
