@@ -108,3 +108,43 @@ func TestBinaryDialectCommandLine(t *testing.T) {
 		t.Errorf(":peers-count did not run:\n%s", log)
 	}
 }
+
+// A dialect's pane slots in below the connections, with the address book
+// and the log below it; a small window leaves it out rather than them.
+func TestDialectPaneSlotsInBelowConnections(t *testing.T) {
+	m, _ := newBinaryModel(t, 100, 30)
+	f := m.frame()
+	if len(f.dialect) != 1 || f.dialect[0].h != 2 {
+		t.Fatalf("dialect panes %+v, want one of 2 rows", f.dialect)
+	}
+	p := f.dialect[0]
+	if p.y != f.conns.y+f.conns.h || f.addrs.y != p.y+p.h || f.log.y != f.addrs.y+f.addrs.h || f.log.y+f.log.h != f.body.y+f.body.h {
+		t.Errorf("rects: conns %+v, pieces %+v, addrs %+v, log %+v, body %+v", f.conns, p, f.addrs, f.log, f.body)
+	}
+	rows := strings.Split(screen(m), "\n")
+	if !strings.Contains(rows[p.y], "Pieces") || !strings.HasPrefix(rows[p.y+1], "piece map: ███···") {
+		t.Errorf("the pane's rows:\n%s\n%s\nscreen:\n%s", rows[p.y], rows[p.y+1], screen(m))
+	}
+
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 15})
+	if f := m.frame(); f.dialect[0].h != 0 || f.conns.h == 0 || f.addrs.h == 0 || f.log.h == 0 {
+		t.Errorf("small window: pieces %+v, conns %+v, addrs %+v, log %+v", f.dialect[0], f.conns, f.addrs, f.log)
+	}
+}
+
+// A dialect's pane text is escaped and cut like a peer's.
+func TestDialectPaneIsEscapedAndCut(t *testing.T) {
+	m, _ := newBinaryModel(t, 100, 30)
+	m.opts.Dialect.Panes = []peer.Pane{{
+		Title: "Evil\x1b[2J",
+		Want:  func(peer.Snapshot, int) int { return 1 },
+		Rows:  func(peer.Snapshot, int, int) []string { return []string{"\x1b[31mred" + strings.Repeat("x", 300), "too many"} },
+	}}
+	s := m.View().Content
+	if strings.Contains(s, "\x1b[2J") || strings.Contains(s, "\x1b[31mred") || strings.Contains(s, "too many") {
+		t.Errorf("the pane's text reached the screen raw or overflowed:\n%q", s)
+	}
+	if !strings.Contains(screen(m), `Evil\x1b[2J`) {
+		t.Errorf("no escaped title:\n%s", screen(m))
+	}
+}
