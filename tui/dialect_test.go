@@ -148,3 +148,16 @@ func TestDialectPaneIsEscapedAndCut(t *testing.T) {
 		t.Errorf("no escaped title:\n%s", screen(m))
 	}
 }
+
+// The empty command line suggests the dialect's own example, or none.
+func TestHintSuggestsTheDialectsExample(t *testing.T) {
+	m, _ := newBinaryModel(t, 200, 30)
+	if !strings.Contains(m.hint.text, "type piece 41, @HOST:PORT LINE") {
+		t.Errorf("hint %q", m.hint.text)
+	}
+	m.opts.Dialect.Hint = ""
+	m.refreshHint()
+	if !strings.Contains(m.hint.text, "type @HOST:PORT LINE") {
+		t.Errorf("hint without an example %q", m.hint.text)
+	}
+}

@@ -38,8 +38,12 @@ func (m *Model) hintFor(text string) hint {
 		if m.focus != paneCmd {
 			return hint{hintInfo, "raw lines go " + m.describeTargets(m.conns.targets())}
 		}
+		example := ""
+		if m.opts.Dialect.Hint != "" {
+			example = m.opts.Dialect.Hint + ", "
+		}
 		return hint{hintInfo, "raw lines go " + m.describeTargets(m.conns.targets()) +
-			" · type " + m.opts.Dialect.Hint + ", @HOST:PORT LINE or :help · tab completes · esc: panes"}
+			" · type " + example + "@HOST:PORT LINE or :help · tab completes · esc: panes"}
 	}
 	c, err := m.opts.Dialect.Parse(text)
 	if err == nil {
