@@ -2,6 +2,7 @@ package headless
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -72,5 +73,18 @@ func TestBinaryDialectCommands(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Printing events needs no dialect (the stress tool's printer has none);
+// reading commands does, and says so instead of failing on the first line.
+func TestCommandsNeedADialect(t *testing.T) {
+	if out := printEvents(t, Options{Location: t0.Location()}, peer.Event{At: t0, Kind: peer.KindSend, Text: "ping|1", Raw: []byte("ping|1\r\n"), Size: 8}); !strings.Contains(out, "ping|1") {
+		t.Errorf("without a dialect, events print: %q", out)
+	}
+	var stdout bytes.Buffer
+	err := Run(context.Background(), newFake(), strings.NewReader("ping|1\n"), &stdout, Options{})
+	if err == nil || !strings.Contains(err.Error(), "Dialect") {
+		t.Errorf("commands without a dialect: %v", err)
 	}
 }

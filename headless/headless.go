@@ -13,11 +13,12 @@ import (
 	"github.com/bitclone/bitclone/peer"
 )
 
-// Options tune the front end. Dialect is required; with the other fields
-// zero it prints text transcripts in local time.
+// Options tune the front end. The zero value prints text transcripts in
+// local time; commands need a Dialect.
 type Options struct {
 	// Dialect is the protocol the node speaks: how typed lines become
-	// frames, and whether a frame's words are its bytes.
+	// frames (required when there is a stdin to read commands from), and
+	// whether a frame's words are its bytes (the zero value: they are).
 	Dialect peer.Dialect
 	// JSON prints one JSON object per line instead of the text transcript.
 	JSON bool
@@ -54,8 +55,8 @@ type Options struct {
 // blocked in a Read that never completes (a terminal, or a pipe nobody
 // closes): it is then abandoned, blocked, until the process exits.
 func Run(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, opts Options) error {
-	if opts.Dialect.Encode == nil {
-		return errors.New("headless: Options.Dialect is required")
+	if stdin != nil && opts.Dialect.Encode == nil {
+		return errors.New("headless: commands need Options.Dialect")
 	}
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard

@@ -138,7 +138,9 @@ func TestDialectPaneIsEscapedAndCut(t *testing.T) {
 	m.opts.Dialect.Panes = []peer.Pane{{
 		Title: "Evil\x1b[2J",
 		Want:  func(peer.Snapshot, int) int { return 1 },
-		Rows:  func(peer.Snapshot, int, int) []string { return []string{"\x1b[31mred" + strings.Repeat("x", 300), "too many"} },
+		Rows: func(peer.Snapshot, int, int) []string {
+			return []string{"\x1b[31mred" + strings.Repeat("x", 300), "too many"}
+		},
 	}}
 	s := m.View().Content
 	if strings.Contains(s, "\x1b[2J") || strings.Contains(s, "\x1b[31mred") || strings.Contains(s, "too many") {
