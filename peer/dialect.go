@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -140,9 +141,10 @@ func (d *Dialect) ColonNames() []string {
 }
 
 // Parse is ParseCommand that also knows the dialect's colon commands: one
-// of those comes back as OpDialect.
+// of those comes back as OpDialect. The common commands keep their
+// meaning whatever a dialect names its own.
 func (d *Dialect) Parse(input string) (Command, error) {
-	if f := strings.Fields(input); len(f) > 0 {
+	if f := strings.Fields(input); len(f) > 0 && !slices.Contains(ColonCommands, f[0]) && f[0] != ":q" {
 		if _, ok := d.Colon(f[0]); ok {
 			return Command{Op: OpDialect, Name: f[0], Args: f[1:]}, nil
 		}
