@@ -180,16 +180,17 @@ func pickFrontEnd(s Settings, stderr io.Writer) frontEnd {
 				// Redirected to a file or a pipe: a TUI there would be
 				// noise, the transcript is what is wanted.
 				fmt.Fprintln(stderr, "bitclone: stdout is not a terminal; running headless")
-				return headless.Run(ctx, node, stdin, stdout, headless.Options{JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
+				return headless.Run(ctx, node, stdin, stdout, headless.Options{Dialect: bitclone.Dialect, JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
 			}
 			return tui.Run(ctx, node, tui.Options{
+				Dialect:  bitclone.Dialect,
 				LogLines: s.LogLines, HistoryFile: s.HistoryFile, Listen: node.Snapshot().Listen,
 				Notes: s.Notes, Input: stdin, Output: stdout,
 			})
 		}
 	}
 	return func(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, quit func()) error {
-		return headless.Run(ctx, node, stdin, stdout, headless.Options{JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
+		return headless.Run(ctx, node, stdin, stdout, headless.Options{Dialect: bitclone.Dialect, JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
 	}
 }
 

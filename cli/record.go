@@ -37,7 +37,7 @@ func startRecording(path string, stderr io.Writer, tell bool) (*recording, error
 			fmt.Fprintf(stderr, "bitclone: --record %s: %v\n", path, err)
 		}
 	}
-	w, err := transcript.Create(path, onError)
+	w, err := transcript.Create(path, bitclone.Dialect.Framing.Text, onError)
 	if err != nil {
 		return nil, fmt.Errorf("--record: %w", err)
 	}

@@ -104,8 +104,15 @@ func (w *signalWriter) waitFor(t *testing.T, want string) {
 	}
 }
 
+// testDialect is a text dialect as BitClone's: a typed line goes out with CRLF.
+var testDialect = peer.Dialect{
+	Name:    "test",
+	Encode:  func(line string) ([]byte, error) { return []byte(line + "\r\n"), nil },
+	Framing: peer.Framing{Command: func([]byte) string { return "?" }},
+}
+
 func fixedOpts(json bool) Options {
-	return Options{JSON: json, Now: func() time.Time { return t0 }, Location: time.UTC}
+	return Options{Dialect: testDialect, JSON: json, Now: func() time.Time { return t0 }, Location: time.UTC}
 }
 
 // runCommands feeds input to Run on stdin, waits until every line has been

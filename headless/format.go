@@ -24,10 +24,12 @@ type printer struct {
 	line []byte
 	head lineHead
 	rep  repeats
+	// binary: a frame's words are not its bytes, so JSON carries the bytes.
+	binary bool
 }
 
 func newPrinter(w io.Writer, opts Options) *printer {
-	p := &printer{w: bufio.NewWriterSize(w, writeBatch), loc: opts.Location, now: opts.Now}
+	p := &printer{w: bufio.NewWriterSize(w, writeBatch), loc: opts.Location, now: opts.Now, binary: opts.Dialect.Binary}
 	if opts.JSON {
 		p.enc = json.NewEncoder(p.w)
 		p.enc.SetEscapeHTML(false) // keep "<" and "&" readable
@@ -58,10 +60,10 @@ func (p *printer) summarise(all bool) { p.rep.expire(p.now(), all, p.print) }
 // print writes e as one transcript line.
 func (p *printer) print(e peer.Event) {
 	if p.enc != nil {
-		p.encode(jsonEventOf(e))
+		p.encode(jsonEventOf(e, p.binary))
 		return
 	}
-	p.line = p.head.appendText(p.line[:0], e, p.loc)
+	p.line = p.head.appendText(p.line[:0], e, p.loc, p.binary)
 	p.w.Write(p.line)
 }
 
@@ -92,7 +94,7 @@ func (p *printer) encode(v any) { _ = p.enc.Encode(v) }
 // cursor or recolour the screen.
 // Consecutive lines mostly share their second and their peer, which h
 // keeps, ready to copy, from the line before.
-func (h *lineHead) appendText(b []byte, e peer.Event, loc *time.Location) []byte {
+func (h *lineHead) appendText(b []byte, e peer.Event, loc *time.Location, binary bool) []byte {
 	b = h.appendClock(b, e.At, loc)
 	b = append(b, ' ')
 	b = append(b, e.Kind.Mark()...)
@@ -110,7 +112,7 @@ func (h *lineHead) appendText(b []byte, e peer.Event, loc *time.Location) []byte
 	switch e.Kind {
 	case peer.KindRecv, peer.KindSend, peer.KindInfo:
 		b = append(b, text...)
-		if e.Truncated() { // events keep the start of a long line
+		if e.Truncated() && !binary { // events keep the start of a long line
 			b = fmt.Appendf(b, " … (%d bytes in all)", e.Size)
 		}
 	case peer.KindConnected, peer.KindEstablished, peer.KindClosed:
@@ -177,14 +179,17 @@ type jsonEvent struct {
 	// Text is the raw protocol line for recv and send: encoding/json escapes
 	// control characters, and turns invalid UTF-8 into U+FFFD.
 	Text string `json:"text,omitempty"`
-	// Size is the line's whole size on the wire when Text holds only its
-	// start (peer.MaxEventRaw bytes).
+	// Size is the frame's whole size on the wire when Text (or Raw) holds
+	// only its start (peer.MaxEventRaw bytes).
 	Size int `json:"size,omitempty"`
+	// Raw is, for a binary dialect, where Text is the frame in words, the
+	// frame's exact wire bytes (base64; the first peer.MaxEventRaw).
+	Raw []byte `json:"raw,omitempty"`
 	// Suppressed is set on a summary: how many similar events it stands for.
 	Suppressed uint64 `json:"suppressed,omitempty"`
 }
 
-func jsonEventOf(e peer.Event) jsonEvent {
+func jsonEventOf(e peer.Event, binary bool) jsonEvent {
 	j := jsonEvent{
 		Time:    jsonTime(e.At),
 		Kind:    e.Kind.String(),
@@ -198,6 +203,9 @@ func jsonEventOf(e peer.Event) jsonEvent {
 	}
 	if e.Truncated() {
 		j.Size = e.Size
+	}
+	if binary && (e.Kind == peer.KindRecv || e.Kind == peer.KindSend) {
+		j.Raw = e.Raw
 	}
 	return j
 }

@@ -13,8 +13,13 @@ import (
 	"github.com/bitclone/bitclone/peer"
 )
 
-// Options tune the front end. The zero value prints text transcripts in local time.
+// Options tune the front end. The zero value prints text transcripts in
+// local time; commands need a Dialect.
 type Options struct {
+	// Dialect is the protocol the node speaks: how typed lines become
+	// frames (required when there is a stdin to read commands from), and
+	// whether a frame's words are its bytes (the zero value: they are).
+	Dialect peer.Dialect
 	// JSON prints one JSON object per line instead of the text transcript.
 	JSON bool
 	// Quiet prints only connection changes, warnings and errors (and what
@@ -50,6 +55,9 @@ type Options struct {
 // blocked in a Read that never completes (a terminal, or a pipe nobody
 // closes): it is then abandoned, blocked, until the process exits.
 func Run(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, opts Options) error {
+	if stdin != nil && opts.Dialect.Encode == nil {
+		return errors.New("headless: commands need Options.Dialect")
+	}
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
@@ -130,7 +138,11 @@ type frontEnd struct {
 
 // command executes one input line and reports whether it was :quit.
 func (f *frontEnd) command(line string) (quit bool) {
-	c, err := peer.ParseCommand(line)
+	d := &f.opts.Dialect
+	c, err := d.Parse(line)
+	if err == nil {
+		err = d.Prepare(&c) // a line the dialect cannot encode
+	}
 	if errors.Is(err, peer.ErrEmptyCommand) {
 		return false
 	}
@@ -160,7 +172,13 @@ func (f *frontEnd) command(line string) (quit bool) {
 	case peer.OpAddrs:
 		f.out.addrs(f.node.Snapshot())
 	case peer.OpHelp:
-		f.out.result(":help", peer.CommandHelp)
+		f.out.result(":help", d.Help())
+	case peer.OpDialect:
+		if out, err := d.Run(f.node, c); err != nil {
+			f.out.problem(peer.KindError, c.Name+": "+err.Error())
+		} else if out != "" {
+			f.out.result(c.Name, out)
+		}
 	case peer.OpQuit:
 		return true
 	default:

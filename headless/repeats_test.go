@@ -38,7 +38,9 @@ func floodWarnings(t *testing.T, json bool, rate, secs int) (*timedWriter, int) 
 	node := newFake()
 	w := &timedWriter{start: time.Now(), perSec: map[int]int{}}
 	errc := make(chan error, 1)
-	go func() { errc <- Run(context.Background(), node, nil, w, Options{JSON: json, Location: time.UTC}) }()
+	go func() {
+		errc <- Run(context.Background(), node, nil, w, Options{Dialect: testDialect, JSON: json, Location: time.UTC})
+	}()
 	n := 0
 	for range secs * 10 {
 		batch := make([]peer.Event, rate/10)

@@ -11,7 +11,7 @@ import (
 type Op uint8
 
 const (
-	OpSend    Op = iota + 1 // send Line to Targets (none: every established peer)
+	OpSend    Op = iota + 1 // send Frame to Targets (none: every established peer)
 	OpConnect               // dial Targets[0]
 	OpDrop                  // close the connection to Targets[0]
 	OpSave                  // write the peers file now
@@ -20,6 +20,7 @@ const (
 	OpHelp                  // front end: show the command language
 	OpQuit                  // front end: save and exit
 	OpForget                // remove Targets[0] from the address book
+	OpDialect               // front end: run the dialect's colon command Name with Args
 )
 
 // Command is one parsed line of the command language shared by the TUI and
@@ -28,7 +29,13 @@ const (
 type Command struct {
 	Op      Op
 	Targets []string // HOST:PORT of connections (remote or listening address)
-	Line    string   // the protocol line to send, without its terminator
+	Line    string   // the protocol line to send, as typed (the human form)
+	// Frame is Line's exact wire bytes, as the dialect encodes it
+	// (Dialect.Prepare): the line ending belongs to the codec, not the node.
+	Frame []byte
+	// Name and Args are a dialect's own colon command (OpDialect).
+	Name string
+	Args []string
 }
 
 // Colon commands, in the order help lists them; completion uses this list.

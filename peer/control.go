@@ -39,6 +39,9 @@ func (h *Host) Do(c Command) error {
 // send routes what the user typed to the named peers, or to every
 // established peer, and lets each session send it.
 func (h *Host) send(c Command) error {
+	if c.Frame == nil {
+		return ErrNoFrame
+	}
 	var to []Session
 	if len(c.Targets) == 0 {
 		if to = h.Sessions(); len(to) == 0 {
@@ -57,7 +60,7 @@ func (h *Host) send(c Command) error {
 		to = append(to, hc.sess)
 	}
 	for _, s := range to {
-		s.SendUser(c.Line)
+		s.SendUser(c.Frame)
 	}
 	return nil
 }

@@ -123,8 +123,9 @@ type Session interface {
 	// Listen is the remote's listening address once known (the dialled one
 	// for an outbound connection): the address the user names it by.
 	Listen() netip.AddrPort
-	// SendUser sends what the user typed (OpSend).
-	SendUser(line string)
+	// SendUser sends the frame the user typed, as the dialect encoded it
+	// (OpSend), byte for byte.
+	SendUser(frame []byte)
 	// Info fills the dialect's part of a ConnInfo: the host has filled the
 	// neutral core (traffic, state, listening address).
 	Info(ci *ConnInfo)

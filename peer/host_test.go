@@ -120,7 +120,7 @@ func (s *echoSession) Serve() error {
 func (s *echoSession) Established() bool      { return s.up.Load() }
 func (s *echoSession) GotHello() bool         { return s.got.Load() }
 func (s *echoSession) Listen() netip.AddrPort { return s.dialed }
-func (s *echoSession) SendUser(line string)   { s.c.Send(echoFrame(line), "data") }
+func (s *echoSession) SendUser(frame []byte)  { s.c.Send(frame, "data") }
 func (s *echoSession) Info(ci *ConnInfo) {
 	ci.Fields = append(ci.Fields, Field{"frames", strconv.FormatInt(s.frames.Load(), 10)})
 }
@@ -214,11 +214,11 @@ func TestHostRunsAnotherDialect(t *testing.T) {
 	a.waitFor(t, "both ends established", func() bool { return a.established() == 1 && b.established() == 1 })
 
 	// A send is routed to the connection named by its address, and only there.
-	if err := a.Do(Command{Op: OpSend, Targets: []string{b.Addr().String()}, Line: "hi"}); err != nil {
+	if err := a.Do(Command{Op: OpSend, Targets: []string{b.Addr().String()}, Line: "hi", Frame: echoFrame("hi")}); err != nil {
 		t.Fatal(err)
 	}
 	a.waitFor(t, "the echo", func() bool { return a.has(KindRecv, "echo:hi") })
-	if err := a.Do(Command{Op: OpSend, Targets: []string{"127.0.0.1:1"}, Line: "hi"}); err == nil {
+	if err := a.Do(Command{Op: OpSend, Targets: []string{"127.0.0.1:1"}, Line: "hi", Frame: echoFrame("hi")}); err == nil {
 		t.Error("a send to no connection succeeded")
 	}
 

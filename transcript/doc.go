@@ -11,7 +11,8 @@
 //	conn    the connection's number, unique within one run of the node
 //	dir     "in" or "out": who opened the connection (not which way the bytes went)
 //	raw     recv and send: the exact wire bytes, line ending included, base64
-//	text    recv and send: the line without its ending, escaped as codec.Printable
+//	text    recv and send: the frame in the dialect's words (a text dialect's line
+//	        without its ending), escaped as codec.Printable
 //	reason  closed: why the connection ended
 //
 // The fields are written in this order, that of headless --json events;

@@ -30,9 +30,11 @@ type Entry struct {
 	Reason string    `json:"reason,omitempty"`
 }
 
-// EntryOf turns what a connection told its recorder into an entry. The
-// bytes are copied: the record's are valid only during the call.
-func EntryOf(r peer.Record) Entry {
+// EntryOf turns what a connection told its recorder into an entry; words
+// is the dialect's Framing.Text, the frame for people (nil: the bytes
+// themselves). The bytes are copied: the record's are valid only during
+// the call.
+func EntryOf(r peer.Record, words func(frame []byte) []byte) Entry {
 	e := Entry{
 		Time: r.At.UTC(),
 		Conn: r.ConnID,
@@ -43,7 +45,11 @@ func EntryOf(r peer.Record) Entry {
 	switch r.Kind {
 	case peer.KindRecv, peer.KindSend:
 		e.Raw = bytes.Clone(r.Bytes)
-		e.Text = codec.Printable(TrimEOL(r.Bytes))
+		text := r.Bytes
+		if words != nil {
+			text = words(r.Bytes)
+		}
+		e.Text = codec.Printable(text)
 	case peer.KindClosed:
 		e.Reason = r.Text
 	}

@@ -27,7 +27,8 @@ const (
 // once, to onError, and again by Close.
 type Writer struct {
 	out     io.Writer
-	closer  io.Closer // the file, when the Writer opened it
+	words   func(frame []byte) []byte // the dialect's text of a frame
+	closer  io.Closer                 // the file, when the Writer opened it
 	onError func(error)
 
 	mu      sync.Mutex
@@ -46,28 +47,29 @@ type Writer struct {
 }
 
 // Create opens (truncating) the file at path and returns a Writer for it.
-// onError, if not nil, is told of the first write error.
-func Create(path string, onError func(error)) (*Writer, error) {
+// words is the dialect's Framing.Text, for each entry's text. onError, if
+// not nil, is told of the first write error.
+func Create(path string, words func(frame []byte) []byte, onError func(error)) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	w := NewWriter(f, onError)
+	w := NewWriter(f, words, onError)
 	w.closer = f
 	return w, nil
 }
 
 // NewWriter returns a Writer that writes to out. Close it to write the
 // last entries and stop its goroutine.
-func NewWriter(out io.Writer, onError func(error)) *Writer {
-	w := &Writer{out: out, onError: onError, stop: make(chan struct{}), done: make(chan struct{})}
+func NewWriter(out io.Writer, words func(frame []byte) []byte, onError func(error)) *Writer {
+	w := &Writer{out: out, words: words, onError: onError, stop: make(chan struct{}), done: make(chan struct{})}
 	go w.loop()
 	return w
 }
 
 // Record implements peer.Recorder.
 func (w *Writer) Record(r peer.Record) {
-	line, err := json.Marshal(EntryOf(r))
+	line, err := json.Marshal(EntryOf(r, w.words))
 	if err != nil {
 		return // cannot happen: every field marshals
 	}

@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/bitclone"
 )
 
 var t0 = time.Date(2026, 11, 21, 21, 30, 1, 123456789, time.UTC)
 
 func TestWriterRoundTrip(t *testing.T) {
 	var out bytes.Buffer
-	w := NewWriter(&out, nil)
+	w := NewWriter(&out, bitclone.Dialect.Framing.Text, nil)
 	raw := []byte("message|100|\x1b[2J\xff|x\r\n")
 	w.Record(peer.Record{At: t0, ConnID: 3, Peer: "127.0.0.1:8082", Dir: peer.Outbound, Kind: peer.KindConnected})
 	w.Record(peer.Record{At: t0.Add(time.Millisecond), ConnID: 3, Peer: "127.0.0.1:8082", Dir: peer.Outbound, Kind: peer.KindSend, Bytes: []byte("ping|42\r\n")})
@@ -80,7 +81,7 @@ func (s *signalWriter) Write(p []byte) (int, error) {
 
 func TestWriterFlushesWithoutClose(t *testing.T) {
 	sw := &signalWriter{wrote: make(chan struct{}, 1)}
-	w := NewWriter(sw, nil)
+	w := NewWriter(sw, bitclone.Dialect.Framing.Text, nil)
 	defer w.Close()
 	w.Record(peer.Record{At: t0, ConnID: 1, Peer: "p", Dir: peer.Inbound, Kind: peer.KindSend, Bytes: []byte("getaddr\r\n")})
 	select {
@@ -99,7 +100,7 @@ func TestWriterReportsErrorOnce(t *testing.T) {
 	sw := &signalWriter{wrote: make(chan struct{}, 1), failed: errors.New("disk full")}
 	var reports []error
 	var mu sync.Mutex
-	w := NewWriter(sw, func(err error) { mu.Lock(); reports = append(reports, err); mu.Unlock() })
+	w := NewWriter(sw, bitclone.Dialect.Framing.Text, func(err error) { mu.Lock(); reports = append(reports, err); mu.Unlock() })
 	for i := range 3 {
 		w.Record(peer.Record{At: t0, ConnID: 1, Peer: "p", Dir: peer.Inbound, Kind: peer.KindRecv, Bytes: []byte("ping|1\r\n")})
 		if err := w.Flush(); err == nil || !strings.Contains(err.Error(), "disk full") {
@@ -123,7 +124,7 @@ func TestWriterReportsErrorOnce(t *testing.T) {
 // Connections record from their own goroutines; every entry arrives whole.
 func TestWriterConcurrent(t *testing.T) {
 	var out bytes.Buffer
-	w := NewWriter(&out, nil)
+	w := NewWriter(&out, bitclone.Dialect.Framing.Text, nil)
 	var wg sync.WaitGroup
 	for c := range 8 {
 		wg.Go(func() {
@@ -151,7 +152,7 @@ func TestWriterConcurrent(t *testing.T) {
 
 func TestCreate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.jsonl")
-	w, err := Create(path, nil)
+	w, err := Create(path, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,21 @@ func TestCreate(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(filepath.Join(t.TempDir(), "missing", "t.jsonl"), nil); err == nil {
+	if _, err := Create(filepath.Join(t.TempDir(), "missing", "t.jsonl"), nil, nil); err == nil {
 		t.Error("Create in a missing directory: no error")
+	}
+}
+
+// A binary dialect's entries carry the frame in its words beside the exact
+// bytes: the text is what the dialect says, not the bytes cut at a line end.
+func TestEntryTextIsTheDialectsWords(t *testing.T) {
+	words := func(frame []byte) []byte { return fmt.Appendf(nil, "piece-request %d", frame[len(frame)-1]) }
+	raw := []byte{0x01, 0x03, 0x00, 0x01, 0x29, '\n'}
+	e := EntryOf(peer.Record{At: t0, ConnID: 1, Peer: "p", Dir: peer.Outbound, Kind: peer.KindSend, Bytes: raw[:5]}, words)
+	if e.Text != "piece-request 41" || !bytes.Equal(e.Raw, raw[:5]) {
+		t.Errorf("entry text %q raw % x, want the words and the bytes", e.Text, e.Raw)
+	}
+	if e := EntryOf(peer.Record{Kind: peer.KindRecv, Bytes: raw}, nil); e.Text != `\x01\x03\x00\x01)\n` {
+		t.Errorf("without words the text is the bytes, escaped: %q", e.Text)
 	}
 }

@@ -28,7 +28,7 @@ func floodBatch(n int) []peer.Event {
 // of flood traffic.
 func fullModel(b *testing.B, w, h, lines int) *Model {
 	m, _ := newTestModel(b, w, h)
-	m.log = newLogPane(lines)
+	m.log = newLogPane(lines, &m.opts.Dialect)
 	full := floodBatch(maxBatch)
 	for range lines/maxBatch + 1 {
 		m.Update(eventsMsg{events: full})

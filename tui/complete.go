@@ -1,11 +1,9 @@
 package tui
 
 import (
-	"net/netip"
 	"slices"
 	"strings"
 
-	wire "github.com/bitclone/bitclone/codec/bitclone"
 	"github.com/bitclone/bitclone/peer"
 )
 
@@ -19,12 +17,6 @@ type completion struct {
 }
 
 func (c *completion) cycling(text string) bool { return len(c.cands) > 1 && text == c.set }
-
-// messageNames are the commands a raw line can start with.
-var messageNames = []string{
-	wire.CmdVersion, wire.CmdVerack, wire.CmdGetAddr, wire.CmdAddr,
-	wire.CmdPing, wire.CmdPong, wire.CmdReject, wire.CmdMessage,
-}
 
 // complete handles Tab on the command line.
 func (m *Model) complete() {
@@ -74,9 +66,9 @@ func (m *Model) completions(text string) []string {
 		name, arg, hasArg := strings.Cut(text, " ")
 		if !hasArg {
 			var out []string
-			for _, c := range peer.ColonCommands {
+			for _, c := range m.opts.Dialect.ColonNames() {
 				if strings.HasPrefix(c, name) {
-					if c == ":connect" || c == ":drop" || c == ":forget" {
+					if m.takesArgs(c) {
 						c += " "
 					}
 					out = append(out, c)
@@ -105,6 +97,15 @@ func (m *Model) completions(text string) []string {
 		return prefixed("@"+target+" ", m.templates(strings.TrimLeft(rest, " "), target), "", "")
 	}
 	return m.templates(text, "")
+}
+
+// takesArgs reports whether a colon command wants arguments after it.
+func (m *Model) takesArgs(name string) bool {
+	if name == ":connect" || name == ":drop" || name == ":forget" {
+		return true
+	}
+	c, ok := m.opts.Dialect.Colon(name)
+	return ok && c.Usage != ""
 }
 
 // prefixed is head+s+tail for each s starting with prefix.
@@ -151,76 +152,19 @@ func uniq(ss []string) []string {
 	return out
 }
 
-// templates completes the command word of a raw line to whole, valid
-// messages. A line that has fields already is left alone.
+// templates are the dialect's whole lines for the command word typed so
+// far, written for target (or the connection a raw line would go to).
 func (m *Model) templates(word, target string) []string {
-	if strings.ContainsAny(word, "| ") {
+	if m.opts.Dialect.Templates == nil {
 		return nil
 	}
-	var out []string
-	for _, name := range messageNames {
-		if strings.HasPrefix(name, word) {
-			out = append(out, m.template(name, target))
-		}
-	}
-	return out
-}
-
-// template is a valid message of the named command, as the line would go
-// to target (or the connection a raw line would go to): version carries
-// the time, that connection's addresses, our nonce and agent; verack echoes
-// the nonce of that peer's version.
-func (m *Model) template(name, target string) string {
-	now := m.now().Unix()
 	conn, known := m.templateConn(target)
-	recipient := fallbackPeer
-	if ap, err := wire.ParseAddr(conn.Remote); err == nil {
-		recipient = ap
-	}
-	sender := m.ourAddr(conn, recipient)
-	agent := m.snap.Agent
-	if agent == "" {
-		agent = "bitclone"
-	}
-	var msg wire.Message
-	switch name {
-	case wire.CmdVersion:
-		nonce := m.snap.Nonce
-		if nonce == 0 {
-			nonce = m.rng.Uint64() | 1
-		}
-		msg = wire.Version{
-			Version: wire.ProtocolVersion, Services: wire.ServiceP2P, Time: now,
-			Recipient: recipient, Sender: sender, Nonce: nonce, UserAgent: agent,
-		}
-	case wire.CmdVerack:
-		nonce := m.nonce()
-		if known && conn.RemoteNonce != 0 {
-			nonce = conn.RemoteNonce
-		}
-		msg = wire.Verack{Nonce: nonce}
-	case wire.CmdGetAddr:
-		msg = wire.GetAddr{}
-	case wire.CmdAddr:
-		msg = wire.Addr{Entries: []wire.AddrEntry{{Time: now, Addr: sender}}}
-	case wire.CmdPing:
-		msg = wire.Ping{Nonce: m.nonce()}
-	case wire.CmdPong:
-		msg = wire.Pong{Nonce: m.nonce()}
-	case wire.CmdReject:
-		msg = wire.Reject{Code: 400, Reason: "bad request", Detail: "typed by hand"}
-	default:
-		msg = wire.Info{Code: 100, Summary: "hello", Detail: "from " + agent}
-	}
-	return wire.Format(msg)
+	return m.opts.Dialect.Templates(word, peer.TemplateContext{
+		Now: m.now(), Conn: conn, Known: known,
+		Listen: m.snap.Listen, External: m.snap.External, Agent: m.snap.Agent, Nonce: m.snap.Nonce,
+		Rand: m.rng,
+	})
 }
-
-// nonce is a short random nonce for hand-typed lines: readable on a
-// projector, and never 0.
-func (m *Model) nonce() uint64 { return 1 + m.rng.Uint64N(1<<32-1) }
-
-// fallbackPeer stands in for the recipient when there is no connection.
-var fallbackPeer = netip.MustParseAddrPort("127.0.0.1:8088")
 
 // templateConn is the connection a template is written for: target (a
 // remote or listening address), else the first selected connection, else
@@ -241,29 +185,4 @@ func (m *Model) templateConn(target string) (c peer.ConnInfo, known bool) {
 		}
 	}
 	return peer.ConnInfo{Remote: addr}, false
-}
-
-// ourAddr is our address as the recipient would reach us, as the node
-// writes it in its own version: our IP on that connection when there is
-// one, else loopback to a loopback peer, else the external address peers
-// report (else the listening address's IP); always our listening port.
-func (m *Model) ourAddr(conn peer.ConnInfo, recipient netip.AddrPort) netip.AddrPort {
-	listen, err := wire.ParseAddr(m.snap.Listen)
-	if err != nil {
-		listen = netip.AddrPortFrom(netip.IPv4Unspecified(), fallbackPeer.Port())
-	}
-	ip := listen.Addr()
-	local, localErr := wire.ParseAddr(conn.Local)
-	ext, extErr := wire.ParseAddr(m.snap.External)
-	switch {
-	case localErr == nil:
-		ip = local.Addr()
-	case recipient.Addr().IsLoopback() && recipient.Addr().Is4():
-		ip = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	case recipient.Addr().IsLoopback():
-		ip = netip.IPv6Loopback()
-	case extErr == nil:
-		ip = ext.Addr()
-	}
-	return netip.AddrPortFrom(ip, listen.Port())
 }

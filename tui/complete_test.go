@@ -53,7 +53,7 @@ func TestCompleteMessageTemplates(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
 	prefixes := map[string]string{"version": "versi", "verack": "vera", "getaddr": "g", "addr": "a",
 		"ping": "pi", "pong": "pong", "reject": "r", "message": "m"}
-	for _, name := range messageNames {
+	for _, name := range wire.Commands {
 		got := tab(m, prefixes[name], 1)
 		msg, err := wire.Parse([]byte(got))
 		if err != nil {

@@ -143,7 +143,10 @@ func (p *connsPane) title(rows int) string {
 	return s
 }
 
-// cells are one connection's table cells, escaped.
+// cells are one connection's table cells, escaped. The ping and user agent
+// columns are BitClone's today; once peer.ConnInfo carries a dialect's own
+// (label, value) fields (issue 10 point 4, the host's part), they become
+// columns here, labelled by the dialect, and these two move into them.
 func connCells(c *peer.ConnInfo, now time.Time, selected bool) []string {
 	mark := " "
 	if selected {

@@ -23,6 +23,8 @@ type fakeNode struct {
 	events chan []peer.Event
 	did    chan peer.Command // every Do call
 	doErr  error
+	// validate replaces the BitClone judgement (for another dialect).
+	validate func(line string) peer.Verdict
 
 	mu   sync.Mutex
 	snap peer.Snapshot
@@ -51,8 +53,13 @@ func (f *fakeNode) setSnapshot(s peer.Snapshot) {
 	f.mu.Unlock()
 }
 
-// Validate judges as the BitClone node does.
-func (f *fakeNode) Validate(line string) peer.Verdict { return bitclone.Validate(line) }
+// Validate judges as the BitClone node does, unless the test says otherwise.
+func (f *fakeNode) Validate(line string) peer.Verdict {
+	if f.validate != nil {
+		return f.validate(line)
+	}
+	return bitclone.Validate(line)
+}
 
 // commands returns the Do calls made so far.
 func (f *fakeNode) commands() []peer.Command {
@@ -157,7 +164,7 @@ func sampleEvents() []peer.Event {
 func newTestModel(t testing.TB, w, h int) (*Model, *fakeNode) {
 	t.Helper()
 	node := newFake()
-	m := New(node, Options{LogLines: 1000, Listen: "127.0.0.1:8081"})
+	m := New(node, Options{Dialect: bitclone.Dialect, LogLines: 1000, Listen: "127.0.0.1:8081"})
 	m.now = func() time.Time { return t0 }
 	m.loc = time.UTC
 	m.rng = rand.New(rand.NewPCG(1, 2))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/bitclone"
 )
 
 // paneKeys are the keys that give each pane the keyboard from the start.
@@ -144,7 +145,7 @@ func TestPeersAndAddrsListIntoTheLog(t *testing.T) {
 func TestNoPaneKeyBeginsALine(t *testing.T) {
 	k := newKeyMap()
 	starts := map[string]bool{"@": true}
-	for _, name := range messageNames {
+	for _, name := range bitclone.Dialect.Messages {
 		starts[name[:1]] = true
 	}
 	for _, g := range k.groups() {

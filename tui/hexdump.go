@@ -61,14 +61,3 @@ func hexDump(b string, n int) []string {
 	}
 	return rows
 }
-
-// lineEnd names how a message's bytes end, for the raw view's header.
-func lineEnd(raw string) string {
-	switch {
-	case strings.HasSuffix(raw, "\r\n"):
-		return "ends with CRLF"
-	case strings.HasSuffix(raw, "\n"):
-		return "ends with a bare LF"
-	}
-	return "no line end"
-}

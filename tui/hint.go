@@ -38,10 +38,17 @@ func (m *Model) hintFor(text string) hint {
 		if m.focus != paneCmd {
 			return hint{hintInfo, "raw lines go " + m.describeTargets(m.conns.targets())}
 		}
+		example := ""
+		if m.opts.Dialect.Hint != "" {
+			example = m.opts.Dialect.Hint + ", "
+		}
 		return hint{hintInfo, "raw lines go " + m.describeTargets(m.conns.targets()) +
-			" · type ping|42, @HOST:PORT LINE or :help · tab completes · esc: panes"}
+			" · type " + example + "@HOST:PORT LINE or :help · tab completes · esc: panes"}
 	}
-	c, err := peer.ParseCommand(text)
+	c, err := m.opts.Dialect.Parse(text)
+	if err == nil {
+		err = m.opts.Dialect.Prepare(&c)
+	}
 	if err != nil {
 		if strings.HasPrefix(strings.TrimSpace(text), ":") {
 			err = errors.New(err.Error() + " · tab completes")
@@ -58,7 +65,7 @@ func (m *Model) hintFor(text string) hint {
 		if len(c.Targets) == 1 && !m.connected(c.Targets[0]) {
 			return hint{hintBad, "no connection to " + safe(c.Targets[0])}
 		}
-		return sendHint(m.node.Validate(c.Line), c, to)
+		return sendHint(m.node.Validate(c.Line), c, m.opts.Dialect.Framing.Command(c.Frame), to)
 	case peer.OpConnect:
 		return hint{hintInfo, "enter dials " + safe(c.Targets[0])}
 	case peer.OpDrop:
@@ -76,13 +83,16 @@ func (m *Model) hintFor(text string) hint {
 		return hint{hintInfo, "enter saves the peers file and quits"}
 	case peer.OpHelp:
 		return hint{hintInfo, "enter shows every key and command"}
+	case peer.OpDialect:
+		cc, _ := m.opts.Dialect.Colon(c.Name)
+		return hint{hintInfo, "enter: " + safe(cc.Help)}
 	}
 	return hint{}
 }
 
 // sendHint says what the spec makes of a raw line, in its words, and where
 // Enter sends it; spaces at the ends, sent as typed, are pointed out first.
-func sendHint(v peer.Verdict, c peer.Command, to string) hint {
+func sendHint(v peer.Verdict, c peer.Command, command, to string) hint {
 	spaces := ""
 	if w := c.Spaces(); w != "" {
 		spaces = w + " · "
@@ -93,12 +103,7 @@ func sendHint(v peer.Verdict, c peer.Command, to string) hint {
 	case peer.Invalid:
 		return hint{hintBad, spaces + safe(v.Text) + " · enter sends it anyway " + to}
 	}
-	return hint{hintOK, spaces + "valid " + safe(firstField(c.Line)) + " · enter sends it " + to}
-}
-
-func firstField(line string) string {
-	name, _, _ := strings.Cut(line, "|")
-	return name
+	return hint{hintOK, spaces + "valid " + safe(command) + " · enter sends it " + to}
 }
 
 // connected reports whether addr names a connection (remote or listening).

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/bitclone/bitclone/peer/bitclone"
 )
 
 // runCmds runs the commands a key press returned that write history (the
@@ -54,7 +56,7 @@ func TestHistoryBrowsing(t *testing.T) {
 func TestHistoryPersists(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state", "bitclone", "history")
 	node := newFake()
-	m := New(node, Options{HistoryFile: path})
+	m := New(node, Options{Dialect: bitclone.Dialect, HistoryFile: path})
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	for _, line := range []string{"ping|1", ":save", "@127.0.0.1:8082 getaddr"} {
 		typeText(m, line)
@@ -68,7 +70,7 @@ func TestHistoryPersists(t *testing.T) {
 		t.Errorf("history file mode %v", st.Mode().Perm())
 	}
 
-	m = New(node, Options{HistoryFile: path})
+	m = New(node, Options{Dialect: bitclone.Dialect, HistoryFile: path})
 	press(m, "up")
 	if m.cmd.value() != "@127.0.0.1:8082 getaddr" {
 		t.Errorf("the next run's history starts with %q", m.cmd.value())
@@ -80,7 +82,7 @@ func TestHistoryCorruptOrUnreadable(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "history")
 	os.WriteFile(path, []byte("ping|1\n\x00\x1b[2J\xff\xfe\n\n"+strings.Repeat("x", maxHistoryEntry+1)+"\ngetaddr\n"), 0o600)
-	m := New(newFake(), Options{HistoryFile: path})
+	m := New(newFake(), Options{Dialect: bitclone.Dialect, HistoryFile: path})
 	if !slices.Equal(m.cmd.hist, []string{"ping|1", "getaddr"}) {
 		t.Errorf("history %q from a corrupt file", m.cmd.hist)
 	}
@@ -88,7 +90,7 @@ func TestHistoryCorruptOrUnreadable(t *testing.T) {
 		t.Errorf("no warning for the corrupt entries: %+v", e)
 	}
 
-	m = New(newFake(), Options{HistoryFile: dir}) // a directory: unreadable as a file
+	m = New(newFake(), Options{Dialect: bitclone.Dialect, HistoryFile: dir}) // a directory: unreadable as a file
 	if len(m.cmd.hist) != 0 {
 		t.Errorf("history %q from a directory", m.cmd.hist)
 	}

@@ -8,8 +8,11 @@ func (r rect) has(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r.y &&
 // frame is where everything goes in the window. Panes include their title
 // row; a zero rect is not shown.
 type frame struct {
-	status, body         rect
-	conns, addrs, log    rect
+	status, body      rect
+	conns, addrs, log rect
+	// dialect holds the rects of the dialect's panes (Dialect.Panes, in
+	// order) between the connections and the rest; zero when not shown.
+	dialect              []rect
 	cmd, hint, footer    rect
 	sideBySide, tooSmall bool
 }
@@ -21,6 +24,9 @@ const (
 	wideWidth = 150
 	// The address book's share of a wide window, at most.
 	maxAddrsWidth = 90
+	// A dialect's pane is shown only if the address book and the log keep
+	// this many rows below it.
+	minRestRows = 8
 )
 
 // frame lays the window out. It is a pure function of the size, the
@@ -28,6 +34,7 @@ const (
 //
 //	status bar                 (1 row)
 //	connections                (title, header, rows)
+//	the dialect's panes        (title, rows: each as many as it wants, if room)
 //	address book | log         (side by side when wide, else stacked)
 //	command line, hint, footer (1 row each)
 func (m *Model) frame() frame {
@@ -52,21 +59,34 @@ func (m *Model) frame() frame {
 		return min(2+max(1, rows), max(3, limit))
 	}
 	ch := share(len(m.conns.conns), 3, m.focus == paneConns)
+	// The dialect's panes go below the connections, each while what is
+	// left keeps room for the panes below; the rest starts below them.
+	rest := ch
+	f.dialect = make([]rect, len(m.opts.Dialect.Panes))
+	for i, p := range m.opts.Dialect.Panes {
+		h := 1 + max(1, min(p.Want(m.snap, W), bh/4))
+		if bh-rest-h < minRestRows {
+			break
+		}
+		f.dialect[i] = rect{0, y + rest, W, h}
+		rest += h
+	}
 	if W >= wideWidth {
 		f.sideBySide = true
 		aw := min(maxAddrsWidth, W*2/5)
 		f.conns = rect{0, y, W, ch}
-		f.log = rect{0, y + ch, W - aw - 1, bh - ch}
-		f.addrs = rect{W - aw, y + ch, aw, bh - ch}
+		f.log = rect{0, y + rest, W - aw - 1, bh - rest}
+		f.addrs = rect{W - aw, y + rest, aw, bh - rest}
 		return f
 	}
 	ah := share(len(m.addrs.addrs), 5, m.focus == paneAddrs)
-	if lh := bh - ch - ah; lh >= 3 {
+	if lh := bh - rest - ah; lh >= 3 {
 		f.conns = rect{0, y, W, ch}
-		f.addrs = rect{0, y + ch, W, ah}
-		f.log = rect{0, y + ch + ah, W, lh}
+		f.addrs = rect{0, y + rest, W, ah}
+		f.log = rect{0, y + rest + ah, W, lh}
 		return f
 	}
+	f.dialect = nil
 	// Too low for three panes: the focused one (the log for the command line).
 	only := rect{0, y, W, bh}
 	switch m.focus {

@@ -23,13 +23,15 @@ type logPane struct {
 	// peer:ADDR finds an inbound peer by the address it is known by, not
 	// only by its ephemeral remote port.
 	listen map[uint64]string
+	// dialect colours lines by command and names how frames end.
+	dialect *peer.Dialect
 }
 
 // maxListen bounds the listen map; past it, closed connections are forgotten.
 const maxListen = 4096
 
-func newLogPane(lines int) logPane {
-	return logPane{ring: newRing(lines), follow: true, listen: map[uint64]string{}}
+func newLogPane(lines int, d *peer.Dialect) logPane {
+	return logPane{ring: newRing(lines), follow: true, listen: map[uint64]string{}, dialect: d}
 }
 
 // learn records the listening addresses of the connections in a snapshot.

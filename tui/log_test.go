@@ -43,7 +43,7 @@ func TestRingIsBounded(t *testing.T) {
 
 func TestLogKeepsLogLinesAndShowsTheNewest(t *testing.T) {
 	m, _ := newTestModel(t, 80, 24)
-	m.log = newLogPane(100)
+	m.log = newLogPane(100, &m.opts.Dialect)
 	m.Update(numbered(0, 1000))
 	if m.log.ring.len() != 100 {
 		t.Fatalf("log holds %d lines, want 100", m.log.ring.len())

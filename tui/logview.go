@@ -80,7 +80,7 @@ func (p *logPane) render(st *styles, w, h int, focused bool, loc *time.Location)
 		}
 		textStyle := st.forKind(e.kind)
 		if e.kind == peer.KindRecv || e.kind == peer.KindSend {
-			textStyle = st.forCommand(e.cmd)
+			textStyle = st.forClass(p.dialect.ClassOf(e.cmd))
 		}
 		r.add(pick(&st.faint), e.at.In(loc).Format(layout))
 		r.add(nil, " ")
@@ -114,7 +114,8 @@ func (p *logPane) render(st *styles, w, h int, focused bool, loc *time.Location)
 
 // renderRaw draws the raw view in h rows (rawRows decided how many): a
 // header, then the current line's wire bytes as hexdump -C shows them, line
-// end included, so that CRLF (0d 0a) and a bare LF (0a) look different.
+// end included, so that CRLF (0d 0a) and a bare LF (0a) look different,
+// and a binary dialect's frame shows its every byte under its words.
 // A dump too long for the rows keeps its last row, where the line ends.
 func (p *logPane) renderRaw(st *styles, w, h int, loc *time.Location) []string {
 	if h <= 0 {
@@ -131,8 +132,10 @@ func (p *logPane) renderRaw(st *styles, w, h int, loc *time.Location) []string {
 		head += " · not a message: no bytes crossed the wire"
 	case len(raw) < e.size:
 		head += " · first " + strconv.Itoa(len(raw)) + " of " + strconv.Itoa(e.size) + " bytes"
+	case p.dialect.FrameEnd != nil:
+		head += " · " + strconv.Itoa(len(raw)) + " bytes, " + p.dialect.FrameEnd([]byte(raw))
 	default:
-		head += " · " + strconv.Itoa(len(raw)) + " bytes, " + lineEnd(raw)
+		head += " · " + strconv.Itoa(len(raw)) + " bytes"
 	}
 	out := []string{st.header.Render(trunc(head+" · esc closes", w))}
 	dump := hexDump(raw, hexPerRow(w))

@@ -19,8 +19,12 @@ import (
 	"github.com/bitclone/bitclone/peer"
 )
 
-// Options configure the TUI. The zero value works.
+// Options configure the TUI. Dialect is required; the other fields' zero
+// values work.
 type Options struct {
+	// Dialect is the protocol the node speaks: how typed lines become
+	// frames, what Tab completes, how lines are coloured, its panes.
+	Dialect peer.Dialect
 	// LogLines is how many log lines are kept (0: DefaultLogLines).
 	LogLines int
 	// HistoryFile keeps the command history across runs ("" keeps none).
@@ -96,6 +100,9 @@ type Model struct {
 // New builds the model for node. It reads the history file; a problem
 // with it is reported in the log, never fatal.
 func New(node peer.Node, opts Options) *Model {
+	if opts.Dialect.Encode == nil {
+		panic("tui: Options.Dialect is required")
+	}
 	m := &Model{
 		node:  node,
 		opts:  opts,
@@ -108,8 +115,8 @@ func New(node peer.Node, opts Options) *Model {
 		focus: paneCmd,
 		back:  paneConns,
 		conns: newConnsPane(),
-		log:   newLogPane(opts.LogLines),
 	}
+	m.log = newLogPane(opts.LogLines, &m.opts.Dialect)
 	m.help.Styles = m.st.help
 	m.snap.Listen = opts.Listen
 	for _, n := range opts.Notes {

@@ -96,7 +96,7 @@ func (m *Model) helpLines(w int) []string {
 		}
 		lines = append(lines, strings.TrimRight(b.String(), " "))
 	}
-	lines = append(lines, strings.Split(peer.CommandHelp, "\n")...)
+	lines = append(lines, strings.Split(m.opts.Dialect.Help(), "\n")...)
 	lines = append(lines, "")
 	lines = append(lines, strings.Split(filterHelp, "\n")...)
 	lines = append(lines, "")
@@ -143,7 +143,7 @@ func (m *Model) detailLines(w int) []string {
 	cols := []column{{title: "COMMAND"}, {title: "IN MSGS", right: true}, {title: "IN BYTES", right: true},
 		{title: "OUT MSGS", right: true}, {title: "OUT BYTES", right: true}}
 	var cells [][]string
-	for _, name := range commandsOf(c) {
+	for _, name := range commandsOf(c, m.opts.Dialect.Messages) {
 		in, out := c.In[name], c.Out[name]
 		cells = append(cells, []string{safe(name), strconv.FormatUint(in.Msgs, 10), humanize.Bytes(in.Bytes),
 			strconv.FormatUint(out.Msgs, 10), humanize.Bytes(out.Bytes)})
@@ -156,7 +156,7 @@ func (m *Model) detailLines(w int) []string {
 	for _, cl := range cells {
 		r := newRow(w)
 		r.add(nil, "  ")
-		addCells(r, cols, ws, cl, []*paint{m.st.forCommand(cl[0]), nil, nil, nil, nil})
+		addCells(r, cols, ws, cl, []*paint{m.st.forClass(m.opts.Dialect.ClassOf(cl[0])), nil, nil, nil, nil})
 		lines = append(lines, r.String())
 	}
 	if len(cells) == 0 {
@@ -179,9 +179,9 @@ func (m *Model) detailLines(w int) []string {
 	return lines
 }
 
-// commandsOf lists the commands a connection has counts for: the eight in
-// protocol order, then anything else.
-func commandsOf(c *peer.ConnInfo) []string {
+// commandsOf lists the commands a connection has counts for: the
+// dialect's in protocol order, then anything else.
+func commandsOf(c *peer.ConnInfo, messageNames []string) []string {
 	var out []string
 	for _, name := range messageNames {
 		if _, ok := c.In[name]; ok {

@@ -137,21 +137,21 @@ func helpStyles(p palette) help.Styles {
 	}
 }
 
-// forCommand is the colour of a message line by its command.
-func (s *styles) forCommand(cmd string) *paint {
-	switch cmd {
-	case "version", "verack":
+// forClass is the colour of a message line by its command's class.
+func (s *styles) forClass(c peer.Class) *paint {
+	switch c {
+	case peer.ClassHandshake:
 		return &s.handshake
-	case "ping", "pong":
+	case peer.ClassKeepalive:
 		return &s.chatter
-	case "getaddr", "addr":
+	case peer.ClassData:
 		return &s.gossip
-	case "reject":
+	case peer.ClassError:
 		return &s.reject
-	case "message":
+	case peer.ClassMessage:
 		return &s.message
 	}
-	return &s.unknown // not one of the eight: the peer deviates
+	return &s.unknown // not a command of the dialect: the peer deviates
 }
 
 // forKind is the colour of a log line that is not a message.

@@ -69,7 +69,10 @@ func (m *Model) edited() {
 // submit executes the command line.
 func (m *Model) submit() tea.Cmd {
 	text := m.cmd.value()
-	c, err := peer.ParseCommand(text)
+	c, err := m.opts.Dialect.Parse(text)
+	if err == nil {
+		err = m.opts.Dialect.Prepare(&c) // a line the dialect cannot encode
+	}
 	if errors.Is(err, peer.ErrEmptyCommand) {
 		return nil
 	}
@@ -111,6 +114,13 @@ func (m *Model) submit() tea.Cmd {
 		m.listAddrs()
 	case peer.OpHelp:
 		m.overlay, m.overlayTop = overlayHelp, 0
+	case peer.OpDialect:
+		out, err := m.opts.Dialect.Run(m.node, c)
+		if err != nil {
+			m.note(peer.KindError, c.Name+": "+err.Error())
+		} else if out != "" {
+			m.note(peer.KindInfo, out)
+		}
 	}
 	return save
 }

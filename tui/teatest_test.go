@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/bitclone"
 )
 
 // waitCommand waits for the node to be given a command.
@@ -136,7 +137,7 @@ func TestNoColor(t *testing.T) {
 func TestRun(t *testing.T) {
 	node := newFake()
 	defer close(node.events)
-	err := Run(context.Background(), node, Options{Input: strings.NewReader("\x03"), Output: io.Discard})
+	err := Run(context.Background(), node, Options{Dialect: bitclone.Dialect, Input: strings.NewReader("\x03"), Output: io.Discard})
 	if err != nil {
 		t.Errorf("Run after Ctrl-C: %v", err)
 	}
@@ -145,7 +146,7 @@ func TestRun(t *testing.T) {
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, node, Options{Input: pr, Output: io.Discard}) }()
+	go func() { done <- Run(ctx, node, Options{Dialect: bitclone.Dialect, Input: pr, Output: io.Discard}) }()
 	cancel()
 	select {
 	case err := <-done:

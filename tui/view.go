@@ -7,6 +7,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/bitclone/bitclone/peer"
 )
 
 // View draws the window: exactly height lines, none wider than width.
@@ -70,6 +72,11 @@ func (m *Model) panes(f frame) []string {
 		out = append(out, m.titleLine(m.conns.title(f.conns.h-2), f.conns.w, m.focus == paneConns))
 		out = append(out, m.conns.render(&m.st, f.conns.w, f.conns.h-1, m.focus == paneConns, now)...)
 	}
+	for i, r := range f.dialect {
+		if r.h > 0 {
+			out = append(out, m.dialectPane(m.opts.Dialect.Panes[i], r)...)
+		}
+	}
 	var logLines, addrLines []string
 	if f.log.h > 0 {
 		logLines = append(logLines, m.titleLine(m.log.title(m.logScrollNote()), f.log.w, m.focus == paneLog))
@@ -97,6 +104,19 @@ func (m *Model) panes(f frame) []string {
 		out = append(out, logLines...)
 	}
 	return pad(out, f.body.h)[:f.body.h]
+}
+
+// dialectPane draws a pane of the dialect in r: its title, then its rows,
+// escaped and cut to the rect (the dialect's text is not trusted to fit).
+func (m *Model) dialectPane(p peer.Pane, r rect) []string {
+	out := []string{m.titleLine(safe(p.Title), r.w, false)}
+	for _, l := range p.Rows(m.snap, r.w, r.h-1) {
+		if len(out) == r.h {
+			break
+		}
+		out = append(out, trunc(safe(l), r.w))
+	}
+	return pad(out, r.h)
 }
 
 // logScrollNote says which log lines the pane hides above and below: how

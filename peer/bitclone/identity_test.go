@@ -84,7 +84,7 @@ func TestPongToAnOvertakenPingIsNoFault(t *testing.T) {
 		pn := startPipeNode(t, Config{PingInterval: 30 * time.Second, AdvertiseInterval: time.Hour, IdleTimeout: time.Hour})
 		r := pn.handshakeIn("127.0.0.2:9001")
 		first := strings.TrimPrefix(r.expect("ping|"), "ping|")
-		if err := pn.Do(peer.Command{Op: peer.OpSend, Line: "ping|77"}); err != nil {
+		if err := pn.Do(peer.Command{Op: peer.OpSend, Line: "ping|77", Frame: []byte("ping|77\r\n")}); err != nil {
 			t.Fatal(err)
 		}
 		r.expect("ping|77")

@@ -571,15 +571,15 @@ const (
 	oneAddrBurst = 20
 )
 
-// SendUser sends a line the user typed, exactly as typed (peer.Session). A
-// ping is remembered so that its pong shows a round trip.
-func (s *session) SendUser(line string) {
-	if m, err := wire.Parse([]byte(line)); err == nil {
+// SendUser sends the wire bytes of a line the user typed, exactly as the
+// dialect encoded it (peer.Session). A ping is remembered so that its pong
+// shows a round trip.
+func (s *session) SendUser(frame []byte) {
+	if m, err := wire.Parse(trimEOL(frame)); err == nil {
 		if p, ok := m.(wire.Ping); ok {
 			s.notePing(p.Nonce)
 		}
 	}
-	frame := append([]byte(line), '\r', '\n')
 	s.conn.Send(frame, commandName(frame))
 }
 

@@ -1,0 +1,54 @@
+package peer_test
+
+import (
+	"bytes"
+	"net"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/dialecttest"
+)
+
+// A binary dialect's events carry the frame in words as their text, and
+// the exact wire bytes (the first MaxEventRaw) with the frame's size.
+func TestBinaryFrameEventsCarryWordsAndBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bus := peer.NewBus(0)
+		ours, theirs := net.Pipe()
+		c := peer.NewConn(ours, peer.ConnConfig{ID: 1, Dir: peer.Inbound, Framing: dialecttest.Binary.Framing, Bus: bus})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.Serve(func([]byte, time.Time) error { return nil })
+		}()
+		piece := bytes.Repeat([]byte{0xab}, 5000)
+		frame := dialecttest.Frame(dialecttest.TypeResponse, append([]byte{41}, piece...))
+		if _, err := theirs.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		theirs.Close()
+		<-done
+		bus.Close()
+		var got []peer.Event
+		for batch := range bus.Events() {
+			for _, e := range batch {
+				if e.Kind == peer.KindRecv {
+					got = append(got, e)
+				}
+			}
+		}
+		if len(got) != 1 {
+			t.Fatalf("%d recv events, want 1", len(got))
+		}
+		e := got[0]
+		if e.Text != "piece-response 41 (5000 bytes)" || e.Command != "piece-response" {
+			t.Errorf("text %q command %q, want the frame in words", e.Text, e.Command)
+		}
+		if !bytes.Equal(e.Raw, frame[:peer.MaxEventRaw]) || e.Size != len(frame) || !e.Truncated() {
+			t.Errorf("raw %d bytes (exact: %v), size %d; want the first %d of %d", len(e.Raw), bytes.Equal(e.Raw, frame[:len(e.Raw)]), e.Size, peer.MaxEventRaw, len(frame))
+		}
+	})
+}
