@@ -238,21 +238,20 @@ func (p *Picker) pickEndgame(id PeerID, ps *peerState) int {
 	if !p.inEndgame() {
 		return -1
 	}
-	best, bestReqs, ties := -1, p.endgameReqs, 0
+	best, bestReqs, ties := -1, 0, 0
 	for _, i32 := range p.inflight {
 		i := int(i32)
 		r := len(p.reqs[i])
-		if r > bestReqs || !ps.has.Has(i) {
+		if r >= p.endgameReqs || !ps.has.Has(i) {
 			continue
 		}
 		if _, asked := ps.asked[i]; asked {
 			continue
 		}
-		if r < bestReqs {
+		switch {
+		case best < 0 || r < bestReqs:
 			best, bestReqs, ties = i, r, 1
-			continue
-		}
-		if best >= 0 { // r == bestReqs: keep one of the ties uniformly
+		case r == bestReqs: // keep one of the ties, uniformly
 			ties++
 			if p.rng.IntN(ties) == 0 {
 				best = i

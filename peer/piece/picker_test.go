@@ -355,3 +355,36 @@ func TestProgressCountsAndBytes(t *testing.T) {
 		t.Fatalf("complete: %+v", pr)
 	}
 }
+
+func TestEndgamePrefersFewestRequesters(t *testing.T) {
+	for seed := range uint64(20) {
+		p := newPicker(t, 3, seed)
+		for id := range PeerID(4) {
+			addPeer(t, p, id+1, "111")
+		}
+		p.Next(1, 3)
+		dup := p.Next(2, 2) // two pieces now have two requesters
+		got := p.Next(3, 1)
+		if len(got) != 1 || slices.Contains(dup, got[0]) {
+			t.Fatalf("seed %d: peer 3 got %v, want the piece with one requester (not %v)", seed, got, dup)
+		}
+		if extra := p.Next(4, 3); extra != nil {
+			t.Fatalf("seed %d: peer 4 got %v past the cap of %d requesters", seed, extra, DefaultEndgameRequesters)
+		}
+	}
+}
+
+func TestEndgameFewestRequestersUnderAHigherCap(t *testing.T) {
+	g, _ := NewGeometry(3, 1, 3)
+	for seed := range uint64(20) {
+		p, _ := NewPicker(PickerConfig{Geometry: g, EndgameRequesters: 3, Rand: rand.New(rand.NewPCG(seed, 0))})
+		for id := range PeerID(3) {
+			addPeer(t, p, id+1, "111")
+		}
+		p.Next(1, 3)
+		dup := p.Next(2, 1) // that piece has two requesters, the others one
+		if got := p.Next(3, 1); len(got) != 1 || got[0] == dup[0] {
+			t.Fatalf("seed %d: peer 3 got %v, want a piece with one requester (not %v)", seed, got, dup)
+		}
+	}
+}

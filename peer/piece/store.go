@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -77,7 +78,7 @@ type Store struct {
 	layout Layout
 	geo    Geometry
 	hashes [][20]byte
-	files  []*os.File // one per layout file, open read-write (read-only when complete)
+	files  []diskFile // one per layout file, open read-write (read-only when complete)
 	resume Resume
 
 	mu    sync.Mutex
@@ -85,6 +86,17 @@ type Store struct {
 	busy  bitfield.Bitfield // being written now
 	nHave int
 	saved bool // renamed to the final names
+}
+
+// diskFile is what the store needs of an open file: *os.File, whose ReadAt
+// and WriteAt (pread, pwrite) are safe concurrently; tests put a gate or a
+// fault in front of it.
+type diskFile interface {
+	io.ReaderAt
+	io.WriterAt
+	Sync() error
+	Close() error
+	Name() string
 }
 
 // Open opens the store for a single-file torrent, resuming from disk:
@@ -132,7 +144,7 @@ func OpenLayout(dir string, l Layout, pieceSize int, hashes [][20]byte) (*Store,
 		if err != nil {
 			return nil, fmt.Errorf("piece: open %s: %w", final, err)
 		}
-		s.files = []*os.File{fh}
+		s.files = []diskFile{fh}
 		if bad := s.verifyAll(); bad >= 0 {
 			fh.Close()
 			return nil, fmt.Errorf("%w: piece %d of %s does not match its hash; move it away to download", ErrExists, bad, final)
@@ -154,7 +166,7 @@ func OpenLayout(dir string, l Layout, pieceSize int, hashes [][20]byte) (*Store,
 	if err != nil {
 		return nil, fmt.Errorf("piece: open %s: %w", part, err)
 	}
-	s.files = []*os.File{fh}
+	s.files = []diskFile{fh}
 	// Truncate both ways: a longer file is ours and cut back; a shorter one
 	// (killed mid-write) is extended with zeros, whose pieces fail the hash.
 	if err := fh.Truncate(f.Size); err != nil {

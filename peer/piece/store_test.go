@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -341,4 +342,62 @@ func TestStoreConcurrentReadWrite(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dir, "file.bin")); !bytes.Equal(got, data) {
 		t.Fatal("file differs")
 	}
+}
+
+// gatedFile holds its first WriteAt until released, or fails every one.
+type gatedFile struct {
+	diskFile
+	entered, release chan struct{}
+	held             atomic.Bool
+	fail             error
+}
+
+func (g *gatedFile) WriteAt(p []byte, off int64) (int, error) {
+	if g.fail != nil {
+		return 0, g.fail
+	}
+	if g.held.CompareAndSwap(false, true) {
+		g.entered <- struct{}{}
+		<-g.release
+	}
+	return g.diskFile.WriteAt(p, off)
+}
+
+func TestStorePieceBeingWrittenIsNeitherWrittenTwiceNorRead(t *testing.T) {
+	dir := t.TempDir()
+	data, spec := content(t, dir, 2*testPieceSize)
+	s := open(t, spec)
+	gate := &gatedFile{diskFile: s.files[0], entered: make(chan struct{}), release: make(chan struct{})}
+	s.files[0] = gate
+	first := make(chan error)
+	go func() { first <- s.WritePiece(0, pieceOf(data, 0)) }()
+	<-gate.entered // the first copy is on its way to the disk
+	second := s.WritePiece(0, pieceOf(data, 0))
+	_, readErr := s.ReadPiece(0, nil)
+	close(gate.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(second, ErrDuplicate) {
+		t.Fatalf("second copy while the first is written: %v", second)
+	}
+	if !errors.Is(readErr, ErrMissing) {
+		t.Fatalf("read while written: %v", readErr)
+	}
+	if got, err := s.ReadPiece(0, nil); err != nil || !bytes.Equal(got, pieceOf(data, 0)) {
+		t.Fatalf("read after the write: %v", err)
+	}
+}
+
+func TestStoreWriteErrorLeavesThePieceMissing(t *testing.T) {
+	dir := t.TempDir()
+	data, spec := content(t, dir, 2*testPieceSize)
+	s := open(t, spec)
+	disk := s.files[0]
+	s.files[0] = &gatedFile{diskFile: disk, fail: errors.New("disk full")}
+	if err := s.WritePiece(0, pieceOf(data, 0)); err == nil || errors.Is(err, ErrDuplicate) || s.Have().Has(0) {
+		t.Fatalf("failed write: %v, have %s", err, s.Have())
+	}
+	s.files[0] = disk // the disk recovers: the piece can be written again
+	writeAll(t, s, data, 0)
 }
