@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
@@ -21,6 +22,9 @@ const (
 	// in endgame: the first asker and one more, the spec's "second peer for
 	// the last pieces".
 	DefaultEndgameRequesters = 2
+	// MaxEndgameRequesters bounds the cap (more copies of one piece only
+	// waste bandwidth).
+	MaxEndgameRequesters = 8
 )
 
 // ErrPeer is wrapped by errors about a peer's bitfield or identity.
@@ -57,8 +61,11 @@ type Picker struct {
 	have      bitfield.Bitfield
 	nHave     int
 	bytesDone int64
-	avail     []int32    // connected peers that have piece i
-	reqs      [][]PeerID // peers piece i is requested from (missing pieces only)
+	avail     []int32 // connected peers that have piece i
+	// Piece i is requested from reqFlat[i*stride:][:nreq[i]] (missing
+	// pieces only); stride is the endgame cap, so the table never grows.
+	reqFlat []PeerID
+	nreq    []uint8
 	// Fresh pieces (missing, requested from nobody) sit in buckets[avail[i]]
 	// at freshPos[i]; freshPos is -1 otherwise. Rarest first scans the
 	// buckets from 1 up, so a pick costs O(1) when the first candidate
@@ -73,7 +80,7 @@ type Picker struct {
 
 type peerState struct {
 	has       bitfield.Bitfield
-	asked     map[int]struct{} // requested from this peer and still wanted
+	inFlight  int // requests to this peer that are still wanted
 	strikes   int
 	delivered int
 }
@@ -97,7 +104,6 @@ func NewPicker(cfg PickerConfig) (*Picker, error) {
 		rng:         cfg.Rand,
 		have:        have,
 		avail:       make([]int32, n),
-		reqs:        make([][]PeerID, n),
 		buckets:     make([][]int32, 1),
 		freshPos:    make([]int32, n),
 		inflightPos: make([]int32, n),
@@ -109,6 +115,9 @@ func NewPicker(cfg PickerConfig) (*Picker, error) {
 	if p.endgameReqs <= 0 {
 		p.endgameReqs = DefaultEndgameRequesters
 	}
+	p.endgameReqs = min(p.endgameReqs, MaxEndgameRequesters)
+	p.reqFlat = make([]PeerID, n*p.endgameReqs)
+	p.nreq = make([]uint8, n)
 	if p.rng == nil {
 		p.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
@@ -135,7 +144,7 @@ func (p *Picker) AddPeer(id PeerID, has bitfield.Bitfield) error {
 	if _, ok := p.peers[id]; ok {
 		return fmt.Errorf("%w: peer %d added twice", ErrPeer, id)
 	}
-	ps := &peerState{has: has.Clone(), asked: make(map[int]struct{})}
+	ps := &peerState{has: has.Clone()}
 	p.peers[id] = ps
 	for i := range p.geo.Pieces() {
 		if ps.has.Has(i) {
@@ -165,8 +174,10 @@ func (p *Picker) RemovePeer(id PeerID) {
 	if ps == nil {
 		return
 	}
-	for i := range ps.asked {
-		p.unassign(id, ps, i)
+	// Backwards: unassign swap-removes index k with the last entry, one
+	// already visited.
+	for k := len(p.inflight) - 1; k >= 0 && ps.inFlight > 0; k-- {
+		p.unassign(id, ps, int(p.inflight[k]))
 	}
 	for i := range p.geo.Pieces() {
 		if ps.has.Has(i) {
@@ -179,15 +190,17 @@ func (p *Picker) RemovePeer(id PeerID) {
 // Next chooses up to n more pieces to request from a peer and records them
 // as in flight from it. The caller decides n from its own pipeline depth.
 // Fewer (or none) come back when the peer has nothing more we want.
-func (p *Picker) Next(id PeerID, n int) []int {
+func (p *Picker) Next(id PeerID, n int) []int { return p.AppendNext(nil, id, n) }
+
+// AppendNext is Next appending to dst, so a connection can reuse one slice.
+func (p *Picker) AppendNext(dst []int, id PeerID, n int) []int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ps := p.peers[id]
 	if ps == nil {
-		return nil
+		return dst
 	}
-	var out []int
-	for len(out) < n {
+	for picked := 0; picked < n; picked++ {
 		i := p.pickFresh(ps)
 		if i < 0 {
 			i = p.pickEndgame(id, ps)
@@ -196,9 +209,9 @@ func (p *Picker) Next(id PeerID, n int) []int {
 			break
 		}
 		p.assign(id, ps, i)
-		out = append(out, i)
+		dst = append(dst, i)
 	}
-	return out
+	return dst
 }
 
 // pickFresh is rarest first: the first bucket (fewest holders) with a piece
@@ -241,11 +254,11 @@ func (p *Picker) pickEndgame(id PeerID, ps *peerState) int {
 	best, bestReqs, ties := -1, 0, 0
 	for _, i32 := range p.inflight {
 		i := int(i32)
-		r := len(p.reqs[i])
+		r := int(p.nreq[i])
 		if r >= p.endgameReqs || !ps.has.Has(i) {
 			continue
 		}
-		if _, asked := ps.asked[i]; asked {
+		if p.asked(id, i) {
 			continue
 		}
 		switch {
@@ -284,18 +297,18 @@ func (p *Picker) Done(id PeerID, i int) (others []PeerID) {
 	if p.freshPos[i] >= 0 {
 		p.removeFresh(i)
 	}
-	if len(p.reqs[i]) > 0 {
+	if p.nreq[i] > 0 {
 		p.removeInflight(i)
 	}
-	for _, q := range p.reqs[i] {
+	for _, q := range p.requesters(i) {
 		if qs := p.peers[q]; qs != nil {
-			delete(qs.asked, i)
+			qs.inFlight--
 		}
 		if q != id {
 			others = append(others, q)
 		}
 	}
-	p.reqs[i] = nil
+	p.nreq[i] = 0
 	return others
 }
 
@@ -309,9 +322,7 @@ func (p *Picker) Failed(id PeerID, i int) (drop bool) {
 	if ps == nil {
 		return false
 	}
-	if _, ok := ps.asked[i]; ok {
-		p.unassign(id, ps, i)
-	}
+	p.unassign(id, ps, i)
 	ps.strikes++
 	return ps.strikes >= p.maxStrikes
 }
@@ -330,9 +341,7 @@ func (p *Picker) Refused(id PeerID, i int) {
 		ps.has.Clear(i)
 		p.moveAvail(i, -1)
 	}
-	if _, ok := ps.asked[i]; ok {
-		p.unassign(id, ps, i)
-	}
+	p.unassign(id, ps, i)
 }
 
 // Release gives a request back without blame (a timeout, a choke).
@@ -340,9 +349,7 @@ func (p *Picker) Release(id PeerID, i int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ps := p.peers[id]; ps != nil {
-		if _, ok := ps.asked[i]; ok {
-			p.unassign(id, ps, i)
-		}
+		p.unassign(id, ps, i)
 	}
 }
 
@@ -393,33 +400,45 @@ func (p *Picker) Peer(id PeerID) (PeerStats, bool) {
 	if ps == nil {
 		return PeerStats{}, false
 	}
-	return PeerStats{Pieces: ps.has.Count(), InFlight: len(ps.asked), Strikes: ps.strikes, Delivered: ps.delivered}, true
+	return PeerStats{Pieces: ps.has.Count(), InFlight: ps.inFlight, Strikes: ps.strikes, Delivered: ps.delivered}, true
 }
 
 // assign records piece i as requested from a peer.
 func (p *Picker) assign(id PeerID, ps *peerState, i int) {
-	if len(p.reqs[i]) == 0 {
+	if p.nreq[i] == 0 {
 		p.removeFresh(i)
 		p.addInflight(i)
 	}
-	p.reqs[i] = append(p.reqs[i], id)
-	ps.asked[i] = struct{}{}
+	p.reqFlat[i*p.endgameReqs+int(p.nreq[i])] = id
+	p.nreq[i]++
+	ps.inFlight++
 }
 
-// unassign drops a peer's request for piece i; a missing piece that nobody
-// else is fetching becomes fresh again.
+// requesters is the peers piece i is requested from (the table's memory).
+func (p *Picker) requesters(i int) []PeerID {
+	return p.reqFlat[i*p.endgameReqs : i*p.endgameReqs+int(p.nreq[i])]
+}
+
+// asked says whether piece i is requested from a peer.
+func (p *Picker) asked(id PeerID, i int) bool {
+	return slices.Contains(p.requesters(i), id)
+}
+
+// unassign drops a peer's request for piece i, if any; a missing piece that
+// nobody else is fetching becomes fresh again.
 func (p *Picker) unassign(id PeerID, ps *peerState, i int) {
-	delete(ps.asked, i)
-	r := p.reqs[i]
-	for k, q := range r {
-		if q == id {
-			r[k] = r[len(r)-1]
-			r = r[:len(r)-1]
-			break
-		}
+	if i < 0 || i >= p.geo.Pieces() {
+		return
 	}
-	p.reqs[i] = r
-	if len(r) == 0 && !p.have.Has(i) {
+	r := p.requesters(i)
+	k := slices.Index(r, id)
+	if k < 0 {
+		return
+	}
+	r[k] = r[len(r)-1]
+	p.nreq[i]--
+	ps.inFlight--
+	if p.nreq[i] == 0 && !p.have.Has(i) {
 		p.removeInflight(i)
 		p.addFresh(i)
 	}

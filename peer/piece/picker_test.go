@@ -47,13 +47,18 @@ func checkInvariants(t testing.TB, p *Picker) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := p.geo.Pieces()
-	asked := make(map[int]int)
-	for id, ps := range p.peers {
-		for i := range ps.asked {
-			asked[i]++
-			if !slices.Contains(p.reqs[i], id) {
-				t.Fatalf("peer %d asked for %d but not among its requesters %v", id, i, p.reqs[i])
+	inFlight := make(map[PeerID]int)
+	for i := range n {
+		for _, id := range p.requesters(i) {
+			if p.peers[id] == nil {
+				t.Fatalf("piece %d requested from unknown peer %d", i, id)
 			}
+			inFlight[id]++
+		}
+	}
+	for id, ps := range p.peers {
+		if ps.inFlight != inFlight[id] {
+			t.Fatalf("peer %d: %d in flight, requested for %d pieces", id, ps.inFlight, inFlight[id])
 		}
 	}
 	nHave := 0
@@ -67,26 +72,26 @@ func checkInvariants(t testing.TB, p *Picker) {
 		if int(p.avail[i]) != holders {
 			t.Fatalf("piece %d: avail %d, %d holders", i, p.avail[i], holders)
 		}
-		if len(p.reqs[i]) != asked[i] {
-			t.Fatalf("piece %d: requesters %v, asked by %d", i, p.reqs[i], asked[i])
+		if r := p.requesters(i); len(r) != len(slices.Compact(slices.Sorted(slices.Values(r)))) {
+			t.Fatalf("piece %d: a peer asked twice: %v", i, r)
 		}
 		have := p.have.Has(i)
 		if have {
 			nHave++
 		}
-		fresh := !have && len(p.reqs[i]) == 0
+		fresh := !have && len(p.requesters(i)) == 0
 		if (p.freshPos[i] >= 0) != fresh {
 			t.Fatalf("piece %d: fresh %v, freshPos %d", i, fresh, p.freshPos[i])
 		}
 		if fresh && p.buckets[p.avail[i]][p.freshPos[i]] != int32(i) {
 			t.Fatalf("piece %d: not at its place in bucket %d", i, p.avail[i])
 		}
-		inflight := !have && len(p.reqs[i]) > 0
+		inflight := !have && len(p.requesters(i)) > 0
 		if (p.inflightPos[i] >= 0) != inflight || inflight && p.inflight[p.inflightPos[i]] != int32(i) {
 			t.Fatalf("piece %d: in flight %v, inflightPos %d", i, inflight, p.inflightPos[i])
 		}
-		if have && len(p.reqs[i]) > 0 {
-			t.Fatalf("piece %d: had but requested from %v", i, p.reqs[i])
+		if have && len(p.requesters(i)) > 0 {
+			t.Fatalf("piece %d: had but requested from %v", i, p.requesters(i))
 		}
 	}
 	total := len(p.inflight)
@@ -276,8 +281,11 @@ func TestRefusedPieceIsNotAskedAgain(t *testing.T) {
 	if p.Wants(1) {
 		t.Fatal("Wants(1) after it refused everything")
 	}
-	if st, _ := p.Peer(1); st.Pieces != 0 {
-		t.Fatalf("peer 1 still counted with %d pieces", st.Pieces)
+	if st, _ := p.Peer(1); st.Pieces != 0 || st.InFlight != 0 || st.Strikes != 0 {
+		t.Fatalf("peer 1 after refusing everything: %+v", st)
+	}
+	if pr := p.Progress(); pr.Requested != 0 || pr.Missing != 3 {
+		t.Fatalf("refused requests still in flight: %+v", pr)
 	}
 	if b := p.Next(2, 3); !slices.Equal(b, []int{0}) {
 		t.Fatalf("peer 2 got %v, want the refused piece 0", b)

@@ -40,7 +40,7 @@ func (p *Picker) Progress() Progress {
 		case p.have.Has(i):
 			pr.States[i] = StateHave
 			pr.Have++
-		case len(p.reqs[i]) > 0:
+		case p.nreq[i] > 0:
 			pr.States[i] = StateRequested
 			pr.Requested++
 		default:
