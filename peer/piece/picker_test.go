@@ -2,7 +2,9 @@ package piece
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
@@ -394,5 +396,47 @@ func TestEndgameFewestRequestersUnderAHigherCap(t *testing.T) {
 		if got := p.Next(3, 1); len(got) != 1 || got[0] == dup[0] {
 			t.Fatalf("seed %d: peer 3 got %v, want a piece with one requester (not %v)", seed, got, dup)
 		}
+	}
+}
+
+// Five connection goroutines download at once, as the protocol will drive
+// the picker; one of them leaves half way. Run under -race.
+func TestPickerConcurrentConnections(t *testing.T) {
+	const n, conns = 500, 5
+	p := newPicker(t, n, 1)
+	var wg sync.WaitGroup
+	for c := range PeerID(conns) {
+		wg.Go(func() {
+			if err := p.AddPeer(c, bitfield.Full(n)); err != nil {
+				t.Error(err)
+				return
+			}
+			var buf []int
+			for round := 0; !p.Complete(); round++ {
+				if c == 0 && round == 20 {
+					p.RemovePeer(c) // its requests go back to the others
+					return
+				}
+				buf = p.AppendNext(buf[:0], c, 4)
+				for k, i := range buf {
+					switch {
+					case c == 1 && k == 3 && round%5 == 0: // the others still hold i
+						p.Refused(c, i)
+					case k == 2 && round%7 == 0:
+						p.Failed(c, i)
+					default:
+						p.Done(c, i)
+					}
+				}
+				if len(buf) == 0 {
+					runtime.Gosched() // the rest is in flight elsewhere
+				}
+			}
+		})
+	}
+	wg.Wait()
+	checkInvariants(t, p)
+	if pr := p.Progress(); pr.Have != n || pr.BytesDone != n {
+		t.Fatalf("progress %+v", pr)
 	}
 }

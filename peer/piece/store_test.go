@@ -401,3 +401,19 @@ func TestStoreWriteErrorLeavesThePieceMissing(t *testing.T) {
 	s.files[0] = disk // the disk recovers: the piece can be written again
 	writeAll(t, s, data, 0)
 }
+
+func TestStoreRefusesALinkAsItsPartFile(t *testing.T) {
+	dir := t.TempDir()
+	_, spec := content(t, dir, 2*testPieceSize)
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("keep me"), 0o644)
+	if err := os.Symlink(victim, filepath.Join(dir, ".file.bin.part")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	if _, err := Open(spec); err == nil {
+		t.Fatal("opened a symbolic link as the .part file")
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "keep me" {
+		t.Fatalf("the link's target was changed: %q", got)
+	}
+}
