@@ -9,14 +9,23 @@
 // Picker from the store's verified set, and then for each connection:
 //
 //	picker.AddPeer(id, bitfieldFromHello)
-//	for each free request slot: picker.Next(id, free) -> piece indexes to request
+//	free request slots        -> picker.AppendNext(buf, id, free): pieces to request
 //	piece data arrives        -> store.WritePiece(i, data)
-//	    nil                   -> picker.Done(id, i) (others to cancel or ignore)
+//	    nil or ErrSave        -> picker.Done(id, i): others to cancel or ignore
+//	                             (ErrSave: complete, but the rename failed; log it)
 //	    ErrDuplicate          -> ignore the data (a late endgame copy)
-//	    ErrHash               -> picker.Failed(id, i); drop the peer if it says so
+//	    ErrHash, ErrRange     -> picker.Failed(id, i); drop the peer if it says so
+//	    other (disk) errors   -> picker.Release(id, i); the piece stays missing
 //	error frame for piece i   -> picker.Refused(id, i)
 //	connection gone           -> picker.RemovePeer(id)
 //	upload request for i      -> store.ReadPiece(i, buf) (verified pieces only)
+//	the UI                    -> picker.Progress(), picker.Peer(id)
+//
+// NibbleTorrent's piece response carries no index: a connection matches
+// answers to its requests in order, and keeps a request it sent until the
+// answer comes even when Done has reported it as an endgame duplicate. So
+// the connection counts its own pipeline depth; the picker's in-flight
+// count is what it still wants from each peer.
 //
 // # Concurrency
 //
