@@ -119,7 +119,7 @@ func run(s Settings, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, n := range s.Notes {
 		fmt.Fprintln(stderr, "bitclone:", n)
 	}
-	rec, err := startRecording(s.Record, stderr, s.Headless)
+	rec, err := startRecording(s.Record, &bitclone.Dialect, stderr, s.Headless)
 	if err != nil {
 		fmt.Fprintf(stderr, "bitclone: %v\n", err)
 		return ExitError

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/bitclone"
 	"github.com/bitclone/bitclone/transcript"
 )
@@ -23,7 +24,7 @@ type recording struct {
 // node starts, so a file that cannot be created stops the program with a
 // plain error. A write error is told on stderr at once when tell is set
 // (headless; the TUI owns the screen), and in any case by close.
-func startRecording(path string, stderr io.Writer, tell bool) (*recording, error) {
+func startRecording(path string, d *peer.Dialect, stderr io.Writer, tell bool) (*recording, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -37,7 +38,7 @@ func startRecording(path string, stderr io.Writer, tell bool) (*recording, error
 			fmt.Fprintf(stderr, "bitclone: --record %s: %v\n", path, err)
 		}
 	}
-	w, err := transcript.Create(path, bitclone.Dialect.Framing.Text, onError)
+	w, err := transcript.Create(path, d, onError)
 	if err != nil {
 		return nil, fmt.Errorf("--record: %w", err)
 	}

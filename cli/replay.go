@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bitclone/bitclone/peer/bitclone"
 	"github.com/bitclone/bitclone/replay"
 	"github.com/bitclone/bitclone/transcript"
 )
@@ -82,7 +81,12 @@ func runReplay(path, to string, f replayFlags, stdout, stderr io.Writer) int {
 	for _, p := range problems {
 		fmt.Fprintf(stderr, "bitclone replay: %s: %v\n", path, p)
 	}
-	s, err := replay.Pick(entries, f.conn, bitclone.Framing())
+	dialect := transcript.DialectOf(entries)
+	framing, err := framingOf(dialect)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", path, err))
+	}
+	s, err := replay.Pick(entries, f.conn, framing)
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", path, err))
 	}

@@ -3,11 +3,17 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha1"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
+	"github.com/bitclone/bitclone/transcript"
 )
 
 const recordedTranscript = `{"time":"2026-11-21T21:30:00Z","conn":4,"peer":"10.0.0.7:8088","dir":"out","kind":"connected"}
@@ -96,6 +102,63 @@ func TestReplayErrors(t *testing.T) {
 		got := withoutUsage(stderr.String())
 		if status != tt.status || !strings.HasSuffix(got, tt.stderr) {
 			t.Errorf("%q: status %d, stderr %q; want %d, ending %q", tt.args, status, got, tt.status, tt.stderr)
+		}
+	}
+}
+
+// A NibbleTorrent recording replays in NibbleTorrent's framing: its
+// binary frames are sent byte for byte and the answers shown in words.
+func TestReplayNibbleRecording(t *testing.T) {
+	data := bytes.Repeat([]byte("nibble"), 1500) // 3 pieces of 4096, the last short
+	seeder := &fakepeer.Seeder{ID: sha1.Sum(data), PieceSize: 4096, Data: data}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeder.Serve(ln)
+	t.Cleanup(seeder.Close)
+
+	framing, err := framingOf("nibble")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file bytes.Buffer
+	w := transcript.NewWriter(&file, &peer.Dialect{Name: "nibble", Framing: framing}, nil)
+	at := time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC)
+	rec := func(kind peer.Kind, b []byte) {
+		at = at.Add(100 * time.Millisecond) // room for each answer before the next send
+		w.Record(peer.Record{At: at, ConnID: 1, Peer: "10.0.0.9:8088", Dir: peer.Outbound, Kind: kind, Bytes: b})
+	}
+	rec(peer.KindConnected, nil)
+	rec(peer.KindSend, fakepeer.Frame(fakepeer.HelloRequest, seeder.ID[:]))
+	rec(peer.KindRecv, fakepeer.Frame(fakepeer.HelloResponse, []byte{0xe0}))
+	rec(peer.KindSend, fakepeer.Frame(fakepeer.PieceRequest, []byte{2}))
+	rec(peer.KindRecv, fakepeer.Frame(fakepeer.PieceResponse, data[8192:]))
+	rec(peer.KindSend, fakepeer.Frame(fakepeer.PieceRequest, []byte{9}))
+	rec(peer.KindRecv, fakepeer.Frame(fakepeer.ErrorResponse, []byte("Piece index out of range")))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "nibble.jsonl")
+	if err := os.WriteFile(path, file.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(file.String(), `"dialect":"nibble"`) {
+		t.Fatalf("the recording does not name its dialect:\n%s", file.String())
+	}
+
+	var stdout, stderr bytes.Buffer
+	status := execute([]string{"replay", path, "--to", ln.Addr().String(), "--wait", "300ms"}, nil, &stdout, &stderr)
+	if status != ExitOK {
+		t.Fatalf("status %d; stderr:\n%s", status, stderr.String())
+	}
+	if got := seeder.Requests(); len(got) != 2 || got[0] != 2 || got[1] != 9 {
+		t.Errorf("the seeder was asked for %v, want the recorded [2 9]", got)
+	}
+	out := stdout.String()
+	for _, want := range []string{"> hello-request", "= hello-response 111", "> piece-request 2", "= piece-response", "> piece-request 9", "= error Piece index out of range"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -104,7 +104,7 @@ func TestBinaryFramesReplayExactly(t *testing.T) {
 		binFrame(6, string(bytes.Repeat([]byte{'\n'}, 300))),
 	}
 	var file bytes.Buffer
-	w := transcript.NewWriter(&file, binFraming.Text, nil)
+	w := transcript.NewWriter(&file, &peer.Dialect{Name: "bin", Framing: binFraming}, nil)
 	at := t0
 	rec := func(kind peer.Kind, b []byte) {
 		at = at.Add(5 * time.Millisecond)

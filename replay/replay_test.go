@@ -16,7 +16,7 @@ import (
 )
 
 // lines is the framing of the transcripts here: BitClone's.
-var lines = bitclone.Framing()
+var lines = bitclone.Dialect.Framing
 
 var t0 = time.Date(2026, 11, 21, 21, 30, 0, 0, time.UTC)
 

@@ -14,6 +14,7 @@
 //	text    recv and send: the frame in the dialect's words (a text dialect's line
 //	        without its ending), escaped as codec.Printable
 //	reason  closed: why the connection ended
+//	dialect connected: the protocol ("bitclone", "nibble"); absent in older files, which are BitClone
 //
 // The fields are written in this order, that of headless --json events;
 // a reader takes them in any order. raw is the truth; text is for people

@@ -28,6 +28,21 @@ type Entry struct {
 	Raw    []byte    `json:"raw,omitempty"` // encoding/json writes []byte as base64
 	Text   string    `json:"text,omitempty"`
 	Reason string    `json:"reason,omitempty"`
+	// Dialect names the protocol on "connected" entries ("bitclone",
+	// "nibble"); files written before dialects have none: BitClone.
+	Dialect string `json:"dialect,omitempty"`
+}
+
+// DialectOf is the dialect a transcript was recorded in (one run of one
+// node speaks one): the name on its first "connected" entry that has one,
+// or "bitclone" for files from before dialects.
+func DialectOf(entries []Entry) string {
+	for _, e := range entries {
+		if e.Kind == KindConnected && e.Dialect != "" {
+			return e.Dialect
+		}
+	}
+	return "bitclone"
 }
 
 // EntryOf turns what a connection told its recorder into an entry; words

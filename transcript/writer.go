@@ -27,6 +27,7 @@ const (
 // once, to onError, and again by Close.
 type Writer struct {
 	out     io.Writer
+	dialect string                    // the dialect's name, on "connected" entries
 	words   func(frame []byte) []byte // the dialect's text of a frame
 	closer  io.Closer                 // the file, when the Writer opened it
 	onError func(error)
@@ -46,30 +47,35 @@ type Writer struct {
 	closeErr  error
 }
 
-// Create opens (truncating) the file at path and returns a Writer for it.
-// words is the dialect's Framing.Text, for each entry's text. onError, if
-// not nil, is told of the first write error.
-func Create(path string, words func(frame []byte) []byte, onError func(error)) (*Writer, error) {
+// Create opens (truncating) the file at path and returns a Writer for it,
+// for the traffic of dialect d (its name goes on "connected" entries, its
+// Framing.Text gives each entry's text). onError, if not nil, is told of
+// the first write error.
+func Create(path string, d *peer.Dialect, onError func(error)) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	w := NewWriter(f, words, onError)
+	w := NewWriter(f, d, onError)
 	w.closer = f
 	return w, nil
 }
 
 // NewWriter returns a Writer that writes to out. Close it to write the
 // last entries and stop its goroutine.
-func NewWriter(out io.Writer, words func(frame []byte) []byte, onError func(error)) *Writer {
-	w := &Writer{out: out, words: words, onError: onError, stop: make(chan struct{}), done: make(chan struct{})}
+func NewWriter(out io.Writer, d *peer.Dialect, onError func(error)) *Writer {
+	w := &Writer{out: out, dialect: d.Name, words: d.Framing.Text, onError: onError, stop: make(chan struct{}), done: make(chan struct{})}
 	go w.loop()
 	return w
 }
 
 // Record implements peer.Recorder.
 func (w *Writer) Record(r peer.Record) {
-	line, err := json.Marshal(EntryOf(r, w.words))
+	e := EntryOf(r, w.words)
+	if r.Kind == peer.KindConnected {
+		e.Dialect = w.dialect
+	}
+	line, err := json.Marshal(e)
 	if err != nil {
 		return // cannot happen: every field marshals
 	}

@@ -19,7 +19,7 @@ var t0 = time.Date(2026, 11, 21, 21, 30, 1, 123456789, time.UTC)
 
 func TestWriterRoundTrip(t *testing.T) {
 	var out bytes.Buffer
-	w := NewWriter(&out, bitclone.Dialect.Framing.Text, nil)
+	w := NewWriter(&out, &bitclone.Dialect, nil)
 	raw := []byte("message|100|\x1b[2J\xff|x\r\n")
 	w.Record(peer.Record{At: t0, ConnID: 3, Peer: "127.0.0.1:8082", Dir: peer.Outbound, Kind: peer.KindConnected})
 	w.Record(peer.Record{At: t0.Add(time.Millisecond), ConnID: 3, Peer: "127.0.0.1:8082", Dir: peer.Outbound, Kind: peer.KindSend, Bytes: []byte("ping|42\r\n")})
@@ -33,7 +33,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	// The field order is that of headless --json events: time, kind, peer, conn, dir.
 	lines := strings.SplitN(out.String(), "\n", 3)
 	for i, want := range []string{
-		`{"time":"2026-11-21T21:30:01.123456789Z","kind":"connected","peer":"127.0.0.1:8082","conn":3,"dir":"out"}`,
+		`{"time":"2026-11-21T21:30:01.123456789Z","kind":"connected","peer":"127.0.0.1:8082","conn":3,"dir":"out","dialect":"bitclone"}`,
 		`{"time":"2026-11-21T21:30:01.124456789Z","kind":"send","peer":"127.0.0.1:8082","conn":3,"dir":"out","raw":"cGluZ3w0Mg0K","text":"ping|42"}`,
 	} {
 		if lines[i] != want {
@@ -45,7 +45,7 @@ func TestWriterRoundTrip(t *testing.T) {
 		t.Fatalf("read: %v %v", err, problems)
 	}
 	want := []Entry{
-		{Time: t0, Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindConnected},
+		{Time: t0, Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindConnected, Dialect: "bitclone"},
 		{Time: t0.Add(time.Millisecond), Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindSend, Raw: []byte("ping|42\r\n"), Text: "ping|42"},
 		{Time: t0.Add(2 * time.Millisecond), Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindRecv, Raw: raw, Text: `message|100|\x1b[2J\xff|x`},
 		{Time: t0.Add(3 * time.Millisecond), Conn: 3, Peer: "127.0.0.1:8082", Dir: "out", Kind: KindRecv, Raw: []byte("pong|4"), Text: "pong|4"},
@@ -53,6 +53,20 @@ func TestWriterRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(entries, want) {
 		t.Errorf("entries:\n%+v\nwant:\n%+v", entries, want)
+	}
+	if d := DialectOf(entries); d != "bitclone" {
+		t.Errorf("DialectOf = %q", d)
+	}
+}
+
+// A transcript names its dialect; one from before dialects is BitClone's.
+func TestDialectOf(t *testing.T) {
+	nibble := []Entry{{Kind: KindSend, Conn: 1}, {Kind: KindConnected, Conn: 2, Dialect: "nibble"}}
+	if d := DialectOf(nibble); d != "nibble" {
+		t.Errorf("got %q, want nibble", d)
+	}
+	if d := DialectOf([]Entry{{Kind: KindConnected, Conn: 1}}); d != "bitclone" {
+		t.Errorf("an old file: got %q, want bitclone", d)
 	}
 }
 
@@ -81,7 +95,7 @@ func (s *signalWriter) Write(p []byte) (int, error) {
 
 func TestWriterFlushesWithoutClose(t *testing.T) {
 	sw := &signalWriter{wrote: make(chan struct{}, 1)}
-	w := NewWriter(sw, bitclone.Dialect.Framing.Text, nil)
+	w := NewWriter(sw, &bitclone.Dialect, nil)
 	defer w.Close()
 	w.Record(peer.Record{At: t0, ConnID: 1, Peer: "p", Dir: peer.Inbound, Kind: peer.KindSend, Bytes: []byte("getaddr\r\n")})
 	select {
@@ -100,7 +114,7 @@ func TestWriterReportsErrorOnce(t *testing.T) {
 	sw := &signalWriter{wrote: make(chan struct{}, 1), failed: errors.New("disk full")}
 	var reports []error
 	var mu sync.Mutex
-	w := NewWriter(sw, bitclone.Dialect.Framing.Text, func(err error) { mu.Lock(); reports = append(reports, err); mu.Unlock() })
+	w := NewWriter(sw, &bitclone.Dialect, func(err error) { mu.Lock(); reports = append(reports, err); mu.Unlock() })
 	for i := range 3 {
 		w.Record(peer.Record{At: t0, ConnID: 1, Peer: "p", Dir: peer.Inbound, Kind: peer.KindRecv, Bytes: []byte("ping|1\r\n")})
 		if err := w.Flush(); err == nil || !strings.Contains(err.Error(), "disk full") {
@@ -124,7 +138,7 @@ func TestWriterReportsErrorOnce(t *testing.T) {
 // Connections record from their own goroutines; every entry arrives whole.
 func TestWriterConcurrent(t *testing.T) {
 	var out bytes.Buffer
-	w := NewWriter(&out, bitclone.Dialect.Framing.Text, nil)
+	w := NewWriter(&out, &bitclone.Dialect, nil)
 	var wg sync.WaitGroup
 	for c := range 8 {
 		wg.Go(func() {
@@ -152,7 +166,7 @@ func TestWriterConcurrent(t *testing.T) {
 
 func TestCreate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.jsonl")
-	w, err := Create(path, nil, nil)
+	w, err := Create(path, &bitclone.Dialect, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +174,7 @@ func TestCreate(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Create(filepath.Join(t.TempDir(), "missing", "t.jsonl"), nil, nil); err == nil {
+	if _, err := Create(filepath.Join(t.TempDir(), "missing", "t.jsonl"), &bitclone.Dialect, nil); err == nil {
 		t.Error("Create in a missing directory: no error")
 	}
 }
