@@ -70,12 +70,3 @@ func EntryOf(r peer.Record, words func(frame []byte) []byte) Entry {
 	}
 	return e
 }
-
-// TrimEOL removes one line ending ("\r\n" or "\n") from b. A partial
-// line, with no "\n", is left whole.
-func TrimEOL(b []byte) []byte {
-	if b, ok := bytes.CutSuffix(b, []byte("\n")); ok {
-		return bytes.TrimSuffix(b, []byte("\r"))
-	}
-	return b
-}

@@ -25,3 +25,15 @@ func LineEnd(raw []byte) string {
 
 // Commands are the eight message commands, in the order the spec lists them.
 var Commands = []string{CmdVersion, CmdVerack, CmdGetAddr, CmdAddr, CmdPing, CmdPong, CmdReject, CmdMessage}
+
+// TrimEOL drops a line ending (LF, CRLF or CR). It runs for every message:
+// two byte checks, not two calls.
+func TrimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
+}

@@ -26,3 +26,14 @@ func TestLineEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestTrimEOL(t *testing.T) {
+	for in, want := range map[string]string{
+		"ping|1\r\n": "ping|1", "ping|1\n": "ping|1", "ping|1\r": "ping|1",
+		"ping|1": "ping|1", "\r\n": "", "": "", "a\n\n": "a\n",
+	} {
+		if got := string(TrimEOL([]byte(in))); got != want {
+			t.Errorf("TrimEOL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

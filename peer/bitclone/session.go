@@ -19,7 +19,7 @@ import (
 var framing = peer.Framing{
 	NewReader: func(r io.Reader) peer.FrameReader { return wire.NewReader(r, wire.MaxLine) },
 	Command:   commandName,
-	Text:      trimEOL,
+	Text:      wire.TrimEOL,
 	Overhead:  len("\r\n"),
 }
 
@@ -28,7 +28,7 @@ var framing = peer.Framing{
 // runs for every frame received, so it is a switch on the length of the
 // first field, not a search.
 func commandName(frame []byte) string {
-	frame = trimEOL(frame)
+	frame = wire.TrimEOL(frame)
 	if i := bytes.IndexByte(frame, '|'); i >= 0 {
 		frame = frame[:i]
 	}
@@ -64,18 +64,6 @@ func commandName(frame []byte) string {
 		return "?"
 	}
 	return c
-}
-
-// trimEOL drops a line ending (LF, CRLF or CR). It runs for every message:
-// two byte checks, not two calls.
-func trimEOL(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-	}
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		b = b[:n-1]
-	}
-	return b
 }
 
 // Reasons a session closes its connection.
@@ -249,7 +237,7 @@ func (s *session) handle(frame []byte, at time.Time) error {
 		// Kept for the snapshot, never answered, not even before the
 		// handshake: two peers rejecting each other's rejects never stop.
 		s.mu.Lock()
-		s.lastReject[0] = string(trimEOL(frame))
+		s.lastReject[0] = string(wire.TrimEOL(frame))
 		s.mu.Unlock()
 		if s.isEstablished() {
 			s.markActive(at)
@@ -575,7 +563,7 @@ const (
 // dialect encoded it (peer.Session). A ping is remembered so that its pong
 // shows a round trip.
 func (s *session) SendUser(frame []byte) {
-	if m, err := wire.Parse(trimEOL(frame)); err == nil {
+	if m, err := wire.Parse(wire.TrimEOL(frame)); err == nil {
 		if p, ok := m.(wire.Ping); ok {
 			s.notePing(p.Nonce)
 		}
