@@ -11,6 +11,7 @@ import (
 
 	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/codec/nibble"
+	"github.com/bitclone/bitclone/durable"
 )
 
 const makeTorrentHelp = `make-torrent describes FILE in a torrent file that peers download it with:
@@ -114,7 +115,7 @@ func runMakeTorrent(path string, f makeTorrentFlags, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(ExitError, fmt.Errorf("%s: %w", path, err))
 	}
-	if err := os.WriteFile(f.output, nibble.MarshalTorrent(t), 0o644); err != nil {
+	if err := durable.WriteFile(f.output, nibble.MarshalTorrent(t), 0o644); err != nil {
 		return fail(ExitError, err)
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s, %d bytes in %d pieces of %d, torrent_id %s\n",

@@ -96,7 +96,7 @@ func TestMakeTorrentErrors(t *testing.T) {
 		{[]string{"make-torrent", path, "--tracker", testTracker}, ExitError,
 			"bitclone make-torrent: not yet: bt torrents come with the BitTorrent dialect (use --format nibble)\n"},
 		{[]string{"make-torrent", "--format", "nibble", path, "--tracker", testTracker, "-o", filepath.Join(missing, "x")}, ExitError,
-			"bitclone make-torrent: open " + filepath.Join(missing, "x") + ": no such file or directory\n"},
+			"bitclone make-torrent: create " + filepath.Join(missing, "x") + ": no such file or directory\n"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

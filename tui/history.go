@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bitclone/bitclone/durable"
 )
 
 // History limits. The file is appended to, one entry per line, so several
@@ -105,31 +107,12 @@ func appendHistory(path, entry string) error {
 	return err
 }
 
-// writeHistory replaces the file atomically: a temporary file, synced,
-// renamed over it.
+// writeHistory replaces the file atomically.
 func writeHistory(path string, entries []string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".history-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
 	var b strings.Builder
 	for _, e := range entries {
 		b.WriteString(e)
 		b.WriteByte('\n')
 	}
-	_, err = tmp.WriteString(b.String())
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o600)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	return err
+	return durable.WriteFile(path, []byte(b.String()), 0o600)
 }

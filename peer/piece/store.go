@@ -8,10 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
+	"github.com/bitclone/bitclone/durable"
 )
 
 // PartSuffix ends the name of a download in progress: FILE is written as
@@ -310,24 +310,10 @@ func (s *Store) save() error {
 		return fmt.Errorf("%w: %w", ErrSave, err)
 	}
 	s.saved = true
-	if err := syncDir(s.dir); err != nil {
+	if err := durable.SyncDir(s.dir); err != nil {
 		return fmt.Errorf("%w: sync %s: %w", ErrSave, s.dir, err)
 	}
 	return nil
-}
-
-// syncDir makes a rename in dir durable. Windows cannot fsync a directory
-// and its renames need no help.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // readAt and writeAt move bytes of the piece space through the layout.
