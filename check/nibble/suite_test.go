@@ -147,6 +147,20 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 			want: map[string]check.Verdict{"split-frame": check.Fail, "batch": check.Fail},
 			detail: map[string]string{"split-frame": "the split hello got error Unknown torrent, not a hello-response: it read the header alone as a frame",
 				"batch": "answered 1 of 4, then: the peer stopped answering (nothing within 1s); the rest of the segment was lost"}},
+		{name: "any index width", q: fakepeer.Quirks{AnyIndexWidth: true},
+			want:   map[string]check.Verdict{"index-5-bytes": check.Fail},
+			detail: map[string]string{"index-5-bytes": "it acted on it: it sent 500 bytes of piece data"}},
+		{name: "ignores the version", q: fakepeer.Quirks{IgnoreVersion: true},
+			want:   map[string]check.Verdict{"version-2": check.Warn},
+			detail: map[string]string{"version-2": "it acted on it: it sent 500 bytes of piece data"}},
+		{name: "silent on unknown types", q: fakepeer.Quirks{SilentOnUnknownType: true},
+			want:   map[string]check.Verdict{"unknown-type": check.Fail},
+			detail: map[string]string{"unknown-type": "no error frame: the peer stopped answering (nothing within 1s)"}},
+		{name: "close after errors", q: fakepeer.Quirks{CloseAfterErrors: true},
+			want: map[string]check.Verdict{"unknown-torrent": check.Warn, "out-of-range": check.Warn,
+				"index-5-bytes": check.Warn, "version-2": check.Warn, "unknown-type": check.Warn},
+			detail: map[string]string{"unknown-torrent": "an error frame (Unknown torrent), then it closed the connection; DIALECTS.md: keep it",
+				"out-of-range": "an error frame (Piece index out of range), then it closed the connection; DIALECTS.md: keep it"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,7 +178,11 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 					t.Errorf("%s: detail %q lacks %q", oc.Name, oc.Detail, d)
 				}
 			}
-			if r.OK() || r.DiedIn != "" || r.NoHandshake != "" {
+			failed := false
+			for _, v := range tt.want {
+				failed = failed || v == check.Fail
+			}
+			if r.OK() == failed || r.DiedIn != "" || r.NoHandshake != "" {
 				t.Errorf("OK %v, died in %q, no hello in %q", r.OK(), r.DiedIn, r.NoHandshake)
 			}
 			t.Logf("\n%s", text)

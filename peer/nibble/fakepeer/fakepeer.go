@@ -129,6 +129,14 @@ type Quirks struct {
 	// across segments arrives torn, and the frames after the first in one
 	// segment are lost.
 	OneRecv bool
+	// IgnoreVersion reads a frame of any version as version 1.
+	IgnoreVersion bool
+	// AnyIndexWidth reads a piece index of any width (5 bytes and more).
+	AnyIndexWidth bool
+	// SilentOnUnknownType drops frames of an unknown type without a word.
+	SilentOnUnknownType bool
+	// CloseAfterErrors closes the connection after sending an error frame.
+	CloseAfterErrors bool
 }
 
 // Seeder serves pieces of one torrent on a listener until Close.
@@ -212,7 +220,7 @@ func (s *Seeder) serve(c net.Conn) {
 		if err != nil {
 			return
 		}
-		if version != 1 {
+		if version != 1 && !s.Quirks.IgnoreVersion {
 			s.write(c, Frame(ErrorResponse, []byte("Unsupported version")))
 			continue
 		}
@@ -224,7 +232,7 @@ func (s *Seeder) serve(c net.Conn) {
 			}
 			s.write(c, Frame(HelloResponse, s.bitfield()))
 		case PieceRequest:
-			if len(data) > 4 {
+			if len(data) > 4 && !s.Quirks.AnyIndexWidth {
 				s.write(c, Frame(ErrorResponse, []byte("Malformed piece request")))
 				continue
 			}
@@ -248,7 +256,9 @@ func (s *Seeder) serve(c net.Conn) {
 				return
 			}
 		default:
-			s.write(c, Frame(ErrorResponse, []byte("Unknown message type")))
+			if !s.Quirks.SilentOnUnknownType {
+				s.write(c, Frame(ErrorResponse, []byte("Unknown message type")))
+			}
 		}
 	}
 }
@@ -277,6 +287,9 @@ func (s *Seeder) serveRequest(c net.Conn, i, nth int) bool {
 }
 
 func (s *Seeder) write(c net.Conn, f []byte) bool {
+	if s.Quirks.CloseAfterErrors && f[1] == ErrorResponse {
+		defer c.Close() // the next read fails, and the connection ends
+	}
 	if s.Quirks.SplitWrites {
 		if _, err := c.Write(f[:headerSize]); err != nil {
 			return false
