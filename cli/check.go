@@ -101,7 +101,7 @@ func newCheckCommand(exit func(int)) *cobra.Command {
 	fl.StringVar(&f.agent, "agent", checkbc.DefaultAgent, "user agent `NAME` in our versions")
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show what was sent and received for passing checks too")
-	fl.StringVar(&f.dialect, "dialect", dialectBitClone, "the peer's protocol: `bitclone` or nibble (NibbleTorrent, with --torrent)")
+	fl.StringVar(&f.dialect, "dialect", dialectBitClone, "the peer's protocol, `NAME`: bitclone or nibble (NibbleTorrent, with --torrent)")
 	fl.StringVar(&f.torrent, "torrent", "", "with --dialect nibble: the .ntorrent `FILE` to ask the peer for")
 	return cmd
 }

@@ -3,9 +3,11 @@ package nibble
 import (
 	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,6 +215,47 @@ func TestNoHelloIsTheRootCause(t *testing.T) {
 	}
 	if !strings.Contains(text, "\nno hello in hello (see there): the 13 checks after it need one and were not run\n") {
 		t.Errorf("report:\n%s", text)
+	}
+}
+
+// A peer that reads our hello and never answers: the hello check says
+// so, after one timeout, and the rest are not run.
+func TestSilentPeerIsTheRootCause(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { io.Copy(io.Discard, c) })
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	r, _ := runSuite(t, ln.Addr().String(), fastOptions(testTorrent(t, testFile())))
+	hello, _ := r.Outcome("hello")
+	if want := "handshake: waiting for its hello-response: the peer stopped answering (nothing within 1s)"; r.NoHandshake != "hello" || hello.Detail != want {
+		t.Errorf("no hello in %q; hello: %q, want %q", r.NoHandshake, hello.Detail, want)
+	}
+	if c := r.Counts(); c.Fail != 1 || c.NotRun != len(Names())-1 {
+		t.Errorf("counts %+v", c)
 	}
 }
 
