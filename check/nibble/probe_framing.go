@@ -108,9 +108,7 @@ func probeBatch(e *env) check.Result {
 	for len(got) < 1+batchRequests {
 		f, err := c.Next(time.Until(deadline))
 		if err != nil {
-			if check.IsNoAnswer(err) {
-				err = check.NoAnswer{D: e.o.Timeout}
-			}
+			err = e.whole(err)
 			r.Got = shownFrames(got...)
 			r.Verdict = check.Fail
 			r.Detail = fmt.Sprintf("answered %d of %d, then: %v; the rest of the segment was lost, as with a peer that reads one frame per recv()",
@@ -132,6 +130,16 @@ func probeBatch(e *env) check.Result {
 	}
 	r.Verdict, r.Detail = check.Pass, fmt.Sprintf("a hello-response and pieces %s, in order", joinInts(asked))
 	return r
+}
+
+// whole is err with a NoAnswer's wait said as the whole timeout: waits
+// that share one deadline each ran out of a part of it.
+func (e *env) whole(err error) error {
+	if na, ok := err.(check.NoAnswer); ok {
+		na.D = e.o.Timeout
+		return na
+	}
+	return err
 }
 
 // parallel is how many connections the spec asks a peer to serve at once.
@@ -167,6 +175,7 @@ func probeFive(e *env) check.Result {
 		if err == nil {
 			err = e.notHelloResponse(f)
 		}
+		err = e.whole(err)
 		if err != nil {
 			r.Verdict, r.Detail = check.Fail, fmt.Sprintf("connection %d of %d: no hello-response: %v", k+1, parallel, err)
 			return r
@@ -191,7 +200,7 @@ func probeFive(e *env) check.Result {
 	for k, c := range conns {
 		f, err := c.Next(time.Until(deadline))
 		if err != nil {
-			r.Verdict, r.Detail = check.Fail, fmt.Sprintf("connection %d of %d: no answer for piece %d: %v", k+1, parallel, asked[k], err)
+			r.Verdict, r.Detail = check.Fail, fmt.Sprintf("connection %d of %d: no answer for piece %d: %v", k+1, parallel, asked[k], e.whole(err))
 			return r
 		}
 		if wrong := e.wrongPiece(f, asked[k]); wrong != "" {

@@ -163,6 +163,9 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 				"index-5-bytes": check.Warn, "version-2": check.Warn, "unknown-type": check.Warn},
 			detail: map[string]string{"unknown-torrent": "an error frame (Unknown torrent), then it closed the connection; DIALECTS.md: keep it",
 				"out-of-range": "an error frame (Piece index out of range), then it closed the connection; DIALECTS.md: keep it"}},
+		{name: "one connection at a time", q: fakepeer.Quirks{OneConnAtATime: true},
+			want:   map[string]check.Verdict{"five-connections": check.Fail},
+			detail: map[string]string{"five-connections": "connection 2 of 5: no hello-response: the peer stopped answering (nothing within 1s)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -137,6 +137,9 @@ type Quirks struct {
 	SilentOnUnknownType bool
 	// CloseAfterErrors closes the connection after sending an error frame.
 	CloseAfterErrors bool
+	// OneConnAtATime serves a connection until it closes before taking
+	// the next, as a peer whose upload slot is its only thread does.
+	OneConnAtATime bool
 }
 
 // Seeder serves pieces of one torrent on a listener until Close.
@@ -183,14 +186,19 @@ func (s *Seeder) Serve(ln net.Listener) {
 			s.conns[c] = true
 			s.mu.Unlock()
 			s.wg.Add(1)
-			go func() {
+			serve := func() {
 				defer s.wg.Done()
 				s.serve(c)
 				s.mu.Lock()
 				delete(s.conns, c)
 				s.mu.Unlock()
 				c.Close()
-			}()
+			}
+			if s.Quirks.OneConnAtATime {
+				serve()
+				continue
+			}
+			go serve()
 		}
 	}()
 }
