@@ -78,6 +78,17 @@ type Report struct {
 	// which nothing more was run ("" if none failed). That probe's Detail
 	// says why.
 	NoHandshake string
+	// Handshake is the suite's word for it (Suite.Handshake); "" is
+	// "handshake".
+	Handshake string
+}
+
+// handshakeWord is what the report calls the handshake every check needs.
+func (r *Report) handshakeWord() string {
+	if r.Handshake == "" {
+		return "handshake"
+	}
+	return r.Handshake
 }
 
 // Counts tallies the verdicts; skipped-because-down are counted apart

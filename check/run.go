@@ -21,7 +21,7 @@ func Run(ctx context.Context, target string, s *Suite, o Options, nw Network) (*
 	defer e.Close()
 
 	probes := s.Probes
-	r := &run{Env: e, report: &Report{Target: target, Us: e.us, UsNote: s.UsNote, Started: time.Now()}}
+	r := &run{Env: e, report: &Report{Target: target, Us: e.us, UsNote: s.UsNote, Handshake: s.Handshake, Started: time.Now()}}
 	for i := 0; i < len(probes) && ctx.Err() == nil; {
 		if probes[i].Slow && e.o.Slow {
 			j := i
@@ -66,7 +66,7 @@ func (r *run) notRun(p Probe, o *Outcome) bool {
 		// Every check needs the peer's greeting: the cause is stated once,
 		// where the handshake failed, not once per check.
 		o.Verdict, o.Blocked = Skip, r.report.NoHandshake
-		o.Detail = "not run: no handshake (see " + r.report.NoHandshake + ")"
+		o.Detail = "not run: no " + r.report.handshakeWord() + " (see " + r.report.NoHandshake + ")"
 	default:
 		return false
 	}

@@ -37,6 +37,9 @@ type Suite struct {
 	Hello func(e *Env, c *Conn) []byte
 	// HelloName names it in the report: "version".
 	HelloName string
+	// Handshake names, in the report, what every check needs and a failed
+	// one lacks: "not run: no hello (see hello)". Default "handshake".
+	Handshake string
 	// UsNote is the report's line about our address, a format with one
 	// %s for it (BitClone: "our versions named %s, where we listened
 	// during the run"); default "we listened at %s during the run".

@@ -306,3 +306,22 @@ func TestSuiteValid(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// A suite names what every check needs (Suite.Handshake): the checks not
+// run and the summary use its word, not "handshake".
+func TestToySuiteNamesItsHandshake(t *testing.T) {
+	s := toySuite()
+	s.Handshake = "hello"
+	r, err := Run(context.Background(), toyPeer(t, true), s, toyOptions(), TCP{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := r.Outcome("echo"); o.Detail != "not run: no hello (see hello)" {
+		t.Errorf("echo: %q", o.Detail)
+	}
+	var text bytes.Buffer
+	r.WriteText(&text, s.Names(), "timeout 300ms", TextOptions{})
+	if want := "\nno hello in hello (see there): the 5 checks after it need one and were not run\n"; !strings.Contains(text.String(), want) {
+		t.Errorf("the summary lacks %q:\n%s", want, text.String())
+	}
+}

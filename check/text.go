@@ -133,7 +133,7 @@ func (t *TextWriter) Summary(r *Report) error {
 			}
 		}
 		fmt.Fprintf(t.w, "%s in %s (see there): the %d %s after it need one and were not run\n",
-			t.paint(ansiRed, "no handshake"), r.NoHandshake, n, Plural(n, "check", "checks"))
+			t.paint(ansiRed, "no "+r.handshakeWord()), r.NoHandshake, n, Plural(n, "check", "checks"))
 	}
 	if r.OK() {
 		fmt.Fprintf(t.w, "%s: %s conforms\n", t.paint(ansiGreen+ansiBold, "PASS"), r.Target)

@@ -16,7 +16,9 @@ import (
 
 	"github.com/bitclone/bitclone/check"
 	checkbc "github.com/bitclone/bitclone/check/bitclone"
+	checknt "github.com/bitclone/bitclone/check/nibble"
 	"github.com/bitclone/bitclone/codec"
+	"github.com/bitclone/bitclone/codec/nibble"
 )
 
 const checkHelp = `check runs a conformance suite against a remote BitClone peer and prints
@@ -41,29 +43,49 @@ from an addr we send).
 which take up to twice --idle-timeout; give the intervals the peer was
 started with.
 
+--dialect nibble --torrent FILE checks a NibbleTorrent peer instead, for
+the torrent in FILE (.ntorrent): the hello and its bitfield, a hello for a
+torrent it cannot have, piece requests with 1-, 2- and 4-byte indexes, out
+of range and malformed frames, every piece it claims fetched and hashed
+(at most 64; else the first, the last and 16 between them), a frame split
+across segments, several in one, and five connections at once. Every check
+needs our hello answered: once it is not, the rest are not run. --listen,
+--slow, the intervals and --agent are BitClone's.
+
 The exit status is 0 when nothing failed (warnings are fine), 1 when a
-check failed or the peer could not be reached, 2 for a bad command line.`
+check failed or the peer could not be reached, 2 for a bad command line
+(a --torrent file that does not load included).`
 
 // checkFlags are the flags of bitclone check.
 type checkFlags struct {
 	timeout, pace, ping, idle, advertise time.Duration
 	listen, agent                        string
 	slow, json, verbose                  bool
+	dialect, torrent                     string
 }
+
+// The dialects check knows.
+const (
+	dialectBitClone = "bitclone"
+	dialectNibble   = "nibble"
+)
+
+// bitCloneOnly are the flags only the BitClone suite has.
+var bitCloneOnly = []string{"listen", "slow", "ping-interval", "idle-timeout", "advertise-interval", "agent"}
 
 func newCheckCommand(exit func(int)) *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
 		Use:   "check [flags] HOST:PORT",
-		Short: "Test a BitClone peer against the spec and print a report card",
+		Short: "Test a BitClone (or NibbleTorrent) peer against the spec and print a report card",
 		Long:  checkHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			target, o, err := f.options(args[0])
+			s, err := f.suite(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			exit(runCheck(target, o, f, cmd.OutOrStdout(), cmd.ErrOrStderr()))
+			exit(runCheck(s, f, cmd.OutOrStdout(), cmd.ErrOrStderr()))
 			return nil
 		},
 	}
@@ -79,7 +101,81 @@ func newCheckCommand(exit func(int)) *cobra.Command {
 	fl.StringVar(&f.agent, "agent", checkbc.DefaultAgent, "user agent `NAME` in our versions")
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show what was sent and received for passing checks too")
+	fl.StringVar(&f.dialect, "dialect", dialectBitClone, "the peer's protocol, `NAME`: bitclone or nibble (NibbleTorrent, with --torrent)")
+	fl.StringVar(&f.torrent, "torrent", "", "with --dialect nibble: the .ntorrent `FILE` to ask the peer for")
 	return cmd
+}
+
+// checkSuite is a run to make: its target, what the report's header shows,
+// and the run itself, reporting each outcome to progress (if set).
+type checkSuite struct {
+	target   string
+	names    []string
+	settings string
+	run      func(ctx context.Context, progress func(check.Outcome)) (*check.Report, error)
+}
+
+// suite checks the flags for the dialect chosen and makes its run.
+func (f *checkFlags) suite(cmd *cobra.Command, arg string) (checkSuite, error) {
+	switch f.dialect {
+	case dialectBitClone:
+		if f.torrent != "" {
+			return checkSuite{}, errors.New("--torrent is for --dialect nibble")
+		}
+		target, o, err := f.options(arg)
+		if err != nil {
+			return checkSuite{}, err
+		}
+		return checkSuite{target: target, names: checkbc.Names(), settings: checkbc.Settings(o),
+			run: func(ctx context.Context, progress func(check.Outcome)) (*check.Report, error) {
+				o.Progress = progress
+				return checkbc.Run(ctx, target, o)
+			}}, nil
+	case dialectNibble:
+		for _, name := range bitCloneOnly {
+			if cmd.Flags().Changed(name) {
+				return checkSuite{}, fmt.Errorf("--%s is for --dialect bitclone", name)
+			}
+		}
+		if f.torrent == "" {
+			return checkSuite{}, errors.New("--dialect nibble needs --torrent FILE")
+		}
+		target, o, err := f.nibbleOptions(arg)
+		if err != nil {
+			return checkSuite{}, err
+		}
+		return checkSuite{target: target, names: checknt.Names(), settings: checknt.Settings(o),
+			run: func(ctx context.Context, progress func(check.Outcome)) (*check.Report, error) {
+				o.Progress = progress
+				return checknt.Run(ctx, target, o)
+			}}, nil
+	}
+	return checkSuite{}, fmt.Errorf("--dialect %s: want bitclone or nibble", codec.Quote(f.dialect))
+}
+
+// nibbleOptions checks the target and the neutral flags, and loads the
+// torrent.
+func (f *checkFlags) nibbleOptions(arg string) (string, checknt.Options, error) {
+	var o checknt.Options
+	target, err := parsePeer(arg)
+	if err != nil {
+		return "", o, err
+	}
+	if f.timeout <= 0 {
+		return "", o, fmt.Errorf("--timeout %v: want a positive duration", f.timeout)
+	}
+	if f.pace < 0 {
+		return "", o, fmt.Errorf("--pace %v: want 0 or more", f.pace)
+	}
+	t, err := nibble.LoadTorrent(f.torrent)
+	if err != nil {
+		return "", o, fmt.Errorf("--torrent: %w", err)
+	}
+	o = checknt.Options{Options: check.Options{Timeout: f.timeout, Pace: f.pace}, Torrent: t}
+	if f.pace == 0 {
+		o.Pace = -1 // check.Options: negative is no gap, 0 the default
+	}
+	return target.String(), o, nil
 }
 
 // options checks the flags and the target.
@@ -136,17 +232,18 @@ func checkListen(s string) error {
 }
 
 // runCheck runs the suite and prints the report; it returns the exit status.
-func runCheck(target string, o checkbc.Options, f checkFlags, stdout, stderr io.Writer) int {
+func runCheck(s checkSuite, f checkFlags, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	var text *check.TextWriter
+	var progress func(check.Outcome)
 	if !f.json {
-		text = check.NewTextWriter(stdout, checkbc.Names(), check.TextOptions{Color: useColor(stdout), Verbose: f.verbose})
-		text.Header(target, checkbc.Settings(o))
-		o.Progress = func(oc check.Outcome) { text.Outcome(oc) }
+		text = check.NewTextWriter(stdout, s.names, check.TextOptions{Color: useColor(stdout), Verbose: f.verbose})
+		text.Header(s.target, s.settings)
+		progress = func(oc check.Outcome) { text.Outcome(oc) }
 	}
-	r, err := checkbc.Run(ctx, target, o)
+	r, err := s.run(ctx, progress)
 	if r == nil {
 		fmt.Fprintf(stderr, "bitclone check: %v\n", err)
 		return ExitError

@@ -36,18 +36,42 @@ func Frame(typ byte, data []byte) []byte {
 
 // ReadFrame reads one frame the way a careful peer does (io.ReadFull).
 func ReadFrame(r io.Reader) (typ byte, data []byte, err error) {
+	version, typ, data, err := readAnyFrame(r)
+	if err == nil && version != 1 {
+		err = fmt.Errorf("fakepeer: version %#02x", version)
+	}
+	return typ, data, err
+}
+
+// readAnyFrame reads one whole frame whatever its version, so that a
+// seeder can answer a frame of another version and stay in step.
+func readAnyFrame(r io.Reader) (version, typ byte, data []byte, err error) {
 	var h [headerSize]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return 0, nil, err
-	}
-	if h[0] != 1 {
-		return 0, nil, fmt.Errorf("fakepeer: version %#02x", h[0])
+		return 0, 0, nil, err
 	}
 	data = make([]byte, binary.BigEndian.Uint16(h[2:]))
 	if _, err := io.ReadFull(r, data); err != nil {
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
-	return h[1], data, nil
+	return h[0], h[1], data, nil
+}
+
+// readOneRecv reads a frame as a peer that calls recv() once per frame
+// does: the header is the read's first 4 bytes, the data what follows of
+// it (cut short if the frame was split), and the rest of the read is lost.
+func readOneRecv(r io.Reader, buf []byte) (version, typ byte, data []byte, err error) {
+	for {
+		n, err := r.Read(buf)
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		if n < headerSize {
+			continue // not even a header: dropped
+		}
+		end := min(n, headerSize+int(binary.BigEndian.Uint16(buf[2:])))
+		return buf[0], buf[1], append([]byte(nil), buf[headerSize:end]...), nil
+	}
 }
 
 // Index encodes a piece index in width bytes (0: the fewest, at least one).
@@ -87,6 +111,35 @@ type Quirks struct {
 	// legal, but it trips peers that recv() once per frame.
 	SplitWrites bool
 	SplitGap    time.Duration
+	// ShortBitfield writes the bitfield through an integer, as
+	// int.to_bytes with the fewest bytes does: leading zero bytes are
+	// dropped, so a peer missing the first pieces sends too few bytes.
+	ShortBitfield bool
+	// SpareBits sets the spare bits of the bitfield's last byte.
+	SpareBits bool
+	// HelloAnyTorrent answers a hello for any torrent with its bitfield.
+	HelloAnyTorrent bool
+	// CloseOnOutOfRange closes the connection, without a word, on a
+	// request for a piece past the last.
+	CloseOnOutOfRange bool
+	// IndexBytes, if set, reads a piece index from only the first
+	// IndexBytes bytes of the request (a fixed-width reader).
+	IndexBytes int
+	// OneRecv reads every frame with a single recv(): a frame split
+	// across segments arrives torn, and the frames after the first in one
+	// segment are lost.
+	OneRecv bool
+	// IgnoreVersion reads a frame of any version as version 1.
+	IgnoreVersion bool
+	// AnyIndexWidth reads a piece index of any width (5 bytes and more).
+	AnyIndexWidth bool
+	// SilentOnUnknownType drops frames of an unknown type without a word.
+	SilentOnUnknownType bool
+	// CloseAfterErrors closes the connection after sending an error frame.
+	CloseAfterErrors bool
+	// OneConnAtATime serves a connection until it closes before taking
+	// the next, as a peer whose upload slot is its only thread does.
+	OneConnAtATime bool
 }
 
 // Seeder serves pieces of one torrent on a listener until Close.
@@ -133,14 +186,19 @@ func (s *Seeder) Serve(ln net.Listener) {
 			s.conns[c] = true
 			s.mu.Unlock()
 			s.wg.Add(1)
-			go func() {
+			serve := func() {
 				defer s.wg.Done()
 				s.serve(c)
 				s.mu.Lock()
 				delete(s.conns, c)
 				s.mu.Unlock()
 				c.Close()
-			}()
+			}
+			if s.Quirks.OneConnAtATime {
+				serve()
+				continue
+			}
+			go serve()
 		}
 	}()
 }
@@ -160,19 +218,35 @@ func (s *Seeder) Close() {
 
 func (s *Seeder) serve(c net.Conn) {
 	served := 0
+	read := readAnyFrame
+	if s.Quirks.OneRecv {
+		buf := make([]byte, headerSize+65535)
+		read = func(r io.Reader) (byte, byte, []byte, error) { return readOneRecv(r, buf) }
+	}
 	for {
-		typ, data, err := ReadFrame(c)
+		version, typ, data, err := read(c)
 		if err != nil {
 			return
 		}
+		if version != 1 && !s.Quirks.IgnoreVersion {
+			s.write(c, Frame(ErrorResponse, []byte("Unsupported version")))
+			continue
+		}
 		switch typ {
 		case HelloRequest:
-			if len(data) != 20 || [20]byte(data) != s.ID {
+			if !s.Quirks.HelloAnyTorrent && (len(data) != 20 || [20]byte(data) != s.ID) {
 				s.write(c, Frame(ErrorResponse, []byte("Unknown torrent")))
 				continue
 			}
 			s.write(c, Frame(HelloResponse, s.bitfield()))
 		case PieceRequest:
+			if len(data) > 4 && !s.Quirks.AnyIndexWidth {
+				s.write(c, Frame(ErrorResponse, []byte("Malformed piece request")))
+				continue
+			}
+			if w := s.Quirks.IndexBytes; w > 0 && len(data) > w {
+				data = data[:w]
+			}
 			i := 0
 			for _, b := range data {
 				i = i<<8 | int(b)
@@ -190,7 +264,9 @@ func (s *Seeder) serve(c net.Conn) {
 				return
 			}
 		default:
-			s.write(c, Frame(ErrorResponse, []byte("Unknown message type")))
+			if !s.Quirks.SilentOnUnknownType {
+				s.write(c, Frame(ErrorResponse, []byte("Unknown message type")))
+			}
 		}
 	}
 }
@@ -199,6 +275,8 @@ func (s *Seeder) serve(c net.Conn) {
 func (s *Seeder) serveRequest(c net.Conn, i, nth int) bool {
 	q := s.Quirks
 	switch {
+	case q.CloseOnOutOfRange && i >= s.Pieces():
+		return false
 	case i < 0 || i >= s.Pieces():
 		return s.write(c, Frame(ErrorResponse, []byte("Piece index out of range")))
 	case !s.has(i) || nth == q.ErrorMidTransfer:
@@ -217,6 +295,9 @@ func (s *Seeder) serveRequest(c net.Conn, i, nth int) bool {
 }
 
 func (s *Seeder) write(c net.Conn, f []byte) bool {
+	if s.Quirks.CloseAfterErrors && f[1] == ErrorResponse {
+		defer c.Close() // the next read fails, and the connection ends
+	}
 	if s.Quirks.SplitWrites {
 		if _, err := c.Write(f[:headerSize]); err != nil {
 			return false
@@ -234,6 +315,14 @@ func (s *Seeder) bitfield() []byte {
 	for i := range n {
 		if s.Quirks.ClaimAll || s.has(i) {
 			b[i/8] |= 0x80 >> (i % 8)
+		}
+	}
+	if s.Quirks.SpareBits && n%8 != 0 {
+		b[len(b)-1] |= 0xff >> (n % 8)
+	}
+	if s.Quirks.ShortBitfield {
+		for len(b) > 1 && b[0] == 0 {
+			b = b[1:]
 		}
 	}
 	return b

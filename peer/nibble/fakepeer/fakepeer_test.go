@@ -105,3 +105,43 @@ func TestUnknownTorrentGetsAnError(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A frame of another version and a 5-byte index get an error frame, and
+// the connection goes on (DIALECTS.md).
+func TestMalformedFramesGetAnErrorAndTheConnectionGoesOn(t *testing.T) {
+	s, addr := seeder(t, Quirks{}, nil)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	v2 := Frame(PieceRequest, []byte{1})
+	v2[0] = 2
+	for _, bad := range [][]byte{v2, Frame(PieceRequest, []byte{0, 0, 0, 0, 1})} {
+		c.Write(bad)
+		if typ, data, err := ReadFrame(c); err != nil || typ != ErrorResponse {
+			t.Fatalf("%x: type %d %q %v", bad, typ, data, err)
+		}
+	}
+	c.Write(Frame(HelloRequest, s.ID[:]))
+	if typ, _, err := ReadFrame(c); err != nil || typ != HelloResponse {
+		t.Fatalf("hello after: type %d %v", typ, err)
+	}
+}
+
+func TestBitfieldQuirks(t *testing.T) {
+	// 4 pieces: a seeder without the first two claims 0011.
+	s := &Seeder{PieceSize: 1, Data: []byte("abcd"), Has: func(i int) bool { return i >= 2 }}
+	if b := s.bitfield(); !bytes.Equal(b, []byte{0x30}) {
+		t.Fatalf("bitfield %x", b)
+	}
+	s.Quirks.SpareBits = true
+	if b := s.bitfield(); !bytes.Equal(b, []byte{0x3f}) {
+		t.Fatalf("spare bits %x", b)
+	}
+	// 12 pieces, only the last four: an integer drops the zero first byte.
+	s = &Seeder{PieceSize: 1, Data: []byte("abcdefghijkl"), Has: func(i int) bool { return i >= 8 }, Quirks: Quirks{ShortBitfield: true}}
+	if b := s.bitfield(); !bytes.Equal(b, []byte{0xf0}) {
+		t.Fatalf("short bitfield %x", b)
+	}
+}
