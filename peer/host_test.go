@@ -222,6 +222,12 @@ func TestHostRunsAnotherDialect(t *testing.T) {
 		t.Error("a send to no connection succeeded")
 	}
 
+	// The event is published before the read's counts are added (and the
+	// session counts its frames as it handles them): wait for the counts.
+	a.waitFor(t, "the echo counted", func() bool {
+		s := a.Snapshot()
+		return len(s.Conns) == 1 && s.Conns[0].In["echo"].Msgs > 0 && len(s.Conns[0].Fields) == 1 && s.Conns[0].Fields[0].Value == "2"
+	})
 	snap := a.Snapshot()
 	if len(snap.Conns) != 1 {
 		t.Fatalf("conns: %+v", snap.Conns)
