@@ -135,6 +135,10 @@ func (m *Model) detailLines(w int) []string {
 	field("messages in / out", strconv.FormatUint(c.MsgsIn, 10)+" / "+strconv.FormatUint(c.MsgsOut, 10))
 	field("bytes in / out", humanize.Bytes(c.BytesIn)+" / "+humanize.Bytes(c.BytesOut))
 	field("addresses taken", strconv.FormatUint(c.AddrsProcessed, 10)+" ("+strconv.FormatUint(c.AddrsLimited, 10)+" over the rate limit)")
+	// The dialect's own fields, in its words and order.
+	for _, f := range c.Fields {
+		field(safe(f.Label), orDash(safe(f.Value)))
+	}
 	if c.Reason != "" {
 		field("closed because", safe(c.Reason))
 	}
