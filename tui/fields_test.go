@@ -110,7 +110,8 @@ func TestConnFieldsAreEscapedAndListed(t *testing.T) {
 	}
 }
 
-// The detail screen lists every field of the connection, in order.
+// The detail screen lists every field of the connection, in order, and
+// leaves out BitClone's lines that the dialect leaves empty.
 func TestDetailShowsConnFields(t *testing.T) {
 	m := newPieceModel(t, 120, 40, pieceSnapshot())
 	press(m, "esc", "down", "down", "enter")
@@ -118,6 +119,11 @@ func TestDetailShowsConnFields(t *testing.T) {
 	want := "  pieces               1480/16384\n  down                 0 B/s\n  up                   1.1 MiB/s\n  in flight            0\n"
 	if !strings.Contains(scr, "Connection 3") || !strings.Contains(scr, want) {
 		t.Errorf("detail screen lacks\n%s\n%s", want, scr)
+	}
+	for _, gone := range []string{"user agent", "protocol version", "ping last", "addresses taken", "last reject"} {
+		if strings.Contains(scr, gone) {
+			t.Errorf("detail screen shows %q, which the dialect leaves empty:\n%s", gone, scr)
+		}
 	}
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	if !strings.Contains(screen(m), "  in flight            0") {

@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/dialecttest"
@@ -292,5 +293,60 @@ func TestDownloadPaneLayout(t *testing.T) {
 	m := newPieceModel(t, 80, 18, pieceSnapshot())
 	if l := paneText(t, m); len(l) != 2 || !strings.HasPrefix(l[1], "12.0/64.0 MiB 18%") {
 		t.Errorf("the smallest pane:\n%s", strings.Join(l, "\n"))
+	}
+}
+
+// Without colour the map still reads: each state has its own glyph, and
+// each is one column wide (the fast width path counts them).
+func TestPieceGlyphsReadWithoutColour(t *testing.T) {
+	seen := map[string]bool{}
+	for s, g := range pieceGlyphs {
+		if g == "" || seen[g] || ansi.StringWidth(g) != 1 || width(g) != 1 {
+			t.Errorf("state %v: glyph %q (empty, repeated or not one column)", peer.PieceState(s), g)
+		}
+		seen[g] = true
+	}
+}
+
+// Whatever a dialect or a peer puts in the fields, the frame stays the
+// window's size and holds no escape sequence of theirs, at every size.
+func TestDownloadPaneUntrustedText(t *testing.T) {
+	evil := "\x1b]0;pwned\x07\x1b[2J\x1b[H\u202eevil\r\nline\xff学生🔥"
+	s := pieceSnapshot()
+	s.Fields = append(s.Fields, peer.Field{Label: evil, Value: evil + strings.Repeat("x", 300)})
+	s.Conns[1].Fields = append(s.Conns[1].Fields, peer.Field{Label: evil, Value: evil})
+	for _, size := range [][2]int{{200, 60}, {120, 40}, {80, 24}, {40, 12}, {30, 8}, {10, 3}} {
+		for name, keys := range map[string][]string{"start": nil, "conns": {"esc"}, "detail": {"esc", "enter"}} {
+			m := newPieceModel(t, size[0], size[1], s)
+			press(m, keys...)
+			checkFrame(t, name+" "+strconv.Itoa(size[0])+"x"+strconv.Itoa(size[1]), m.View().Content, size[0], size[1])
+		}
+	}
+}
+
+// Golden views of a piece dialect's session: connections with the
+// dialect's fields, the download pane, the detail screen (go test -update
+// rewrites them).
+func TestGoldenPieceDialect(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		w, h int
+		keys []string
+	}{
+		{"120x40", 120, 40, nil},
+		{"80x24", 80, 24, nil},
+		{"120x40-detail", 120, 40, []string{"esc", "down", "down", "enter"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := newPieceModel(t, c.w, c.h, pieceSnapshot())
+			d := pieceDialect()
+			m.Update(eventsMsg{events: []peer.Event{
+				frameEvent(&d, peer.KindSend, 1, dialecttest.Frame(dialecttest.TypeRequest, []byte{41})),
+				frameEvent(&d, peer.KindRecv, 2, dialecttest.Frame(dialecttest.TypeResponse, append([]byte{41}, make([]byte, 64)...))),
+				frameEvent(&d, peer.KindRecv, 3, dialecttest.Frame(dialecttest.TypeError, []byte("no such piece"))),
+			}})
+			press(m, c.keys...)
+			golden.RequireEqual(t, screen(m))
+		})
 	}
 }
