@@ -84,6 +84,7 @@ type Model struct {
 	detailGone              bool // it has closed since
 
 	snap      peer.Snapshot
+	dl        downloadCache // what the download pane drew from snap
 	snapBusy  bool // a snapshot is being taken
 	snapAgain bool // and another is wanted after it
 

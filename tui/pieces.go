@@ -34,6 +34,28 @@ const (
 // pieceGlyphs draw the map's cells by peer.PieceState.
 var pieceGlyphs = [pieceStates]string{peer.PieceMissing: "·", peer.PieceRequested: "▒", peer.PieceHave: "█"}
 
+// downloadCache keeps what the pane derives from the snapshot's Progress,
+// two walks over every piece (the folded cells, and the counts in the
+// progress line), from one frame to the next: frames are drawn on every
+// batch of events, snapshots come about once a second. A new snapshot
+// empties it.
+type downloadCache struct {
+	line   string // the progress line; "" until drawn
+	budget int    // the number of cells the map was folded into
+	cells  []peer.PieceState
+}
+
+// progress returns the progress line and p folded into at most budget cells.
+func (c *downloadCache) progress(p *peer.Progress, budget int) (string, []peer.PieceState) {
+	if c.line == "" {
+		c.line = progressline.Format(*p)
+	}
+	if c.cells == nil || c.budget != budget {
+		c.budget, c.cells = budget, p.Cells(budget)
+	}
+	return c.line, c.cells
+}
+
 // hasDownload reports whether the snapshot gives the download pane
 // anything to show.
 func hasDownload(s *peer.Snapshot) bool { return s.Progress != nil || len(s.Fields) > 0 }
@@ -95,15 +117,15 @@ func (m *Model) downloadPane(r rect) []string {
 		}
 	}
 	var cells []peer.PieceState
-	title := "Node"
+	title, line := "Node", ""
 	if p != nil {
-		cells = p.Cells(r.w * max(0, mapRows))
+		line, cells = m.dl.progress(p, r.w*max(0, mapRows))
 		title = pieceTitle(len(p.Pieces), len(cells))
 	}
 	out := make([]string, 0, r.h)
 	out = append(out, m.titleLine(title, r.w, false))
 	if p != nil {
-		out = append(out, trunc(progressline.Format(*p), r.w))
+		out = append(out, trunc(line, r.w))
 	}
 	for _, l := range fields {
 		out = append(out, m.st.faint.Render(trunc(l, r.w)))
