@@ -85,8 +85,8 @@ type Model struct {
 
 	snap      peer.Snapshot
 	dl        downloadCache // what the download pane drew from snap
-	snapBusy  bool // a snapshot is being taken
-	snapAgain bool // and another is wanted after it
+	snapBusy  bool          // a snapshot is being taken
+	snapAgain bool          // and another is wanted after it
 
 	conns  connsPane
 	addrs  addrsPane
