@@ -40,6 +40,9 @@ var connCols = []column{
 	{title: "BYTES i/o", min: 9, right: true, drop: 8}, // bytes in/out
 }
 
+// The columns of connCols drawn in a style of their own.
+const colMark, colListen, colState = 0, 3, 5
+
 // update takes a fresh list of connections.
 func (p *connsPane) update(conns []peer.ConnInfo) {
 	p.conns = conns
@@ -296,7 +299,7 @@ func (p *connsPane) render(st *styles, w, h int, focused bool, now time.Time) []
 		if p.conns[i].State == peer.StateEstablished {
 			state = &st.live
 		}
-		paints[0], paints[3], paints[5] = &st.mark, &st.faint, state // the dot, LISTEN, STATE
+		paints[colMark], paints[colListen], paints[colState] = &st.mark, &st.faint, state
 		addCells(r, cols, ws, cells[i], paints)
 		out = append(out, r.String())
 	}
