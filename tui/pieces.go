@@ -161,7 +161,10 @@ func mapLines(st *styles, cells []peer.PieceState, w int) []string {
 			for j < len(line) && line[j] == line[i] {
 				j++
 			}
-			s := min(int(line[i]), pieceStates-1)
+			s := int(line[i])
+			if s >= pieceStates {
+				s = int(peer.PieceMissing) // unknown: not held, as Progress.Counts reads it
+			}
 			b.WriteString(st.pieces[s].Render(strings.Repeat(pieceGlyphs[s], j-i)))
 			i = j
 		}

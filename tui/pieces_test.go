@@ -350,3 +350,15 @@ func TestGoldenPieceDialect(t *testing.T) {
 		})
 	}
 }
+
+// A state the TUI does not know (a dialect's bug) is drawn as missing, as
+// Progress.Counts counts it, never as held.
+func TestUnknownPieceStateIsMissing(t *testing.T) {
+	s := pieceSnapshot()
+	s.Fields = nil
+	s.Progress = &peer.Progress{Pieces: []peer.PieceState{peer.PieceHave, 7, peer.PieceRequested}, BytesTotal: 3}
+	m := newPieceModel(t, 80, 24, s)
+	if l := paneText(t, m)[2]; l != "█·▒" {
+		t.Errorf("map %q, want █·▒", l)
+	}
+}
