@@ -75,3 +75,53 @@ func BenchmarkUpdateViewBatchFiltered(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch.events)), "ns/event")
 }
+
+// BenchmarkDownloadPane draws the piece map and progress line of a 16384
+// piece torrent (done at every refresh) against, in the same run, the
+// connections pane of the same snapshot, and a whole frame with the pane
+// against BitClone's sample frame at the same size.
+func BenchmarkDownloadPane(b *testing.B) {
+	const w, h = 120, 40
+	for _, n := range []int{64, 16384} {
+		for _, fresh := range []bool{true, false} {
+			// fresh: as on the first frame after a snapshot; else a
+			// frame drawn on a batch of events between snapshots.
+			name := "download/pieces=" + strconv.Itoa(n) + map[bool]string{true: "/new-snapshot", false: "/same-snapshot"}[fresh]
+			b.Run(name, func(b *testing.B) {
+				s := pieceSnapshot()
+				s.Progress.Pieces = mixedPieces(n)
+				m := newPieceModel(b, w, h, s)
+				r := m.frame().download
+				b.ReportAllocs()
+				for b.Loop() {
+					if fresh {
+						m.dl = downloadCache{}
+					}
+					_ = m.downloadPane(r)
+				}
+			})
+		}
+	}
+	b.Run("conns", func(b *testing.B) {
+		m := newPieceModel(b, w, h, pieceSnapshot())
+		f := m.frame()
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = m.conns.render(&m.st, f.conns.w, f.conns.h-1, false, t0)
+		}
+	})
+	b.Run("view/pieces=16384", func(b *testing.B) {
+		m := newPieceModel(b, w, h, pieceSnapshot())
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = m.View()
+		}
+	})
+	b.Run("view/bitclone", func(b *testing.B) {
+		m, _ := newTestModel(b, w, h)
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = m.View()
+		}
+	})
+}

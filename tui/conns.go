@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bitclone/bitclone/humanize"
@@ -37,6 +39,9 @@ var connCols = []column{
 	{title: "MSGS i/o", right: true, drop: 7},          // messages in/out
 	{title: "BYTES i/o", min: 9, right: true, drop: 8}, // bytes in/out
 }
+
+// The columns of connCols drawn in a style of their own.
+const colMark, colListen, colState = 0, 3, 5
 
 // update takes a fresh list of connections.
 func (p *connsPane) update(conns []peer.ConnInfo) {
@@ -143,10 +148,9 @@ func (p *connsPane) title(rows int) string {
 	return s
 }
 
-// cells are one connection's table cells, escaped. The ping and user agent
-// columns are BitClone's today; once peer.ConnInfo carries a dialect's own
-// (label, value) fields (issue 10 point 4, the host's part), they become
-// columns here, labelled by the dialect, and these two move into them.
+// connCells are one connection's neutral table cells (connCols), escaped.
+// The ping and user agent columns are BitClone's; another dialect's
+// connections leave them blank, and the table hides them (connTable).
 func connCells(c *peer.ConnInfo, now time.Time, selected bool) []string {
 	mark := " "
 	if selected {
@@ -171,28 +175,123 @@ func connCells(c *peer.ConnInfo, now time.Time, selected bool) []string {
 	}
 }
 
+// Dialect field columns: a dialect's per-connection fields
+// (peer.ConnInfo.Fields: NibbleTorrent's pieces, rates, requests in flight)
+// become columns after the neutral ones, one per label in the order the
+// labels first appear, titled by the label in capitals. A column is
+// right-aligned when every value in it is a number (starts with a digit);
+// at most maxFieldCols of them, the rest are on the detail screen.
+//
+// On a narrow pane, the neutral columns that may drop go first, in their
+// usual order (the address, direction and state never go), then the
+// dialect's columns from the last: a dialect lists its fields most
+// important first, and they are why its connections are worth watching.
+// With dialect columns, a neutral column that is blank for every
+// connection (a user agent or ping the dialect does not have) is hidden.
+const (
+	maxFieldCols  = 8
+	maxFieldWidth = 24 // a longer value is cut with …
+)
+
+// fieldLabels are the distinct labels of the connections' fields, in the
+// order they first appear, at most maxFieldCols.
+func fieldLabels(conns []peer.ConnInfo) []string {
+	var labels []string
+	for i := range conns {
+		for _, f := range conns[i].Fields {
+			if len(labels) == maxFieldCols {
+				return labels
+			}
+			if !slices.Contains(labels, f.Label) {
+				labels = append(labels, f.Label)
+			}
+		}
+	}
+	return labels
+}
+
+// fieldValue is the value of c's field labelled label, escaped ("" if none).
+func fieldValue(c *peer.ConnInfo, label string) string {
+	for _, f := range c.Fields {
+		if f.Label == label {
+			return safe(f.Value)
+		}
+	}
+	return ""
+}
+
+// numeric reports whether a cell reads as a number: it starts with a
+// digit, or is blank or "-" (nothing to show).
+func numeric(s string) bool {
+	return s == "" || s == "-" || s[0] >= '0' && s[0] <= '9'
+}
+
+// blank reports whether a cell says nothing.
+func blank(s string) bool { return s == "" || s == "-" }
+
+// connTable is the connections table for conns: connCols, then a column
+// per dialect field label; and each connection's cells. Without dialect
+// fields it is exactly connCols (BitClone's table).
+func connTable(conns []peer.ConnInfo, selected map[uint64]bool, now time.Time) ([]column, [][]string) {
+	labels := fieldLabels(conns)
+	cells := make([][]string, len(conns))
+	for i := range conns {
+		c := &conns[i]
+		cells[i] = connCells(c, now, selected[c.ID])
+		for _, l := range labels {
+			cells[i] = append(cells[i], fieldValue(c, l))
+		}
+	}
+	if len(labels) == 0 {
+		return connCols, cells
+	}
+	cols := slices.Clone(connCols)
+	for i := range cols {
+		if cols[i].drop == 0 {
+			continue
+		}
+		cols[i].drop += len(labels) // the neutral columns drop before the dialect's
+		cols[i].hide = true
+		for _, r := range cells {
+			if !blank(r[i]) {
+				cols[i].hide = false
+				break
+			}
+		}
+	}
+	for j, l := range labels {
+		col := column{title: strings.ToUpper(safe(l)), max: maxFieldWidth, right: true, drop: j + 1}
+		for _, r := range cells {
+			if !numeric(r[len(connCols)+j]) {
+				col.right = false
+				break
+			}
+		}
+		cols = append(cols, col)
+	}
+	return cols, cells
+}
+
 // render draws the table body (header and rows) in exactly h rows.
 func (p *connsPane) render(st *styles, w, h int, focused bool, now time.Time) []string {
 	if h <= 0 {
 		return nil
 	}
-	cells := make([][]string, len(p.conns))
-	for i := range p.conns {
-		cells[i] = connCells(&p.conns[i], now, p.selected[p.conns[i].ID])
-	}
-	ws := colWidths(connCols, cells, w)
+	cols, cells := connTable(p.conns, p.selected, now)
+	ws := colWidths(cols, cells, w)
 	out := make([]string, 0, h)
 	hr := newRow(w)
-	addCells(hr, connCols, ws, headerCells(connCols), nil)
+	addCells(hr, cols, ws, headerCells(cols), nil)
 	out = append(out, st.header.Render(hr.String()))
 
 	rows := h - 1
 	cur := p.index()
 	off := scrollOffset(p.offset, cur, rows, len(p.conns))
+	paints := make([]*paint, len(cols))
 	for i := off; i < len(p.conns) && len(out) < h; i++ {
 		r := newRow(w)
 		if focused && i == cur {
-			addCells(r, connCols, ws, cells[i], nil)
+			addCells(r, cols, ws, cells[i], nil)
 			out = append(out, st.cursor.Render(r.padded()))
 			continue
 		}
@@ -200,7 +299,8 @@ func (p *connsPane) render(st *styles, w, h int, focused bool, now time.Time) []
 		if p.conns[i].State == peer.StateEstablished {
 			state = &st.live
 		}
-		addCells(r, connCols, ws, cells[i], []*paint{&st.mark, nil, nil, &st.faint, nil, state, nil, nil, nil, nil, nil})
+		paints[colMark], paints[colListen], paints[colState] = &st.mark, &st.faint, state
+		addCells(r, cols, ws, cells[i], paints)
 		out = append(out, r.String())
 	}
 	if len(p.conns) == 0 && len(out) < h {
@@ -221,10 +321,6 @@ func (m *Model) listConns() {
 	if len(m.conns.conns) == 0 {
 		title += "; no connections"
 	}
-	cells := make([][]string, len(m.conns.conns))
-	for i := range m.conns.conns {
-		c := &m.conns.conns[i]
-		cells[i] = connCells(c, m.snapTime(), m.conns.selected[c.ID])
-	}
-	m.noteTable(title, connCols, cells)
+	cols, cells := connTable(m.conns.conns, m.conns.selected, m.snapTime())
+	m.noteTable(title, cols, cells)
 }

@@ -118,6 +118,7 @@ func (m *Model) applySnapshot(s peer.Snapshot) tea.Cmd {
 		s.Listen = m.opts.Listen
 	}
 	m.snap = s
+	m.dl = downloadCache{}
 	m.conns.update(s.Conns)
 	m.addrs.update(s.Addrs)
 	m.log.learn(s.Conns)

@@ -10,6 +10,9 @@ func (r rect) has(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r.y &&
 type frame struct {
 	status, body      rect
 	conns, addrs, log rect
+	// download is the built-in pane of a piece-based download (pieces.go)
+	// below the connections; zero when not shown.
+	download rect
 	// dialect holds the rects of the dialect's panes (Dialect.Panes, in
 	// order) between the connections and the rest; zero when not shown.
 	dialect              []rect
@@ -34,6 +37,7 @@ const (
 //
 //	status bar                 (1 row)
 //	connections                (title, header, rows)
+//	the download               (title, progress, fields, piece map: if any, and room)
 //	the dialect's panes        (title, rows: each as many as it wants, if room)
 //	address book | log         (side by side when wide, else stacked)
 //	command line, hint, footer (1 row each)
@@ -62,6 +66,16 @@ func (m *Model) frame() frame {
 	// The dialect's panes go below the connections, each while what is
 	// left keeps room for the panes below; the rest starts below them.
 	rest := ch
+	if hasDownload(&m.snap) {
+		// As many rows as it wants up to a quarter of the body, fewer
+		// (down to the title and one row) rather than none.
+		h := 1 + max(1, min(downloadWant(&m.snap, W), bh/4))
+		h = min(h, bh-rest-minRestRows)
+		if h >= 2 {
+			f.download = rect{0, y + rest, W, h}
+			rest += h
+		}
+	}
 	f.dialect = make([]rect, len(m.opts.Dialect.Panes))
 	for i, p := range m.opts.Dialect.Panes {
 		h := 1 + max(1, min(p.Want(m.snap, W), bh/4))
@@ -86,7 +100,7 @@ func (m *Model) frame() frame {
 		f.log = rect{0, y + rest + ah, W, lh}
 		return f
 	}
-	f.dialect = nil
+	f.dialect, f.download = nil, rect{}
 	// Too low for three panes: the focused one (the log for the command line).
 	only := rect{0, y, W, bh}
 	switch m.focus {

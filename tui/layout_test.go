@@ -8,6 +8,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/bitclone/bitclone/peer"
 )
 
 // titleOf is the screen line holding a pane's title.
@@ -107,6 +109,9 @@ func TestTextColoursHaveContrast(t *testing.T) {
 			"purple": p.purple, "yellow": p.yellow, "cyan": p.cyan, "accent": p.accent,
 			"footer key": m.help.Styles.ShortKey.GetForeground(), "footer text": m.help.Styles.ShortDesc.GetForeground(),
 			"footer separator": m.help.Styles.ShortSeparator.GetForeground(), "footer …": m.help.Styles.Ellipsis.GetForeground(),
+		}
+		for st, c := range pieceColours(p) { // the piece map's cells
+			colours["piece "+peer.PieceState(st).String()] = c
 		}
 		for name, c := range colours {
 			for _, b := range backgrounds[dark] {

@@ -84,8 +84,9 @@ type Model struct {
 	detailGone              bool // it has closed since
 
 	snap      peer.Snapshot
-	snapBusy  bool // a snapshot is being taken
-	snapAgain bool // and another is wanted after it
+	dl        downloadCache // what the download pane drew from snap
+	snapBusy  bool          // a snapshot is being taken
+	snapAgain bool          // and another is wanted after it
 
 	conns  connsPane
 	addrs  addrsPane

@@ -118,8 +118,14 @@ func (m *Model) detailLines(w int) []string {
 	}
 	field("remote address", orDash(safe(c.Remote)))
 	field("listening address", orDash(safe(c.Listen)))
-	field("user agent", orDash(safe(c.UserAgent)))
-	field("protocol version", strconv.FormatUint(c.Version, 10))
+	// With a dialect's own fields, the lines BitClone fills and the
+	// dialect leaves empty (user agent, version, ping, gossip) say nothing:
+	// left out, as their columns are in the table.
+	other := len(c.Fields) > 0
+	if !other || c.UserAgent != "" || c.Version != 0 {
+		field("user agent", orDash(safe(c.UserAgent)))
+		field("protocol version", strconv.FormatUint(c.Version, 10))
+	}
 	connected := "-"
 	if !c.Connected.IsZero() {
 		connected = c.Connected.In(m.loc).Format("15:04:05") + " (" + humanize.Age(now, c.Connected) + " ago)"
@@ -131,10 +137,18 @@ func (m *Model) detailLines(w int) []string {
 	if c.PingWait {
 		ping += " (a ping is waiting for its pong)"
 	}
-	field("ping last / min", ping)
+	if !other || c.PingLast != 0 || c.PingWait {
+		field("ping last / min", ping)
+	}
 	field("messages in / out", strconv.FormatUint(c.MsgsIn, 10)+" / "+strconv.FormatUint(c.MsgsOut, 10))
 	field("bytes in / out", humanize.Bytes(c.BytesIn)+" / "+humanize.Bytes(c.BytesOut))
-	field("addresses taken", strconv.FormatUint(c.AddrsProcessed, 10)+" ("+strconv.FormatUint(c.AddrsLimited, 10)+" over the rate limit)")
+	if !other || c.AddrsProcessed != 0 || c.AddrsLimited != 0 {
+		field("addresses taken", strconv.FormatUint(c.AddrsProcessed, 10)+" ("+strconv.FormatUint(c.AddrsLimited, 10)+" over the rate limit)")
+	}
+	// The dialect's own fields, in its words and order.
+	for _, f := range c.Fields {
+		field(safe(f.Label), orDash(safe(f.Value)))
+	}
 	if c.Reason != "" {
 		field("closed because", safe(c.Reason))
 	}
@@ -165,6 +179,9 @@ func (m *Model) detailLines(w int) []string {
 	lines = append(lines, "")
 	for i, name := range []string{"last reject received", "last reject sent"} {
 		rej := safe(c.LastReject[i])
+		if rej == "" && other {
+			continue
+		}
 		if rej == "" {
 			field(name, "-")
 			continue

@@ -33,6 +33,9 @@ type styles struct {
 	// Command line and hint.
 	prompt, ok, bad paint
 
+	// The piece map's cells, by peer.PieceState.
+	pieces [pieceStates]paint
+
 	help help.Styles
 }
 
@@ -122,7 +125,29 @@ func newStyles(isDark bool) styles {
 		bad:    compile(s().Bold(true).Foreground(red)),
 
 		help: helpStyles(p),
+
+		pieces: piecePaints(p),
 	}
+}
+
+// pieceStates is how many peer.PieceState values there are.
+const pieceStates = int(peer.PieceHave) + 1
+
+// pieceColours are the piece map's colours by state: held green, under
+// way yellow, missing the dim gray. The glyphs tell them apart without
+// colour (pieceGlyphs).
+func pieceColours(p palette) [pieceStates]color.Color {
+	var c [pieceStates]color.Color
+	c[peer.PieceMissing], c[peer.PieceRequested], c[peer.PieceHave] = p.dim, p.yellow, p.green
+	return c
+}
+
+func piecePaints(p palette) [pieceStates]paint {
+	var out [pieceStates]paint
+	for i, c := range pieceColours(p) {
+		out[i] = compile(lipgloss.NewStyle().Foreground(c))
+	}
+	return out
 }
 
 // helpStyles draw the footer and the key lists: keys in bold text colour,

@@ -15,6 +15,7 @@ type column struct {
 	soft     int  // when the pane is narrow, shrink to this before dropping columns; 0: don't
 	right    bool // right-aligned (numbers)
 	drop     int  // when the pane is narrow, higher drops first; 0 never drops
+	hide     bool // not shown at all (a column with nothing to say)
 }
 
 // colGap is the space between columns.
@@ -29,6 +30,9 @@ const colGap = 1
 func colWidths(cols []column, cells [][]string, w int) []int {
 	ws := make([]int, len(cols))
 	for i, c := range cols {
+		if c.hide {
+			continue // width 0: skipped below as a dropped column is
+		}
 		n := width(c.title)
 		for _, r := range cells {
 			n = max(n, width(r[i]))

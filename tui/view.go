@@ -72,6 +72,9 @@ func (m *Model) panes(f frame) []string {
 		out = append(out, m.titleLine(m.conns.title(f.conns.h-2), f.conns.w, m.focus == paneConns))
 		out = append(out, m.conns.render(&m.st, f.conns.w, f.conns.h-1, m.focus == paneConns, now)...)
 	}
+	if f.download.h > 0 {
+		out = append(out, m.downloadPane(f.download)...)
+	}
 	for i, r := range f.dialect {
 		if r.h > 0 {
 			out = append(out, m.dialectPane(m.opts.Dialect.Panes[i], r)...)
