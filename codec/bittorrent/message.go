@@ -34,10 +34,10 @@ const (
 	MaxPieces = 8 * MaxBlock
 
 	// The lengths of the fixed-size messages (prefix excluded).
-	lengthNoPayload = 1         // choke, unchoke, interested, not interested
-	lengthHave      = 1 + 4     // id, index
-	lengthRequest   = 1 + 4*3   // id, index, begin, length (request and cancel)
-	lengthPort      = 1 + 2     // id, port (BEP 5)
+	lengthNoPayload = 1          // choke, unchoke, interested, not interested
+	lengthHave      = 1 + 4      // id, index
+	lengthRequest   = 1 + 4*3    // id, index, begin, length (request and cancel)
+	lengthPort      = 1 + 2      // id, port (BEP 5)
 	KeepAliveSize   = LengthSize // a keep-alive is a zero length prefix alone
 )
 
