@@ -119,8 +119,8 @@ var extensionBits = []extensionBit{
 	{7, 0x01, "DHT"},            // BEP 5
 }
 
-// Extensions names the bits set, in wire order; a bit without a name is
-// "byte B bit 0xMM".
+// Extensions names the bits set, in wire order; the bits without a name
+// come last, as one mask: "other bits 0000010000000000".
 func (r Reserved) Extensions() []string {
 	var out []string
 	rest := r
@@ -130,12 +130,8 @@ func (r Reserved) Extensions() []string {
 			rest[e.byteIndex] &^= e.mask
 		}
 	}
-	for i, c := range rest {
-		for mask := byte(0x80); mask != 0; mask >>= 1 {
-			if c&mask != 0 {
-				out = append(out, fmt.Sprintf("byte %d bit %#02x", i, mask))
-			}
-		}
+	if !rest.IsZero() {
+		out = append(out, "other bits "+hex.EncodeToString(rest[:]))
 	}
 	return out
 }

@@ -47,7 +47,7 @@ func TestParseHandshake(t *testing.T) {
 		t.Fatalf("reserved bits set: %+v, %v", got, err)
 	}
 	names := got.Reserved.Extensions()
-	if want := []string{"extension protocol", "fast extension", "DHT", "byte 2 bit 0x01"}; !slices.Equal(names, want) {
+	if want := []string{"extension protocol", "fast extension", "DHT", "other bits 0000010000000000"}; !slices.Equal(names, want) {
 		t.Errorf("Extensions = %q, want %q", names, want)
 	}
 	if !got.Reserved.Has(ReservedExtensionProtocol) || !got.Reserved.Has(ReservedFast) || !got.Reserved.Has(ReservedDHT) || got.Reserved.Has(0) {
