@@ -16,11 +16,11 @@ const (
 	LengthSize = 4 // the big-endian length prefix of every message
 
 	// BlockSize is the block the spec's clients request: 16 KiB. A request
-	// or piece of more is read (Lenient), as old clients used 32 KiB.
+	// or piece of more is read (Lenient): older clients asked for 32 KiB.
 	BlockSize = 16 << 10
 	// MaxBlock is the largest block bitclone accepts both ways: a request
 	// for more, or a piece carrying more, drops the connection ("a request
-	// of more than 128 KiB"). It is also the most a request may ask of us.
+	// of more than 128 KiB").
 	MaxBlock = 128 << 10
 	// PieceHeaderSize is a piece message's length after its prefix, less
 	// the block: the id, index and begin.
@@ -34,11 +34,10 @@ const (
 	MaxPieces = 8 * MaxBlock
 
 	// The lengths of the fixed-size messages (prefix excluded).
-	lengthNoPayload = 1          // choke, unchoke, interested, not interested
-	lengthHave      = 1 + 4      // id, index
-	lengthRequest   = 1 + 4*3    // id, index, begin, length (request and cancel)
-	lengthPort      = 1 + 2      // id, port (BEP 5)
-	KeepAliveSize   = LengthSize // a keep-alive is a zero length prefix alone
+	lengthNoPayload = 1       // choke, unchoke, interested, not interested
+	lengthHave      = 1 + 4   // id, index
+	lengthRequest   = 1 + 4*3 // id, index, begin, length (request and cancel)
+	lengthPort      = 1 + 2   // id, port (BEP 5)
 )
 
 // ID is a message's id byte.
