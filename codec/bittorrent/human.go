@@ -215,7 +215,7 @@ func parsePiece(rest string, ctx Context, fail func(string, ...any) ([]byte, err
 // parseNumbers reads one decimal uint32 per name.
 func parseNumbers(args []string, names ...string) ([]uint32, error) {
 	if len(args) > len(names) {
-		return nil, fmt.Errorf("want %d numbers: %s", len(names), strings.Join(names, " "))
+		return nil, fmt.Errorf("too many numbers: want %s", strings.Join(names, " "))
 	}
 	out := make([]uint32, len(names))
 	for i, name := range names {

@@ -83,7 +83,7 @@ func TestParseRefuses(t *testing.T) {
 		{"choke now", ctx, "choke: takes no arguments"},
 		{"have", ctx, "have: index: missing: want index"},
 		{"have -1", ctx, "have: index: want a decimal number below 2^32"},
-		{"have 1 2", ctx, "have: want 1 numbers: index"},
+		{"have 1 2", ctx, "have: too many numbers: want index"},
 		{"request 0 0", ctx, "request: length: missing: want index begin length"},
 		{"request 0 0 4294967296", ctx, "request: length: want a decimal number below 2^32"},
 		{"cancel x 0 1", ctx, "cancel: index: want a decimal number below 2^32"},
