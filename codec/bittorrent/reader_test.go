@@ -268,3 +268,19 @@ func TestReaderDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per message", allocs)
 	}
 }
+
+// The framing a peer.Conn is given: the Reader from the start of a stream,
+// the command names and the words.
+func TestFraming(t *testing.T) {
+	f := Framing()
+	hs := Handshake{}.Bytes()
+	r := f.NewReader(bytes.NewReader(append(bytes.Clone(hs), AppendHave(nil, 3)...)))
+	first, err := r.Next()
+	if err != nil || f.Command(first) != CmdHandshake {
+		t.Fatalf("first frame % x, %v", first, err)
+	}
+	second, err := r.Next()
+	if err != nil || f.Command(second) != CmdHave || string(f.Text(second)) != "have 3" || f.Overhead != 0 {
+		t.Fatalf("second frame % x, %v: %q %q", second, err, f.Command(second), f.Text(second))
+	}
+}
