@@ -3,6 +3,7 @@ package peer_test
 import (
 	"bytes"
 	"net"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -49,6 +50,26 @@ func TestBinaryFrameEventsCarryWordsAndBytes(t *testing.T) {
 		}
 		if !bytes.Equal(e.Raw, frame[:peer.MaxEventRaw]) || e.Size != len(frame) || !e.Truncated() {
 			t.Errorf("raw %d bytes (exact: %v), size %d; want the first %d of %d", len(e.Raw), bytes.Equal(e.Raw, frame[:len(e.Raw)]), e.Size, peer.MaxEventRaw, len(frame))
+		}
+	})
+}
+
+// A binary peer that hangs up mid-frame is told as such, not as a line
+// without its ending (the text dialects' wording is theirs).
+func TestUnfinishedBinaryFrameIsNamedForItsDialect(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ours, theirs := net.Pipe()
+		c := peer.NewConn(ours, peer.ConnConfig{ID: 1, Dir: peer.Inbound, Framing: dialecttest.Binary.Framing})
+		served := make(chan error, 1)
+		go func() { served <- c.Serve(func([]byte, time.Time) error { return nil }) }()
+		frame := dialecttest.Frame(dialecttest.TypeResponse, []byte{41, 1, 2, 3})
+		if _, err := theirs.Write(frame[:5]); err != nil {
+			t.Fatal(err)
+		}
+		theirs.Close()
+		err := <-served
+		if err == nil || !strings.HasSuffix(err.Error(), "5 bytes at the end were not a whole frame") {
+			t.Errorf("closed with %v", err)
 		}
 	})
 }

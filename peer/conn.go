@@ -35,6 +35,10 @@ type Framing struct {
 	// Overhead is what a received frame carried on the wire beyond the bytes
 	// the reader returns (2 for a CRLF line), for the byte counters.
 	Overhead int
+	// Unfinished says what a peer that hung up mid-frame left out, for the
+	// close reason: "had no line ending" for a text dialect; empty means
+	// "were not a whole frame".
+	Unfinished string
 }
 
 // Connection defaults.
@@ -367,9 +371,14 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 		if err != nil {
 			if len(frame) > 0 {
 				// The peer hung up in the middle of a frame; show what it
-				// sent, since a missing line ending is a classic bug.
+				// sent, since a missing line ending (or a short frame) is
+				// a classic bug.
 				c.received(raw, frame, 0, now)
-				err = fmt.Errorf("%w: %d bytes at the end had no line ending", err, len(frame))
+				unfinished := c.cfg.Framing.Unfinished
+				if unfinished == "" {
+					unfinished = "were not a whole frame"
+				}
+				err = fmt.Errorf("%w: %d bytes at the end %s", err, len(frame), unfinished)
 			}
 			c.flushRead(false)
 			c.Close(c.readError(err))

@@ -17,10 +17,11 @@ import (
 
 // framing tells a peer.Conn how BitClone frames look.
 var framing = peer.Framing{
-	NewReader: func(r io.Reader) peer.FrameReader { return wire.NewReader(r, wire.MaxLine) },
-	Command:   commandName,
-	Text:      wire.TrimEOL,
-	Overhead:  len("\r\n"),
+	NewReader:  func(r io.Reader) peer.FrameReader { return wire.NewReader(r, wire.MaxLine) },
+	Command:    commandName,
+	Text:       wire.TrimEOL,
+	Overhead:   len("\r\n"),
+	Unfinished: "had no line ending",
 }
 
 // commandName names a frame's command for statistics: one of the eight, or

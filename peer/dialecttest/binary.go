@@ -80,8 +80,8 @@ func (r *reader) Next() ([]byte, error) {
 	}
 	f := make([]byte, headerSize+int(binary.BigEndian.Uint16(head[1:])))
 	copy(f, head)
-	_, err := io.ReadFull(r.r, f[headerSize:])
-	return f, err
+	n, err := io.ReadFull(r.r, f[headerSize:])
+	return f[:headerSize+n], err // a cut frame is what arrived
 }
 
 func command(f []byte) string {
