@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/bitclone/bitclone/codec"
 )
 
 // Limits of Decode and Encode.
@@ -334,16 +336,16 @@ func (d *decoder) dict(depth int) (Value, error) {
 			switch {
 			case key == prev:
 				d.pos = keyAt
-				return Value{}, d.fail("key %q twice", key)
+				return Value{}, d.fail("key %s twice", codec.Quote(key))
 			case key < prev && !d.lenient:
 				d.pos = keyAt
-				return Value{}, d.fail("key %q after %q: keys must be in sorted order", key, prev)
+				return Value{}, d.fail("key %s after %s: keys must be in sorted order", codec.Quote(key), codec.Quote(prev))
 			case key < prev:
 				sorted = false
 			}
 		}
 		if d.pos >= len(d.data) {
-			return Value{}, d.fail("want the value of key %q, got %s", key, d.got())
+			return Value{}, d.fail("want the value of key %s, got %s", codec.Quote(key), d.got())
 		}
 		val, err := d.value(depth + 1)
 		if err != nil {
@@ -353,7 +355,7 @@ func (d *decoder) dict(depth int) (Value, error) {
 	}
 	if !sorted {
 		if key, ok := duplicateKey(v.Dict); ok {
-			return Value{}, d.fail("key %q twice in the dictionary that ends here", key)
+			return Value{}, d.fail("key %s twice in the dictionary that ends here", codec.Quote(key))
 		}
 	}
 	d.pos++ // 'e'
@@ -425,7 +427,7 @@ func appendValue(dst []byte, v Value, path string, depth int) ([]byte, error) {
 	dst = append(dst, 'd')
 	for i, e := range entries {
 		if i > 0 && entries[i-1].Key == e.Key {
-			return nil, &EncodeError{Path: path, Msg: fmt.Sprintf("key %q twice", e.Key)}
+			return nil, &EncodeError{Path: path, Msg: fmt.Sprintf("key %s twice", codec.Quote(e.Key))}
 		}
 		dst = appendString(dst, []byte(e.Key))
 		if dst, err = appendValue(dst, e.Value, path+"."+e.Key, depth+1); err != nil {
