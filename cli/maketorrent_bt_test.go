@@ -243,12 +243,12 @@ func TestMakeTorrentLibtorrentReadsIt(t *testing.T) {
 	}
 	for i, tr := range torrents {
 		var got struct {
-			InfoHash    string  `json:"info_hash"`
-			Name        string  `json:"name"`
-			Private     bool    `json:"private"`
-			Pieces      int     `json:"pieces"`
-			PieceLength int     `json:"piece_length"`
-			Creator     string  `json:"creator"`
+			InfoHash    string `json:"info_hash"`
+			Name        string `json:"name"`
+			Private     bool   `json:"private"`
+			Pieces      int    `json:"pieces"`
+			PieceLength int    `json:"piece_length"`
+			Creator     string `json:"creator"`
 			Trackers    []string
 			Files       [][]any `json:"files"`
 			Checked     bool    `json:"checked"`
