@@ -93,13 +93,14 @@ type File struct {
 // SlashPath is the path with '/' between components.
 func (f File) SlashPath() string { return strings.Join(f.Path, "/") }
 
-// TotalLength is the size of the piece space: the files' lengths summed.
+// TotalLength is the size of the piece space: the files' lengths summed,
+// which is where the last file ends (Validate checks the offsets).
 func (i *Info) TotalLength() int64 {
-	var n int64
-	for _, f := range i.Files {
-		n += f.Length
+	if len(i.Files) == 0 {
+		return 0
 	}
-	return n
+	last := i.Files[len(i.Files)-1]
+	return last.Offset + last.Length
 }
 
 // NumPieces is the number of pieces.
