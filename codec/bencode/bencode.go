@@ -37,9 +37,10 @@ const (
 	// MaxDepth bounds the nesting of lists and dictionaries: a torrent
 	// needs 5 (files, path), a tracker answer 3.
 	MaxDepth = 64
-	// MaxValues bounds the values one input holds. A Value takes about 100
-	// bytes while "le" takes 2, so this caps what a hostile input can make
-	// Decode allocate (~100 MiB); a torrent of 150,000 files fits.
+	// MaxValues bounds the values one input holds. A Value takes 120
+	// bytes (64-bit) while "le" takes 2, so this caps what a hostile input
+	// of 2 MiB can make Decode allocate at about 120 MiB of values, plus
+	// the lists' growth; a torrent of 150,000 files (5 values each) fits.
 	MaxValues = 1 << 20
 )
 
