@@ -93,8 +93,15 @@ func TestMakeTorrentErrors(t *testing.T) {
 		{[]string{"make-torrent", "--format", "zip", path, "--tracker", testTracker}, ExitUsage, `bitclone make-torrent: --format "zip": want bt or nibble` + "\n"},
 		{[]string{"make-torrent", "--tracker", testTracker}, ExitUsage, "bitclone make-torrent: accepts 1 arg(s), received 0\n"},
 		{[]string{"make-torrent", "--format", "nibble", path, "-o", path, "--tracker", testTracker}, ExitUsage, "bitclone make-torrent: -o " + path + " is FILE itself\n"},
-		{[]string{"make-torrent", path, "--tracker", testTracker}, ExitError,
-			"bitclone make-torrent: not yet: bt torrents come with the BitTorrent dialect (use --format nibble)\n"},
+		{[]string{"make-torrent", missing, "--tracker", testTracker}, ExitError,
+			"bitclone make-torrent: stat " + missing + ": no such file or directory\n"},
+		{[]string{"make-torrent", path, "--tracker", "127.0.0.1:6969"}, ExitUsage,
+			`bitclone make-torrent: --tracker: announce: "127.0.0.1:6969": want an http://, https:// or udp:// URL` + "\n"},
+		{[]string{"make-torrent", "--piece-size", "67108865", path, "--tracker", testTracker}, ExitUsage,
+			"bitclone make-torrent: --piece-size 67108865: at most 67108864 (64 MiB) for bt\n"},
+		{[]string{"make-torrent", path, "-o", path, "--tracker", testTracker}, ExitUsage, "bitclone make-torrent: -o " + path + " is FILE itself\n"},
+		{[]string{"make-torrent", path, "--tracker", testTracker, "-o", filepath.Join(missing, "x")}, ExitError,
+			"bitclone make-torrent: create " + filepath.Join(missing, "x") + ": no such file or directory\n"},
 		{[]string{"make-torrent", "--format", "nibble", path, "--tracker", testTracker, "-o", filepath.Join(missing, "x")}, ExitError,
 			"bitclone make-torrent: create " + filepath.Join(missing, "x") + ": no such file or directory\n"},
 	}
@@ -109,7 +116,9 @@ func TestMakeTorrentErrors(t *testing.T) {
 	if data, _ := os.ReadFile(path); len(data) != 10 {
 		t.Errorf("-o FILE changed the file: %d bytes", len(data))
 	}
-	if _, err := os.Stat(path + ".ntorrent"); !os.IsNotExist(err) {
-		t.Errorf("a failed make-torrent wrote a torrent: %v", err)
+	for _, ext := range []string{".ntorrent", ".torrent"} {
+		if _, err := os.Stat(path + ext); !os.IsNotExist(err) {
+			t.Errorf("a failed make-torrent wrote a torrent: %v", err)
+		}
 	}
 }
