@@ -18,7 +18,7 @@ func BenchmarkReaderBlocks(b *testing.B) {
 		f, err := r.Next()
 		if err != nil {
 			src.b, src.i = stream, 0
-			r.r, r.w, r.err = 0, 0, nil
+			r.buf.Rewind()
 			continue
 		}
 		if _, err := Decode(f); err != nil {

@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/bitclone/bitclone/codec/framebuf"
 )
 
 // readSize is the buffer a Reader starts with: a few 16 KiB blocks per
 // socket read. A longer message grows it, once, to LengthSize +
 // MaxMessageLength, which bounds what one connection buffers.
 const readSize = 64 << 10
-
-// maxEmptyReads bounds a broken io.Reader that returns 0, nil forever.
-const maxEmptyReads = 100
 
 var errBadCount = errors.New("bittorrent: reader returned an impossible count")
 
@@ -41,18 +40,16 @@ var ErrNotBitTorrent = errors.New("not BitTorrent: a stream starts with the hand
 // several messages in one read both work; after the buffer has grown to its
 // bound, reading allocates nothing.
 type Reader struct {
-	rd    io.Reader
-	buf   []byte
-	r, w  int   // buf[r:w] is read from rd but not yet returned
-	err   error // from rd, or a refused length; returned once the frames before it are
-	last  []byte
+	buf   framebuf.Reader
 	start bool // no frame returned yet: a handshake may come
 }
 
 // NewReader returns a Reader on r, at the start of a stream (unbuffered:
 // the Reader does its own buffering).
 func NewReader(r io.Reader) *Reader {
-	return &Reader{rd: r, buf: make([]byte, readSize), start: true}
+	return &Reader{start: true, buf: framebuf.Make(r, framebuf.Config{
+		Initial: readSize, MaxFrame: LengthSize + MaxMessageLength, Header: LengthSize, BadCount: errBadCount,
+	})}
 }
 
 // Next returns the next frame: the handshake or a message, length prefix
@@ -63,97 +60,35 @@ func NewReader(r io.Reader) *Reader {
 // errors (of the underlying reader, a refused length) come once the frames
 // completed before them are returned. Every error is final.
 func (r *Reader) Next() ([]byte, error) {
-	emptyReads := 0
-	for {
-		if n := r.w - r.r; n > 0 {
-			size, err := r.frameSize()
-			if err != nil {
-				r.err, r.r, r.w, r.last = err, 0, 0, nil
-				return nil, err
-			}
-			if size > 0 && n >= size {
-				r.last = r.buf[r.r : r.r+size]
-				r.r += size
-				r.start = false
-				return r.last, nil
-			}
-			r.makeRoom(max(size, LengthSize))
-		} else {
-			r.makeRoom(LengthSize)
-		}
-		if r.err != nil {
-			return r.end()
-		}
-		n, err := r.rd.Read(r.buf[r.w:])
-		if n < 0 || n > len(r.buf)-r.w {
-			n, err = 0, errBadCount
-		}
-		r.w += n
-		switch {
-		case err != nil:
-			r.err = err
-		case n > 0:
-			emptyReads = 0
-		default:
-			if emptyReads++; emptyReads >= maxEmptyReads {
-				r.err = io.ErrNoProgress
-			}
-		}
+	frame, err := r.buf.Next(r.frameSize)
+	if err == nil {
+		r.start = false
 	}
+	return frame, err
 }
 
-// frameSize is the size of the frame at r, from the bytes buffered (at
-// least one): 0 while its length prefix is incomplete.
-func (r *Reader) frameSize() (int, error) {
-	if r.start && r.buf[r.r] == PstrLen {
+// frameSize is the size of the frame that pending starts (at least one
+// byte): 0 while its length prefix is incomplete.
+func (r *Reader) frameSize(pending []byte) (int, error) {
+	if r.start && pending[0] == PstrLen {
 		return HandshakeSize, nil
 	}
-	if r.w-r.r < LengthSize {
+	if len(pending) < LengthSize {
 		return 0, nil
 	}
-	n := binary.BigEndian.Uint32(r.buf[r.r:])
+	n := binary.BigEndian.Uint32(pending)
 	if n > MaxMessageLength {
 		if r.start {
-			return 0, fmt.Errorf("%w; got % x", ErrNotBitTorrent, r.buf[r.r:r.r+LengthSize])
+			return 0, fmt.Errorf("%w; got % x", ErrNotBitTorrent, pending[:LengthSize])
 		}
 		return 0, fmt.Errorf("%w: a message of %d bytes, at most %d (a %d-byte block and its header)", ErrTooLong, n, MaxMessageLength, MaxBlock)
 	}
 	return LengthSize + int(n), nil
 }
 
-// end reports the stored error once no complete frame is left.
-func (r *Reader) end() ([]byte, error) {
-	if r.err != io.EOF || r.r == r.w {
-		r.last = nil
-		return nil, r.err
-	}
-	r.last = r.buf[r.r:r.w]
-	r.r = r.w
-	r.err = io.ErrUnexpectedEOF
-	return r.last, r.err
-}
-
-// makeRoom ensures buf can hold a frame of size bytes from r onwards, with
-// space after w to read into: by moving the pending bytes to the front,
-// and by growing to the largest frame if the frame is longer than the
-// buffer.
-func (r *Reader) makeRoom(size int) {
-	if r.r+size <= len(r.buf) && r.w < len(r.buf) {
-		return
-	}
-	if size > len(r.buf) {
-		bigger := make([]byte, LengthSize+MaxMessageLength)
-		r.w = copy(bigger, r.buf[r.r:r.w])
-		r.r, r.buf = 0, bigger
-		return
-	}
-	r.w = copy(r.buf, r.buf[r.r:r.w])
-	r.r = 0
-}
-
 // Buffered reports whether bytes after the last frame are already read
 // from the stream, so the next frame may come without waiting for it.
-func (r *Reader) Buffered() bool { return r.w > r.r }
+func (r *Reader) Buffered() bool { return r.buf.Buffered() }
 
 // Raw is the frame Next last returned, exactly as it came off the wire.
-func (r *Reader) Raw() []byte { return r.last }
+func (r *Reader) Raw() []byte { return r.buf.Raw() }

@@ -91,8 +91,8 @@ func TestReaderSplitsAndJoins(t *testing.T) {
 				t.Errorf("%s: frame %d: % x..., want % x...", name, i, got[i][:min(8, len(got[i]))], frames[i][:min(8, len(frames[i]))])
 			}
 		}
-		if len(r.buf) > LengthSize+MaxMessageLength {
-			t.Errorf("%s: buffer grew to %d bytes", name, len(r.buf))
+		if r.buf.Size() > LengthSize+MaxMessageLength {
+			t.Errorf("%s: buffer grew to %d bytes", name, r.buf.Size())
 		}
 		if CommandName(got[0]) != CmdHandshake || CommandName(got[6]) != CmdUnknown {
 			t.Errorf("%s: the handshake is %q, the extended message %q", name, CommandName(got[0]), CommandName(got[6]))
@@ -142,8 +142,8 @@ func TestReaderRefusesOversizeWithoutAllocating(t *testing.T) {
 			if !errors.Is(err, tc.err) || f != nil {
 				t.Errorf("%s: % x, %v; want %v", name, f, err, tc.err)
 			}
-			if len(r.buf) != readSize {
-				t.Errorf("%s: the buffer grew to %d bytes", name, len(r.buf))
+			if r.buf.Size() != readSize {
+				t.Errorf("%s: the buffer grew to %d bytes", name, r.buf.Size())
 			}
 			if _, again := r.Next(); again != err {
 				t.Errorf("%s: the error is not final: then %v", name, again)
@@ -261,7 +261,7 @@ func TestReaderDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(200, func() {
 		if _, err := r.Next(); err != nil {
 			src.Reset(stream)
-			r.r, r.w, r.err = 0, 0, nil
+			r.buf.Rewind()
 		}
 	})
 	if allocs != 0 {

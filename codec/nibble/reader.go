@@ -4,15 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+
+	"github.com/bitclone/bitclone/codec/framebuf"
 )
 
 // readSize is the buffer a Reader starts with: a few of the spec's
 // 4096-byte pieces per socket read. A longer frame grows it, once, to
 // MaxFrame, which bounds what one connection buffers.
 const readSize = 16 << 10
-
-// maxEmptyReads bounds a broken io.Reader that returns 0, nil forever.
-const maxEmptyReads = 100
 
 var errBadCount = errors.New("nibble: reader returned an impossible count")
 
@@ -25,17 +24,15 @@ var errBadCount = errors.New("nibble: reader returned an impossible count")
 // read both work. The length field caps a frame at MaxFrame bytes, so the
 // Reader never buffers more than that.
 type Reader struct {
-	rd   io.Reader
-	buf  []byte
-	r, w int   // buf[r:w] is read from rd but not yet returned
-	err  error // from rd; returned once the frames before it are
-	last []byte
+	buf framebuf.Reader
 }
 
 // NewReader returns a Reader on r (unbuffered: the Reader does its own
 // buffering).
 func NewReader(r io.Reader) *Reader {
-	return &Reader{rd: r, buf: make([]byte, readSize)}
+	return &Reader{buf: framebuf.Make(r, framebuf.Config{
+		Initial: readSize, MaxFrame: MaxFrame, Header: HeaderSize, BadCount: errBadCount,
+	})}
 }
 
 // Next returns the next frame, header included; Decode reads it. The slice
@@ -45,74 +42,21 @@ func NewReader(r io.Reader) *Reader {
 // returns the partial frame (for the log) with io.ErrUnexpectedEOF. Other
 // errors of the underlying reader come once the frames completed before
 // them are returned. Every error is final.
-func (r *Reader) Next() ([]byte, error) {
-	emptyReads := 0
-	for {
-		if n := r.w - r.r; n >= HeaderSize {
-			size := HeaderSize + int(binary.BigEndian.Uint16(r.buf[r.r+2:]))
-			if n >= size {
-				r.last = r.buf[r.r : r.r+size]
-				r.r += size
-				return r.last, nil
-			}
-			r.makeRoom(size)
-		} else {
-			r.makeRoom(HeaderSize)
-		}
-		if r.err != nil {
-			return r.end()
-		}
-		n, err := r.rd.Read(r.buf[r.w:])
-		if n < 0 || n > len(r.buf)-r.w {
-			n, err = 0, errBadCount
-		}
-		r.w += n
-		switch {
-		case err != nil:
-			r.err = err
-		case n > 0:
-			emptyReads = 0
-		default:
-			if emptyReads++; emptyReads >= maxEmptyReads {
-				r.err = io.ErrNoProgress
-			}
-		}
-	}
-}
+func (r *Reader) Next() ([]byte, error) { return r.buf.Next(frameSize) }
 
-// end reports the stored error once no complete frame is left.
-func (r *Reader) end() ([]byte, error) {
-	if r.err != io.EOF || r.r == r.w {
-		r.last = nil
-		return nil, r.err
+// frameSize is the size of the frame that pending starts: its header's
+// length field and the header (0 while the header is incomplete).
+func frameSize(pending []byte) (int, error) {
+	if len(pending) < HeaderSize {
+		return 0, nil
 	}
-	r.last = r.buf[r.r:r.w]
-	r.r = r.w
-	r.err = io.ErrUnexpectedEOF
-	return r.last, r.err
-}
-
-// makeRoom ensures buf can hold a frame of size bytes from r onwards, with
-// space after w to read into: by moving the pending bytes to the front,
-// and by growing to MaxFrame if the frame is longer than the buffer.
-func (r *Reader) makeRoom(size int) {
-	if r.r+size <= len(r.buf) && r.w < len(r.buf) {
-		return
-	}
-	if size > len(r.buf) {
-		bigger := make([]byte, MaxFrame)
-		r.w = copy(bigger, r.buf[r.r:r.w])
-		r.r, r.buf = 0, bigger
-		return
-	}
-	r.w = copy(r.buf, r.buf[r.r:r.w])
-	r.r = 0
+	return HeaderSize + int(binary.BigEndian.Uint16(pending[2:])), nil
 }
 
 // Buffered reports whether bytes after the last frame are already read
 // from the stream, so the next frame may come without waiting for it.
-func (r *Reader) Buffered() bool { return r.w > r.r }
+func (r *Reader) Buffered() bool { return r.buf.Buffered() }
 
 // Raw is the frame Next last returned, exactly as it came off the wire
 // (the frame itself: a binary frame has no terminator to add).
-func (r *Reader) Raw() []byte { return r.last }
+func (r *Reader) Raw() []byte { return r.buf.Raw() }

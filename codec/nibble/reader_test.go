@@ -58,8 +58,8 @@ func TestReaderSplitsAndJoins(t *testing.T) {
 				t.Errorf("%s: frame %d: % x..., want % x...", name, i, got[i][:min(8, len(got[i]))], frames[i][:min(8, len(frames[i]))])
 			}
 		}
-		if len(r.buf) > MaxFrame {
-			t.Errorf("%s: buffer grew to %d bytes, more than MaxFrame", name, len(r.buf))
+		if r.buf.Size() > MaxFrame {
+			t.Errorf("%s: buffer grew to %d bytes, more than MaxFrame", name, r.buf.Size())
 		}
 	}
 }
@@ -141,7 +141,7 @@ func TestReaderDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		if _, err := r.Next(); err != nil {
 			src.Reset(stream)
-			r.r, r.w, r.err = 0, 0, nil
+			r.buf.Rewind()
 		}
 	})
 	if allocs != 0 {
