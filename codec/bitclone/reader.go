@@ -5,20 +5,19 @@ import (
 	"errors"
 	"io"
 	"math"
+
+	"github.com/bitclone/bitclone/codec/framebuf"
 )
 
 // readSize is the buffer a Reader keeps for its whole life. Lines longer
 // than this borrow a bigger buffer only while they are being read.
 const readSize = 4 << 10
 
-// maxEmptyReads bounds a broken io.Reader that returns 0, nil forever.
-const maxEmptyReads = 100
-
 var errBadCount = errors.New("bitclone: reader returned an impossible count")
 
 // Reader frames lines from a stream. It accepts CRLF and bare LF.
 type Reader struct {
-	rd      io.Reader
+	src     framebuf.Source
 	maxLine int
 	small   []byte // the buffer kept between long lines
 	buf     []byte // small, or a bigger one while a long line is read
@@ -36,7 +35,7 @@ func NewReader(r io.Reader, maxLine int) *Reader {
 	}
 	maxLine = min(maxLine, math.MaxInt/4) // so maxLine+2 and doubling stay in range
 	small := make([]byte, readSize)
-	return &Reader{rd: r, maxLine: maxLine, small: small, buf: small}
+	return &Reader{src: framebuf.Source{R: r, BadCount: errBadCount}, maxLine: maxLine, small: small, buf: small}
 }
 
 // Next returns the next line without its "\n" and without one trailing
@@ -50,7 +49,6 @@ func NewReader(r io.Reader, maxLine int) *Reader {
 // before them are.
 func (r *Reader) Next() ([]byte, error) {
 	r.shrink()
-	emptyReads := 0
 	for {
 		if i := bytes.IndexByte(r.buf[r.r+r.scanned:r.w], '\n'); i >= 0 {
 			end := r.r + r.scanned + i
@@ -71,20 +69,10 @@ func (r *Reader) Next() ([]byte, error) {
 			return r.end()
 		}
 		r.makeRoom()
-		n, err := r.rd.Read(r.buf[r.w:])
-		if n < 0 || n > len(r.buf)-r.w {
-			n, err = 0, errBadCount
-		}
+		n, err := r.src.Read(r.buf[r.w:])
 		r.w += n
-		switch {
-		case err != nil:
+		if err != nil {
 			r.err = err
-		case n > 0:
-			emptyReads = 0
-		default:
-			if emptyReads++; emptyReads >= maxEmptyReads {
-				r.err = io.ErrNoProgress
-			}
 		}
 	}
 }
