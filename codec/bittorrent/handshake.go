@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/bitclone/bitclone/codec/human"
 	"strconv"
 	"strings"
 )
@@ -41,7 +42,7 @@ func ParseInfoHash(s string) (InfoHash, error) {
 		return h, fmt.Errorf("want 40 hex digits, got %d characters", len(s))
 	}
 	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, errors.New("want 40 hex digits: " + hexProblem(s))
+		return h, errors.New("want 40 hex digits: " + human.HexProblem(s))
 	}
 	return h, nil
 }
@@ -70,7 +71,7 @@ func (p PeerID) String() string {
 // stands for any byte (String's form).
 func ParsePeerID(s string) (PeerID, error) {
 	var p PeerID
-	if len(s) == 2*PeerIDSize && isHex(s) {
+	if len(s) == 2*PeerIDSize && human.IsHex(s) {
 		hex.Decode(p[:], []byte(s))
 		return p, nil
 	}
@@ -78,7 +79,7 @@ func ParsePeerID(s string) (PeerID, error) {
 	for i := 0; i < len(s); n++ {
 		c := s[i]
 		if c == '\\' {
-			if !strings.HasPrefix(s[i:], `\x`) || len(s) < i+4 || !isHex(s[i+2:i+4]) {
+			if !strings.HasPrefix(s[i:], `\x`) || len(s) < i+4 || !human.IsHex(s[i+2:i+4]) {
 				return p, fmt.Errorf(`want 40 hex digits or 20 bytes of text (\xNN for any byte): a \ at %d is not \xNN`, i+1)
 			}
 			b, _ := strconv.ParseUint(s[i+2:i+4], 16, 8)
@@ -195,20 +196,4 @@ func ParseHandshake(frame []byte) (Handshake, error) {
 // bytes opening with pstrlen 19 and "BitTorrent protocol".
 func IsHandshake(frame []byte) bool {
 	return len(frame) == HandshakeSize && frame[0] == PstrLen && string(frame[1:1+PstrLen]) == Protocol
-}
-
-// hexProblem says where s stops being hex, safely for a terminal.
-func hexProblem(s string) string {
-	for i := 0; i < len(s); i++ {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", rune(s[i])) {
-			return fmt.Sprintf("not a hex digit at %d", i+1)
-		}
-	}
-	return "odd number of digits"
-}
-
-// isHex says whether s is an even number of hex digits.
-func isHex(s string) bool {
-	_, err := hex.DecodeString(s)
-	return err == nil
 }

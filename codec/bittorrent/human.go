@@ -9,19 +9,20 @@ import (
 
 	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/codec/bitfield"
+	"github.com/bitclone/bitclone/codec/human"
 )
 
 // The words a user types beyond the command names.
 const (
-	wordRaw       = "raw"
+	wordRaw       = human.WordRaw
 	wordReserved  = "reserved"
 	wordKeepAlive = "keep-alive" // the spec's spelling, also read
 )
 
 // Bounds on what Describe writes, so a log line stays one screen line or so.
 const (
-	maxRawShown      = 64 // bytes of a frame shown as raw hex
-	maxBitfieldShown = 32 // bytes of a bitfield shown as hex
+	maxRawShown      = human.MaxRawShown // bytes of a frame shown as raw hex
+	maxBitfieldShown = 32                // bytes of a bitfield shown as hex
 )
 
 // Context is what Parse and Describe know beyond the bytes. The zero value
@@ -46,17 +47,7 @@ type Context struct {
 
 // InputError says what is wrong with a typed line, in words for the
 // command line: "have: index: want a decimal number below 2^32".
-type InputError struct {
-	Word   string // the command word, made Printable; "" for an empty line
-	Reason string
-}
-
-func (e *InputError) Error() string {
-	if e.Word == "" {
-		return e.Reason
-	}
-	return e.Word + ": " + e.Reason
-}
+type InputError = human.InputError
 
 // Parse turns a typed line (the human form, see the package comment) into
 // one frame's wire bytes, in one buffer. ctx gives the handshake of a bare
@@ -170,7 +161,7 @@ func parseHandshake(args []string, ctx Context) (Handshake, error) {
 	case args[2] != wordReserved || len(args) < 4 || len(args) > 4 && !strings.HasPrefix(args[4], "("):
 		return h, errors.New("after the peer_id: reserved and 16 hex digits")
 	}
-	if len(args[3]) != 2*ReservedSize || !isHex(args[3]) {
+	if len(args[3]) != 2*ReservedSize || !human.IsHex(args[3]) {
 		return h, errors.New("reserved: want 16 hex digits")
 	}
 	hex.Decode(h.Reserved[:], []byte(args[3]))
@@ -238,14 +229,7 @@ func withoutComment(s string) string {
 }
 
 // parseHex reads hex digits, spaces allowed between bytes.
-func parseHex(s string) ([]byte, error) {
-	digits := strings.ReplaceAll(s, " ", "")
-	if len(digits)%2 != 0 || !isHex(digits) {
-		return nil, errors.New("want hex bytes, e.g. 00 00 00 01 02: " + hexProblem(digits))
-	}
-	b, _ := hex.DecodeString(digits)
-	return b, nil
-}
+func parseHex(s string) ([]byte, error) { return human.ParseHex(s, "00 00 00 01 02") }
 
 // Describe shows one frame in words, as the log does; ctx may give the
 // torrent's size. Parse reads the words back to the same bytes, except for
@@ -265,7 +249,7 @@ func Describe(frame []byte, ctx Context) string {
 	}
 	m, err := Decode(frame)
 	if err != nil && !errors.Is(err, ErrRequestTooLong) && !errors.Is(err, ErrRequestEmpty) {
-		return describeRaw(frame, "")
+		return human.DescribeRaw(frame, "")
 	}
 	if m.KeepAlive {
 		return CmdKeepAlive
@@ -289,7 +273,7 @@ func Describe(frame []byte, ctx Context) string {
 	if name, ok := extensionIDs[m.ID]; ok {
 		note += ", " + name
 	}
-	return describeRaw(frame, note+": not in the spec, skipped")
+	return human.DescribeRaw(frame, note+": not in the spec, skipped")
 }
 
 // describeBitfield is the bitfield in hex, cut after maxBitfieldShown
@@ -313,32 +297,6 @@ func describeBitfield(p []byte, ctx Context) string {
 	return CmdBitfield + " " + shown + "(" + note + ")"
 }
 
-// describeRaw is "raw" and the bytes in hex, cut after maxRawShown bytes,
-// and a note in parentheses (Parse skips it).
-func describeRaw(b []byte, note string) string {
-	shown := b[:min(len(b), maxRawShown)]
-	var sb strings.Builder
-	sb.Grow(len(wordRaw) + 3*len(shown) + 24 + len(note))
-	sb.WriteString(wordRaw)
-	for _, c := range shown {
-		sb.WriteByte(' ')
-		sb.WriteString(hex.EncodeToString([]byte{c}))
-	}
-	if len(shown) < len(b) {
-		sb.WriteString(" ...")
-		size := strconv.Itoa(len(b)) + " bytes"
-		if note == "" {
-			note = size
-		} else {
-			note = size + "; " + note
-		}
-	}
-	if note != "" {
-		sb.WriteString(" (" + note + ")")
-	}
-	return sb.String()
-}
-
 // Text is Describe without context, as bytes: the log line of a frame.
 func Text(frame []byte) []byte { return []byte(Describe(frame, Context{})) }
 
@@ -352,18 +310,7 @@ const Hint = "handshake, interested, request 0 0 16384, have 3 or raw 00 00 00 0
 // Complete is what Tab offers for the start of a typed line: the
 // templates whose command word starts with word; none once the line has
 // arguments.
-func Complete(word string, ctx Context) []string {
-	if strings.Contains(word, " ") {
-		return nil
-	}
-	var out []string
-	for _, t := range Templates(ctx) {
-		if strings.HasPrefix(t, word) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
+func Complete(word string, ctx Context) []string { return human.Complete(word, Templates(ctx)) }
 
 // Templates are whole lines for completing a command word: valid messages
 // for the torrent in ctx (our handshake, every piece claimed, the first

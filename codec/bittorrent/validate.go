@@ -5,24 +5,22 @@ import (
 	"fmt"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
+	"github.com/bitclone/bitclone/codec/human"
 )
 
 // Level grades a typed line against the spec (the same order as
 // peer.Level, which the dialect value maps it to).
-type Level uint8
+type Level = human.Level
 
 const (
-	Valid   Level = iota // exactly what the spec says
-	Lenient              // bitclone reads it, the spec does not say it: strict peers may refuse it
-	Invalid              // not a BitTorrent message, one a peer drops the connection for, or not a line Parse reads
+	Valid   = human.Valid   // exactly what the spec says
+	Lenient = human.Lenient // bitclone reads it, the spec does not say it: strict peers may refuse it
+	Invalid = human.Invalid // not a BitTorrent message, one a peer drops the connection for, or not a line Parse reads
 )
 
 // Verdict is Validate's answer; Text says, for a Lenient or Invalid line,
 // what is off in the spec's words.
-type Verdict struct {
-	Level Level
-	Text  string
-}
+type Verdict = human.Verdict
 
 // Validate judges a typed line: Invalid when Parse refuses it, else what
 // Judge says of the frame it makes. It never stops a send: the command

@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/bitclone/bitclone/codec/human"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
 )
@@ -132,7 +132,7 @@ func ParseTorrentID(s string) (TorrentID, error) {
 		return id, fmt.Errorf("want 40 hex digits, got %d characters", len(s))
 	}
 	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
-		return id, errors.New("want 40 hex digits: " + hexProblem(s))
+		return id, errors.New("want 40 hex digits: " + human.HexProblem(s))
 	}
 	return id, nil
 }
@@ -142,16 +142,6 @@ func (id TorrentID) String() string { return hex.EncodeToString(id[:]) }
 
 // IsZero says whether id is unset.
 func (id TorrentID) IsZero() bool { return id == TorrentID{} }
-
-// hexProblem says where s stops being hex, safely for a terminal.
-func hexProblem(s string) string {
-	for i := 0; i < len(s); i++ {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", rune(s[i])) {
-			return fmt.Sprintf("not a hex digit at %d", i+1)
-		}
-	}
-	return "odd number of digits"
-}
 
 // HelloRequest is the hello request for torrent id.
 func HelloRequest(id TorrentID) []byte {

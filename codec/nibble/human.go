@@ -1,7 +1,6 @@
 package nibble
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/codec/bitfield"
+	"github.com/bitclone/bitclone/codec/human"
 )
 
 // The words a user types; the long forms are what Describe writes.
@@ -16,12 +16,12 @@ const (
 	wordHello         = "hello"
 	wordPiece         = "piece"
 	wordPieceResponse = CmdPieceResponse
-	wordRaw           = "raw"
+	wordRaw           = human.WordRaw
 )
 
 // maxRawShown is how many bytes of a frame Describe writes as raw hex; a
 // longer malformed frame is shown as its start and its size.
-const maxRawShown = 64
+const maxRawShown = human.MaxRawShown
 
 // Context is what Parse and Describe know beyond the bytes. The zero value
 // knows nothing.
@@ -40,17 +40,7 @@ type Context struct {
 
 // InputError says what is wrong with a typed line, in words for the
 // command line: "piece: index: not a number".
-type InputError struct {
-	Word   string // the command word, made Printable; "" for an empty line
-	Reason string
-}
-
-func (e *InputError) Error() string {
-	if e.Word == "" {
-		return e.Reason
-	}
-	return e.Word + ": " + e.Reason
-}
+type InputError = human.InputError
 
 // Parse turns a typed line (the human form, see the package comment) into
 // one frame's wire bytes, in one buffer. ctx gives the torrent of a bare
@@ -157,19 +147,7 @@ func parseIndex(s string) (index uint32, width int, err error) {
 }
 
 // parseHex reads hex digits, spaces allowed anywhere between bytes.
-func parseHex(s string) ([]byte, error) {
-	digits := strings.ReplaceAll(s, " ", "")
-	if len(digits)%2 != 0 || !isHex(digits) {
-		return nil, errors.New("want hex bytes, e.g. 01 03 00 01 29: " + hexProblem(digits))
-	}
-	b, _ := hex.DecodeString(digits)
-	return b, nil
-}
-
-func isHex(s string) bool {
-	_, err := hex.DecodeString(s[:len(s)&^1])
-	return err == nil
-}
+func parseHex(s string) ([]byte, error) { return human.ParseHex(s, "01 03 00 01 29") }
 
 // Describe shows one frame in words, as the log does; ctx may give the
 // torrent's number of pieces and the index a piece response answers. Parse
@@ -180,7 +158,7 @@ func isHex(s string) bool {
 func Describe(frame []byte, ctx Context) string {
 	f, err := Decode(frame)
 	if err != nil {
-		return describeRaw(frame)
+		return human.DescribeRaw(frame, "")
 	}
 	switch f.Type {
 	case TypeHelloRequest:
@@ -194,7 +172,7 @@ func Describe(frame []byte, ctx Context) string {
 		if _, err := HelloBitfield(f.Data, ctx.Pieces); err == nil && ctx.Pieces > 0 {
 			bits = ctx.Pieces
 		}
-		return joinWords(CmdHelloResponse, bitfield.Lenient(f.Data, bits).String())
+		return human.JoinWords(CmdHelloResponse, bitfield.Lenient(f.Data, bits).String())
 	case TypePieceRequest:
 		index, err := PieceIndex(f.Data)
 		if err != nil {
@@ -212,34 +190,9 @@ func Describe(frame []byte, ctx Context) string {
 		}
 		return s + "(" + strconv.Itoa(len(f.Data)) + " bytes)"
 	case TypeError:
-		return joinWords(CmdError, codec.Printable(f.Data))
+		return human.JoinWords(CmdError, codec.Printable(f.Data))
 	}
-	return describeRaw(frame)
-}
-
-// joinWords is word and its argument, without a trailing space when the
-// argument is empty.
-func joinWords(word, arg string) string {
-	if arg == "" {
-		return word
-	}
-	return word + " " + arg
-}
-
-// describeRaw is "raw" and the bytes in hex, cut after maxRawShown bytes.
-func describeRaw(b []byte) string {
-	shown := b[:min(len(b), maxRawShown)]
-	var sb strings.Builder
-	sb.Grow(len(wordRaw) + 3*len(shown) + 24)
-	sb.WriteString(wordRaw)
-	for _, c := range shown {
-		sb.WriteByte(' ')
-		sb.WriteString(hex.EncodeToString([]byte{c}))
-	}
-	if len(shown) < len(b) {
-		sb.WriteString(" ... (" + strconv.Itoa(len(b)) + " bytes)")
-	}
-	return sb.String()
+	return human.DescribeRaw(frame, "")
 }
 
 // CommandName names a frame's command for statistics: one of the Cmd
@@ -293,18 +246,7 @@ func ClassOf(command string) Class {
 // Complete is what Tab offers for the start of a typed line: the
 // templates whose command word starts with word; none once the line has
 // arguments.
-func Complete(word string, ctx Context) []string {
-	if strings.Contains(word, " ") {
-		return nil
-	}
-	var out []string
-	for _, t := range Templates(ctx) {
-		if strings.HasPrefix(t, word) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
+func Complete(word string, ctx Context) []string { return human.Complete(word, Templates(ctx)) }
 
 // Templates are whole lines for completing a command word: valid frames
 // for the torrent in ctx (its id, every piece claimed) or placeholders

@@ -128,7 +128,7 @@ func TestValidate(t *testing.T) {
 		{"raw 01 03 00 05 00 00 00 00 01", Invalid, "piece-request: the index is at most 4 bytes, got 5"},
 		{"piece x", Invalid, "piece: index: want a decimal number below 2^32"},
 	} {
-		if got := Validate(tc.line, ctx); got != (Verdict{tc.level, tc.text}) {
+		if got := Validate(tc.line, ctx); got != (Verdict{Level: tc.level, Text: tc.text}) {
 			t.Errorf("Validate(%q) = %+v, want %v %q", tc.line, got, tc.level, tc.text)
 		}
 	}
