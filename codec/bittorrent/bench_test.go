@@ -3,6 +3,8 @@ package bittorrent
 import (
 	"bytes"
 	"testing"
+
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 // BenchmarkReaderBlocks reads and decodes 16 KiB piece messages, a
@@ -10,14 +12,14 @@ import (
 func BenchmarkReaderBlocks(b *testing.B) {
 	piece := AppendPiece(nil, 0, 0, make([]byte, BlockSize))
 	stream := bytes.Repeat(piece, 64)
-	src := &chunked{sizes: []int{64 << 10}}
+	src := &codectest.Chunked{Sizes: []int{64 << 10}}
 	b.SetBytes(int64(len(piece)))
 	b.ReportAllocs()
 	r := NewReader(src)
 	for b.Loop() {
 		f, err := r.Next()
 		if err != nil {
-			src.b, src.i = stream, 0
+			src.B, src.I = stream, 0
 			r.buf.Rewind()
 			continue
 		}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 // FuzzReader: the Reader never panics and never loses or invents a byte:
@@ -17,7 +19,7 @@ import (
 func FuzzReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, input []byte, chunk uint16) {
 		sizes := []int{int(chunk%16411) + 1, 1, int(chunk>>4) + 1}
-		r := NewReader(&chunked{b: input, sizes: sizes})
+		r := NewReader(&codectest.Chunked{B: input, Sizes: sizes})
 		var out []byte
 		for i := 0; ; i++ {
 			frame, err := r.Next()

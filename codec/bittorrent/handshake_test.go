@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 const testHash = "84e199cad6b953eee0c9b6d8b72612ddb2488999"
@@ -21,7 +23,7 @@ func testPeerID(t testing.TB) PeerID {
 func TestHandshakeExactBytes(t *testing.T) {
 	ih, _ := ParseInfoHash(testHash)
 	h := Handshake{InfoHash: ih, PeerID: testPeerID(t)}
-	want := unhex(t, "13 426974546f7272656e742070726f746f636f6c 0000000000000000 "+testHash+" 2d4243303030312d6162636465666768696a6b6c")
+	want := codectest.Unhex(t, "13 426974546f7272656e742070726f746f636f6c 0000000000000000 "+testHash+" 2d4243303030312d6162636465666768696a6b6c")
 	got := h.Bytes()
 	if !bytes.Equal(got, want) || len(got) != HandshakeSize {
 		t.Fatalf("Bytes = % x\nwant    % x", got, want)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 const hsPrefix = "13 426974546f7272656e742070726f746f636f6c "
@@ -61,7 +63,7 @@ func TestParseHumanForm(t *testing.T) {
 		{"raw 00 00 00 00 00 00 00 00", "00 00 00 00 00 00 00 00"},
 	} {
 		got, err := Parse(tc.line, ctx)
-		if err != nil || !bytes.Equal(got, unhex(t, tc.wire)) {
+		if err != nil || !bytes.Equal(got, codectest.Unhex(t, tc.wire)) {
 			t.Errorf("Parse(%q) = % x, %v; want %s", tc.line, got, err, tc.wire)
 		}
 	}
@@ -116,7 +118,7 @@ func TestParseRefuses(t *testing.T) {
 func TestDescribe(t *testing.T) {
 	ctx := testContext(t)
 	binaryID := Handshake{Reserved: Reserved{0, 0, 0, 0, 0, 0x10, 0, 0x05}}
-	copy(binaryID.InfoHash[:], unhex(t, testHash))
+	copy(binaryID.InfoHash[:], codectest.Unhex(t, testHash))
 	copy(binaryID.PeerID[:], "-TR3000-\x1b[2J\x00\xff abcde")
 	long := appendPayload(nil, 20, make([]byte, 100))
 	for _, tc := range []struct {
@@ -134,9 +136,9 @@ func TestDescribe(t *testing.T) {
 		{AppendCancel(nil, 3, 16384, 100), Context{}, "cancel 3 16384 100"},
 		{AppendPiece(nil, 0, 16384, make([]byte, 16384)), Context{}, "piece 0 16384 (16384 bytes)"},
 		{AppendPort(nil, 6881), Context{}, "port 6881"},
-		{appendPayload(nil, IDBitfield, unhex(t, "ff c0")), ctx, "bitfield ffc0 (10 pieces, 10 have)"},
-		{appendPayload(nil, IDBitfield, unhex(t, "ff c0")), Context{}, "bitfield ffc0 (16 bits, 10 set)"},
-		{appendPayload(nil, IDBitfield, unhex(t, "ff ff")), ctx, "bitfield ffff (16 bits, 16 set: not a bitfield of 10 pieces)"},
+		{appendPayload(nil, IDBitfield, codectest.Unhex(t, "ff c0")), ctx, "bitfield ffc0 (10 pieces, 10 have)"},
+		{appendPayload(nil, IDBitfield, codectest.Unhex(t, "ff c0")), Context{}, "bitfield ffc0 (16 bits, 10 set)"},
+		{appendPayload(nil, IDBitfield, codectest.Unhex(t, "ff ff")), ctx, "bitfield ffff (16 bits, 16 set: not a bitfield of 10 pieces)"},
 		{appendPayload(nil, IDBitfield, nil), Context{}, "bitfield (0 bits, 0 set)"},
 		{appendPayload(nil, IDBitfield, bytes.Repeat([]byte{0xf0}, 13)[:13]), Context{Pieces: 100},
 			"bitfield f0f0f0f0f0f0f0f0f0f0f0f0f0 (100 pieces, 52 have)"},
@@ -145,9 +147,9 @@ func TestDescribe(t *testing.T) {
 		{appendPayload(nil, 20, []byte{0}), Context{}, "raw 00 00 00 02 14 00 (id 20, extended, extension protocol: not in the spec, skipped)"},
 		{appendPayload(nil, 99, nil), Context{}, "raw 00 00 00 01 63 (id 99: not in the spec, skipped)"},
 		{long, Context{}, "raw " + strings.TrimSpace(strings.Repeat("00 ", 3)) + " 65 14" + strings.Repeat(" 00", 59) + " ... (105 bytes; id 20, extended, extension protocol: not in the spec, skipped)"},
-		{unhex(t, "00 00 00 02 04 01"), Context{}, "raw 00 00 00 02 04 01"},
-		{unhex(t, "00 00 00 09 01"), Context{}, "raw 00 00 00 09 01"},
-		{unhex(t, "13 42 69"), Context{}, "raw 13 42 69"},
+		{codectest.Unhex(t, "00 00 00 02 04 01"), Context{}, "raw 00 00 00 02 04 01"},
+		{codectest.Unhex(t, "00 00 00 09 01"), Context{}, "raw 00 00 00 09 01"},
+		{codectest.Unhex(t, "13 42 69"), Context{}, "raw 13 42 69"},
 	} {
 		if got := Describe(tc.frame, tc.ctx); got != tc.want {
 			t.Errorf("Describe(% x)\n = %s\nwant %s", tc.frame[:min(len(tc.frame), 16)], got, tc.want)

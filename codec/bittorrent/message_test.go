@@ -4,21 +4,11 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
-
-// unhex reads spaced hex for tests.
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatalf("bad test hex %q: %v", s, err)
-	}
-	return b
-}
 
 // Every message of the spec, built and decoded, with its exact bytes.
 func TestMessagesExactBytes(t *testing.T) {
@@ -46,7 +36,7 @@ func TestMessagesExactBytes(t *testing.T) {
 		{"port", AppendPort(nil, 6881), "00 00 00 03 09 1a e1", Message{ID: IDPort, Port: 6881}},
 		{"unknown id", (Message{ID: 20, Payload: []byte{0, 'd', 'e'}}).Bytes(), "00 00 00 04 14 00 64 65", Message{ID: 20, Payload: []byte{0, 'd', 'e'}}},
 	} {
-		wire := unhex(t, tc.wire)
+		wire := codectest.Unhex(t, tc.wire)
 		if !bytes.Equal(tc.got, wire) {
 			t.Errorf("%s: built % x, want % x", tc.name, tc.got, wire)
 		}
@@ -95,7 +85,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"cancel of more than 128 KiB", hex.EncodeToString(AppendCancel(nil, 0, 0, 1<<20)), ErrRequestTooLong},
 		{"request of nothing", hex.EncodeToString(AppendRequest(nil, 0, 0, 0)), ErrRequestEmpty},
 	} {
-		_, err := Decode(unhex(t, tc.wire))
+		_, err := Decode(codectest.Unhex(t, tc.wire))
 		if !errors.Is(err, tc.err) {
 			t.Errorf("%s: Decode error %v, want %v", tc.name, err, tc.err)
 		}
@@ -141,7 +131,7 @@ func TestParseBitfieldStrict(t *testing.T) {
 		{"ff c0 00", 10, bitfield.ErrLength},
 		{"", 0, nil},
 	} {
-		f, err := ParseBitfield(unhex(t, tc.payload), tc.pieces)
+		f, err := ParseBitfield(codectest.Unhex(t, tc.payload), tc.pieces)
 		if !errors.Is(err, tc.err) {
 			t.Errorf("ParseBitfield(%s, %d) = %v, want %v", tc.payload, tc.pieces, err, tc.err)
 		}
@@ -173,8 +163,8 @@ func TestCommandNames(t *testing.T) {
 		{AppendCancel(nil, 1, 2, 3), CmdCancel},
 		{AppendPort(nil, 1), CmdPort},
 		{appendPayload(nil, 20, []byte("d")), CmdUnknown},
-		{unhex(t, "00 00 00 09 04"), CmdUnknown}, // the prefix disagrees
-		{unhex(t, "00 00"), CmdUnknown},
+		{codectest.Unhex(t, "00 00 00 09 04"), CmdUnknown}, // the prefix disagrees
+		{codectest.Unhex(t, "00 00"), CmdUnknown},
 		{nil, CmdUnknown},
 	} {
 		if got := CommandName(tc.frame); got != tc.want {

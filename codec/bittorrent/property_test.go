@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 // genMessage builds a random message of kind k (0-12: the handshake and
@@ -94,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("Parse(Describe(% x)) = Parse(%q) = % x, %v", b, words, back, err)
 		}
 	}
-	r := NewReader(&chunked{b: bytes.Join(all, nil), sizes: []int{1, 7, 16397, 3, 65536, 200000}})
+	r := NewReader(&codectest.Chunked{B: bytes.Join(all, nil), Sizes: []int{1, 7, 16397, 3, 65536, 200000}})
 	got, err := readAll(r)
 	if len(got) != len(all) {
 		t.Fatalf("the Reader gave %d frames of %d (%v)", len(got), len(all), err)

@@ -8,6 +8,7 @@ import (
 	"testing/iotest"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 // stream is a handshake and then every kind of message, an unknown id and
@@ -49,24 +50,6 @@ func readAll(r *Reader) ([][]byte, error) {
 	}
 }
 
-// chunked returns its bytes in reads of the given sizes, in turn.
-type chunked struct {
-	b     []byte
-	sizes []int
-	i     int
-}
-
-func (c *chunked) Read(p []byte) (int, error) {
-	if len(c.b) == 0 {
-		return 0, io.EOF
-	}
-	n := min(len(p), len(c.b), c.sizes[c.i%len(c.sizes)])
-	c.i++
-	copy(p, c.b[:n])
-	c.b = c.b[n:]
-	return n, nil
-}
-
 func TestReaderSplitsAndJoins(t *testing.T) {
 	frames := stream(t)
 	all := bytes.Join(frames, nil)
@@ -75,8 +58,8 @@ func TestReaderSplitsAndJoins(t *testing.T) {
 		"one byte a read":         iotest.OneByteReader(bytes.NewReader(all)),
 		"half a read":             iotest.HalfReader(bytes.NewReader(all)),
 		"data then EOF":           iotest.DataErrReader(bytes.NewReader(all)),
-		"split across reads":      &chunked{b: all, sizes: []int{3, 1, 67, 2, 16390, 5, 70000}},
-		"the handshake in pieces": &chunked{b: all, sizes: []int{1, 19, 8, 20, 19, 1 << 20}},
+		"split across reads":      &codectest.Chunked{B: all, Sizes: []int{3, 1, 67, 2, 16390, 5, 70000}},
+		"the handshake in pieces": &codectest.Chunked{B: all, Sizes: []int{1, 19, 8, 20, 19, 1 << 20}},
 	} {
 		r := NewReader(src)
 		got, err := readAll(r)
@@ -128,9 +111,9 @@ func TestReaderRefusesOversizeWithoutAllocating(t *testing.T) {
 	} {
 		var input []byte
 		if tc.prefix != "" {
-			input = append(append(bytes.Clone(hs), AppendHave(nil, 1)...), unhex(t, tc.prefix)...)
+			input = append(append(bytes.Clone(hs), AppendHave(nil, 1)...), codectest.Unhex(t, tc.prefix)...)
 		} else {
-			input = unhex(t, "01 01 00 14") // a NibbleTorrent hello request
+			input = codectest.Unhex(t, "01 01 00 14") // a NibbleTorrent hello request
 		}
 		rest := &countingReader{r: bytes.NewReader(input)}
 		r := NewReader(io.MultiReader(rest, neverEnds{}))
@@ -224,7 +207,7 @@ func TestReaderEnds(t *testing.T) {
 		{"end inside the prefix", bytes.NewReader(append(AppendHave(nil, 1), 0, 0)), 1, []byte{0, 0}, io.ErrUnexpectedEOF},
 		{"end inside the payload", bytes.NewReader(AppendHave(nil, 1)[:7]), 0, AppendHave(nil, 1)[:7], io.ErrUnexpectedEOF},
 		{"error after a message", io.MultiReader(bytes.NewReader(AppendHave(nil, 1)), iotest.ErrReader(boom)), 1, nil, boom},
-		{"a reader that never reads", zeroReader{}, 0, nil, io.ErrNoProgress},
+		{"a reader that never reads", codectest.NoProgress{}, 0, nil, io.ErrNoProgress},
 	} {
 		r := NewReader(tc.src)
 		n := 0
@@ -244,10 +227,6 @@ func TestReaderEnds(t *testing.T) {
 		}
 	}
 }
-
-type zeroReader struct{}
-
-func (zeroReader) Read([]byte) (int, error) { return 0, nil }
 
 // Reading messages allocates nothing once the buffer has grown: a
 // download reads one piece message per 16 KiB block.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"testing"
 	"testing/iotest"
+
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 var errBad = errors.New("test: impossible count")
@@ -29,24 +31,6 @@ func newToy(rd io.Reader) Reader {
 
 // frame is a toy frame of n payload bytes.
 func frame(n int) []byte { return append([]byte{byte(n)}, bytes.Repeat([]byte{'x'}, n)...) }
-
-// chunked returns its bytes in reads of the given sizes, in turn.
-type chunked struct {
-	b     []byte
-	sizes []int
-	i     int
-}
-
-func (c *chunked) Read(p []byte) (int, error) {
-	if len(c.b) == 0 {
-		return 0, io.EOF
-	}
-	n := min(len(p), len(c.b), c.sizes[c.i%len(c.sizes)])
-	c.i++
-	copy(p, c.b[:n])
-	c.b = c.b[n:]
-	return n, nil
-}
 
 // countReader returns n (maybe impossible) and err on every read.
 type countReader struct {
@@ -110,7 +94,7 @@ func TestReaderFrames(t *testing.T) {
 		"one read":         bytes.NewReader(all),
 		"byte by byte":     iotest.OneByteReader(bytes.NewReader(all)),
 		"data then EOF":    iotest.DataErrReader(bytes.NewReader(all)),
-		"odd-sized chunks": &chunked{b: all, sizes: []int{3, 1, 9, 2, 70}},
+		"odd-sized chunks": &codectest.Chunked{B: all, Sizes: []int{3, 1, 9, 2, 70}},
 	} {
 		r := newToy(src)
 		for i, want := range frames {
@@ -209,7 +193,7 @@ func FuzzReader(f *testing.F) {
 	f.Add(append(frame(maxLen), 4, 'a'), byte(7))
 	f.Add([]byte{maxLen + 1}, byte(0))
 	f.Fuzz(func(t *testing.T, stream []byte, chunk byte) {
-		r := newToy(&chunked{b: stream, sizes: []int{int(chunk)%11 + 1, int(chunk) + 1}})
+		r := newToy(&codectest.Chunked{B: stream, Sizes: []int{int(chunk)%11 + 1, int(chunk) + 1}})
 		var got []byte
 		for {
 			fr, err := r.Next(sizeByte)

@@ -2,23 +2,13 @@ package nibble
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
-
-// unhex reads the spec's hex notation ("01 02 00 01 c0").
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatalf("bad hex %q: %v", s, err)
-	}
-	return b
-}
 
 const specID = "84e199cad6b953eee0c9b6d8b72612ddb2488999"
 
@@ -51,7 +41,7 @@ func TestSpecExamples(t *testing.T) {
 		{"piece response header", pieceResponse[:HeaderSize], "01 04 10 00", TypePieceResponse, ""},
 		{"error", ErrorFrame("Piece index out of range"), "01 05 00 18 50 69 65 63 65 20 69 6e 64 65 78 20 6f 75 74 20 6f 66 20 72 61 6e 67 65", TypeError, "error Piece index out of range"},
 	} {
-		if want := unhex(t, tc.want); !bytes.Equal(tc.got, want) {
+		if want := codectest.Unhex(t, tc.want); !bytes.Equal(tc.got, want) {
 			t.Errorf("%s: % x, want % x", tc.name, tc.got, want)
 		}
 		if tc.words == "" {
@@ -72,14 +62,14 @@ func TestSpecExamples(t *testing.T) {
 	if got := Describe(pieceResponse, Context{Index: 41, HasIndex: true}); got != "piece-response 41 (4096 bytes)" {
 		t.Errorf("piece response: Describe = %q", got)
 	}
-	if got, err := HelloID(unhex(t, "84 e1 99 ca d6 b9 53 ee e0 c9 b6 d8 b7 26 12 dd b2 48 89 99")); err != nil || got != id {
+	if got, err := HelloID(codectest.Unhex(t, "84 e1 99 ca d6 b9 53 ee e0 c9 b6 d8 b7 26 12 dd b2 48 89 99")); err != nil || got != id {
 		t.Errorf("HelloID = %v, %v", got, err)
 	}
 	// With two pieces known, the spec's hello response is the two bits.
 	if got := Describe(helloResponse, Context{Pieces: 2}); got != "hello-response 11" {
 		t.Errorf("hello response for 2 pieces: %q", got)
 	}
-	if bf, err := HelloBitfield(unhex(t, "c0"), 2); err != nil || !bf.Complete() {
+	if bf, err := HelloBitfield(codectest.Unhex(t, "c0"), 2); err != nil || !bf.Complete() {
 		t.Errorf("HelloBitfield(c0, 2) = %v, %v", bf, err)
 	}
 }
@@ -97,7 +87,7 @@ func TestPieceIndex(t *testing.T) {
 		{0x10000, "01 03 00 03 01 00 00"},
 		{0xffffffff, "01 03 00 04 ff ff ff ff"},
 	} {
-		if got := PieceRequest(tc.index); !bytes.Equal(got, unhex(t, tc.wire)) {
+		if got := PieceRequest(tc.index); !bytes.Equal(got, codectest.Unhex(t, tc.wire)) {
 			t.Errorf("PieceRequest(%d) = % x, want %s", tc.index, got, tc.wire)
 		}
 	}
@@ -113,12 +103,12 @@ func TestPieceIndex(t *testing.T) {
 		{"00 00 01 2c", 300, nil},
 		{"00 00 00 00 01", 0, ErrIndexSize},
 	} {
-		got, err := PieceIndex(unhex(t, tc.data))
+		got, err := PieceIndex(codectest.Unhex(t, tc.data))
 		if got != tc.want || !errors.Is(err, tc.err) {
 			t.Errorf("PieceIndex(%s) = %d, %v; want %d, %v", tc.data, got, err, tc.want, tc.err)
 		}
 	}
-	if got := PieceRequestWidth(300, 4); !bytes.Equal(got, unhex(t, "01 03 00 04 00 00 01 2c")) {
+	if got := PieceRequestWidth(300, 4); !bytes.Equal(got, codectest.Unhex(t, "01 03 00 04 00 00 01 2c")) {
 		t.Errorf("PieceRequestWidth(300, 4) = % x", got)
 	}
 }
@@ -136,17 +126,17 @@ func TestDecodeErrors(t *testing.T) {
 		{"01 06 00 00", ErrType, CmdUnknown},
 		{"01 00 00 00", ErrType, CmdUnknown},
 	} {
-		_, err := Decode(unhex(t, tc.wire))
+		_, err := Decode(codectest.Unhex(t, tc.wire))
 		if !errors.Is(err, tc.err) {
 			t.Errorf("Decode(%s) = %v, want %v", tc.wire, err, tc.err)
 		}
-		if got := CommandName(unhex(t, tc.wire)); got != tc.cmd {
+		if got := CommandName(codectest.Unhex(t, tc.wire)); got != tc.cmd {
 			t.Errorf("CommandName(%s) = %q, want %q", tc.wire, got, tc.cmd)
 		}
 	}
 	// A frame of another version is whole: Decode gives it with the error,
 	// so the peer can answer it.
-	if f, err := Decode(unhex(t, "02 03 00 01 29")); f.Version != 2 || !bytes.Equal(f.Data, []byte{0x29}) || err == nil {
+	if f, err := Decode(codectest.Unhex(t, "02 03 00 01 29")); f.Version != 2 || !bytes.Equal(f.Data, []byte{0x29}) || err == nil {
 		t.Errorf("version 2: %+v, %v", f, err)
 	}
 	if _, err := HelloID(make([]byte, 19)); !errors.Is(err, ErrIDSize) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 func TestParseHumanForm(t *testing.T) {
@@ -34,7 +36,7 @@ func TestParseHumanForm(t *testing.T) {
 		{"raw 02 99 ff ff", "02 99 ff ff"},
 	} {
 		got, err := Parse(tc.line, ctx)
-		if err != nil || !bytes.Equal(got, unhex(t, tc.wire)) {
+		if err != nil || !bytes.Equal(got, codectest.Unhex(t, tc.wire)) {
 			t.Errorf("Parse(%q) = % x, %v; want %s", tc.line, got, err, tc.wire)
 		}
 	}
@@ -72,7 +74,7 @@ func TestParseRefuses(t *testing.T) {
 }
 
 func TestDescribeOffSpecFrames(t *testing.T) {
-	long := append(unhex(t, "01 09 01 00"), make([]byte, 256)...)
+	long := append(codectest.Unhex(t, "01 09 01 00"), make([]byte, 256)...)
 	for _, tc := range []struct {
 		wire string
 		ctx  Context
@@ -93,7 +95,7 @@ func TestDescribeOffSpecFrames(t *testing.T) {
 		{"01 02 00 02 c0 00", Context{Pieces: 2}, "hello-response 1100000000000000"},
 		{"01 02 00 01 c0", Context{Pieces: 3}, "hello-response 110"},
 	} {
-		if got := Describe(unhex(t, tc.wire), tc.ctx); got != tc.want {
+		if got := Describe(codectest.Unhex(t, tc.wire), tc.ctx); got != tc.want {
 			t.Errorf("Describe(%s) = %q, want %q", tc.wire, got, tc.want)
 		}
 	}

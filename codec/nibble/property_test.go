@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 // genFrame builds a random frame of kind k (0-5: the five types, then a
@@ -87,7 +88,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("Parse(Describe(% x)) = Parse(%q) = % x, %v", b, words, back, err)
 		}
 	}
-	r := NewReader(&chunked{b: bytes.Join(all, nil), sizes: []int{1, 7, 4096, 3, 65536}})
+	r := NewReader(&codectest.Chunked{B: bytes.Join(all, nil), Sizes: []int{1, 7, 4096, 3, 65536}})
 	got, err := readAll(r)
 	if len(got) != len(all) {
 		t.Fatalf("the Reader gave %d frames of %d (%v)", len(got), len(all), err)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"testing"
 	"testing/iotest"
+
+	"github.com/bitclone/bitclone/codec/internal/codectest"
 )
 
 // stream is several frames back to back: a hello, a piece request, a frame
@@ -18,7 +20,7 @@ func stream(t *testing.T) [][]byte {
 		t.Fatal(err)
 	}
 	empty, _ := PieceResponse(nil)
-	return [][]byte{HelloRequest(id), PieceRequest(41), unhex(t, "02 03 00 02 00 29"), empty, big, ErrorFrame("bye")}
+	return [][]byte{HelloRequest(id), PieceRequest(41), codectest.Unhex(t, "02 03 00 02 00 29"), empty, big, ErrorFrame("bye")}
 }
 
 func readAll(r *Reader) ([][]byte, error) {
@@ -43,7 +45,7 @@ func TestReaderSplitsAndJoins(t *testing.T) {
 		"one byte a read":  iotest.OneByteReader(bytes.NewReader(all)),
 		"half a read":      iotest.HalfReader(bytes.NewReader(all)),
 		"data then EOF":    iotest.DataErrReader(bytes.NewReader(all)),
-		"odd-sized chunks": &chunked{b: all, sizes: []int{3, 1, 4100, 2, 70000}},
+		"odd-sized chunks": &codectest.Chunked{B: all, Sizes: []int{3, 1, 4100, 2, 70000}},
 	} {
 		r := NewReader(src)
 		got, err := readAll(r)
@@ -62,24 +64,6 @@ func TestReaderSplitsAndJoins(t *testing.T) {
 			t.Errorf("%s: buffer grew to %d bytes, more than MaxFrame", name, r.buf.Size())
 		}
 	}
-}
-
-// chunked returns its bytes in reads of the given sizes, in turn.
-type chunked struct {
-	b     []byte
-	sizes []int
-	i     int
-}
-
-func (c *chunked) Read(p []byte) (int, error) {
-	if len(c.b) == 0 {
-		return 0, io.EOF
-	}
-	n := min(len(p), len(c.b), c.sizes[c.i%len(c.sizes)])
-	c.i++
-	copy(p, c.b[:n])
-	c.b = c.b[n:]
-	return n, nil
 }
 
 func TestReaderBuffered(t *testing.T) {
@@ -103,10 +87,10 @@ func TestReaderEnds(t *testing.T) {
 		err     error
 	}{
 		{"clean end", bytes.NewReader(PieceRequest(1)), 1, "", io.EOF},
-		{"end inside the header", bytes.NewReader(unhex(t, "01 03 00 01 29 01 03")), 1, "01 03", io.ErrUnexpectedEOF},
-		{"end inside the data", bytes.NewReader(unhex(t, "01 04 00 05 aa bb")), 0, "01 04 00 05 aa bb", io.ErrUnexpectedEOF},
+		{"end inside the header", bytes.NewReader(codectest.Unhex(t, "01 03 00 01 29 01 03")), 1, "01 03", io.ErrUnexpectedEOF},
+		{"end inside the data", bytes.NewReader(codectest.Unhex(t, "01 04 00 05 aa bb")), 0, "01 04 00 05 aa bb", io.ErrUnexpectedEOF},
 		{"error after a frame", io.MultiReader(bytes.NewReader(PieceRequest(1)), iotest.ErrReader(boom)), 1, "", boom},
-		{"a reader that never reads", zeroReader{}, 0, "", io.ErrNoProgress},
+		{"a reader that never reads", codectest.NoProgress{}, 0, "", io.ErrNoProgress},
 	} {
 		r := NewReader(tc.src)
 		n := 0
@@ -116,7 +100,7 @@ func TestReaderEnds(t *testing.T) {
 				n++
 				continue
 			}
-			if !errors.Is(err, tc.err) || n != tc.frames || !bytes.Equal(f, unhex(t, tc.partial)) {
+			if !errors.Is(err, tc.err) || n != tc.frames || !bytes.Equal(f, codectest.Unhex(t, tc.partial)) {
 				t.Errorf("%s: %d frames, then % x, %v; want %d, %s, %v", tc.name, n, f, err, tc.frames, tc.partial, tc.err)
 			}
 			if _, again := r.Next(); !errors.Is(again, err) && !(err == io.ErrUnexpectedEOF && again == io.ErrUnexpectedEOF) {
@@ -126,10 +110,6 @@ func TestReaderEnds(t *testing.T) {
 		}
 	}
 }
-
-type zeroReader struct{}
-
-func (zeroReader) Read([]byte) (int, error) { return 0, nil }
 
 // Reading frames allocates nothing once the buffer has grown: a download
 // reads one frame per piece.
