@@ -97,7 +97,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	r := NewReader(&codectest.Chunked{B: bytes.Join(all, nil), Sizes: []int{1, 7, 16397, 3, 65536, 200000}})
-	got, err := readAll(r)
+	got, err := codectest.ReadAll(r)
 	if len(got) != len(all) {
 		t.Fatalf("the Reader gave %d frames of %d (%v)", len(got), len(all), err)
 	}

@@ -36,20 +36,6 @@ func stream(t *testing.T) [][]byte {
 	}
 }
 
-func readAll(r *Reader) ([][]byte, error) {
-	var got [][]byte
-	for {
-		f, err := r.Next()
-		if err != nil {
-			return got, err
-		}
-		if !bytes.Equal(f, r.Raw()) {
-			return got, errors.New("Raw differs from the frame")
-		}
-		got = append(got, bytes.Clone(f))
-	}
-}
-
 func TestReaderSplitsAndJoins(t *testing.T) {
 	frames := stream(t)
 	all := bytes.Join(frames, nil)
@@ -62,7 +48,7 @@ func TestReaderSplitsAndJoins(t *testing.T) {
 		"the handshake in pieces": &codectest.Chunked{B: all, Sizes: []int{1, 19, 8, 20, 19, 1 << 20}},
 	} {
 		r := NewReader(src)
-		got, err := readAll(r)
+		got, err := codectest.ReadAll(r)
 		if err != io.EOF {
 			t.Errorf("%s: error %v, want io.EOF", name, err)
 		}
@@ -176,7 +162,7 @@ func TestReaderFirstFrame(t *testing.T) {
 		"a message first":               {append(AppendHave(nil, 1), AppendSimple(nil, IDChoke)...), [][]byte{AppendHave(nil, 1), AppendSimple(nil, IDChoke)}},
 		"a keep-alive first":            {AppendKeepAlive(nil), [][]byte{AppendKeepAlive(nil)}},
 	} {
-		got, err := readAll(NewReader(iotest.OneByteReader(bytes.NewReader(tc.input))))
+		got, err := codectest.ReadAll(NewReader(iotest.OneByteReader(bytes.NewReader(tc.input))))
 		if err != io.EOF || len(got) != len(tc.frames) {
 			t.Fatalf("%s: %d frames, %v", name, len(got), err)
 		}

@@ -89,7 +89,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	r := NewReader(&codectest.Chunked{B: bytes.Join(all, nil), Sizes: []int{1, 7, 4096, 3, 65536}})
-	got, err := readAll(r)
+	got, err := codectest.ReadAll(r)
 	if len(got) != len(all) {
 		t.Fatalf("the Reader gave %d frames of %d (%v)", len(got), len(all), err)
 	}

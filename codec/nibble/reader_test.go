@@ -23,20 +23,6 @@ func stream(t *testing.T) [][]byte {
 	return [][]byte{HelloRequest(id), PieceRequest(41), codectest.Unhex(t, "02 03 00 02 00 29"), empty, big, ErrorFrame("bye")}
 }
 
-func readAll(r *Reader) ([][]byte, error) {
-	var got [][]byte
-	for {
-		f, err := r.Next()
-		if err != nil {
-			return got, err
-		}
-		if !bytes.Equal(f, r.Raw()) {
-			return got, errors.New("Raw differs from the frame")
-		}
-		got = append(got, append([]byte(nil), f...))
-	}
-}
-
 func TestReaderSplitsAndJoins(t *testing.T) {
 	frames := stream(t)
 	all := bytes.Join(frames, nil)
@@ -48,7 +34,7 @@ func TestReaderSplitsAndJoins(t *testing.T) {
 		"odd-sized chunks": &codectest.Chunked{B: all, Sizes: []int{3, 1, 4100, 2, 70000}},
 	} {
 		r := NewReader(src)
-		got, err := readAll(r)
+		got, err := codectest.ReadAll(r)
 		if err != io.EOF {
 			t.Errorf("%s: error %v, want io.EOF", name, err)
 		}

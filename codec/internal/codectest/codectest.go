@@ -3,7 +3,9 @@
 package codectest
 
 import (
+	"bytes"
 	"encoding/hex"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -41,4 +43,26 @@ func Unhex(t testing.TB, s string) []byte {
 		t.Fatalf("bad hex %q: %v", s, err)
 	}
 	return b
+}
+
+// FrameReader is a dialect's frame reader.
+type FrameReader interface {
+	Next() ([]byte, error)
+	Raw() []byte
+}
+
+// ReadAll collects copies of r's frames until its first error, which it
+// returns; a frame that Raw does not repeat is an error.
+func ReadAll(r FrameReader) ([][]byte, error) {
+	var got [][]byte
+	for {
+		f, err := r.Next()
+		if err != nil {
+			return got, err
+		}
+		if !bytes.Equal(f, r.Raw()) {
+			return got, errors.New("Raw differs from the frame")
+		}
+		got = append(got, bytes.Clone(f))
+	}
 }
