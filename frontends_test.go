@@ -15,7 +15,7 @@ const module = "github.com/bitclone/bitclone"
 var dialectFree = []string{"tui", "headless", "transcript", "check", "replay", "peer/feed", "peer"}
 
 // neutralCodecs are the codec packages every dialect shares.
-var neutralCodecs = map[string]bool{"codec": true, "codec/bitfield": true}
+var neutralCodecs = map[string]bool{"codec": true, "codec/bitfield": true, "codec/framebuf": true, "codec/human": true}
 
 func TestFrontEndsImportNoDialect(t *testing.T) {
 	for _, pkg := range dialectFree {
