@@ -30,9 +30,9 @@ const (
 
 // Reasons a session closes its connection.
 var (
-	errBadPieces   = errors.New("sent too many pieces that failed their SHA-1")
-	errNoTorrent   = errors.New("peer does not serve this torrent")
-	errNoAnswer    = errors.New("no answer")
+	errBadPieces = errors.New("sent too many pieces that failed their SHA-1")
+	errNoTorrent = errors.New("peer does not serve this torrent")
+	errNoAnswer  = errors.New("no answer")
 )
 
 // request is a piece request on the wire, waiting for its answer.
