@@ -1,0 +1,234 @@
+package nibble
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
+)
+
+// slowSeeder is a good seeder whose every frame crosses the wire in two
+// writes a millisecond apart: slow enough that a quirky peer beside it is
+// asked for many pieces, and it checks that split frames are read whole.
+func slowSeeder(t *testing.T, data []byte, torPieceSize int) (*fakepeer.Seeder, netip.AddrPort) {
+	tor := testTorrent(t, data, torPieceSize)
+	return startSeeder(t, tor, data, fakepeer.Quirks{SplitWrites: true, SplitGap: time.Millisecond}, nil)
+}
+
+// from says whether an event is about the peer at a.
+func from(e peer.Event, a netip.AddrPort) bool { return e.Peer == a.String() }
+
+func TestCorruptPiecesAreRefetchedAndTheirPeerNamedAndDropped(t *testing.T) {
+	data := pattern(200*4096, 4)
+	tor := testTorrent(t, data, 4096)
+	corrupt := map[int]bool{}
+	for i := range tor.NumPieces() {
+		corrupt[i] = true
+	}
+	_, bad := startSeeder(t, tor, data, fakepeer.Quirks{Corrupt: corrupt}, nil)
+	_, good := slowSeeder(t, data, 4096)
+	cfg := fastConfig(tor, t.TempDir())
+	cfg.Peers = []netip.AddrPort{bad, good}
+	n := runNode(t, cfg)
+	n.waitComplete(data)
+
+	strikes := n.count(func(e peer.Event) bool {
+		return e.Kind == peer.KindWarn && strings.Contains(e.Text, "from "+bad.String()+" failed its SHA-1")
+	})
+	if strikes != 3 {
+		t.Errorf("%d warnings naming %s for bad pieces, want 3 (the strikes before the drop)\n%s", strikes, bad, n.log())
+	}
+	n.waitEvent("the bad peer dropped", func(e peer.Event) bool {
+		return e.Kind == peer.KindClosed && from(e, bad) && strings.Contains(e.Text, "sent too many pieces that failed their SHA-1 (3)")
+	})
+	if dials := n.count(func(e peer.Event) bool { return e.Kind == peer.KindConnected && from(e, bad) }); dials != 1 {
+		t.Errorf("the peer dropped for bad pieces was connected %d times, want once", dials)
+	}
+	if n.count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, good) }) != 0 {
+		t.Error("the good seeder's connection was closed")
+	}
+}
+
+func TestAnErrorFrameMidTransferIsARefusalAndTheConnectionGoesOn(t *testing.T) {
+	data := pattern(100*4096, 5)
+	tor := testTorrent(t, data, 4096)
+	quirky, a := startSeeder(t, tor, data, fakepeer.Quirks{ErrorMidTransfer: 3}, nil)
+	_, good := slowSeeder(t, data, 4096)
+	cfg := fastConfig(tor, t.TempDir())
+	cfg.Peers = []netip.AddrPort{a, good}
+	n := runNode(t, cfg)
+	n.waitComplete(data)
+	n.waitEvent("the refusal logged", func(e peer.Event) bool {
+		return e.Kind == peer.KindWarn && from(e, a) && strings.Contains(e.Text, `"Piece not available"; asking another peer`)
+	})
+	if n.count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, a) }) != 0 {
+		t.Errorf("the connection to the peer that refused a piece was closed\n%s", n.log())
+	}
+	if got := len(quirky.Requests()); got <= 3 {
+		t.Errorf("the refusing peer was asked for %d pieces: the node stopped asking it after the refusal", got)
+	}
+}
+
+func TestAPeerClosingMidPieceIsLoggedAndThePieceFetchedElsewhere(t *testing.T) {
+	data := pattern(100*4096, 6)
+	tor := testTorrent(t, data, 4096)
+	_, a := startSeeder(t, tor, data, fakepeer.Quirks{CloseMidPiece: 0, CloseMidPieceOn: true}, func(i int) bool { return i == 0 })
+	_, good := slowSeeder(t, data, 4096)
+	cfg := fastConfig(tor, t.TempDir())
+	// Only the quirky peer has piece 0 at first: it is asked for it first.
+	cfg.Peers = []netip.AddrPort{a}
+	n := runNode(t, cfg)
+	n.waitEvent("the close mid-piece", func(e peer.Event) bool {
+		return e.Kind == peer.KindClosed && from(e, a) && strings.Contains(e.Text, "EOF")
+	})
+	if err := n.Do(peer.Command{Op: peer.OpConnect, Targets: []string{good.String()}}); err != nil {
+		t.Fatal(err)
+	}
+	n.waitComplete(data)
+}
+
+func TestAHelloThatClaimsEverythingIsCorrectedByRefusals(t *testing.T) {
+	data := pattern(64*4096, 7)
+	tor := testTorrent(t, data, 4096)
+	// The liar has the even pieces and claims all; the other peer has the
+	// odd ones and says so.
+	liarSeeder, liar := startSeeder(t, tor, data, fakepeer.Quirks{ClaimAll: true}, func(i int) bool { return i%2 == 0 })
+	_, odd := startSeeder(t, tor, data, fakepeer.Quirks{}, func(i int) bool { return i%2 == 1 })
+	cfg := fastConfig(tor, t.TempDir())
+	cfg.Peers = []netip.AddrPort{liar, odd}
+	n := runNode(t, cfg)
+	n.waitComplete(data)
+	n.waitEvent("a refusal of a claimed piece", func(e peer.Event) bool {
+		return e.Kind == peer.KindWarn && from(e, liar) && strings.Contains(e.Text, "refused piece its hello claimed")
+	})
+	if n.count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, liar) }) != 0 {
+		t.Errorf("the connection to the peer that claims everything was closed\n%s", n.log())
+	}
+	asked := map[int]bool{}
+	for _, i := range liarSeeder.Requests() {
+		if asked[i] {
+			t.Errorf("the peer was asked again for piece %d, which it refused", i)
+		}
+		asked[i] = true
+	}
+}
+
+func TestATrackerThatIsDownLeavesThePeersGivenOnTheCommandLine(t *testing.T) {
+	data := pattern(50*4096, 8)
+	tor := testTorrent(t, data, 4096)
+	dead := listenLoopback(t)
+	deadURL := "http://" + dead.Addr().String() + "/announce"
+	dead.Close() // nothing listens there any more: connection refused
+	_, a := startSeeder(t, tor, data, fakepeer.Quirks{}, nil)
+	cfg := fastConfig(tor, t.TempDir())
+	cfg.NoTracker, cfg.TrackerURL = false, deadURL
+	cfg.Peers = []netip.AddrPort{a}
+	n := runNode(t, cfg)
+	n.waitComplete(data)
+	n.waitText(peer.KindWarn, "retrying in")
+}
+
+// scripted is one connection the test plays the other peer on, frame by
+// frame.
+type scripted struct {
+	t *testing.T
+	c net.Conn
+}
+
+func (s scripted) read() (byte, []byte) {
+	s.t.Helper()
+	s.c.SetReadDeadline(time.Now().Add(waitLimit))
+	typ, data, err := fakepeer.ReadFrame(s.c)
+	if err != nil {
+		s.t.Fatalf("read: %v", err)
+	}
+	return typ, data
+}
+
+func (s scripted) expect(typ byte) []byte {
+	s.t.Helper()
+	got, data := s.read()
+	if got != typ {
+		s.t.Fatalf("got a frame of type %#02x (%q), want %#02x", got, data, typ)
+	}
+	return data
+}
+
+func (s scripted) write(frame []byte) {
+	s.t.Helper()
+	if _, err := s.c.Write(frame); err != nil {
+		s.t.Fatalf("write: %v", err)
+	}
+}
+
+// acceptNode runs a node whose only peer is a listener the test plays.
+func acceptNode(t *testing.T, cfg Config) (*testNode, scripted) {
+	ln := listenLoopback(t)
+	t.Cleanup(func() { ln.Close() })
+	cfg.Peers = []netip.AddrPort{addrOf(ln)}
+	n := runNode(t, cfg)
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(waitLimit))
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return n, scripted{t, c}
+}
+
+func TestARehelloLearnsWhatALeecherGained(t *testing.T) {
+	data := pattern(20*4096, 9)
+	tor := testTorrent(t, data, 4096)
+	n, p := acceptNode(t, fastConfig(tor, t.TempDir()))
+	if id := p.expect(fakepeer.HelloRequest); string(id) != string(tor.ID[:]) {
+		t.Fatalf("hello for %x", id)
+	}
+	p.write(fakepeer.Frame(fakepeer.HelloResponse, make([]byte, 3))) // nothing yet
+	p.expect(fakepeer.HelloRequest)                                  // asked again
+	p.write(fakepeer.Frame(fakepeer.HelloResponse, []byte{0x80, 0, 0}))
+	if idx := p.expect(fakepeer.PieceRequest); len(idx) != 1 || idx[0] != 0 {
+		t.Fatalf("request for %x, want piece 0 in one byte", idx)
+	}
+	p.write(fakepeer.Frame(fakepeer.PieceResponse, data[:4096]))
+	n.waitEvent("piece 0", func(peer.Event) bool { return n.picker.Has(0) })
+}
+
+func TestARequestLeftUnansweredClosesTheConnectionWithTheReason(t *testing.T) {
+	data := pattern(20*4096, 10)
+	tor := testTorrent(t, data, 4096)
+	cfg := fastConfig(tor, t.TempDir())
+	cfg.RequestTimeout = 100 * time.Millisecond
+	cfg.Pipeline = 4
+	n, p := acceptNode(t, cfg)
+	p.expect(fakepeer.HelloRequest)
+	p.write(fakepeer.Frame(fakepeer.HelloResponse, []byte{0xff, 0xff, 0xf0}))
+	for range cfg.Pipeline {
+		p.expect(fakepeer.PieceRequest)
+	}
+	n.waitText(peer.KindClosed, "no answer to piece request")
+}
+
+func TestAPeerWithoutTheTorrentIsLeftWithTheReason(t *testing.T) {
+	data := pattern(20*4096, 11)
+	tor := testTorrent(t, data, 4096)
+	n, p := acceptNode(t, fastConfig(tor, t.TempDir()))
+	p.expect(fakepeer.HelloRequest)
+	p.write(fakepeer.Frame(fakepeer.ErrorResponse, []byte("Unknown torrent")))
+	n.waitText(peer.KindClosed, `peer does not serve this torrent: it answered our hello with "Unknown torrent"`)
+}
+
+func TestAnUnansweredPieceResponseIsIgnored(t *testing.T) {
+	data := pattern(20*4096, 12)
+	tor := testTorrent(t, data, 4096)
+	n, p := acceptNode(t, fastConfig(tor, t.TempDir()))
+	p.expect(fakepeer.HelloRequest)
+	p.write(fakepeer.Frame(fakepeer.PieceResponse, data[:4096])) // before any hello response
+	n.waitText(peer.KindWarn, "piece response of 4096 bytes with no request waiting: ignored")
+	if n.picker.Has(0) {
+		t.Error("a piece nobody asked for was taken")
+	}
+}
