@@ -3,9 +3,9 @@ package nibble
 import (
 	"bytes"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
-	"net/netip"
 	"testing"
 
 	"github.com/bitclone/bitclone/peer"
