@@ -1,9 +1,11 @@
 package nibble
 
 import (
-	"net/netip"
-	"strings"
+	"fmt"
+	"slices"
 	"testing"
+
+	"github.com/bitclone/bitclone/codec/bitfield"
 
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
@@ -35,30 +37,43 @@ func TestDownloadsFromThreeSeedersAndSpreadsTheRequests(t *testing.T) {
 	n.waitText(peer.KindInfo, "complete: every piece verified")
 }
 
-func TestPipelinesRequests(t *testing.T) {
+func TestKeepsThePipelineFullAndLogsWhichPieceAnAnswerIs(t *testing.T) {
 	data := pattern(64*4096, 2)
 	tor := testTorrent(t, data, 4096)
-	// A seeder that answers one request every few milliseconds, so that
-	// what the node keeps in flight shows in its snapshot.
-	_, a := startSeeder(t, tor, data, fakepeer.Quirks{}, nil)
 	cfg := fastConfig(tor, t.TempDir())
-	cfg.Peers = []netip.AddrPort{a}
 	cfg.Pipeline = 5
-	n := runNode(t, cfg)
-	n.waitComplete(data)
-	// Every request frame the node sent before the first piece arrived.
-	var before int
-	n.mu.Lock()
-	for _, e := range n.events {
-		if e.Kind == peer.KindRecv && strings.HasPrefix(e.Text, "piece-response") {
-			break
-		}
-		if e.Kind == peer.KindSend && strings.HasPrefix(e.Text, "piece-request") {
-			before++
+	n, p := acceptNode(t, cfg)
+	p.expect(fakepeer.HelloRequest)
+	p.write(fakepeer.Frame(fakepeer.HelloResponse, bitfield.Full(64).Bytes()))
+	var asked []int
+	for range cfg.Pipeline {
+		idx := p.expect(fakepeer.PieceRequest)
+		asked = append(asked, int(idx[0]))
+	}
+	conns := n.Snapshot().Conns
+	if len(conns) != 1 || field(conns[0], "in flight") != "5" {
+		t.Fatalf("connections %+v: want one with 5 requests in flight", conns)
+	}
+	i := asked[0]
+	p.write(fakepeer.Frame(fakepeer.PieceResponse, data[i*4096:(i+1)*4096]))
+	n.waitText(peer.KindRecv, fmt.Sprintf("piece-response %d (4096 bytes)", i))
+	// One answer frees one slot.
+	idx := p.expect(fakepeer.PieceRequest)
+	if slices.Contains(asked, int(idx[0])) {
+		t.Errorf("piece %d asked twice", idx[0])
+	}
+	n.waitEvent("piece verified", func(peer.Event) bool { return n.picker.Has(i) })
+	if got := field(n.Snapshot().Conns[0], "in flight"); got != "5" {
+		t.Errorf("%s in flight after one answer and one request, want 5", got)
+	}
+}
+
+// field is the value of a connection's dialect field.
+func field(ci peer.ConnInfo, label string) string {
+	for _, f := range ci.Fields {
+		if f.Label == label {
+			return f.Value
 		}
 	}
-	n.mu.Unlock()
-	if before != cfg.Pipeline {
-		t.Errorf("%d requests went out before the first answer, want the pipeline's %d", before, cfg.Pipeline)
-	}
+	return ""
 }

@@ -43,6 +43,7 @@ type Node struct {
 	doneOnce sync.Once
 
 	// Under mu.
+	nextLabels   *labels // the new connection's, from Framing to NewSessionLocked
 	listen       netip.AddrPort
 	trackerPeers []tracker.Peer
 	trackerNote  string    // the last announce's outcome, for the snapshot

@@ -15,7 +15,13 @@ type protocol struct{ n *Node }
 
 var _ peer.Protocol = protocol{}
 
-func (p protocol) Framing() peer.Framing { return framing }
+// Framing is called for each new connection, with the host's lock held,
+// just before NewSessionLocked: the connection's labels go to its session.
+func (p protocol) Framing() peer.Framing {
+	l := &labels{pieces: p.n.t.NumPieces()}
+	p.n.nextLabels = l
+	return l.framing()
+}
 
 // ParseAddr reads IPv4:PORT or [IPv6]:PORT, as the tracker lists peers.
 func (p protocol) ParseAddr(s string) (netip.AddrPort, error) {
@@ -27,7 +33,11 @@ func (p protocol) ParseAddr(s string) (netip.AddrPort, error) {
 }
 
 func (p protocol) NewSessionLocked(c *peer.Conn, dialed netip.AddrPort) peer.Session {
-	return newSession(p.n, c, dialed)
+	s := newSession(p.n, c, dialed)
+	if l := p.n.nextLabels; l != nil {
+		l.sess, p.n.nextLabels = s, nil
+	}
+	return s
 }
 
 func (p protocol) ClosedLocked(s peer.Session, _ netip.AddrPort, err error) (bool, []peer.Event) {

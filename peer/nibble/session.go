@@ -257,6 +257,16 @@ func (s *session) onRequest(data []byte, at time.Time) {
 	s.n.addUp(size, at)
 }
 
+// waiting is the piece the oldest request waiting asks for.
+func (s *session) waiting() (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.fifo) == 0 {
+		return 0, false
+	}
+	return s.fifo[0].index, true
+}
+
 // onPiece settles the oldest request with the piece: verified and written,
 // or discarded with a strike for the peer.
 func (s *session) onPiece(data []byte, at time.Time) error {
