@@ -24,6 +24,12 @@ type recording struct {
 // plain error. A write error is told on stderr at once when tell is set
 // (headless; the TUI owns the screen), and in any case by close.
 func startRecording(path string, stderr io.Writer, tell bool) (*recording, error) {
+	return startRecordingWords(path, bitclone.Dialect.Framing.Text, stderr, tell)
+}
+
+// startRecordingWords is startRecording for a dialect whose frames words
+// gives in words.
+func startRecordingWords(path string, words func([]byte) []byte, stderr io.Writer, tell bool) (*recording, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -37,7 +43,7 @@ func startRecording(path string, stderr io.Writer, tell bool) (*recording, error
 			fmt.Fprintf(stderr, "bitclone: --record %s: %v\n", path, err)
 		}
 	}
-	w, err := transcript.Create(path, bitclone.Dialect.Framing.Text, onError)
+	w, err := transcript.Create(path, words, onError)
 	if err != nil {
 		return nil, fmt.Errorf("--record: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -183,7 +184,7 @@ func (n *Node) start() {
 		n.host.ListenerAddr(), codec.Quote(n.peerID), codec.Quote(n.t.FileName), humanize.Bytes(uint64(n.t.FileSize)),
 		n.t.NumPieces(), n.t.PieceSize, r.Source, n.picker.Progress().Have, n.t.NumPieces()))
 	if n.store.Complete() {
-		n.markComplete("the file is complete on disk; seeding")
+		n.markComplete("found on disk and verified; seeding")
 	}
 	if n.tracker == "" {
 		n.host.Info("no tracker: dialling only the peers given")
@@ -361,8 +362,8 @@ func (n *Node) summary(now time.Time) {
 // markComplete says the download is complete, once.
 func (n *Node) markComplete(how string) {
 	n.doneOnce.Do(func() {
-		n.host.Info(fmt.Sprintf("complete: %s; %s verified (%d pieces), saved as %s", how,
-			humanize.Bytes(uint64(n.t.FileSize)), n.t.NumPieces(), codec.Quote(n.t.FileName)))
+		n.host.Info(fmt.Sprintf("complete: %s (%d pieces, %s): %s", how,
+			n.t.NumPieces(), humanize.Bytes(uint64(n.t.FileSize)), codec.Quote(filepath.Join(n.cfg.Dir, n.t.FileName))))
 		close(n.complete)
 	})
 }

@@ -298,7 +298,7 @@ func (s *session) onPiece(data []byte, at time.Time) error {
 			s.note(peer.KindError, err.Error())
 		}
 		if s.n.store.Complete() {
-			s.n.markComplete("every piece verified")
+			s.n.markComplete("every piece verified and saved")
 		}
 	case errors.Is(err, piece.ErrDuplicate):
 		// A late endgame copy, or one another connection is writing.

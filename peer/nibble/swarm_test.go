@@ -51,7 +51,7 @@ func TestSwarmOfThreeSeedersAndTwoLeechersThatTradePieces(t *testing.T) {
 		}
 		cfg.Pace = 6 * time.Millisecond
 		s := runNode(t, cfg)
-		s.waitText(peer.KindInfo, "the file is complete on disk; seeding")
+		s.waitText(peer.KindInfo, "found on disk and verified; seeding")
 		s.waitText(peer.KindInfo, "tracker ") // announced: the leechers will find it
 	}
 	var leechers []*testNode
