@@ -70,6 +70,10 @@ type Config struct {
 	// unanswered this long (default 60s): NibbleTorrent cannot cancel a
 	// request, and answers come in order, so nothing else would move.
 	RequestTimeout time.Duration
+	// IdleAfter is how long a dialled peer may have nothing for us before
+	// it is left for a peer that waits, when MaxPeers are taken (default
+	// 30s).
+	IdleAfter time.Duration
 	// HandshakeTimeout closes a connection with no hello exchanged in time
 	// (default 30s).
 	HandshakeTimeout time.Duration
@@ -108,6 +112,7 @@ const (
 	DefaultRehelloInterval  = 5 * time.Second
 	DefaultRequestTimeout   = time.Minute
 	DefaultHandshakeTimeout = 30 * time.Second
+	DefaultIdleAfter        = 30 * time.Second
 	DefaultTick             = time.Second
 	DefaultProgressEvery    = 5 * time.Second
 	// MaxPipeline bounds Pipeline: a request is answered with up to 64 KiB,
@@ -134,6 +139,7 @@ func (c Config) withDefaults() Config {
 	def(&c.RehelloInterval, DefaultRehelloInterval)
 	def(&c.RequestTimeout, DefaultRequestTimeout)
 	def(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	def(&c.IdleAfter, DefaultIdleAfter)
 	def(&c.Tick, DefaultTick)
 	def(&c.ProgressEvery, DefaultProgressEvery)
 	def(&c.RetryBase, peer.DefaultRetryBase)

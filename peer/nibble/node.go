@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -277,23 +278,52 @@ func (n *Node) wake() {
 }
 
 // fill dials candidates until MaxPeers connections we dialled are up or
-// on their way: the --peer addresses first, then the tracker's. A complete
-// download dials nobody (peers that want pieces dial us).
+// on their way: the --peer addresses first, then the tracker's. When all
+// are taken and candidates wait, it leaves a peer that has had nothing for
+// us for IdleAfter, to make room. A complete download dials nobody (peers
+// that want pieces dial us).
 func (n *Node) fill(now time.Time) {
 	if n.store.Complete() {
 		return
 	}
 	n.mu.Lock()
 	inbound := 0
+	var outbound []*session
 	n.host.EachLocked(func(c *peer.Conn, _ netip.AddrPort, s peer.Session) {
-		if c.Dir() == peer.Inbound && s.Established() {
+		switch {
+		case c.Dir() == peer.Outbound:
+			outbound = append(outbound, s.(*session))
+		case s.Established():
 			inbound++
 		}
 	})
 	want := n.cfg.MaxPeers - (n.host.CountLocked() - inbound)
+	dial := n.candidatesLocked(now, max(want, 1))
+	n.mu.Unlock()
+	if want <= 0 {
+		if len(dial) > 0 {
+			for _, s := range outbound {
+				if s.idleSince(now.Add(-n.cfg.IdleAfter)) {
+					s.conn.Close(fmt.Errorf("%w for %s, and other peers wait: making room", errIdle, n.cfg.IdleAfter))
+					break // its end wakes fill again, which dials
+				}
+			}
+		}
+		return
+	}
+	for _, a := range dial {
+		// The host says no for a backoff, a ban or the dial budget; the
+		// next tick tries again.
+		n.host.Dial(a)
+	}
+}
+
+// candidatesLocked is up to limit peers to dial now: not ourselves, not
+// connected or being dialled, not waiting out a backoff or a shun.
+func (n *Node) candidatesLocked(now time.Time, limit int) []netip.AddrPort {
 	var dial []netip.AddrPort
 	consider := func(a netip.AddrPort) {
-		if len(dial) >= want || n.selfLocked(a) || n.host.DialingLocked(a) || n.host.DialedLocked(a) {
+		if len(dial) >= limit || n.selfLocked(a) || n.host.DialingLocked(a) || n.host.DialedLocked(a) {
 			return
 		}
 		if until, ok := n.shunned[a]; ok && now.Before(until) {
@@ -302,10 +332,8 @@ func (n *Node) fill(now time.Time) {
 		if r := n.redial[a]; r != nil && now.Before(r.notBefore) {
 			return
 		}
-		for _, d := range dial {
-			if d == a {
-				return
-			}
+		if slices.Contains(dial, a) {
+			return
 		}
 		dial = append(dial, a)
 	}
@@ -315,12 +343,7 @@ func (n *Node) fill(now time.Time) {
 	for _, p := range n.trackerPeers {
 		consider(p.Addr)
 	}
-	n.mu.Unlock()
-	for _, a := range dial {
-		// The host says no for a backoff, a ban or the dial budget; the
-		// next tick tries again.
-		n.host.Dial(a)
-	}
+	return dial
 }
 
 // selfLocked says whether a is our own listening address.

@@ -1,8 +1,11 @@
 package nibble
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +233,39 @@ func TestAnUnansweredPieceResponseIsIgnored(t *testing.T) {
 	n.waitText(peer.KindWarn, "piece response of 4096 bytes with no request waiting: ignored")
 	if n.picker.Has(0) {
 		t.Error("a piece nobody asked for was taken")
+	}
+}
+
+func TestAPeerWithNothingForUsMakesRoomForOneThatWaits(t *testing.T) {
+	data := pattern(30*4096, 13)
+	tor := testTorrent(t, data, 4096)
+	_, empty := startSeeder(t, tor, data, fakepeer.Quirks{}, func(int) bool { return false })
+	_, full := startSeeder(t, tor, data, fakepeer.Quirks{}, nil)
+	cfg := fastConfig(tor, t.TempDir())
+	cfg.MaxPeers, cfg.IdleAfter = 1, 50*time.Millisecond
+	cfg.Peers = []netip.AddrPort{empty, full} // the empty one is dialled first
+	n := runNode(t, cfg)
+	n.waitComplete(data)
+	n.waitEvent("the idle peer left", func(e peer.Event) bool {
+		return e.Kind == peer.KindClosed && from(e, empty) && strings.Contains(e.Text, "had no piece we lack for 50ms, and other peers wait: making room")
+	})
+}
+
+func TestAnInboundPeerThatSkipsHelloIsServedAndNotTimedOut(t *testing.T) {
+	data := pattern(10*4096, 14)
+	tor := testTorrent(t, data, 4096)
+	cfg := fastConfig(tor, t.TempDir())
+	if err := os.WriteFile(filepath.Join(cfg.Dir, tor.FileName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := runNode(t, cfg)
+	p := dialNode(t, n)
+	p.write(fakepeer.Frame(fakepeer.PieceRequest, []byte{1}))
+	if got := p.expect(fakepeer.PieceResponse); !bytes.Equal(got, data[4096:8192]) {
+		t.Error("piece 1 differs")
+	}
+	// Served, it counts as established: the handshake timeout spares it.
+	if conns := n.Snapshot().Conns; len(conns) != 1 || conns[0].State != peer.StateEstablished {
+		t.Errorf("connections %+v, want one established", conns)
 	}
 }

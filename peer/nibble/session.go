@@ -33,6 +33,7 @@ var (
 	errBadPieces = errors.New("sent too many pieces that failed their SHA-1")
 	errNoTorrent = errors.New("peer does not serve this torrent")
 	errNoAnswer  = errors.New("no answer")
+	errIdle      = errors.New("had no piece we lack")
 )
 
 // request is a piece request on the wire, waiting for its answer.
@@ -63,6 +64,7 @@ type session struct {
 	helloWait   bool      // a hello request of ours is unanswered
 	helloAt     time.Time // when we last sent one
 	lastAnswer  time.Time // when the peer last answered a request
+	usefulAt    time.Time // when it last had something for us: its hello, a new claim, a good piece
 	claims      bitfield.Bitfield
 	refused     bitfield.Bitfield // pieces it claimed but refused: never re-added
 	nRefused    int
@@ -202,7 +204,7 @@ func (s *session) onHelloResponse(data []byte) {
 	s.helloWait = false
 	first := !s.established
 	if first {
-		s.established = true
+		s.established, s.usefulAt = true, time.Now()
 		s.refused = bitfield.New(pieces)
 		s.claims = claims
 		if err := s.n.picker.AddPeer(s.id, claims); err == nil {
@@ -213,6 +215,7 @@ func (s *session) onHelloResponse(data []byte) {
 			if claims.Has(i) && !s.claims.Has(i) && !s.refused.Has(i) {
 				s.claims.Set(i)
 				s.n.picker.PeerHave(s.id, i)
+				s.usefulAt = time.Now()
 			}
 		}
 	}
@@ -251,6 +254,11 @@ func (s *session) onRequest(data []byte, at time.Time) {
 	buf[0], buf[1], buf[2], buf[3] = nibble.ProtocolVersion, byte(nibble.TypePieceResponse), byte(size>>8), byte(size)
 	s.reply(buf, nibble.CmdPieceResponse)
 	s.mu.Lock()
+	if !s.outbound() {
+		// A peer that asks without a hello is served all the same, and
+		// not timed out as one still handshaking.
+		s.established = true
+	}
 	s.served++
 	s.up.Add(int64(size), at)
 	s.mu.Unlock()
@@ -293,6 +301,7 @@ func (s *session) onPiece(data []byte, at time.Time) error {
 		s.n.picker.Done(s.id, i) // endgame copies elsewhere come back as ErrDuplicate
 		s.mu.Lock()
 		s.got++
+		s.usefulAt = at
 		s.mu.Unlock()
 		if err != nil {
 			s.note(peer.KindError, err.Error())
@@ -416,6 +425,15 @@ func (s *session) tick(now time.Time) {
 	if s.inPicker && now.Sub(s.helloAt) >= s.n.cfg.RehelloInterval && !s.n.store.Complete() {
 		s.sendHelloLocked(now)
 	}
+}
+
+// idleSince says whether the peer has had nothing for us since before t:
+// no request waiting, nothing it has that we lack.
+func (s *session) idleSince(t time.Time) bool {
+	s.mu.Lock()
+	idle := s.inPicker && len(s.fifo) == 0 && s.usefulAt.Before(t)
+	s.mu.Unlock()
+	return idle && !s.n.picker.Wants(s.id)
 }
 
 // Info adds the peer's pieces, rates and requests in flight to its row.
