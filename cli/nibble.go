@@ -30,7 +30,7 @@ complete, verified and saved).
 It announces itself to the torrent's tracker (or --tracker) as
 -ECEN426-NETID at --host:--port, dials up to 5 of the peers the tracker
 lists and those given with --peer, and asks each for pieces, rarest first,
-8 requests in flight per peer. Every piece is checked against its SHA-1; a
+16 requests in flight per peer. Every piece is checked against its SHA-1; a
 peer that sends 3 bad pieces is dropped. The download goes to .FILE.part in
 --dest and is renamed once complete; a .part file left by an earlier run is
 resumed.

@@ -108,7 +108,7 @@ type Config struct {
 const (
 	DefaultPort             = 8088
 	DefaultMaxPeers         = 5
-	DefaultPipeline         = 8
+	DefaultPipeline         = 16
 	DefaultRehelloInterval  = 5 * time.Second
 	DefaultRequestTimeout   = time.Minute
 	DefaultHandshakeTimeout = 30 * time.Second

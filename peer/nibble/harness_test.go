@@ -42,6 +42,14 @@ func listenLoopback(t testing.TB) net.Listener {
 	return ln
 }
 
+func mustAddr(t testing.TB, s string) netip.AddrPort {
+	a, err := netip.ParseAddrPort(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func addrOf(ln net.Listener) netip.AddrPort {
 	return ln.Addr().(*net.TCPAddr).AddrPort()
 }

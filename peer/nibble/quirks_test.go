@@ -102,12 +102,15 @@ func TestAHelloThatClaimsEverythingIsCorrectedByRefusals(t *testing.T) {
 	liarSeeder, liar := startSeeder(t, tor, data, fakepeer.Quirks{ClaimAll: true}, func(i int) bool { return i%2 == 0 })
 	_, odd := startSeeder(t, tor, data, fakepeer.Quirks{}, func(i int) bool { return i%2 == 1 })
 	cfg := fastConfig(tor, t.TempDir())
-	cfg.Peers = []netip.AddrPort{liar, odd}
+	cfg.Peers = []netip.AddrPort{liar} // alone at first: it is asked for odd pieces too
 	n := runNode(t, cfg)
-	n.waitComplete(data)
 	n.waitEvent("a refusal of a claimed piece", func(e peer.Event) bool {
 		return e.Kind == peer.KindWarn && from(e, liar) && strings.Contains(e.Text, "refused piece its hello claimed")
 	})
+	if err := n.Do(peer.Command{Op: peer.OpConnect, Targets: []string{odd.String()}}); err != nil {
+		t.Fatal(err)
+	}
+	n.waitComplete(data)
 	if n.count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, liar) }) != 0 {
 		t.Errorf("the connection to the peer that claims everything was closed\n%s", n.log())
 	}
