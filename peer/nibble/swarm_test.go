@@ -3,12 +3,16 @@ package nibble
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
 	"github.com/bitclone/bitclone/tracker"
 )
 
@@ -72,4 +76,39 @@ func TestSwarmOfThreeSeedersAndTwoLeechersThatTradePieces(t *testing.T) {
 	if sw := srv.Swarms(); len(sw) != 1 || len(sw[0].Peers) != 5 {
 		t.Errorf("tracker swarms: %+v, want one of 5 peers", sw)
 	}
+}
+
+// A tracker that answered once and then answers garbage: the node says
+// so, and keeps dialling the peers it already knows.
+func TestKeepsThePeersATrackerGaveAfterItFails(t *testing.T) {
+	data := pattern(40*4096, 15)
+	tor := testTorrent(t, data, 4096)
+	// The seeder's address, free for now: the first dials fail.
+	hole := listenLoopback(t)
+	seederAddr := hole.Addr().String()
+	hole.Close()
+	var answered atomic.Int32
+	ln := listenLoopback(t)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if answered.Add(1) == 1 {
+			fmt.Fprintf(w, `{"interval": 1, "peers": [["%s", "-ECEN426-seed"]]}`, seederAddr)
+			return
+		}
+		w.Write([]byte("<html>502 Bad Gateway</html>"))
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	cfg := fastConfig(tor, t.TempDir())
+	cfg.NoTracker, cfg.TrackerURL = false, "http://"+ln.Addr().String()+"/announce"
+	n := runNode(t, cfg)
+	n.waitText(peer.KindInfo, "tracker http://"+ln.Addr().String()+"/announce: 1 peer")
+	n.waitText(peer.KindWarn, "keeping 1 known peer")
+	again, err := net.Listen("tcp", seederAddr)
+	if err != nil {
+		t.Skipf("the seeder's port was taken meanwhile: %v", err)
+	}
+	s := &fakepeer.Seeder{ID: tor.ID, PieceSize: tor.PieceSize, Data: data}
+	s.Serve(again)
+	t.Cleanup(s.Close)
+	n.waitComplete(data)
 }
