@@ -213,3 +213,16 @@ func TestNibbleInterruptedBeforeCompleteIsAFailure(t *testing.T) {
 		t.Errorf("status %d, stderr %q", status, stderr.String())
 	}
 }
+
+// Without --headless the TUI runs with the NibbleTorrent dialect; Ctrl-C
+// quits it.
+func TestNibbleWithoutHeadlessRunsTheTUI(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	_, path := writeTorrent(t, bytes.Repeat([]byte("y"), 10000))
+	var stdout, stderr bytes.Buffer
+	status := execute([]string{"nibble", "--no-tracker", "--host", "127.0.0.1", "-p", "0", "-d", t.TempDir(), "tester", path},
+		strings.NewReader("\x03"), &stdout, &stderr)
+	if status != ExitOK || !strings.Contains(stdout.String(), "\x1b[?1049h") {
+		t.Errorf("status %d; stderr:\n%s\nstdout:\n%q", status, stderr.String(), stdout.String())
+	}
+}
