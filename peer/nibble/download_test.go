@@ -35,6 +35,13 @@ func TestDownloadsFromThreeSeedersAndSpreadsTheRequests(t *testing.T) {
 		t.Errorf("%d requests for %d pieces", total, tor.NumPieces())
 	}
 	n.waitText(peer.KindInfo, "complete: every piece verified")
+	snap := n.Snapshot()
+	if pr := snap.Progress; pr == nil || !pr.Complete() || pr.BytesTotal != int64(len(data)) {
+		t.Errorf("progress after completion: %+v", pr)
+	}
+	if got := fieldOf(snap.Fields, "pieces"); got != "257/257" {
+		t.Errorf("node field pieces %q", got)
+	}
 }
 
 func TestKeepsThePipelineFullAndLogsWhichPieceAnAnswerIs(t *testing.T) {
@@ -51,8 +58,13 @@ func TestKeepsThePipelineFullAndLogsWhichPieceAnAnswerIs(t *testing.T) {
 		asked = append(asked, int(idx[0]))
 	}
 	conns := n.Snapshot().Conns
-	if len(conns) != 1 || field(conns[0], "in flight") != "5" {
-		t.Fatalf("connections %+v: want one with 5 requests in flight", conns)
+	if len(conns) != 1 || field(conns[0], "in flight") != "5" || field(conns[0], "pieces") != "64/64" {
+		t.Fatalf("connections %+v: want one with 5 requests in flight and 64/64 pieces", conns)
+	}
+	if pr := n.Snapshot().Progress; pr == nil || len(pr.Pieces) != 64 {
+		t.Fatalf("progress %+v", pr)
+	} else if have, requested, missing := pr.Counts(); have != 0 || requested != 5 || missing != 59 {
+		t.Errorf("piece map: %d have, %d requested, %d missing; want 0, 5, 59", have, requested, missing)
 	}
 	i := asked[0]
 	p.write(fakepeer.Frame(fakepeer.PieceResponse, data[i*4096:(i+1)*4096]))
@@ -69,8 +81,10 @@ func TestKeepsThePipelineFullAndLogsWhichPieceAnAnswerIs(t *testing.T) {
 }
 
 // field is the value of a connection's dialect field.
-func field(ci peer.ConnInfo, label string) string {
-	for _, f := range ci.Fields {
+func field(ci peer.ConnInfo, label string) string { return fieldOf(ci.Fields, label) }
+
+func fieldOf(fields []peer.Field, label string) string {
+	for _, f := range fields {
 		if f.Label == label {
 			return f.Value
 		}

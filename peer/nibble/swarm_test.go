@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,6 +65,7 @@ func TestSwarmOfThreeSeedersAndTwoLeechersThatTradePieces(t *testing.T) {
 	}
 	for _, l := range leechers {
 		l.waitComplete(data)
+		l.waitText(peer.KindInfo, "progress: ") // the summaries of the default log
 	}
 	for k, l := range leechers {
 		if _, up := l.Traffic(); up == 0 {
@@ -103,6 +105,13 @@ func TestKeepsThePeersATrackerGaveAfterItFails(t *testing.T) {
 	n := runNode(t, cfg)
 	n.waitText(peer.KindInfo, "tracker http://"+ln.Addr().String()+"/announce: 1 peer")
 	n.waitText(peer.KindWarn, "keeping 1 known peer")
+	snap := n.Snapshot()
+	if len(snap.Addrs) != 1 || snap.Addrs[0].Addr != seederAddr || snap.Addrs[0].Source != "tracker" || snap.Addrs[0].From != "-ECEN426-seed" {
+		t.Errorf("the tracker's peers in the snapshot: %+v", snap.Addrs)
+	}
+	if got := fieldOf(snap.Fields, "tracker"); !strings.HasPrefix(got, "failed: ") {
+		t.Errorf("tracker field %q after a garbage answer", got)
+	}
 	again, err := net.Listen("tcp", seederAddr)
 	if err != nil {
 		t.Skipf("the seeder's port was taken meanwhile: %v", err)
