@@ -9,11 +9,13 @@ import (
 	"github.com/bitclone/bitclone/peer"
 )
 
-// labels lets one connection's log say which piece a received piece
-// response answers ("piece-response 41 (4096 bytes)"): the index is not on
-// the wire, but the Conn names a received frame on its reader goroutine
+// labels lets one connection's log say which piece a piece response
+// carries ("piece-response 41 (4096 bytes)"), though the index is not on
+// the wire. For one we receive, the Conn names it on its reader goroutine
 // before the handler settles the request, so the oldest request waiting is
-// the one answered. Sent piece responses keep the plain words.
+// the one answered. For one we send, the piece is verified: its SHA-1 names
+// it (hashed only when the event is built, which the front end's pace
+// bounds).
 type labels struct {
 	pieces int
 	sess   *session // set by NewSessionLocked, before the connection is served
@@ -52,11 +54,14 @@ func (l *labels) text(frame []byte) []byte {
 	l.mu.Lock()
 	received := len(frame) > 0 && l.last == unsafe.SliceData(frame)
 	l.mu.Unlock()
-	if !received {
-		return nibble.Text(frame)
-	}
 	ctx := nibble.Context{Pieces: l.pieces}
-	if i, ok := l.sess.waiting(); ok {
+	i, ok := -1, false
+	if received {
+		i, ok = l.sess.waiting()
+	} else {
+		i, ok = l.sess.n.pieceOf(frame[nibble.HeaderSize:])
+	}
+	if ok {
 		ctx.Index, ctx.HasIndex = uint32(i), true
 	}
 	return []byte(nibble.Describe(frame, ctx))

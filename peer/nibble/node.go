@@ -2,6 +2,7 @@ package nibble
 
 import (
 	"context"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,6 +40,9 @@ type Node struct {
 	peerID  string
 	tracker string // announce URL ("" with NoTracker)
 	client  *http.Client
+
+	byHashOnce sync.Once
+	byHash     map[nibble.Hash]int // for the log of pieces we send (pieceOf)
 
 	kick     chan struct{} // wakes the maintenance loop to dial
 	complete chan struct{} // closed once the file is complete, verified and saved
@@ -389,6 +393,18 @@ func (n *Node) markComplete(how string) {
 			n.t.NumPieces(), humanize.Bytes(uint64(n.t.FileSize)), codec.Quote(filepath.Join(n.cfg.Dir, n.t.FileName))))
 		close(n.complete)
 	})
+}
+
+// pieceOf names a piece by its data: the first piece with its SHA-1.
+func (n *Node) pieceOf(data []byte) (int, bool) {
+	n.byHashOnce.Do(func() {
+		n.byHash = make(map[nibble.Hash]int, len(n.t.Pieces))
+		for i := len(n.t.Pieces) - 1; i >= 0; i-- {
+			n.byHash[n.t.Pieces[i]] = i
+		}
+	})
+	i, ok := n.byHash[sha1.Sum(data)]
+	return i, ok
 }
 
 // addDown and addUp count payload for the node's rates.

@@ -119,6 +119,9 @@ func TestServingAnswersBadFramesWithErrorFramesAndGoesOn(t *testing.T) {
 	if got := p.expect(fakepeer.PieceResponse); !bytes.Equal(got, data[9*4096:]) {
 		t.Error("piece 9 differs")
 	}
+	// The log names the piece sent, though the frame does not.
+	n.waitText(peer.KindSend, "piece-response 9 (4096 bytes)")
+	n.waitText(peer.KindRecv, "piece-request 9 (4 bytes)")
 }
 
 func TestALeecherServesOnlyVerifiedPieces(t *testing.T) {
