@@ -152,6 +152,15 @@ func (n *Node) Run(ctx context.Context) error { return n.host.Run(ctx) }
 // Events delivers what happens; it is closed when Run has returned.
 func (n *Node) Events() <-chan []peer.Event { return n.host.Events() }
 
+// ReleaseEvents takes back a batch from Events for reuse (see
+// peer.Bus.Release).
+func (n *Node) ReleaseEvents(batch []peer.Event) { n.host.ReleaseEvents(batch) }
+
+var (
+	_ peer.Node          = (*Node)(nil)
+	_ peer.EventReleaser = (*Node)(nil)
+)
+
 // Do executes a command from a front end. It never blocks on the network.
 func (n *Node) Do(c peer.Command) error { return n.host.Do(c) }
 

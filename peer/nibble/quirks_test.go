@@ -272,3 +272,47 @@ func TestAnInboundPeerThatSkipsHelloIsServedAndNotTimedOut(t *testing.T) {
 		t.Errorf("connections %+v, want one established", conns)
 	}
 }
+
+func TestAnOffSpecBitfieldIsReadLenientlyAndLogged(t *testing.T) {
+	data := pattern(20*4096, 16)
+	tor := testTorrent(t, data, 4096)
+	n, p := acceptNode(t, fastConfig(tor, t.TempDir()))
+	p.expect(fakepeer.HelloRequest)
+	// One byte for 20 pieces (3 are due), as a peer that drops leading
+	// zero bytes sends it: pieces 0 and 1.
+	p.write(fakepeer.Frame(fakepeer.HelloResponse, []byte{0xc0}))
+	n.waitText(peer.KindWarn, "hello response off the spec")
+	for range 2 {
+		idx := p.expect(fakepeer.PieceRequest)
+		if i := int(idx[0]); i > 1 {
+			t.Fatalf("asked for piece %d, which the bitfield does not claim", i)
+		}
+	}
+}
+
+func TestDialsAtMostFivePeers(t *testing.T) {
+	data := pattern(300*4096, 17)
+	tor := testTorrent(t, data, 4096)
+	cfg := fastConfig(tor, t.TempDir())
+	for range 7 {
+		_, a := slowSeeder(t, data, 4096)
+		cfg.Peers = append(cfg.Peers, a)
+	}
+	n := runNode(t, cfg)
+	n.waitComplete(data)
+	n.mu.Lock()
+	open, most := 0, 0
+	for _, e := range n.events {
+		switch {
+		case e.Kind == peer.KindConnected && e.Dir == peer.Outbound:
+			open++
+			most = max(most, open)
+		case e.Kind == peer.KindClosed && e.Dir == peer.Outbound:
+			open--
+		}
+	}
+	n.mu.Unlock()
+	if most != DefaultMaxPeers {
+		t.Errorf("at most %d connections open at once, want %d", most, DefaultMaxPeers)
+	}
+}
