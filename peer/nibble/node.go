@@ -275,9 +275,27 @@ func (n *Node) maintain(ctx context.Context) {
 		case <-n.kick:
 			n.fill(time.Now())
 		case now := <-tick.C:
+			n.prune(now)
 			n.tickSessions(now)
 			n.fill(now)
 			n.summary(now)
+		}
+	}
+}
+
+// prune forgets shuns that ended and backoffs of peers no longer tried,
+// so that a long run in a churning swarm keeps only what matters now.
+func (n *Node) prune(now time.Time) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for a, until := range n.shunned {
+		if now.After(until) {
+			delete(n.shunned, a)
+		}
+	}
+	for a, r := range n.redial {
+		if now.Sub(r.notBefore) > 2*n.cfg.RetryMax {
+			delete(n.redial, a)
 		}
 	}
 }

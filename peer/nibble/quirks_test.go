@@ -316,3 +316,24 @@ func TestDialsAtMostFivePeers(t *testing.T) {
 		t.Errorf("at most %d connections open at once, want %d", most, DefaultMaxPeers)
 	}
 }
+
+func TestPruneForgetsEndedShunsAndStaleBackoffs(t *testing.T) {
+	tor := testTorrent(t, pattern(4096, 18), 4096)
+	n, err := New(fastConfig(tor, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.store.Close()
+	now := time.Now()
+	a, b := netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("127.0.0.1:2")
+	n.shunned[a], n.shunned[b] = now.Add(-time.Second), now.Add(time.Minute)
+	n.redial[a] = &redial{failures: 3, notBefore: now.Add(-3 * n.cfg.RetryMax)}
+	n.redial[b] = &redial{failures: 3, notBefore: now.Add(-n.cfg.RetryMax)}
+	n.prune(now)
+	if _, ok := n.shunned[a]; ok || len(n.shunned) != 1 {
+		t.Errorf("shuns after prune: %v", n.shunned)
+	}
+	if _, ok := n.redial[a]; ok || len(n.redial) != 1 {
+		t.Errorf("backoffs after prune: %v", n.redial)
+	}
+}
