@@ -12,6 +12,7 @@ import (
 
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
+	"github.com/bitclone/bitclone/peer/piece"
 )
 
 // slowSeeder is a good seeder whose every frame crosses the wire in two
@@ -335,5 +336,51 @@ func TestPruneForgetsEndedShunsAndStaleBackoffs(t *testing.T) {
 	}
 	if _, ok := n.redial[a]; ok || len(n.redial) != 1 {
 		t.Errorf("backoffs after prune: %v", n.redial)
+	}
+}
+
+// A request the user types on a connection we download over takes its
+// place in the FIFO: its answer settles it, not one of ours, and a bad
+// answer to it costs the peer nothing.
+func TestARequestTypedByHandIsAnsweredInItsTurn(t *testing.T) {
+	data := pattern(20*4096, 19)
+	tor := testTorrent(t, data, 4096)
+	cfg := fastConfig(tor, t.TempDir())
+	cfg.Pipeline = 4
+	n, p := acceptNode(t, cfg)
+	p.expect(fakepeer.HelloRequest)
+	p.write(fakepeer.Frame(fakepeer.HelloResponse, []byte{0xff, 0xff, 0xf0}))
+	var asked []int
+	for range 4 {
+		asked = append(asked, int(p.expect(fakepeer.PieceRequest)[0]))
+	}
+	for _, line := range []string{"piece 7", "piece-request 0 (5 bytes)"} {
+		frame, err := NewDialect(tor).Encode(line)
+		if err != nil {
+			// 5 bytes cannot be typed in words: raw it is.
+			frame = []byte{1, 3, 0, 5, 0, 0, 0, 0, 0}
+		}
+		if err := n.Do(peer.Command{Op: peer.OpSend, Targets: []string{n.cfg.Peers[0].String()}, Frame: frame}); err != nil {
+			t.Fatal(err)
+		}
+		p.expect(fakepeer.PieceRequest)
+	}
+	for _, i := range asked {
+		p.write(fakepeer.Frame(fakepeer.PieceResponse, data[i*4096:(i+1)*4096]))
+	}
+	p.write(fakepeer.Frame(fakepeer.PieceResponse, make([]byte, 4096))) // not piece 7
+	p.write(fakepeer.Frame(fakepeer.ErrorResponse, []byte("Malformed request")))
+	n.waitText(peer.KindWarn, "the answer to the piece request typed by hand is not piece 7")
+	n.waitEvent("the error frame", func(e peer.Event) bool { return e.Kind == peer.KindRecv && e.Command == "error" })
+	for _, i := range asked {
+		if !n.picker.Has(i) {
+			t.Errorf("piece %d, answered in its turn, was not taken", i)
+		}
+	}
+	if st, _ := n.picker.Peer(piece.PeerID(n.Snapshot().Conns[0].ID)); st.Strikes != 0 {
+		t.Errorf("%d strikes for answers to requests typed by hand", st.Strikes)
+	}
+	if c := n.count(func(e peer.Event) bool { return strings.Contains(e.Text, "refused") }); c != 0 {
+		t.Errorf("the error answer to a request typed by hand was taken for a refusal")
 	}
 }

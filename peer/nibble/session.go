@@ -40,6 +40,7 @@ var (
 type request struct {
 	index int
 	at    time.Time
+	user  bool // typed by the user: its answer earns no strike and no refusal
 }
 
 // session is the NibbleTorrent logic of one connection. Its handler runs
@@ -99,7 +100,26 @@ func (s *session) GotHello() bool { return s.Established() }
 // not on the wire.
 func (s *session) Listen() netip.AddrPort { return s.dialed }
 
-func (s *session) SendUser(frame []byte) { s.conn.Send(frame, nibble.CommandName(frame)) }
+// SendUser sends a frame the user typed. A piece request (even a broken
+// one: the peer answers it too) takes its place among ours, so that its
+// answer settles it and not one of ours; a hello expects its response.
+func (s *session) SendUser(frame []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, err := nibble.Decode(frame); err == nil {
+		switch f.Type {
+		case nibble.TypePieceRequest:
+			i, err := nibble.PieceIndex(f.Data)
+			if err != nil || i >= uint32(s.n.t.NumPieces()) {
+				i = ^uint32(0) // no piece: its answer is an error frame
+			}
+			s.fifo = append(s.fifo, request{index: int(i), at: time.Now(), user: true})
+		case nibble.TypeHelloRequest:
+			s.helloWait = true
+		}
+	}
+	s.conn.Send(frame, nibble.CommandName(frame))
+}
 
 // sendHello asks the peer for its bitfield.
 func (s *session) sendHello(now time.Time) {
@@ -296,7 +316,14 @@ func (s *session) onPiece(data []byte, at time.Time) error {
 
 	i := req.index
 	err := s.n.store.WritePiece(i, data)
+	if req.user {
+		s.userPiece(i, err)
+		s.refill(at)
+		return nil
+	}
 	switch {
+	case i >= s.n.t.NumPieces():
+		s.note(peer.KindWarn, "a piece response to a broken request typed by hand: ignored")
 	case err == nil || errors.Is(err, piece.ErrSave):
 		s.n.picker.Done(s.id, i) // endgame copies elsewhere come back as ErrDuplicate
 		s.mu.Lock()
@@ -331,6 +358,23 @@ func (s *session) onPiece(data []byte, at time.Time) error {
 	return nil
 }
 
+// userPiece takes the answer to a request the user typed: a piece we
+// lacked counts, a bad one is only reported (the user may have asked for
+// anything).
+func (s *session) userPiece(i int, err error) {
+	switch {
+	case i >= s.n.t.NumPieces():
+		s.note(peer.KindWarn, "a piece response to a broken request typed by hand: ignored")
+	case err == nil || errors.Is(err, piece.ErrSave):
+		s.n.picker.Done(s.id, i)
+		if s.n.store.Complete() {
+			s.n.markComplete("every piece verified and saved")
+		}
+	case errors.Is(err, piece.ErrHash) || errors.Is(err, piece.ErrRange):
+		s.note(peer.KindWarn, fmt.Sprintf("the answer to the piece request typed by hand is not piece %d: %v", i, err))
+	}
+}
+
 func (s *session) maxStrikes() int {
 	if s.n.cfg.MaxStrikes > 0 {
 		return s.n.cfg.MaxStrikes
@@ -343,6 +387,12 @@ func (s *session) maxStrikes() int {
 func (s *session) onError(data []byte, at time.Time) error {
 	text := codec.Printable(data)
 	s.mu.Lock()
+	if len(s.fifo) > 0 && s.fifo[0].user {
+		s.fifo = s.fifo[1:]
+		s.lastAnswer = at
+		s.mu.Unlock()
+		return nil // the log shows the error frame; the user asked
+	}
 	if len(s.fifo) > 0 {
 		req := s.fifo[0]
 		s.fifo = s.fifo[1:]
