@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitclone/bitclone/codec/bitfield"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
 	"github.com/bitclone/bitclone/peer/piece"
@@ -382,5 +383,35 @@ func TestARequestTypedByHandIsAnsweredInItsTurn(t *testing.T) {
 	}
 	if c := n.count(func(e peer.Event) bool { return strings.Contains(e.Text, "refused") }); c != 0 {
 		t.Errorf("the error answer to a request typed by hand was taken for a refusal")
+	}
+}
+
+// A peer that takes requests and never answers holds its pieces until the
+// endgame, when another peer is asked for them too: the download completes
+// long before the request timeout would free them.
+func TestEndgameAsksASecondPeerForPiecesAStalledPeerHolds(t *testing.T) {
+	data := pattern(60*4096, 25)
+	tor := testTorrent(t, data, 4096)
+	ln := listenLoopback(t)
+	t.Cleanup(func() { ln.Close() })
+	_, good := slowSeeder(t, data, 4096)
+	cfg := fastConfig(tor, t.TempDir())
+	cfg.RequestTimeout = 10 * waitLimit
+	cfg.Peers = []netip.AddrPort{addrOf(ln), good}
+	n := runNode(t, cfg)
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	p := scripted{t, c}
+	p.expect(fakepeer.HelloRequest)
+	p.write(fakepeer.Frame(fakepeer.HelloResponse, bitfield.Full(60).Bytes()))
+	held := p.expect(fakepeer.PieceRequest) // and never answered
+	n.waitComplete(data)
+	for _, ci := range n.Snapshot().Conns {
+		if ci.Remote == addrOf(ln).String() && field(ci, "in flight") == "0" {
+			t.Errorf("the stalled peer's requests were settled; piece %d was held", held[0])
+		}
 	}
 }
