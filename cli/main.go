@@ -37,6 +37,7 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return nil
 	}, func(n int) { status = n })
 	cmd.SetOut(stdout) // --help and --version
+	cmd.SetIn(stdin)   // subcommands that read commands (nibble)
 	cmd.SetErr(stderr)
 	if args == nil {
 		args = []string{} // nil would make cobra read os.Args
@@ -63,6 +64,7 @@ func newRootCommand(run func(Settings) error, exit func(int)) *cobra.Command {
 	cmd.AddCommand(newCheckCommand(exit), newReplayCommand(exit), newSimCommand(exit), newStressCommand(exit))
 	cmd.AddCommand(newMakeTorrentCommand(exit))
 	cmd.AddCommand(newTrackerCommand(exit))
+	cmd.AddCommand(newNibbleCommand(exit))
 	usageErrors(cmd)
 	return cmd
 }
@@ -174,23 +176,28 @@ type frontEnd func(ctx context.Context, node peer.Node, stdin io.Reader, stdout 
 
 // pickFrontEnd picks the user interface.
 func pickFrontEnd(s Settings, stderr io.Writer) frontEnd {
+	return dialectFrontEnd(bitclone.Dialect, s, stderr)
+}
+
+// dialectFrontEnd picks the user interface for a node of dialect d.
+func dialectFrontEnd(d peer.Dialect, s Settings, stderr io.Writer) frontEnd {
 	if !s.Headless {
 		return func(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, quit func()) error {
 			if f, ok := stdout.(*os.File); ok && !isTerminal(f) {
 				// Redirected to a file or a pipe: a TUI there would be
 				// noise, the transcript is what is wanted.
 				fmt.Fprintln(stderr, "bitclone: stdout is not a terminal; running headless")
-				return headless.Run(ctx, node, stdin, stdout, headless.Options{Dialect: bitclone.Dialect, JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
+				return headless.Run(ctx, node, stdin, stdout, headless.Options{Dialect: d, JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
 			}
 			return tui.Run(ctx, node, tui.Options{
-				Dialect:  bitclone.Dialect,
+				Dialect:  d,
 				LogLines: s.LogLines, HistoryFile: s.HistoryFile, Listen: node.Snapshot().Listen,
 				Notes: s.Notes, Input: stdin, Output: stdout,
 			})
 		}
 	}
 	return func(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer, quit func()) error {
-		return headless.Run(ctx, node, stdin, stdout, headless.Options{Dialect: bitclone.Dialect, JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
+		return headless.Run(ctx, node, stdin, stdout, headless.Options{Dialect: d, JSON: s.JSON, Quiet: s.Quiet, Stderr: stderr, Quit: quit})
 	}
 }
 

@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bitclone/bitclone/codec"
+	"github.com/bitclone/bitclone/codec/nibble"
+	nibblepeer "github.com/bitclone/bitclone/peer/nibble"
+	"github.com/bitclone/bitclone/tracker"
+	"github.com/bitclone/bitclone/tui"
+)
+
+const nibbleHelp = `nibble downloads the file that TORRENT_FILE (a NibbleTorrent .ntorrent)
+describes into --dest, and seeds it to other peers while downloading and
+after, until interrupted (or, with --exit-when-complete, until the file is
+complete, verified and saved).
+
+It announces itself to the torrent's tracker (or --tracker) as
+-ECEN426-NETID at --host:--port, dials up to 5 of the peers the tracker
+lists and those given with --peer, and asks each for pieces, rarest first,
+16 requests in flight per peer. Every piece is checked against its SHA-1; a
+peer that sends 3 bad pieces is dropped. The download goes to .FILE.part in
+--dest and is renamed once complete; a .part file left by an earlier run is
+resumed.
+
+With --headless it prints the log on stdout: connections, piece summaries
+and warnings; -v adds every frame, in words ("piece-request 41"). Frames
+typed on stdin (or the TUI's command line) go to the peers: hello,
+piece 41, error TEXT, raw 01 03 00 01 29.`
+
+// nibbleFlags are the raw flags of bitclone nibble.
+type nibbleFlags struct {
+	port                                 int
+	host, dest, tracker, record          string
+	peers                                []string
+	verbose, noTracker, exitWhenComplete bool
+	headless, json, quiet                bool
+}
+
+// nibbleSettings is what a nibble command line asks for.
+type nibbleSettings struct {
+	Netid, TorrentFile string
+	Config             nibblepeer.Config // without the torrent, loaded at run
+	// Front is the front end's part (Headless, JSON, Quiet, Record, ...).
+	Front            Settings
+	ExitWhenComplete bool
+}
+
+func newNibbleCommand(exit func(int)) *cobra.Command {
+	return nibbleCommand(func(s nibbleSettings, stdin io.Reader, stdout, stderr io.Writer) {
+		exit(runNibble(s, stdin, stdout, stderr))
+	})
+}
+
+// nibbleCommand is bitclone nibble; run is given the checked settings.
+func nibbleCommand(run func(s nibbleSettings, stdin io.Reader, stdout, stderr io.Writer)) *cobra.Command {
+	var f nibbleFlags
+	cmd := &cobra.Command{
+		Use:   "nibble [flags] NETID TORRENT_FILE",
+		Short: "Download and seed a NibbleTorrent torrent",
+		Long:  nibbleHelp,
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.settings(args)
+			if err != nil {
+				return err
+			}
+			run(s, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.IntVarP(&f.port, "port", "p", nibblepeer.DefaultPort, "listen on port `N` (0: any free port)")
+	fl.StringVar(&f.host, "host", "localhost", "listen on and announce `ADDR`")
+	fl.StringVarP(&f.dest, "dest", "d", ".", "download into and seed from `DIR`")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "headless: every frame, not only summaries")
+	fl.StringVar(&f.tracker, "tracker", "", "announce to `URL` instead of the torrent's tracker_url")
+	fl.StringArrayVar(&f.peers, "peer", nil, "also connect to the peer at `HOST:PORT` (repeatable)")
+	fl.BoolVar(&f.noTracker, "no-tracker", false, "never announce (use --peer)")
+	fl.BoolVar(&f.exitWhenComplete, "exit-when-complete", false, "exit 0 once the file is complete, verified and saved")
+	fl.BoolVar(&f.headless, "headless", false, "no TUI: log on stdout, frames typed on stdin")
+	fl.BoolVar(&f.json, "json", false, "events as JSON lines; implies --headless")
+	fl.BoolVar(&f.quiet, "quiet", false, "print only connection changes, warnings and errors; implies --headless")
+	fl.StringVar(&f.record, "record", "", "write every frame in and out to `FILE` as JSON lines")
+	return cmd
+}
+
+// maxNetID keeps the peer_id within what a tracker takes.
+const maxNetID = tracker.MaxPeerIDLen - len(tracker.PeerIDPrefix)
+
+// checkNetID refuses what a peer_id in a URL cannot carry plainly: only
+// letters, digits and - . _ ~ (a URL's unreserved characters).
+func checkNetID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("NETID is empty")
+	case len(id) > maxNetID:
+		return fmt.Errorf("NETID %s: longer than %d characters", codec.Quote(id), maxNetID)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return fmt.Errorf("NETID %s: character %d is not a letter, a digit or - . _ ~", codec.Quote(id), i+1)
+		}
+	}
+	return nil
+}
+
+// resolveTimeout bounds looking up --host and --peer names.
+const resolveTimeout = 5 * time.Second
+
+// resolveHost is an IP address for h: h itself, or the first IPv4 address
+// its name resolves to (else the first), so that "localhost" binds and is
+// announced as 127.0.0.1.
+func resolveHost(h string) (netip.Addr, error) {
+	if ip, err := netip.ParseAddr(h); err == nil {
+		return ip.Unmap(), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", h)
+	if err != nil || len(ips) == 0 {
+		return netip.Addr{}, fmt.Errorf("cannot resolve %s", codec.Quote(h))
+	}
+	for _, ip := range ips {
+		if ip.Unmap().Is4() {
+			return ip.Unmap(), nil
+		}
+	}
+	return ips[0], nil
+}
+
+// resolvePeer reads --peer: IP:PORT as the BitClone command line takes it,
+// or NAME:PORT.
+func resolvePeer(s string) (netip.AddrPort, error) {
+	if ap, err := parsePeer(s); err == nil {
+		return ap, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	n, perr := strconv.ParseUint(port, 10, 16)
+	if err != nil || perr != nil || n == 0 || host == "" {
+		return netip.AddrPort{}, fmt.Errorf("--peer %s: want HOST:PORT", codec.Quote(s))
+	}
+	ip, err := resolveHost(host)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("--peer %s: %v", codec.Quote(s), err)
+	}
+	return netip.AddrPortFrom(ip, uint16(n)), nil
+}
+
+// settings checks the flags and arguments.
+func (f *nibbleFlags) settings(args []string) (nibbleSettings, error) {
+	s := nibbleSettings{Netid: args[0], TorrentFile: args[1], ExitWhenComplete: f.exitWhenComplete}
+	if err := checkNetID(s.Netid); err != nil {
+		return s, err
+	}
+	if f.port < 0 || f.port > 65535 {
+		return s, fmt.Errorf("--port %d: want 0 to 65535", f.port)
+	}
+	if f.noTracker && f.tracker != "" {
+		return s, errors.New("--tracker and --no-tracker: pick one")
+	}
+	if f.tracker != "" {
+		if err := nibble.CheckTrackerURL(f.tracker); err != nil {
+			return s, fmt.Errorf("--tracker: %v", err)
+		}
+	}
+	ip, err := resolveHost(f.host)
+	if err != nil {
+		return s, fmt.Errorf("--host: %v", err)
+	}
+	c := &s.Config
+	c.NetID, c.Dir, c.Port, c.TrackerURL, c.NoTracker = s.Netid, f.dest, f.port, f.tracker, f.noTracker
+	c.ListenHost = ip.String()
+	if !ip.IsUnspecified() {
+		c.AnnounceIP = ip
+	}
+	seen := map[netip.AddrPort]bool{}
+	for _, p := range f.peers {
+		a, err := resolvePeer(p)
+		if err != nil {
+			return s, err
+		}
+		if !seen[a] {
+			seen[a] = true
+			c.Peers = append(c.Peers, a)
+		}
+	}
+	fr := &s.Front
+	fr.Headless, fr.JSON, fr.Quiet = f.headless || f.json || f.quiet, f.json, f.quiet
+	fr.Record, fr.LogLines, fr.HistoryFile = f.record, tui.DefaultLogLines, historyPath()
+	// Headless without -v prints summaries: frames are not even built.
+	// The TUI's log shows them, with x for the bytes.
+	c.NoMessageEvents = f.quiet || (fr.Headless && !f.verbose)
+	return s, nil
+}
+
+// runNibble loads the torrent, opens the download, binds, and runs the
+// node and its front end until the user quits, a signal arrives, or (with
+// --exit-when-complete) the file is complete.
+func runNibble(s nibbleSettings, stdin io.Reader, stdout, stderr io.Writer) int {
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "bitclone nibble: "+format+"\n", a...)
+		return ExitError
+	}
+	tor, err := nibble.LoadTorrent(s.TorrentFile)
+	if err != nil {
+		return fail("torrent: %v", err)
+	}
+	if fi, err := os.Stat(s.Config.Dir); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		return fail("--dest %s: %v", s.Config.Dir, err)
+	}
+	s.Config.Torrent = tor
+	dialect := nibblepeer.NewDialect(tor)
+	rec, err := startRecording(s.Front.Record, &dialect, stderr, s.Front.Headless)
+	if err != nil {
+		return fail("%v", err)
+	}
+	var opts []nibblepeer.Option
+	if rec != nil {
+		opts = append(opts, nibblepeer.WithRecorder(rec.w))
+	}
+	node, err := nibblepeer.New(s.Config, opts...)
+	if err != nil {
+		rec.close(stderr)
+		return fail("--dest %s: %v", s.Config.Dir, err)
+	}
+	if err := node.Listen(); err != nil {
+		rec.close(stderr)
+		return fail("listen (--host, --port %d): %v", s.Config.Port, err)
+	}
+
+	signal.Ignore(syscall.SIGPIPE) // see run
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	context.AfterFunc(ctx, stopSignals)
+	if s.ExitWhenComplete {
+		go func() {
+			select {
+			case <-node.Completed():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- node.Run(ctx) }()
+	frontErr := dialectFrontEnd(node.Dialect(), s.Front, stderr)(ctx, node, stdin, stdout, cancel)
+	cancel()
+	runErr := <-ran
+
+	status := ExitOK
+	switch {
+	case errors.Is(frontErr, syscall.EPIPE):
+		fmt.Fprintln(stderr, "bitclone nibble: stdout closed; stopped")
+	case frontErr != nil:
+		fmt.Fprintf(stderr, "bitclone nibble: output: %v\n", frontErr)
+		status = ExitError
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		fmt.Fprintf(stderr, "bitclone nibble: %v\n", runErr)
+		status = ExitError
+	}
+	if !rec.close(stderr) {
+		status = ExitError
+	}
+	if s.ExitWhenComplete && status == ExitOK {
+		select {
+		case <-node.Completed():
+		default:
+			fmt.Fprintln(stderr, "bitclone nibble: stopped before the download was complete")
+			status = ExitError
+		}
+	}
+	return status
+}

@@ -1,0 +1,64 @@
+package nibble
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/bitclone/bitclone/peer"
+)
+
+// protocol is the Node as the host sees it: a peer.Protocol, a type of its
+// own so that the hooks stay out of the Node's methods.
+type protocol struct{ n *Node }
+
+var _ peer.Protocol = protocol{}
+
+// Framing is called for each new connection, with the host's lock held,
+// just before NewSessionLocked: the connection's labels go to its session.
+func (p protocol) Framing() peer.Framing {
+	l := &labels{pieces: p.n.t.NumPieces()}
+	p.n.nextLabels = l
+	return l.framing()
+}
+
+// ParseAddr reads IPv4:PORT or [IPv6]:PORT, as the tracker lists peers.
+func (p protocol) ParseAddr(s string) (netip.AddrPort, error) {
+	a, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return a, errors.New("want IPv4:PORT or [IPv6]:PORT")
+	}
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), nil
+}
+
+func (p protocol) NewSessionLocked(c *peer.Conn, dialed netip.AddrPort) peer.Session {
+	s := newSession(p.n, c, dialed)
+	if l := p.n.nextLabels; l != nil {
+		l.sess, p.n.nextLabels = s, nil
+	}
+	return s
+}
+
+func (p protocol) ClosedLocked(s peer.Session, _ netip.AddrPort, err error) (bool, []peer.Event) {
+	return p.n.closedLocked(s.(*session), err), nil
+}
+
+func (p protocol) DialFailedLocked(netip.AddrPort, string) []peer.Event { return nil }
+
+func (p protocol) ConnsChanged()           { p.n.wake() }
+func (p protocol) Start()                  { p.n.start() }
+func (p protocol) Run(ctx context.Context) { p.n.maintain(ctx) }
+func (p protocol) Stop()                   { p.n.store.Close() }
+
+func (p protocol) Connect(a netip.AddrPort) error { return p.n.host.Connect(a) }
+
+func (p protocol) Forget(netip.AddrPort) error {
+	return errors.New("nibble keeps no address book: the tracker and --peer name the peers")
+}
+
+func (p protocol) Save() error {
+	return errors.New("nibble keeps no peers file; pieces are saved as they arrive")
+}
+
+func (p protocol) SnapshotLocked(s *peer.Snapshot, now time.Time) { p.n.snapshotLocked(s, now) }
