@@ -73,3 +73,43 @@ func TestUnfinishedBinaryFrameIsNamedForItsDialect(t *testing.T) {
 		}
 	})
 }
+
+// A notice the handler raises about a frame comes after that frame in the
+// log, even when the frames of one read are published together.
+func TestHandlerNoteFollowsItsFrame(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bus := peer.NewBus(0)
+		ours, theirs := net.Pipe()
+		c := peer.NewConn(ours, peer.ConnConfig{ID: 1, Dir: peer.Inbound, Framing: dialecttest.Binary.Framing, Bus: bus})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.Serve(func(frame []byte, _ time.Time) error {
+				if frame[0] == dialecttest.TypeError {
+					c.Note(peer.KindWarn, "an error frame")
+				}
+				return nil
+			})
+		}()
+		frames := append(dialecttest.Frame(dialecttest.TypeError, []byte("no")), dialecttest.Frame(dialecttest.TypeRequest, []byte{7})...)
+		if _, err := theirs.Write(frames); err != nil { // one read
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		theirs.Close()
+		<-done
+		bus.Close()
+		var got []string
+		for batch := range bus.Events() {
+			for _, e := range batch {
+				if e.Kind != peer.KindClosed {
+					got = append(got, e.Kind.String()+" "+e.Text)
+				}
+			}
+		}
+		want := []string{"recv error no", "warn an error frame", "recv piece-request 7"}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("events %q, want %q", got, want)
+		}
+	})
+}

@@ -309,6 +309,20 @@ func (c *Conn) Reply(frame []byte, cmd string) bool {
 	return !c.closing.Load()
 }
 
+// Note adds a notice about this connection (a warning, say) to the events
+// of the socket read being handled, after those of the frames handled so
+// far, so that the log shows it after the frame that caused it, not before
+// the whole read's frames. Only the handler passed to Serve may call it;
+// from elsewhere, publish on the bus.
+func (c *Conn) Note(kind Kind, text string) {
+	if c.cfg.Bus == nil {
+		return
+	}
+	c.inEvents.events = append(c.inEvents.events, Event{
+		At: time.Now(), Kind: kind, ConnID: c.cfg.ID, Peer: c.peer, Dir: c.cfg.Dir, Text: text,
+	})
+}
+
 // HoldReads keeps the read loop from reading the socket again before until,
 // once the frames already read are handled: TCP then holds back a peer that
 // sends faster than we allow. Only the handler passed to Serve may call it.

@@ -220,7 +220,7 @@ func (s *session) handle(frame []byte, at time.Time) error {
 		if commandName(frame) == wire.CmdReject {
 			// Never answer a reject with a reject: two peers could loop
 			// forever. It still counts as a bad line.
-			s.n.publish(peer.KindWarn, s, "malformed reject: "+err.Error())
+			s.conn.Note(peer.KindWarn, "malformed reject: "+err.Error())
 			return s.strike(at)
 		}
 		var pe *wire.ParseError
@@ -317,7 +317,7 @@ func (s *session) onVerack(v wire.Verack, at time.Time) error {
 	remote := s.remoteNonce
 	s.mu.Unlock()
 	if v.Nonce != s.n.nonce && v.Nonce != remote {
-		s.n.publish(peer.KindWarn, s, fmt.Sprintf("verack nonce %d matches neither our version's nonce (%d) nor theirs", v.Nonce, s.n.nonce))
+		s.conn.Note(peer.KindWarn, fmt.Sprintf("verack nonce %d matches neither our version's nonce (%d) nor theirs", v.Nonce, s.n.nonce))
 	}
 	return s.maybeEstablished()
 }
@@ -474,7 +474,7 @@ func (s *session) onPong(nonce uint64, at time.Time) error {
 	if matched {
 		return nil
 	}
-	s.n.publish(peer.KindWarn, s, fmt.Sprintf("pong nonce %d matches no outstanding ping", nonce))
+	s.conn.Note(peer.KindWarn, fmt.Sprintf("pong nonce %d matches no outstanding ping", nonce))
 	return s.strike(at)
 }
 

@@ -133,7 +133,9 @@ func (s *session) sendHelloLocked(now time.Time) {
 	s.conn.Send(nibble.HelloRequest(s.n.t.ID), nibble.CmdHelloRequest)
 }
 
-func (s *session) note(kind peer.Kind, text string) { s.n.host.Note(kind, s.conn, text) }
+// note tells the log about this connection, in order with its frames: only
+// the frame handler calls it.
+func (s *session) note(kind peer.Kind, text string) { s.conn.Note(kind, text) }
 
 // reply answers the peer, in order with the other answers.
 func (s *session) reply(frame []byte, cmd string) { s.conn.Reply(frame, cmd) }
