@@ -180,6 +180,15 @@ func (d *Dialect) Prepare(c *Command) error {
 	return nil
 }
 
+// Typed names what the user's input becomes on the wire, for hints: "raw
+// lines" in a text dialect, "frames" in a binary one.
+func (d *Dialect) Typed() string {
+	if d.Binary {
+		return "frames"
+	}
+	return "raw lines"
+}
+
 // ClassOf is Class, or ClassUnknown when the dialect gives none.
 func (d *Dialect) ClassOf(command string) Class {
 	if d.Class == nil {

@@ -139,11 +139,11 @@ func (p *connsPane) targets() []string {
 
 // title counts the connections, says which of them rows rows hide, and
 // how many are selected.
-func (p *connsPane) title(rows int) string {
+func (p *connsPane) title(rows int, typed string) string {
 	n := len(p.conns)
 	s := "Connections  " + strconv.Itoa(n) + scrollNote(scrollOffset(p.offset, p.index(), rows, n), rows, n)
 	if n := len(p.selected); n > 0 {
-		s += " · " + strconv.Itoa(n) + " selected (raw lines go to them)"
+		s += " · " + strconv.Itoa(n) + " selected (" + typed + " go to them)"
 	}
 	return s
 }

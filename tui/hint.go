@@ -36,13 +36,13 @@ func (m *Model) hintFor(text string) hint {
 	}
 	if strings.TrimSpace(text) == "" {
 		if m.focus != paneCmd {
-			return hint{hintInfo, "raw lines go " + m.describeTargets(m.conns.targets())}
+			return hint{hintInfo, m.opts.Dialect.Typed() + " go " + m.describeTargets(m.conns.targets())}
 		}
 		example := ""
 		if m.opts.Dialect.Hint != "" {
 			example = m.opts.Dialect.Hint + ", "
 		}
-		return hint{hintInfo, "raw lines go " + m.describeTargets(m.conns.targets()) +
+		return hint{hintInfo, m.opts.Dialect.Typed() + " go " + m.describeTargets(m.conns.targets()) +
 			" · type " + example + "@HOST:PORT LINE or :help · tab completes · esc: panes"}
 	}
 	c, err := m.opts.Dialect.Parse(text)

@@ -69,7 +69,7 @@ func (m *Model) panes(f frame) []string {
 	out := make([]string, 0, f.body.h)
 	now := m.snapTime()
 	if f.conns.h > 0 {
-		out = append(out, m.titleLine(m.conns.title(f.conns.h-2), f.conns.w, m.focus == paneConns))
+		out = append(out, m.titleLine(m.conns.title(f.conns.h-2, m.opts.Dialect.Typed()), f.conns.w, m.focus == paneConns))
 		out = append(out, m.conns.render(&m.st, f.conns.w, f.conns.h-1, m.focus == paneConns, now)...)
 	}
 	if f.download.h > 0 {
