@@ -54,6 +54,10 @@ type Node struct {
 	trackerPeers []tracker.Peer
 	trackerNote  string    // the last announce's outcome, for the snapshot
 	nextAnnounce time.Time // zero before the first announce
+	// announceSaid is what the last logged announce said (peers, interval,
+	// failure): an announce that says the same again every interval is
+	// not logged, only kept for the snapshot.
+	announceSaid string
 	redial       map[netip.AddrPort]*redial
 	shunned      map[netip.AddrPort]time.Time // dropped for bad pieces, until when
 
@@ -222,9 +226,14 @@ func (n *Node) announcer() (*tracker.Announcer, error) {
 	})
 }
 
-// announced logs an announce's outcome and keeps it for the snapshot.
+// announced keeps an announce's outcome for the snapshot, and logs it when
+// it is news: the first, a failure, a recovery, another peer count or
+// interval.
 func (n *Node) announced(ev tracker.AnnounceEvent) {
+	said := fmt.Sprint(ev.Peers, ev.Interval, ev.Err != nil)
 	n.mu.Lock()
+	news := ev.Err != nil || said != n.announceSaid
+	n.announceSaid = said
 	if ev.Err != nil {
 		n.trackerNote = "failed: " + ev.Err.Error()
 		n.nextAnnounce = ev.Time.Add(ev.Retry)
@@ -233,6 +242,9 @@ func (n *Node) announced(ev tracker.AnnounceEvent) {
 		n.nextAnnounce = ev.Time.Add(ev.Interval)
 	}
 	n.mu.Unlock()
+	if !news {
+		return
+	}
 	kind := peer.KindInfo
 	if ev.Err != nil {
 		kind = peer.KindWarn

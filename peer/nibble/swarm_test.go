@@ -2,6 +2,7 @@ package nibble
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -120,4 +121,32 @@ func TestKeepsThePeersATrackerGaveAfterItFails(t *testing.T) {
 	s.Serve(again)
 	t.Cleanup(s.Close)
 	n.waitComplete(data)
+}
+
+// An announce that says what the last one said is not logged again: at a 30 s interval, a day of "1 peer" lines would
+// bury the log. Failures are always logged, and so is the news after them.
+func TestRepeatedAnnouncesAreLoggedOnce(t *testing.T) {
+	data := pattern(3*1024, 1)
+	tor := testTorrent(t, data, 1024)
+	tn := runNode(t, fastConfig(tor, t.TempDir()))
+	at := time.Now()
+	ok := func(peers int) tracker.AnnounceEvent {
+		at = at.Add(time.Second)
+		return tracker.AnnounceEvent{Time: at, URL: "http://127.0.0.1:1/announce", Peers: peers, Interval: 30 * time.Second}
+	}
+	failed := tracker.AnnounceEvent{Time: at, URL: "http://127.0.0.1:1/announce", Err: errors.New("connection refused"), Retry: 2 * time.Second, Known: 1}
+	for _, ev := range []tracker.AnnounceEvent{ok(1), ok(1), ok(1), ok(2), ok(2), failed, failed, ok(2), ok(2)} {
+		tn.announced(ev)
+	}
+	tn.host.Info("end of announces") // a marker: every note before it has been published
+	tn.waitText(peer.KindInfo, "end of announces")
+	var said []string
+	for line := range strings.Lines(tn.log()) {
+		if strings.Contains(line, " tracker http") {
+			said = append(said, line)
+		}
+	}
+	if len(said) != 5 { // 1 peer, 2 peers, failed, failed, 2 peers again
+		t.Errorf("logged %d announces, want 5:\n%s", len(said), strings.Join(said, ""))
+	}
 }
