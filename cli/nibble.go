@@ -47,6 +47,7 @@ type nibbleFlags struct {
 	peers                                []string
 	verbose, noTracker, exitWhenComplete bool
 	headless, json, quiet                bool
+	pace                                 time.Duration
 }
 
 // nibbleSettings is what a nibble command line asks for.
@@ -91,6 +92,7 @@ func nibbleCommand(run func(s nibbleSettings, stdin io.Reader, stdout, stderr io
 	fl.StringArrayVar(&f.peers, "peer", nil, "also connect to the peer at `HOST:PORT` (repeatable)")
 	fl.BoolVar(&f.noTracker, "no-tracker", false, "never announce (use --peer)")
 	fl.BoolVar(&f.exitWhenComplete, "exit-when-complete", false, "exit 0 once the file is complete, verified and saved")
+	fl.DurationVar(&f.pace, "pace", 0, "minimum gap `D` between writes on one connection, to watch a download on loopback (default 0)")
 	fl.BoolVar(&f.headless, "headless", false, "no TUI: log on stdout, frames typed on stdin")
 	fl.BoolVar(&f.json, "json", false, "events as JSON lines; implies --headless")
 	fl.BoolVar(&f.quiet, "quiet", false, "print only connection changes, warnings and errors; implies --headless")
@@ -170,6 +172,9 @@ func (f *nibbleFlags) settings(args []string) (nibbleSettings, error) {
 	if f.port < 0 || f.port > 65535 {
 		return s, fmt.Errorf("--port %d: want 0 to 65535", f.port)
 	}
+	if f.pace < 0 {
+		return s, fmt.Errorf("--pace %v: want 0 or more", f.pace)
+	}
 	if f.noTracker && f.tracker != "" {
 		return s, errors.New("--tracker and --no-tracker: pick one")
 	}
@@ -184,7 +189,7 @@ func (f *nibbleFlags) settings(args []string) (nibbleSettings, error) {
 	}
 	c := &s.Config
 	c.NetID, c.Dir, c.Port, c.TrackerURL, c.NoTracker = s.Netid, f.dest, f.port, f.tracker, f.noTracker
-	c.ListenHost = ip.String()
+	c.ListenHost, c.Pace = ip.String(), f.pace
 	if !ip.IsUnspecified() {
 		c.AnnounceIP = ip
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bitclone/bitclone/codec/nibble"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
@@ -81,6 +82,9 @@ func TestNibbleSettings(t *testing.T) {
 			t.Errorf("%q: no frame events %v, %v; want %v", tc.args, s.Config.NoMessageEvents, err, tc.noFrames)
 		}
 	}
+	if s, _ := parseNibble(t, "--pace", "2ms", "n", "t"); s.Config.Pace != 2*time.Millisecond {
+		t.Errorf("--pace 2ms: pace %v", s.Config.Pace)
+	}
 	s, _ = parseNibble(t, "--tracker", "http://127.0.0.1:6969/announce", "--host", "0.0.0.0", "n", "t")
 	if s.Config.TrackerURL != "http://127.0.0.1:6969/announce" || s.Config.AnnounceIP.IsValid() || s.Config.ListenHost != "0.0.0.0" {
 		t.Errorf("--tracker, --host 0.0.0.0: %+v", s.Config)
@@ -103,6 +107,7 @@ func TestNibbleUsageErrors(t *testing.T) {
 		{[]string{"nibble", "--peer", "nope", "n", "t"}, "bitclone nibble: --peer \"nope\": want HOST:PORT\n"},
 		{[]string{"nibble", "--peer", "127.0.0.1:0", "n", "t"}, "bitclone nibble: --peer \"127.0.0.1:0\": want HOST:PORT\n"},
 		{[]string{"nibble", "--bogus", "n", "t"}, "bitclone nibble: unknown flag: --bogus\n"},
+		{[]string{"nibble", "--pace", "-1s", "n", "t"}, "bitclone nibble: --pace -1s: want 0 or more\n"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if status := execute(tt.args, nil, &stdout, &stderr); status != ExitUsage || !strings.HasPrefix(stderr.String(), tt.want) {
