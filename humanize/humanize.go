@@ -4,6 +4,7 @@ package humanize
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -63,4 +64,17 @@ func Bytes(n uint64) string {
 		return strconv.FormatFloat(v, 'f', 1, 64) + suffix
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64) + suffix
+}
+
+// Count is n things in words: "1 peer", "3 peers", "2 entries" (a noun
+// ending in a consonant and y takes -ies).
+func Count(n int, noun string) string {
+	s := strconv.Itoa(n) + " "
+	if n == 1 {
+		return s + noun
+	}
+	if k := len(noun); k > 1 && noun[k-1] == 'y' && !strings.ContainsRune("aeiou", rune(noun[k-2])) {
+		return s + noun[:k-1] + "ies"
+	}
+	return s + noun + "s"
 }

@@ -38,3 +38,18 @@ func TestBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		noun string
+		want string
+	}{
+		{1, "peer", "1 peer"}, {0, "peer", "0 peers"}, {3, "peer", "3 peers"},
+		{2, "entry", "2 entries"}, {1, "entry", "1 entry"}, {2, "key", "2 keys"},
+	} {
+		if got := Count(tc.n, tc.noun); got != tc.want {
+			t.Errorf("Count(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
+		}
+	}
+}

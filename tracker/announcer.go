@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/bitclone/bitclone/humanize"
 )
 
 // Retry backoff after a failed announce: RetryMin, doubling, at most
@@ -54,28 +56,18 @@ type AnnounceEvent struct {
 // String is the event as one log line.
 func (e AnnounceEvent) String() string {
 	if e.Err != nil {
-		return fmt.Sprintf("tracker %s: %v; retrying in %s, keeping %s", e.URL, e.Err, e.Retry, plural(e.Known, "known peer"))
+		return fmt.Sprintf("tracker %s: %v; retrying in %s, keeping %s", e.URL, e.Err, e.Retry, humanize.Count(e.Known, "known peer"))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "tracker %s: %s", e.URL, plural(e.Peers, "peer"))
+	fmt.Fprintf(&b, "tracker %s: %s", e.URL, humanize.Count(e.Peers, "peer"))
 	if e.Skipped > 0 {
-		fmt.Fprintf(&b, " (%s skipped)", plural(e.Skipped, "malformed entry"))
+		fmt.Fprintf(&b, " (%s skipped)", humanize.Count(e.Skipped, "malformed entry"))
 	}
 	if e.Previous != 0 {
 		fmt.Fprintf(&b, "; interval now %s (was %s)", e.Interval, e.Previous)
 	}
 	fmt.Fprintf(&b, "; next announce in %s", e.Interval)
 	return b.String()
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	if strings.HasSuffix(what, "y") {
-		return fmt.Sprintf("%d %sies", n, what[:len(what)-1])
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // Announcer announces a peer to its tracker every interval, for as long as

@@ -86,7 +86,7 @@ func (e ServerEvent) String() string {
 	if e.Joined {
 		verb = "joined"
 	}
-	fmt.Fprintf(&b, "%s %s %s torrent %s: %s", verb, codec.Quote(e.PeerID), e.Addr, e.Torrent, plural(e.Peers, "peer"))
+	fmt.Fprintf(&b, "%s %s %s torrent %s: %s", verb, codec.Quote(e.PeerID), e.Addr, e.Torrent, humanize.Count(e.Peers, "peer"))
 	if e.Repeats > 0 {
 		fmt.Fprintf(&b, " (+%d announces since the last line)", e.Repeats)
 	}
@@ -355,9 +355,9 @@ func (s *Server) status(w http.ResponseWriter) {
 		peers += len(sw.Peers)
 	}
 	fmt.Fprintf(&b, "bitclone tracker: %s, %s; interval %s, a peer expires %s after its last announce\n",
-		plural(len(swarms), "torrent"), plural(peers, "peer"), s.interval, 2*s.interval)
+		humanize.Count(len(swarms), "torrent"), humanize.Count(peers, "peer"), s.interval, 2*s.interval)
 	for _, sw := range swarms {
-		fmt.Fprintf(&b, "\n%s %s: %s\n", sw.Protocol, sw.ID, plural(len(sw.Peers), "peer"))
+		fmt.Fprintf(&b, "\n%s %s: %s\n", sw.Protocol, sw.ID, humanize.Count(len(sw.Peers), "peer"))
 		for _, p := range sw.Peers {
 			fmt.Fprintf(&b, "  %-22s %-24s joined %s ago, last announce %s ago\n",
 				p.Addr, codec.PrintableString(p.ID), humanize.Age(now, p.Joined), humanize.Age(now, p.Seen))

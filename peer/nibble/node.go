@@ -238,7 +238,7 @@ func (n *Node) announced(ev tracker.AnnounceEvent) {
 		n.trackerNote = "failed: " + ev.Err.Error()
 		n.nextAnnounce = ev.Time.Add(ev.Retry)
 	} else {
-		n.trackerNote = fmt.Sprintf("%d peers", ev.Peers)
+		n.trackerNote = humanize.Count(ev.Peers, "peer")
 		n.nextAnnounce = ev.Time.Add(ev.Interval)
 	}
 	n.mu.Unlock()
