@@ -315,12 +315,19 @@ func (c *Conn) Reply(frame []byte, cmd string) bool {
 // the whole read's frames. Only the handler passed to Serve may call it;
 // from elsewhere, publish on the bus.
 func (c *Conn) Note(kind Kind, text string) {
-	if c.cfg.Bus == nil {
-		return
+	c.note(Event{At: time.Now(), Kind: kind, ConnID: c.cfg.ID, Peer: c.peer, Dir: c.cfg.Dir, Text: text})
+}
+
+// NoteNode is Note for a notice about the whole node that a frame of this
+// connection brought about (the last piece of a download, say).
+func (c *Conn) NoteNode(kind Kind, text string) {
+	c.note(Event{At: time.Now(), Kind: kind, Text: text})
+}
+
+func (c *Conn) note(e Event) {
+	if c.cfg.Bus != nil {
+		c.inEvents.events = append(c.inEvents.events, e)
 	}
-	c.inEvents.events = append(c.inEvents.events, Event{
-		At: time.Now(), Kind: kind, ConnID: c.cfg.ID, Peer: c.peer, Dir: c.cfg.Dir, Text: text,
-	})
 }
 
 // HoldReads keeps the read loop from reading the socket again before until,

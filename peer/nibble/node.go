@@ -202,7 +202,7 @@ func (n *Node) start() {
 		n.host.ListenerAddr(), codec.Quote(n.peerID), codec.Quote(n.t.FileName), humanize.Bytes(uint64(n.t.FileSize)),
 		n.t.NumPieces(), n.t.PieceSize, r.Source, n.picker.Progress().Have, n.t.NumPieces()))
 	if n.store.Complete() {
-		n.markComplete("found on disk and verified; seeding")
+		n.markComplete("found on disk and verified; seeding", nil)
 	}
 	if n.tracker == "" {
 		n.host.Info("no tracker: dialling only the peers given")
@@ -425,10 +425,16 @@ func (n *Node) summary(now time.Time) {
 		humanize.Bytes(uint64(pr.BytesDone)), humanize.Bytes(uint64(down)), humanize.Bytes(uint64(up))))
 }
 
-// markComplete says the download is complete, once.
-func (n *Node) markComplete(how string) {
+// markComplete says the download is complete, once: through the
+// connection that brought the last piece, when one did, so that the log
+// shows it after that piece.
+func (n *Node) markComplete(how string, by *peer.Conn) {
 	n.doneOnce.Do(func() {
-		n.host.Info(fmt.Sprintf("complete: %s (%d pieces, %s): %s", how,
+		say := n.host.Info
+		if by != nil {
+			say = func(text string) { by.NoteNode(peer.KindInfo, text) }
+		}
+		say(fmt.Sprintf("complete: %s (%d pieces, %s): %s", how,
 			n.t.NumPieces(), humanize.Bytes(uint64(n.t.FileSize)), codec.Quote(filepath.Join(n.cfg.Dir, n.t.FileName))))
 		close(n.complete)
 	})

@@ -336,7 +336,7 @@ func (s *session) onPiece(data []byte, at time.Time) error {
 			s.note(peer.KindError, err.Error())
 		}
 		if s.n.store.Complete() {
-			s.n.markComplete("every piece verified and saved")
+			s.n.markComplete("every piece verified and saved", s.conn)
 		}
 	case errors.Is(err, piece.ErrDuplicate):
 		// A late endgame copy, or one another connection is writing.
@@ -370,7 +370,7 @@ func (s *session) userPiece(i int, err error) {
 	case err == nil || errors.Is(err, piece.ErrSave):
 		s.n.picker.Done(s.id, i)
 		if s.n.store.Complete() {
-			s.n.markComplete("every piece verified and saved")
+			s.n.markComplete("every piece verified and saved", s.conn)
 		}
 	case errors.Is(err, piece.ErrHash) || errors.Is(err, piece.ErrRange):
 		s.note(peer.KindWarn, fmt.Sprintf("the answer to the piece request typed by hand is not piece %d: %v", i, err))
