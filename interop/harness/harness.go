@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	g "github.com/anacrolix/generics"
@@ -103,6 +104,9 @@ func (LoopbackOnly) NumRanges() int { return 1 }
 type Client struct {
 	*torrent.Client
 	Dir string
+
+	storage   storage.ClientImplCloser // anacrolix closes only storage it made itself
+	closeOnce sync.Once
 }
 
 // NewClient starts a loopback-only client on dataDir; tweak, if given, may
@@ -122,6 +126,7 @@ func NewClient(tb testing.TB, dataDir string, tweak ...func(*torrent.ClientConfi
 		tb.Fatalf("starting anacrolix client: %v", err)
 	}
 	c := &Client{Client: cl, Dir: dataDir}
+	c.storage, _ = cfg.DefaultStorage.(storage.ClientImplCloser)
 	tb.Cleanup(c.Close)
 	return c
 }
@@ -129,8 +134,24 @@ func NewClient(tb testing.TB, dataDir string, tweak ...func(*torrent.ClientConfi
 // Close stops the client, waits until it says it is closed, and closes its
 // storage. Closing twice is harmless.
 func (c *Client) Close() {
-	c.Client.Close()
-	<-c.Client.Closed()
+	c.closeOnce.Do(func() {
+		c.Client.Close()
+		<-c.Client.Closed()
+		if c.storage != nil {
+			c.storage.Close()
+		}
+	})
+}
+
+// Addr4 returns the client's IPv4 loopback address: one address, so a
+// leecher makes one connection, as `--peer 127.0.0.1:PORT` would.
+func (c *Client) Addr4() netip.AddrPort {
+	for _, ap := range c.Addrs() {
+		if ap.Addr().Is4() {
+			return ap
+		}
+	}
+	return netip.AddrPort{}
 }
 
 // Addrs returns the loopback addresses the client accepts peers on.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
 	"go.uber.org/goleak"
 )
 
@@ -158,6 +160,95 @@ func TestClientListensOnLoopbackOnly(t *testing.T) {
 	}
 	if got := c.Addrs(); len(got) != len(addrs) {
 		t.Errorf("Addrs() = %v, want the %d listen addresses %v", got, len(addrs), addrs)
+	}
+	if a := c.Addr4(); !a.Addr().Is4() || !a.Addr().IsLoopback() || a.Port() == 0 {
+		t.Errorf("Addr4() = %v, want 127.0.0.1 and the listen port", a)
+	}
+}
+
+// A torrent file written by the harness loads back with the same info_hash.
+func TestWriteTorrentFileRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.bin")
+	if err := WriteRandomFile(path, 100_000, 1); err != nil {
+		t.Fatal(err)
+	}
+	mi, err := MakeTorrent(path, 16<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf := filepath.Join(dir, "f.torrent")
+	if err := WriteTorrentFile(mi, tf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := metainfo.LoadFromFile(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.HashInfoBytes() != mi.HashInfoBytes() {
+		t.Errorf("info_hash %v after the round trip, want %v", back.HashInfoBytes(), mi.HashInfoBytes())
+	}
+	info, err := back.UnmarshalInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Name != "f.bin" || info.Length != 100_000 || info.NumPieces() != 7 {
+		t.Errorf("info = name %q, length %d, %d pieces; want f.bin, 100000, 7", info.Name, info.Length, info.NumPieces())
+	}
+}
+
+// SameTree is what the transfer tests rest on: it must see a changed byte,
+// a missing file and an extra one.
+func TestSameTreeSeesDifferences(t *testing.T) {
+	want := t.TempDir()
+	for _, rel := range []string{"a.bin", "sub/b.bin"} {
+		if err := WriteRandomFile(filepath.Join(want, rel), 3<<20, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyTree := func(t *testing.T) string {
+		got := t.TempDir()
+		for _, rel := range []string{"a.bin", "sub/b.bin"} {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(got, rel)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := copyFile(filepath.Join(want, rel), filepath.Join(got, rel)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return got
+	}
+	if err := SameTree(want, copyTree(t)); err != nil {
+		t.Fatalf("identical trees: %v", err)
+	}
+	flipped := copyTree(t)
+	f, err := os.OpenFile(filepath.Join(flipped, "sub/b.bin"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, 2<<20+5); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xFF
+	if _, err := f.WriteAt(b, 2<<20+5); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	missing := copyTree(t)
+	os.Remove(filepath.Join(missing, "a.bin"))
+	extra := copyTree(t)
+	if err := os.WriteFile(filepath.Join(extra, "c.bin"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	short := copyTree(t)
+	if err := os.Truncate(filepath.Join(short, "a.bin"), 3<<20-1); err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]string{"changed byte": flipped, "missing file": missing, "extra file": extra, "short file": short} {
+		if err := SameTree(want, got); err == nil {
+			t.Errorf("%s: SameTree saw no difference", name)
+		}
 	}
 }
 
