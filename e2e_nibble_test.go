@@ -15,6 +15,7 @@ import (
 
 	"github.com/bitclone/bitclone/codec/nibble"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
+	"github.com/bitclone/bitclone/tmuxtest"
 )
 
 // startSeeder serves data on loopback as a classmate's peer would.
@@ -110,5 +111,61 @@ func TestNibbleResumesAfterKill9(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dest, "big.bin"))
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("the resumed download differs (%v)", err)
+	}
+}
+
+// The README's NibbleTorrent walkthrough, as a person follows it: a
+// torrent made with make-torrent, a tracker, a paced seeder, and a leecher
+// in the TUI whose piece map fills; a frame typed in words gets its answer,
+// Ctrl-C quits, and the copy is the file.
+func TestNibbleWalkthroughInTmux(t *testing.T) {
+	tmuxtest.Need(t)
+	dir := t.TempDir()
+	seeds, downloads := filepath.Join(dir, "seeds"), filepath.Join(dir, "downloads")
+	for _, d := range []string{seeds, downloads} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := make([]byte, 500*4096+7)
+	for i := range data {
+		data[i] = byte(i*31 + i>>12)
+	}
+	if err := os.WriteFile(filepath.Join(seeds, "movie.bin"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trackerPort, seedPort, leechPort := freePort(t), freePort(t), freePort(t)
+	announce := fmt.Sprintf("http://127.0.0.1:%d/announce", trackerPort)
+	if out, err := exec.Command(binary, "make-torrent", "--format", "nibble", filepath.Join(seeds, "movie.bin"), "--tracker", announce).CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "wrote ") {
+		t.Fatalf("make-torrent: %v\n%s", err, out)
+	}
+	torrent := filepath.Join(seeds, "movie.bin.ntorrent")
+
+	tracker := startProc(t, "tracker", "-p", fmt.Sprint(trackerPort), "--host", "127.0.0.1")
+	tracker.waitFor(`^tracker listening on 127\.0\.0\.1:`)
+	seeder := startProc(t, "nibble", "--headless", "-p", fmt.Sprint(seedPort), "--host", "127.0.0.1", "-d", seeds, "--pace", "1ms", "alice", torrent)
+	seeder.waitFor(`complete: found on disk and verified; seeding`, `tracker http://127\.0\.0\.1:\d+/announce: 0 peers`)
+
+	s := tmuxtest.Start(t, 120, 40, fmt.Sprintf("env XDG_STATE_HOME=%q %q nibble -p %d --host 127.0.0.1 -d %q bob %q",
+		filepath.Join(dir, "state"), binary, leechPort, downloads, torrent))
+	s.WaitScreen("the piece map and its progress line", func(scr string) bool {
+		return strings.Contains(scr, "Pieces  501") && strings.Contains(scr, "pieces ") && strings.Contains(scr, "█")
+	})
+	s.WaitScreen("alice, from the tracker, in the book", func(scr string) bool {
+		return strings.Contains(scr, "tracker via -ECEN426-alice")
+	})
+	s.WaitScreen("the download complete", func(scr string) bool { return strings.Contains(scr, "100%  seeding") })
+	s.Keys(true, "piece 41")
+	s.WaitScreen("the hint for piece 41", func(scr string) bool { return strings.Contains(scr, "✓") })
+	s.Keys(false, "Enter")
+	s.WaitScreen("the answer to piece 41", func(scr string) bool {
+		return strings.Contains(scr, "> 127.0.0.1:"+fmt.Sprint(seedPort)+" piece-request 41") &&
+			strings.Contains(scr, "piece-response 41 (4096 bytes)")
+	})
+	s.Keys(false, "C-c")
+	s.WaitExit("Ctrl-C")
+	got, err := os.ReadFile(filepath.Join(downloads, "movie.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the copy: %v, %d bytes, equal %v", err, len(got), bytes.Equal(got, data))
 	}
 }

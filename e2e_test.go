@@ -60,7 +60,16 @@ func startPeer(t *testing.T, peersFile string, port int, args ...string) *proc {
 	t.Helper()
 	base := []string{"--headless", "--host", "127.0.0.1", "-p", fmt.Sprint(port), "--peers-file", peersFile,
 		"--agent", fmt.Sprint("peer", port), "--ping-interval", "300ms", "--advertise-interval", "300ms", "--idle-timeout", "5s"}
-	cmd := exec.Command(binary, append(base, args...)...)
+	p := startProc(t, append(base, args...)...)
+	p.port = port
+	return p
+}
+
+// startProc runs bitclone with args until the test ends, collecting its
+// stdout.
+func startProc(t *testing.T, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +78,7 @@ func startPeer(t *testing.T, peersFile string, port int, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{t: t, cmd: cmd, port: port, lines: make(chan string, 1<<16), done: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, lines: make(chan string, 1<<16), done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		sc := bufio.NewScanner(stdout)

@@ -12,58 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bitclone/bitclone/tmuxtest"
 )
-
-// e2eDeadline bounds each wait on the real programs; pollEvery is how
-// often the screen or transcript is looked at meanwhile.
-const (
-	e2eDeadline = 20 * time.Second
-	pollEvery   = 50 * time.Millisecond
-)
-
-// tmuxSession is the real binary running in a tmux server of its own.
-type tmuxSession struct {
-	t      *testing.T
-	socket string
-}
-
-func (s *tmuxSession) tmux(args ...string) (string, error) {
-	out, err := exec.Command("tmux", append([]string{"-L", s.socket}, args...)...).CombinedOutput()
-	return string(out), err
-}
-
-func (s *tmuxSession) screen() string {
-	out, _ := s.tmux("capture-pane", "-p", "-t", "tui")
-	return out
-}
-
-// keys sends tmux key names (Enter, Escape) or, with literal, text.
-func (s *tmuxSession) keys(literal bool, keys ...string) {
-	s.t.Helper()
-	args := []string{"send-keys", "-t", "tui"}
-	if literal {
-		args = append(args, "-l")
-	}
-	if out, err := s.tmux(append(args, keys...)...); err != nil {
-		s.t.Fatalf("tmux send-keys: %v: %s", err, out)
-	}
-}
-
-// waitScreen polls the screen until ok says yes.
-func (s *tmuxSession) waitScreen(what string, ok func(string) bool) string {
-	s.t.Helper()
-	deadline := time.Now().Add(e2eDeadline)
-	for {
-		scr := s.screen()
-		if ok(scr) {
-			return scr
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("the TUI never showed %s; screen:\n%s", what, scr)
-		}
-		time.Sleep(pollEvery)
-	}
-}
 
 // transcript collects a headless peer's stdout.
 type transcript struct {
@@ -73,7 +24,7 @@ type transcript struct {
 
 func (tr *transcript) wait(t *testing.T, re *regexp.Regexp) []string {
 	t.Helper()
-	deadline := time.Now().Add(e2eDeadline)
+	deadline := time.Now().Add(tmuxtest.Deadline)
 	for {
 		tr.mu.Lock()
 		for _, l := range tr.lines {
@@ -87,17 +38,7 @@ func (tr *transcript) wait(t *testing.T, re *regexp.Regexp) []string {
 		if time.Now().After(deadline) {
 			t.Fatalf("the headless peer never printed %s; transcript:\n%s", re, all)
 		}
-		time.Sleep(pollEvery)
-	}
-}
-
-// needTmux skips the real-terminal tests where they cannot run.
-func needTmux(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the tmux test")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed: skipping the real-terminal test (CI installs it)")
+		time.Sleep(tmuxtest.PollEvery)
 	}
 }
 
@@ -145,33 +86,13 @@ func startHeadless(t *testing.T, bin string, args ...string) (*transcript, strin
 
 // startTUI runs bitclone's TUI in a w×h window of a tmux server of its
 // own, with no user configuration; its history goes under state.
-func startTUI(t *testing.T, bin, state string, w, h int, args ...string) *tmuxSession {
+func startTUI(t *testing.T, bin, state string, w, h int, args ...string) *tmuxtest.Session {
 	t.Helper()
-	s := &tmuxSession{t: t, socket: fmt.Sprintf("bitclone-e2e-%d-%s", os.Getpid(), t.Name())}
-	t.Cleanup(func() { s.tmux("kill-server") })
 	command := fmt.Sprintf("env XDG_STATE_HOME=%q %q --host 127.0.0.1 -p 0 --no-peers-file", state, bin)
 	for _, a := range args {
 		command += fmt.Sprintf(" %q", a)
 	}
-	if out, err := s.tmux("-f", "/dev/null", "new-session", "-d", "-s", "tui", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), command); err != nil {
-		t.Fatalf("tmux new-session: %v: %s", err, out)
-	}
-	return s
-}
-
-// waitExit waits for the program, and so its tmux session, to end.
-func (s *tmuxSession) waitExit(what string) {
-	s.t.Helper()
-	deadline := time.Now().Add(e2eDeadline)
-	for {
-		if _, err := s.tmux("has-session", "-t", "tui"); err != nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s did not quit; screen:\n%s", what, s.screen())
-		}
-		time.Sleep(pollEvery)
-	}
+	return tmuxtest.Start(t, w, h, command)
 }
 
 // TestEndToEndInTmux runs the real binary's TUI in tmux against a second,
@@ -179,30 +100,30 @@ func (s *tmuxSession) waitExit(what string) {
 // TUI reaches the other peer, its answer shows in the log, the history is
 // kept, and q quits.
 func TestEndToEndInTmux(t *testing.T) {
-	needTmux(t)
+	tmuxtest.Need(t)
 	bin := buildBinary(t)
 	tr, other := startHeadless(t, bin, "--agent", "other")
 	state := filepath.Join(t.TempDir(), "state")
 	s := startTUI(t, bin, state, 120, 40, "--agent", "tui", other)
 
-	s.waitScreen("the established connection", func(scr string) bool {
+	s.WaitScreen("the established connection", func(scr string) bool {
 		return strings.Contains(scr, "established 0 in + 1 out") && strings.Contains(scr, other)
 	})
-	s.keys(true, "ping|42")
-	s.waitScreen("the hint for ping|42", func(scr string) bool { return strings.Contains(scr, "✓ valid ping") })
-	s.keys(false, "Enter")
+	s.Keys(true, "ping|42")
+	s.WaitScreen("the hint for ping|42", func(scr string) bool { return strings.Contains(scr, "✓ valid ping") })
+	s.Keys(false, "Enter")
 
 	tr.wait(t, regexp.MustCompile(`< \S+ ping\|42$`)) // headless: TIME DIR PEER TEXT, as the TUI log
-	s.waitScreen("the line sent and the pong", func(scr string) bool {
+	s.WaitScreen("the line sent and the pong", func(scr string) bool {
 		return strings.Contains(scr, "> "+other+" ping|42") && strings.Contains(scr, "< "+other+" pong|42")
 	})
 
 	// Esc leaves the command line (wait for the footer to say so, so the
 	// q is not read as Alt-q), then q quits.
-	s.keys(false, "Escape")
-	s.waitScreen("the connections keys", func(scr string) bool { return strings.Contains(scr, "space select") })
-	s.keys(false, "q")
-	s.waitExit("q")
+	s.Keys(false, "Escape")
+	s.WaitScreen("the connections keys", func(scr string) bool { return strings.Contains(scr, "space select") })
+	s.Keys(false, "q")
+	s.WaitExit("q")
 	history, err := os.ReadFile(filepath.Join(state, "bitclone", "history"))
 	if err != nil || string(history) != "ping|42\n" {
 		t.Errorf("history file %q, %v", history, err)
@@ -227,7 +148,7 @@ func (tr *transcript) has(re *regexp.Regexp) bool {
 // only. The ports are free ones; every line typed is checked to be in
 // the README with its 8081 and 8082 put back, so the two cannot drift.
 func TestReadmeWalkthroughInTmux(t *testing.T) {
-	needTmux(t)
+	tmuxtest.Need(t)
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -242,18 +163,18 @@ func TestReadmeWalkthroughInTmux(t *testing.T) {
 		if !strings.Contains(string(readme), "`"+asInReadme.Replace(text)+"`") {
 			t.Fatalf("the README does not say to type %q", asInReadme.Replace(text))
 		}
-		s.keys(true, text)
+		s.Keys(true, text)
 	}
 	// Esc is held by tmux (escape-time) and would make Alt- of a key sent
 	// right after it; a person waits for the screen, and so does the test.
 	escape := func() {
 		t.Helper()
-		s.keys(false, "Escape")
-		s.waitScreen("the connections keys after Esc", func(scr string) bool { return strings.Contains(scr, "space select") })
+		s.Keys(false, "Escape")
+		s.WaitScreen("the connections keys after Esc", func(scr string) bool { return strings.Contains(scr, "space select") })
 	}
 
 	established := regexp.MustCompile(`established (\d+) in \+ (\d+) out`)
-	s.waitScreen("alice and bob established", func(scr string) bool {
+	s.WaitScreen("alice and bob established", func(scr string) bool {
 		m := established.FindStringSubmatch(scr)
 		if m == nil {
 			return false
@@ -265,16 +186,16 @@ func TestReadmeWalkthroughInTmux(t *testing.T) {
 
 	// 1. ping|42 Enter: every established peer is pinged.
 	typed("ping|42")
-	s.keys(false, "Enter")
+	s.Keys(false, "Enter")
 	p1.wait(t, regexp.MustCompile(`< \S+ ping\|42$`))
 	p2.wait(t, regexp.MustCompile(`< \S+ ping\|42$`))
 
 	// 2. Esc, ↓, Space: alice is selected and the keyboard is back on the
 	// command line.
 	escape()
-	s.keys(false, "Down")
-	s.keys(false, "Space")
-	scr := s.waitScreen("the selection and its hint", func(scr string) bool {
+	s.Keys(false, "Down")
+	s.Keys(false, "Space")
+	scr := s.WaitScreen("the selection and its hint", func(scr string) bool {
 		return strings.Contains(scr, "1 selected") && strings.Contains(scr, "raw lines go to 127.0.0.1:")
 	})
 	for _, l := range strings.Split(scr, "\n") {
@@ -285,14 +206,14 @@ func TestReadmeWalkthroughInTmux(t *testing.T) {
 
 	// 3. message|100|hello|class Enter: to alice alone.
 	typed("message|100|hello|class")
-	s.keys(false, "Enter")
+	s.Keys(false, "Enter")
 	p1.wait(t, regexp.MustCompile(`< \S+ message\|100\|hello\|class$`))
 
 	// 4. @peer2 ping|7 Enter: to bob alone, whatever is selected. Bob has
 	// it after anything sent to him before, so had the message gone to
 	// him too, it would be in his transcript by now.
 	typed("@" + addr2 + " ping|7")
-	s.keys(false, "Enter")
+	s.Keys(false, "Enter")
 	p2.wait(t, regexp.MustCompile(`< \S+ ping\|7$`))
 	if p2.has(regexp.MustCompile(`message\|100\|hello\|class`)) {
 		t.Fatal("peer 2 received the message meant for peer 1 only")
@@ -300,17 +221,17 @@ func TestReadmeWalkthroughInTmux(t *testing.T) {
 
 	// 5. Esc, Tab, Tab, /, peer:peer1 Enter: only alice's lines.
 	escape()
-	s.keys(false, "Tab", "Tab")
-	s.waitScreen("the log keys", func(scr string) bool { return strings.Contains(scr, "/ filter") })
-	s.keys(true, "/")
+	s.Keys(false, "Tab", "Tab")
+	s.WaitScreen("the log keys", func(scr string) bool { return strings.Contains(scr, "/ filter") })
+	s.Keys(true, "/")
 	typed("peer:" + addr1)
-	s.keys(false, "Enter")
-	s.waitScreen("the log of alice alone", func(scr string) bool {
+	s.Keys(false, "Enter")
+	s.WaitScreen("the log of alice alone", func(scr string) bool {
 		return strings.Contains(scr, "filter: peer:"+addr1) && strings.Contains(scr, "> ") &&
 			strings.Contains(scr, "message|100|hello|class") && !strings.Contains(scr, "ping|7")
 	})
 
 	// 6. q quits.
-	s.keys(false, "q")
-	s.waitExit("q")
+	s.Keys(false, "q")
+	s.WaitExit("q")
 }
