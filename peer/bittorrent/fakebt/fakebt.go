@@ -190,7 +190,9 @@ func RequestMessage(id byte, index, begin, length uint32) []byte {
 	return Message(id, binary.BigEndian.AppendUint32(p, length)...)
 }
 
-func haveMessage(i int) []byte { return Message(Have, binary.BigEndian.AppendUint32(nil, uint32(i))...) }
+func haveMessage(i int) []byte {
+	return Message(Have, binary.BigEndian.AppendUint32(nil, uint32(i))...)
+}
 
 // greeting is the handshake and what follows it in the same write: the
 // bitfield and the haves.
