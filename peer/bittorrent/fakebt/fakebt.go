@@ -73,7 +73,8 @@ type Quirks struct {
 	ServePastEnd bool
 	// ClosePastEnd drops the connection on such a request (legal).
 	ClosePastEnd bool
-	// ServeOversize serves requests of more than MaxRequest bytes.
+	// ServeOversize serves requests of more than MaxRequest bytes, cut at
+	// the end of the piece.
 	ServeOversize bool
 	// Corrupt lists pieces whose blocks are sent with their first byte
 	// flipped.
@@ -339,6 +340,12 @@ func (s *Seeder) answer(c net.Conn, b Block, choking bool) bool {
 	}
 	i := int(b.Index)
 	inside := i < s.Pieces() && int64(b.Begin)+int64(b.Length) <= int64(s.PieceLen(i))
+	if b.Length > MaxRequest && i < s.Pieces() && int64(b.Begin) < int64(s.PieceLen(i)) {
+		// ServeOversize: the block cut at the piece's end, as a slice of
+		// the piece would be.
+		b.Length = uint32(s.PieceLen(i)) - b.Begin
+		inside = true
+	}
 	switch {
 	case !inside && q.ClosePastEnd:
 		return false
