@@ -1,8 +1,8 @@
 package bt
 
 import (
-	"strings"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bitclone/bitclone/check"
