@@ -32,6 +32,7 @@ func probeSplit(e *env) check.Result {
 	b := e.firstBlock(claimed[0])
 	req := b.request()
 	r := check.Result{Sent: fmt.Sprintf("%s, split after %d of its %d bytes, %s apart", b, splitAt, len(req), check.Dur(pause))}
+	before := len(s.after)
 	err := s.c.Send(req[:splitAt])
 	if err == nil {
 		err = s.c.Send(req[splitAt:]) // the connection's pace is the pause
@@ -40,7 +41,7 @@ func probeSplit(e *env) check.Result {
 		_, err = e.fetchAnswer(s, b)
 	}
 	if err != nil {
-		r.Got = shownFrames(s.after...)
+		r.Got = shownFrames(s.after[before:]...)
 		r.Verdict, r.Detail = check.Fail, "the split request: "+err.Error()
 		if check.IsNoAnswer(err) {
 			r.Detail += ": it read the first part alone as a message, as a peer that reads a message with one recv() does"
