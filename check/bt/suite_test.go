@@ -79,12 +79,14 @@ func runSuite(t *testing.T, addr string, o Options) (*check.Report, string) {
 // second unchoke, dropping a peer that asks past the end.
 func TestCorrectSeederPasses(t *testing.T) {
 	for name, q := range map[string]fakebt.Quirks{
-		"correct":        {},
-		"reserved bits":  {ReservedBits: true},
-		"lazy bitfield":  {LazyBitfield: true},
-		"no bitfield":    {NoBitfield: true},
-		"unchoke twice":  {UnchokeTwice: true},
-		"close past end": {ClosePastEnd: true},
+		"correct":         {},
+		"reserved bits":   {ReservedBits: true},
+		"lazy bitfield":   {LazyBitfield: true},
+		"no bitfield":     {NoBitfield: true},
+		"unchoke twice":   {UnchokeTwice: true},
+		"close past end":  {ClosePastEnd: true},
+		"handshake first": {HandshakeFirst: true},
+		"unchoke first":   {UnchokeFirst: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tor, addr := startSeeder(t, q, nil)
@@ -163,6 +165,18 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 			want: map[string]check.Verdict{"split-message": check.Fail, "packed-messages": check.Fail},
 			detail: map[string]string{"split-message": "it read the first part alone as a message",
 				"packed-messages": "served 1 of 3, then: the peer stopped answering"}},
+		{name: "handshake first, any info_hash", q: fakebt.Quirks{HandshakeFirst: true, AcceptAnyInfoHash: true},
+			want:   map[string]check.Verdict{"wrong-info-hash": check.Fail},
+			detail: map[string]string{"wrong-info-hash": "it sent a handshake and kept the connection open after ours named another torrent"}},
+		{name: "have before the bitfield", q: fakebt.Quirks{HaveBeforeBitfield: true},
+			want:   map[string]check.Verdict{"bitfield": check.Fail},
+			detail: map[string]string{"bitfield": "the bitfield came after have: it may only come right after the handshake"}},
+		{name: "claims nothing", has: func(int) bool { return false },
+			want: map[string]check.Verdict{"choking": check.Skip, "claimed-pieces": check.Skip,
+				"split-message": check.Skip, "packed-messages": check.Skip, "past-piece-end": check.Skip,
+				"past-file-end": check.Skip, "oversize-request": check.Skip},
+			detail: map[string]string{"choking": "not run: the peer claims no piece of the torrent",
+				"keepalive": "the connection stayed open after a keep-alive (no piece to ask for)"}},
 		{name: "claims only some", has: func(i int) bool { return i == 5 },
 			want:   map[string]check.Verdict{"past-piece-end": check.Skip},
 			detail: map[string]string{"past-piece-end": "not run: it claims no piece but the last (see past-file-end)"}},
@@ -258,5 +272,22 @@ func TestSilentPeerIsTheRootCause(t *testing.T) {
 	}
 	if c := r.Counts(); c.Fail != 1 || c.NotRun != len(Names())-1 {
 		t.Errorf("counts %+v", c)
+	}
+}
+
+// A torrent with more claimed pieces than FetchAll: a sample, the first
+// and the last included, and the report names them.
+func TestClaimedPiecesSample(t *testing.T) {
+	tor, addr := startSeeder(t, fakebt.Quirks{}, nil)
+	o := fastOptions(tor)
+	o.FetchAll, o.Sample = 3, 2
+	e, err := newEnv(context.Background(), addr, o, check.TCP{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	r := probeClaimed(e)
+	if want := "a sample of 4 of the 6 claimed pieces (0, 1, 3, 5) arrived, SHA-1 right"; r.Verdict != check.Pass || !strings.HasPrefix(r.Detail, want) {
+		t.Errorf("%s %q, want %q", r.Verdict, r.Detail, want)
 	}
 }

@@ -47,6 +47,10 @@ type Quirks struct {
 	// AcceptAnyInfoHash answers a handshake for any info_hash, echoing it,
 	// and serves as if it were ours.
 	AcceptAnyInfoHash bool
+	// HandshakeFirst sends its handshake (and bitfield) as soon as it
+	// accepts, before it reads ours (legal for a peer of one torrent); it
+	// still closes when ours names another torrent.
+	HandshakeFirst bool
 	// ShortPeerID sends a peer_id of 19 bytes: the handshake is 67 bytes.
 	ShortPeerID bool
 	// ReservedBits sets the extension protocol, fast extension and DHT
@@ -60,10 +64,16 @@ type Quirks struct {
 	// BitfieldExtra adds this many zero bytes to the bitfield (negative:
 	// drops bytes off its end): the wrong length.
 	BitfieldExtra int
+	// HaveBeforeBitfield sends a have before its bitfield, where the
+	// bitfield may no longer come.
+	HaveBeforeBitfield bool
 	// SpareBits sets the spare bits of the bitfield's last byte.
 	SpareBits bool
 	// ServeWhileChoked serves requests before it has unchoked the peer.
 	ServeWhileChoked bool
+	// UnchokeFirst unchokes the peer right after the handshake, before it
+	// is interested (legal).
+	UnchokeFirst bool
 	// NeverUnchoke never unchokes, however interested the peer is.
 	NeverUnchoke bool
 	// UnchokeTwice sends unchoke twice (legal; real clients do).
@@ -221,6 +231,9 @@ func (s *Seeder) greeting(asked [20]byte) []byte {
 		pid = pid[:19]
 	}
 	b := Handshake(reserved, ih, pid)
+	if q.HaveBeforeBitfield {
+		b = append(b, haveMessage(0)...)
+	}
 	var later []int // pieces announced by have
 	if !q.NoBitfield {
 		bf, left := s.bitfield()
@@ -235,6 +248,9 @@ func (s *Seeder) greeting(asked [20]byte) []byte {
 	}
 	for _, i := range later {
 		b = append(b, haveMessage(i)...)
+	}
+	if q.UnchokeFirst {
+		b = append(b, Message(Unchoke)...)
 	}
 	return b
 }
@@ -267,6 +283,11 @@ func (s *Seeder) bitfield() ([]byte, []int) {
 }
 
 func (s *Seeder) serve(c net.Conn) {
+	if s.Quirks.HandshakeFirst {
+		if _, err := c.Write(s.greeting(s.InfoHash)); err != nil {
+			return
+		}
+	}
 	var hs [HandshakeSize]byte
 	if _, err := io.ReadFull(c, hs[:]); err != nil {
 		return
@@ -278,15 +299,17 @@ func (s *Seeder) serve(c net.Conn) {
 	if asked != s.InfoHash && !s.Quirks.AcceptAnyInfoHash {
 		return // not our torrent: drop, as real clients do
 	}
-	if _, err := c.Write(s.greeting(asked)); err != nil {
-		return
+	if !s.Quirks.HandshakeFirst {
+		if _, err := c.Write(s.greeting(asked)); err != nil {
+			return
+		}
 	}
 	read := readMessage
 	if s.Quirks.OneRecv {
 		buf := make([]byte, 64<<10)
 		read = func(r io.Reader) ([]byte, error) { return readOneRecv(r, buf) }
 	}
-	choking := true
+	choking := !s.Quirks.UnchokeFirst
 	for {
 		m, err := read(c)
 		if err != nil {

@@ -298,3 +298,32 @@ func TestOneRecv(t *testing.T) {
 		}
 	}
 }
+
+// A peer of one torrent may send its handshake first; it still closes
+// when ours names another torrent.
+func TestHandshakeFirst(t *testing.T) {
+	s, addr := seeder(t, Quirks{HandshakeFirst: true})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	hs := make([]byte, HandshakeSize)
+	if _, err := io.ReadFull(c, hs); err != nil || [20]byte(hs[28:48]) != s.InfoHash {
+		t.Fatalf("handshake before ours: %x %v", hs, err)
+	}
+	c.Write(Handshake([8]byte{}, [20]byte{1}, make([]byte, 20)))
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Fatalf("want the connection closed: %v", err)
+	}
+}
+
+func TestOrderQuirks(t *testing.T) {
+	s := &Seeder{PieceLength: 1, Data: []byte("ab"), Quirks: Quirks{HaveBeforeBitfield: true, UnchokeFirst: true}}
+	g := s.greeting(s.InfoHash)[HandshakeSize:]
+	want := append(append(haveMessage(0), Message(Bitfield, 0xc0)...), Message(Unchoke)...)
+	if !bytes.Equal(g, want) {
+		t.Fatalf("%x, want %x", g, want)
+	}
+}
