@@ -19,9 +19,11 @@ func (e *env) crossing(i int) block {
 // refused sends bad (whose wrong is what is wrong with it) on a session
 // that is unchoked, and expects it not served: ignored while the
 // connection goes on (follow, a valid block, is then served), or the
-// connection closed. A piece at bad's index and begin fails.
-func (e *env) refused(s *session, bad block, wrong string, follow block) check.Result {
+// connection closed. A piece at bad's index and begin gets served (with
+// why that is wrong).
+func (e *env) refused(s *session, bad block, wrong string, follow block, servedVerdict check.Verdict, servedWhy string) check.Result {
 	r := check.Result{Sent: bad.String() + " (" + wrong + ")"}
+	before := len(s.after)
 	if err := s.c.Send(bad.request()); err != nil {
 		if check.IsClosed(err) {
 			r.Verdict, r.Detail = check.Pass, "not served: "+err.Error()+" (allowed)"
@@ -34,7 +36,7 @@ func (e *env) refused(s *session, bad block, wrong string, follow block) check.R
 	s.observeAll(got)
 	r.Got = shownFrames(got...)
 	if k := slices.IndexFunc(got, bad.touches); k >= 0 {
-		r.Verdict, r.Detail = check.Fail, fmt.Sprintf("it served it: %d bytes", len(got[k].Msg.(wire.Message).Payload))
+		r.Verdict, r.Detail = servedVerdict, fmt.Sprintf("it served it: %d bytes", len(got[k].Msg.(wire.Message).Payload))+servedWhy
 		return r
 	}
 	if err != nil {
@@ -43,10 +45,10 @@ func (e *env) refused(s *session, bad block, wrong string, follow block) check.R
 	}
 	r.Sent += " · " + follow.String()
 	why, closed, served := e.stillServes(s, follow, bad, bad.touches)
-	r.Got = shownFrames(s.after...)
+	r.Got = shownFrames(s.after[before:]...)
 	switch {
 	case served:
-		r.Verdict, r.Detail = check.Fail, "it served it, late"
+		r.Verdict, r.Detail = servedVerdict, "it served it, late"+servedWhy
 	case closed:
 		r.Verdict, r.Detail = check.Pass, "not served; then it closed the connection (allowed)"
 	case why != "":
@@ -72,7 +74,7 @@ func probePastPiece(e *env) check.Result {
 		return check.Result{Verdict: check.Skip, Detail: "not run: it claims no piece but the last (see past-file-end)"}
 	}
 	p := claimed[0]
-	return e.refused(s, e.crossing(p), fmt.Sprintf("piece %d is %d bytes", p, e.t.Info.PieceLen(p)), e.firstBlock(p))
+	return e.refused(s, e.crossing(p), fmt.Sprintf("piece %d is %d bytes", p, e.t.Info.PieceLen(p)), e.firstBlock(p), check.Fail, "")
 }
 
 // probePastFile asks, each on a connection of its own, for a block that
@@ -101,7 +103,7 @@ func probePastFile(e *env) check.Result {
 			s.c.Close()
 			return check.Result{Verdict: check.Skip, Detail: fmt.Sprintf("not run: it does not claim the last piece, %d", last)}
 		}
-		r := e.refused(s, bad, wrong, e.firstBlock(claimed[0]))
+		r := e.refused(s, bad, wrong, e.firstBlock(claimed[0]), check.Fail, "")
 		s.c.Close()
 		if k == 0 {
 			out = r
@@ -137,5 +139,8 @@ func probeOversize(e *env) check.Result {
 	if n := e.t.Info.PieceLen(p); n < oversizeLength {
 		wrong += fmt.Sprintf(", and past the end of piece %d, of %d bytes", p, n)
 	}
-	return e.refused(s, bad, wrong, follow)
+	// Serving it is a warning: anacrolix does, and the requester gets what
+	// it asked for; but a peer that serves any length reads a whole piece
+	// for anyone who asks.
+	return e.refused(s, bad, wrong, follow, check.Warn, "; the spec's clients drop a peer that asks for more than 128 KiB")
 }

@@ -153,17 +153,24 @@ func probeWrongInfoHash(e *env) check.Result {
 		r.Verdict, r.Detail = check.Fail, err.Error()
 		return r
 	}
-	r.Got = shownFrames(f)
+	// A handshake: ours echoed (as anacrolix does before it looks the
+	// torrent up), or its own, sent before it read ours. Either way it must
+	// close once it knows.
+	echoed := false
 	if h, ok := f.Msg.(theirHandshake); ok && h.InfoHash == other {
-		r.Verdict, r.Detail = check.Fail, "it echoed info_hash "+other.String()+", a torrent it cannot have"
-		return r
+		echoed = true
 	}
-	// A handshake of its own torrent, sent before it read ours: it must
-	// close once it has.
 	rest, err := c.Watch(max(0, e.o.Timeout-time.Since(start)))
 	r.Got = shownFrames(append([]frame{f}, rest...)...)
-	if check.IsClosed(err) {
+	switch {
+	case check.IsClosed(err) && echoed:
+		r.Verdict, r.Detail = check.Pass, "it echoed the info_hash, then closed the connection"
+		return r
+	case check.IsClosed(err):
 		r.Verdict, r.Detail = check.Pass, "it sent its own handshake first, then closed the connection once it read ours"
+		return r
+	case echoed:
+		r.Verdict, r.Detail = check.Fail, "it echoed info_hash "+other.String()+", a torrent it cannot have, and kept the connection open"
 		return r
 	}
 	r.Verdict, r.Detail = check.Fail, "it sent a handshake and kept the connection open after ours named another torrent"
