@@ -60,10 +60,10 @@ spare bits, a request while choked (not served) and after interested and
 unchoke (served), the blocks of every piece it claims assembled and hashed
 (at most 16; else the first, the last and 8 between them), a keep-alive, a
 request split across segments and three packed into one write, then a
-handshake for another torrent, requests past the end of a piece and of the
-file, and one of more than 128 KiB (refused: ignored, or the connection
-closed). Every check needs our handshake answered: once it is not, the
-rest are not run.
+handshake for another torrent (refused: the connection closed), requests
+past the end of a piece and of the file (refused: ignored, or the
+connection closed) and one of more than 128 KiB (serving it warns). Every
+check needs our handshake answered: once it is not, the rest are not run.
 
 --listen, --slow, the intervals and --agent are BitClone's.
 
