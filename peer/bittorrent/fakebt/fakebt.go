@@ -74,6 +74,9 @@ type Quirks struct {
 	// UnchokeFirst unchokes the peer right after the handshake, before it
 	// is interested (legal).
 	UnchokeFirst bool
+	// CloseOnChokedRequest drops the connection on a request while it
+	// chokes the peer.
+	CloseOnChokedRequest bool
 	// NeverUnchoke never unchokes, however interested the peer is.
 	NeverUnchoke bool
 	// UnchokeTwice sends unchoke twice (legal; real clients do).
@@ -83,6 +86,9 @@ type Quirks struct {
 	ServePastEnd bool
 	// ClosePastEnd drops the connection on such a request (legal).
 	ClosePastEnd bool
+	// DeafAfterPastEnd ignores such a request and every request after it
+	// on the connection.
+	DeafAfterPastEnd bool
 	// ServeOversize serves requests of more than MaxRequest bytes, cut at
 	// the end of the piece.
 	ServeOversize bool
@@ -310,6 +316,7 @@ func (s *Seeder) serve(c net.Conn) {
 		read = func(r io.Reader) ([]byte, error) { return readOneRecv(r, buf) }
 	}
 	choking := !s.Quirks.UnchokeFirst
+	deaf := false
 	for {
 		m, err := read(c)
 		if err != nil {
@@ -345,21 +352,27 @@ func (s *Seeder) serve(c net.Conn) {
 			s.mu.Lock()
 			s.requests = append(s.requests, b)
 			s.mu.Unlock()
-			if !s.answer(c, b, choking) {
+			if deaf {
+				continue
+			}
+			ok, past := s.answer(c, b, choking)
+			if !ok {
 				return
 			}
+			deaf = past && s.Quirks.DeafAfterPastEnd
 		}
 	}
 }
 
 // answer serves one request if it should; false drops the connection.
-func (s *Seeder) answer(c net.Conn, b Block, choking bool) bool {
+// past says the request was past the end of a piece or of the file.
+func (s *Seeder) answer(c net.Conn, b Block, choking bool) (ok, past bool) {
 	q := s.Quirks
 	if b.Length > MaxRequest && !q.ServeOversize {
-		return false
+		return false, false
 	}
 	if choking && !q.ServeWhileChoked {
-		return true // a choked peer's requests are discarded
+		return !q.CloseOnChokedRequest, false // a choked peer's requests are discarded
 	}
 	i := int(b.Index)
 	inside := i < s.Pieces() && int64(b.Begin)+int64(b.Length) <= int64(s.PieceLen(i))
@@ -371,11 +384,11 @@ func (s *Seeder) answer(c net.Conn, b Block, choking bool) bool {
 	}
 	switch {
 	case !inside && q.ClosePastEnd:
-		return false
+		return false, true
 	case !inside && !q.ServePastEnd:
-		return true // ignored
+		return true, true // ignored
 	case inside && !s.has(i):
-		return true
+		return true, false
 	}
 	block := make([]byte, b.Length) // zeros past the data (ServePastEnd)
 	if start := int64(i)*int64(s.PieceLength) + int64(b.Begin); start < int64(len(s.Data)) {
@@ -387,7 +400,7 @@ func (s *Seeder) answer(c net.Conn, b Block, choking bool) bool {
 	p := binary.BigEndian.AppendUint32(nil, b.Index)
 	p = binary.BigEndian.AppendUint32(p, b.Begin)
 	_, err := c.Write(Message(Piece, append(p, block...)...))
-	return err == nil
+	return err == nil, !inside
 }
 
 // readMessage reads one message as a careful peer does (io.ReadFull): its

@@ -327,3 +327,20 @@ func TestOrderQuirks(t *testing.T) {
 		t.Fatalf("%x, want %x", g, want)
 	}
 }
+
+func TestCloseOnChokedRequestAndDeafAfterPastEnd(t *testing.T) {
+	s, addr := seeder(t, Quirks{CloseOnChokedRequest: true})
+	cl, _ := dial(t, addr, s.InfoHash)
+	cl.send(RequestMessage(Request, 0, 0, 10))
+	if !cl.closed() {
+		t.Fatal("a request while choked did not close it")
+	}
+	s, addr = seeder(t, Quirks{DeafAfterPastEnd: true})
+	cl, _ = dial(t, addr, s.InfoHash)
+	cl.unchoked()
+	cl.send(RequestMessage(Request, 9, 0, 10))
+	cl.send(RequestMessage(Request, 0, 0, 10))
+	if !cl.silent(50 * time.Millisecond) {
+		t.Fatal("served after a request past the end")
+	}
+}
