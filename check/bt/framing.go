@@ -83,7 +83,9 @@ func (r *reader) size(p []byte) (int, error) {
 // handshakeSize delimits a handshake of pstrlen 19: 68 bytes, or 67 when
 // the messages after it read right only from the 68th byte on (a peer_id
 // of 19 bytes). It looks only at bytes already read: with none after the
-// 68th, the handshake is 68 bytes.
+// 68th, the handshake is 68 bytes. A 67-byte handshake followed by nothing
+// at all cannot be told from a handshake still on its way: it is waited
+// for, and the handshake check reports silence.
 func (r *reader) handshakeSize(p []byte) int {
 	if len(p) <= wire.HandshakeSize {
 		return wire.HandshakeSize
