@@ -87,6 +87,7 @@ func TestCorrectSeederPasses(t *testing.T) {
 		"close past end":  {ClosePastEnd: true},
 		"handshake first": {HandshakeFirst: true},
 		"unchoke first":   {UnchokeFirst: true},
+		"rechokes":        {RechokeEvery: 5},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tor, addr := startSeeder(t, q, nil)

@@ -79,6 +79,10 @@ type Quirks struct {
 	CloseOnChokedRequest bool
 	// NeverUnchoke never unchokes, however interested the peer is.
 	NeverUnchoke bool
+	// RechokeEvery, if set, answers every Nth request on a connection with
+	// a choke, which discards it, and an unchoke right after: as a real
+	// client rotating its upload slots does (legal).
+	RechokeEvery int
 	// UnchokeTwice sends unchoke twice (legal; real clients do).
 	UnchokeTwice bool
 	// ServePastEnd serves requests past the end of a piece or of the
@@ -317,6 +321,7 @@ func (s *Seeder) serve(c net.Conn) {
 	}
 	choking := !s.Quirks.UnchokeFirst
 	deaf := false
+	requests := 0
 	for {
 		m, err := read(c)
 		if err != nil {
@@ -353,6 +358,12 @@ func (s *Seeder) serve(c net.Conn) {
 			s.requests = append(s.requests, b)
 			s.mu.Unlock()
 			if deaf {
+				continue
+			}
+			if requests++; !choking && s.Quirks.RechokeEvery > 0 && requests%s.Quirks.RechokeEvery == 0 {
+				if _, err := c.Write(append(Message(Choke), Message(Unchoke)...)); err != nil {
+					return
+				}
 				continue
 			}
 			ok, past := s.answer(c, b, choking)

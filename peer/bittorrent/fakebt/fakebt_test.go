@@ -344,3 +344,17 @@ func TestCloseOnChokedRequestAndDeafAfterPastEnd(t *testing.T) {
 		t.Fatal("served after a request past the end")
 	}
 }
+
+func TestRechoke(t *testing.T) {
+	s, addr := seeder(t, Quirks{RechokeEvery: 2})
+	cl, _ := dial(t, addr, s.InfoHash)
+	cl.unchoked()
+	for k, want := range []byte{Piece, Choke, Unchoke, Piece} {
+		if k != 2 {
+			cl.send(RequestMessage(Request, 0, 0, 10))
+		}
+		if m := cl.nextNot(); m[0] != want {
+			t.Fatalf("message %d: %x, want id %d", k, m, want)
+		}
+	}
+}
