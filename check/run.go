@@ -125,7 +125,7 @@ func (r *run) afterwards(during string, outs []*Outcome) {
 	err := r.alive()
 	if err == nil {
 		for _, o := range outs {
-			if o.Hostile {
+			if o.Hostile && o.Verdict != Skip { // a check not run upset nobody
 				o.Detail += "; the peer still accepts connections"
 			}
 		}

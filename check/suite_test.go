@@ -325,3 +325,19 @@ func TestToySuiteNamesItsHandshake(t *testing.T) {
 		t.Errorf("the summary lacks %q:\n%s", want, text.String())
 	}
 }
+
+// A hostile check that is not run (it skips itself) upset nobody: its
+// detail does not say that the peer still accepts connections.
+func TestHostileSkipSaysNothingOfThePeer(t *testing.T) {
+	s := toySuite()
+	s.Probes = []Probe{{Name: "bold", Group: "robustness", Hostile: true, Run: func(*Env) Result {
+		return Result{Verdict: Skip, Detail: "not run: nothing to ask for"}
+	}}}
+	r, err := Run(context.Background(), toyPeer(t, false), s, toyOptions(), TCP{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oc, _ := r.Outcome("bold"); oc.Detail != "not run: nothing to ask for" {
+		t.Errorf("detail %q", oc.Detail)
+	}
+}

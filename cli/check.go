@@ -16,8 +16,10 @@ import (
 
 	"github.com/bitclone/bitclone/check"
 	checkbc "github.com/bitclone/bitclone/check/bitclone"
+	checkbt "github.com/bitclone/bitclone/check/bt"
 	checknt "github.com/bitclone/bitclone/check/nibble"
 	"github.com/bitclone/bitclone/codec"
+	"github.com/bitclone/bitclone/codec/metainfo"
 	"github.com/bitclone/bitclone/codec/nibble"
 )
 
@@ -49,8 +51,21 @@ torrent it cannot have, piece requests with 1-, 2- and 4-byte indexes, out
 of range and malformed frames, every piece it claims fetched and hashed
 (at most 64; else the first, the last and 16 between them), a frame split
 across segments, several in one, and five connections at once. Every check
-needs our hello answered: once it is not, the rest are not run. --listen,
---slow, the intervals and --agent are BitClone's.
+needs our hello answered: once it is not, the rest are not run.
+
+--dialect bt --torrent FILE checks a BitTorrent peer, for the torrent in
+FILE (.torrent): its handshake (our info_hash echoed, a peer_id of 20
+bytes; reserved bits are reported, not failed), the bitfield's length and
+spare bits, a request while choked (not served) and after interested and
+unchoke (served), the blocks of every piece it claims assembled and hashed
+(at most 16; else the first, the last and 8 between them), a keep-alive, a
+request split across segments and three packed into one write, then a
+handshake for another torrent (refused: the connection closed), requests
+past the end of a piece and of the file (refused: ignored, or the
+connection closed) and one of more than 128 KiB (serving it warns). Every
+check needs our handshake answered: once it is not, the rest are not run.
+
+--listen, --slow, the intervals and --agent are BitClone's.
 
 The exit status is 0 when nothing failed (warnings are fine), 1 when a
 check failed or the peer could not be reached, 2 for a bad command line
@@ -66,8 +81,9 @@ type checkFlags struct {
 
 // The dialects check knows.
 const (
-	dialectBitClone = "bitclone"
-	dialectNibble   = "nibble"
+	dialectBitClone   = "bitclone"
+	dialectNibble     = "nibble"
+	dialectBitTorrent = "bt"
 )
 
 // bitCloneOnly are the flags only the BitClone suite has.
@@ -77,7 +93,7 @@ func newCheckCommand(exit func(int)) *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
 		Use:   "check [flags] HOST:PORT",
-		Short: "Test a BitClone (or NibbleTorrent) peer against the spec and print a report card",
+		Short: "Test a BitClone (or NibbleTorrent, or BitTorrent) peer against the spec and print a report card",
 		Long:  checkHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -101,8 +117,8 @@ func newCheckCommand(exit func(int)) *cobra.Command {
 	fl.StringVar(&f.agent, "agent", checkbc.DefaultAgent, "user agent `NAME` in our versions")
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show what was sent and received for passing checks too")
-	fl.StringVar(&f.dialect, "dialect", dialectBitClone, "the peer's protocol, `NAME`: bitclone or nibble (NibbleTorrent, with --torrent)")
-	fl.StringVar(&f.torrent, "torrent", "", "with --dialect nibble: the .ntorrent `FILE` to ask the peer for")
+	fl.StringVar(&f.dialect, "dialect", dialectBitClone, "the peer's protocol, `NAME`: bitclone, nibble (NibbleTorrent) or bt (BitTorrent); the last two with --torrent")
+	fl.StringVar(&f.torrent, "torrent", "", "with --dialect nibble or bt: the .ntorrent or .torrent `FILE` to ask the peer for")
 	return cmd
 }
 
@@ -120,7 +136,7 @@ func (f *checkFlags) suite(cmd *cobra.Command, arg string) (checkSuite, error) {
 	switch f.dialect {
 	case dialectBitClone:
 		if f.torrent != "" {
-			return checkSuite{}, errors.New("--torrent is for --dialect nibble")
+			return checkSuite{}, errors.New("--torrent is for --dialect nibble or bt")
 		}
 		target, o, err := f.options(arg)
 		if err != nil {
@@ -131,14 +147,17 @@ func (f *checkFlags) suite(cmd *cobra.Command, arg string) (checkSuite, error) {
 				o.Progress = progress
 				return checkbc.Run(ctx, target, o)
 			}}, nil
-	case dialectNibble:
+	case dialectNibble, dialectBitTorrent:
 		for _, name := range bitCloneOnly {
 			if cmd.Flags().Changed(name) {
 				return checkSuite{}, fmt.Errorf("--%s is for --dialect bitclone", name)
 			}
 		}
 		if f.torrent == "" {
-			return checkSuite{}, errors.New("--dialect nibble needs --torrent FILE")
+			return checkSuite{}, fmt.Errorf("--dialect %s needs --torrent FILE", f.dialect)
+		}
+		if f.dialect == dialectBitTorrent {
+			return f.btSuite(arg)
 		}
 		target, o, err := f.nibbleOptions(arg)
 		if err != nil {
@@ -150,32 +169,61 @@ func (f *checkFlags) suite(cmd *cobra.Command, arg string) (checkSuite, error) {
 				return checknt.Run(ctx, target, o)
 			}}, nil
 	}
-	return checkSuite{}, fmt.Errorf("--dialect %s: want bitclone or nibble", codec.Quote(f.dialect))
+	return checkSuite{}, fmt.Errorf("--dialect %s: want bitclone, nibble or bt", codec.Quote(f.dialect))
+}
+
+// btSuite checks the target and the neutral flags, loads the .torrent and
+// makes the BitTorrent run.
+func (f *checkFlags) btSuite(arg string) (checkSuite, error) {
+	target, neutral, err := f.torrentOptions(arg)
+	if err != nil {
+		return checkSuite{}, err
+	}
+	t, err := metainfo.Load(f.torrent)
+	if err != nil {
+		return checkSuite{}, fmt.Errorf("--torrent: %w", err)
+	}
+	o := checkbt.Options{Options: neutral, Torrent: t}
+	return checkSuite{target: target, names: checkbt.Names(), settings: checkbt.Settings(o),
+		run: func(ctx context.Context, progress func(check.Outcome)) (*check.Report, error) {
+			o.Progress = progress
+			return checkbt.Run(ctx, target, o)
+		}}, nil
+}
+
+// torrentOptions checks the target and the neutral flags of the dialects
+// that take a --torrent.
+func (f *checkFlags) torrentOptions(arg string) (string, check.Options, error) {
+	target, err := parsePeer(arg)
+	if err != nil {
+		return "", check.Options{}, err
+	}
+	if f.timeout <= 0 {
+		return "", check.Options{}, fmt.Errorf("--timeout %v: want a positive duration", f.timeout)
+	}
+	if f.pace < 0 {
+		return "", check.Options{}, fmt.Errorf("--pace %v: want 0 or more", f.pace)
+	}
+	o := check.Options{Timeout: f.timeout, Pace: f.pace}
+	if f.pace == 0 {
+		o.Pace = -1 // check.Options: negative is no gap, 0 the default
+	}
+	return target.String(), o, nil
 }
 
 // nibbleOptions checks the target and the neutral flags, and loads the
 // torrent.
 func (f *checkFlags) nibbleOptions(arg string) (string, checknt.Options, error) {
 	var o checknt.Options
-	target, err := parsePeer(arg)
+	target, neutral, err := f.torrentOptions(arg)
 	if err != nil {
 		return "", o, err
-	}
-	if f.timeout <= 0 {
-		return "", o, fmt.Errorf("--timeout %v: want a positive duration", f.timeout)
-	}
-	if f.pace < 0 {
-		return "", o, fmt.Errorf("--pace %v: want 0 or more", f.pace)
 	}
 	t, err := nibble.LoadTorrent(f.torrent)
 	if err != nil {
 		return "", o, fmt.Errorf("--torrent: %w", err)
 	}
-	o = checknt.Options{Options: check.Options{Timeout: f.timeout, Pace: f.pace}, Torrent: t}
-	if f.pace == 0 {
-		o.Pace = -1 // check.Options: negative is no gap, 0 the default
-	}
-	return target.String(), o, nil
+	return target, checknt.Options{Options: neutral, Torrent: t}, nil
 }
 
 // options checks the flags and the target.
