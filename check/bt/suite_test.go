@@ -90,6 +90,7 @@ func TestCorrectSeederPasses(t *testing.T) {
 		"rechokes":        {RechokeEvery: 5},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each against a seeder of its own; most of the time is waiting
 			tor, addr := startSeeder(t, q, nil)
 			o := fastOptions(tor)
 			var progress []string
@@ -190,6 +191,7 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each against a seeder of its own; most of the time is waiting
 			tor, addr := startSeeder(t, tt.q, tt.has)
 			r, text := runSuite(t, addr, fastOptions(tor))
 			for _, oc := range r.Outcomes {
