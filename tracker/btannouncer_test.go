@@ -1,0 +1,223 @@
+package tracker
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// btRun is a BitTorrent Announcer running in a bubble against tr: its
+// events, and Stats reporting left.
+type btRun struct {
+	a      *Announcer
+	events []AnnounceEvent
+	left   atomic.Int64
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startBT(t *testing.T, tr http.RoundTripper) *btRun {
+	t.Helper()
+	r := &btRun{done: make(chan error, 1)}
+	r.left.Store(1000)
+	a, err := NewBTAnnouncer(BTConfig{
+		URL: fakeURL, InfoHash: hash20(ih1), PeerID: id20(btPeerID(1)),
+		IP: netip.MustParseAddr("127.0.0.1"), Port: 6881,
+		Stats:   func() (int64, int64, int64) { return 5, 1000 - r.left.Load(), r.left.Load() },
+		Client:  &http.Client{Transport: tr},
+		OnEvent: func(e AnnounceEvent) { r.events = append(r.events, e) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.a = a
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- a.Run(ctx) }()
+	return r
+}
+
+// stop cancels Run and waits for it.
+func (r *btRun) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	if err := <-r.done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// sent notes each request's event and left, and when it came.
+type sent struct {
+	at          time.Duration // since the bubble started
+	event, left string
+}
+
+func recordBT(start time.Time, req *http.Request, log *[]sent) {
+	q := req.URL.Query()
+	*log = append(*log, sent{time.Since(start), q.Get("event"), q.Get("left")})
+}
+
+// check compares the requests made and the lines logged with the wanted
+// ones (lines without the "tracker URL: " they all start with).
+func (r *btRun) check(t *testing.T, log, want []sent, lines ...string) {
+	t.Helper()
+	if !reflect.DeepEqual(log, want) {
+		t.Errorf("requests %+v\nwant %+v", log, want)
+	}
+	var got []string
+	for _, e := range r.events {
+		got = append(got, strings.TrimPrefix(e.String(), "tracker "+fakeURL+": "))
+	}
+	if !reflect.DeepEqual(got, lines) {
+		t.Errorf("lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(lines, "\n"))
+	}
+}
+
+// The life of a BitTorrent Announcer against our server: started, the
+// tracker's 30-minute interval followed, completed at once when the
+// download completes, stopped when Run ends; each said in the log.
+func TestBTAnnouncerEventsAgainstOurServer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		srv := New(Config{Interval: 30 * time.Minute})
+		var log []sent
+		tr := &scripted{answer: func(n int, req *http.Request) (*http.Response, error) {
+			recordBT(start, req, &log)
+			return serve(srv, req), nil
+		}}
+		get(srv, btQuery(rawHash(ih1), btPeerID(2), "port", "7002", "left", "0"), "127.0.0.1:1") // a seeder
+		r := startBT(t, tr)
+		synctest.Wait()
+		if got := <-r.a.Peers(); !reflect.DeepEqual(got, []Peer{{Addr: netip.MustParseAddrPort("127.0.0.1:7002")}}) {
+			t.Errorf("peers %v, want the seeder, ourselves left out", got)
+		}
+		time.Sleep(40 * time.Minute)
+		r.left.Store(0)
+		r.a.Completed()
+		r.a.Completed() // once only
+		synctest.Wait()
+		if sw := srv.Swarms(); len(sw[0].Peers) != 2 || !sw[0].Peers[1].Seeder {
+			t.Errorf("swarm %+v, want us seeding", sw)
+		}
+		time.Sleep(31 * time.Minute)
+		r.stop(t)
+		m := time.Minute
+		r.check(t, log, []sent{{0, "started", "1000"}, {30 * m, "", "1000"}, {40 * m, "completed", "0"}, {70 * m, "", "0"}, {71 * m, "stopped", "0"}},
+			"started: 1 peer; next announce in 30m0s",
+			"1 peer; next announce in 30m0s",
+			"completed: 1 peer; next announce in 30m0s",
+			"0 peers; next announce in 30m0s", // the seeder expired at 60m
+			"stopped")
+		if sw := srv.Swarms(); len(sw) != 0 { // the seeder expired at 60m, we left
+			t.Errorf("after stopped: %+v", sw)
+		}
+	})
+}
+
+// Hand-written replies: started is repeated until a tracker answers it;
+// a failure reason is a failure (backoff, peers kept); completed asked for
+// meanwhile follows the first success; min interval holds completed back
+// and raises a shorter interval; a warning is shown.
+func TestBTAnnouncerHandWrittenReplies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var log []sent
+		replies := []func() (*http.Response, error){
+			func() (*http.Response, error) { return nil, errRefused },
+			func() (*http.Response, error) { return reply(200, "d14:failure reason10:overloadede"), nil },
+			func() (*http.Response, error) {
+				return reply(200, "d8:intervali20e12:min intervali90e5:peers6:\x7f\x00\x00\x02\x1a\xe2e"), nil
+			},
+			func() (*http.Response, error) {
+				return reply(200, "d8:intervali1800e12:min intervali90e5:peers12:\x7f\x00\x00\x02\x1a\xe2\x7f\x00\x00\x01\x1a\xe115:warning message4:busye"), nil
+			},
+			func() (*http.Response, error) { return reply(200, "garbage"), nil },
+		}
+		tr := &scripted{answer: func(n int, req *http.Request) (*http.Response, error) {
+			recordBT(start, req, &log)
+			if n < len(replies) {
+				return replies[n]()
+			}
+			return reply(200, "d5:peers0:e"), nil
+		}}
+		r := startBT(t, tr)
+		time.Sleep(3 * time.Second)
+		r.a.Completed() // during the backoff after the failure reason
+		time.Sleep(time.Hour - 3*time.Second)
+		r.stop(t)
+		s := time.Second
+		r.check(t, log, []sent{
+			{0, "started", "1000"}, {2 * s, "started", "1000"}, {6 * s, "started", "1000"},
+			{96 * s, "completed", "1000"}, // min interval after the started that was answered
+			{1896 * s, "", "1000"}, {1898 * s, "", "1000"}, {3600 * s, "stopped", "1000"},
+		},
+			"started: connection refused; retrying in 2s, keeping 0 known peers",
+			"started: tracker says: overloaded; retrying in 4s, keeping 0 known peers",
+			"started: 1 peer; next announce in 1m30s",
+			"completed: 1 peer; tracker warns: busy; interval now 30m0s (was 1m30s); next announce in 30m0s",
+			"reply is not bencoded: bencode: byte 0: want a value (i, l, d or a digit), got 'g'; retrying in 2s, keeping 1 known peer",
+			"0 peers; next announce in 30m0s",
+			"stopped")
+	})
+}
+
+// A tracker that does not answer the stopped announce holds Run for
+// stopTimeout at most; one never answered is not told we stop.
+func TestBTAnnouncerStopped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var log []sent
+		tr := &scripted{answer: func(n int, req *http.Request) (*http.Response, error) {
+			recordBT(start, req, &log)
+			if n == 0 {
+				return reply(200, "d5:peers0:e"), nil
+			}
+			<-req.Context().Done()
+			return nil, req.Context().Err()
+		}}
+		r := startBT(t, tr)
+		synctest.Wait()
+		before := time.Now()
+		r.stop(t)
+		if took := time.Since(before); took != stopTimeout {
+			t.Errorf("Run took %s to stop, want %s", took, stopTimeout)
+		}
+		r.check(t, log, []sent{{0, "started", "1000"}, {0, "stopped", "1000"}},
+			"started: 0 peers; next announce in 30s", "stopped (not told: no answer in time)")
+	})
+	synctest.Test(t, func(t *testing.T) {
+		tr := &scripted{answer: func(n int, req *http.Request) (*http.Response, error) { return nil, errRefused }}
+		r := startBT(t, tr)
+		synctest.Wait()
+		r.stop(t)
+		if len(tr.times) != 1 {
+			t.Errorf("%d requests, want the started one only", len(tr.times))
+		}
+	})
+}
+
+func TestNewBTAnnouncerChecksItsConfig(t *testing.T) {
+	ok := BTConfig{URL: fakeURL, InfoHash: hash20(ih1), PeerID: NewBTPeerID(), Port: 1, Stats: func() (int64, int64, int64) { return 0, 0, 0 }}
+	if _, err := NewBTAnnouncer(ok); err != nil {
+		t.Fatal(err)
+	}
+	for _, change := range []func(*BTConfig){
+		func(c *BTConfig) { c.URL = "udp://x:1" },
+		func(c *BTConfig) { c.InfoHash = [HashLen]byte{} },
+		func(c *BTConfig) { c.PeerID = [HashLen]byte{} },
+		func(c *BTConfig) { c.Port = 0 },
+		func(c *BTConfig) { c.Stats = nil },
+	} {
+		cfg := ok
+		change(&cfg)
+		if _, err := NewBTAnnouncer(cfg); err == nil {
+			t.Errorf("%+v: no error", cfg)
+		}
+	}
+}
