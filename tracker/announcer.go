@@ -217,6 +217,7 @@ func (a *Announcer) Run(ctx context.Context) error {
 	failures, known, answered := 0, 0, false
 	started := !a.events // NibbleTorrent has nothing to start
 	completed, completing := a.completed, false
+announcing:
 	for {
 		event := ""
 		switch {
@@ -228,7 +229,7 @@ func (a *Announcer) Run(ctx context.Context) error {
 		sent := a.now()
 		r, err := a.announce(ctx, event)
 		if ctx.Err() != nil {
-			break
+			break announcing
 		}
 		ev := AnnounceEvent{Time: a.now(), URL: a.url, Event: event}
 		var wait time.Duration
@@ -262,38 +263,29 @@ func (a *Announcer) Run(ctx context.Context) error {
 		if a.onEvent != nil {
 			a.onEvent(ev)
 		}
-		if !a.wait(ctx, wait, &completed, &completing, func() time.Duration {
-			if !started || failures > 0 {
-				return -1 // keep the backoff; completed follows the next success
+		timer := a.after(wait)
+	waiting:
+		for {
+			select {
+			case <-ctx.Done():
+				break announcing
+			case <-timer:
+				break waiting
+			case <-completed:
+				completed, completing = nil, true
+				// Completed comes at once, or after the tracker's min
+				// interval; a backoff runs its course (started, or a
+				// failed announce, goes first).
+				if started && failures == 0 {
+					timer = a.after(max(sent.Add(minInterval).Sub(a.now()), 0))
+				}
 			}
-			return max(sent.Add(minInterval).Sub(a.now()), 0)
-		}) {
-			break
 		}
 	}
 	if a.events && answered {
 		a.stop(ctx)
 	}
 	return nil
-}
-
-// wait waits d, or until ctx ends (false). A Completed signal meanwhile
-// sets *completing and waits sooner() instead, when that is not negative.
-func (a *Announcer) wait(ctx context.Context, d time.Duration, completed *chan struct{}, completing *bool, sooner func() time.Duration) bool {
-	timer := a.after(d)
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-timer:
-			return true
-		case <-*completed:
-			*completed, *completing = nil, true
-			if s := sooner(); s >= 0 {
-				timer = a.after(s)
-			}
-		}
-	}
 }
 
 // stop says event=stopped, within stopTimeout of ctx's end.

@@ -3,9 +3,11 @@ package tracker
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -219,5 +221,54 @@ func TestNewBTAnnouncerChecksItsConfig(t *testing.T) {
 		if _, err := NewBTAnnouncer(cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
 		}
+	}
+}
+
+// Two BitTorrent Announcers and our Server on loopback: the second learns
+// the first, and both leave the swarm (stopped) when their Run ends.
+func TestBTAnnouncersOnLoopback(t *testing.T) {
+	srv := New(Config{})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	run := func(n int) (*Announcer, chan AnnounceEvent) {
+		events := make(chan AnnounceEvent, 4)
+		a, err := NewBTAnnouncer(BTConfig{
+			URL: ts.URL + "/announce", InfoHash: hash20(ih1), PeerID: NewBTPeerID(),
+			IP: netip.MustParseAddr("127.0.0.1"), Port: uint16(7000 + n),
+			Stats:   func() (int64, int64, int64) { return 0, 0, 1 },
+			Client:  ts.Client(),
+			OnEvent: func(e AnnounceEvent) { events <- e },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); a.Run(ctx) }()
+		return a, events
+	}
+	_, aEvents := run(1)
+	if e := <-aEvents; e.Err != nil || e.Event != EventStarted || e.Peers != 0 {
+		t.Fatalf("a: %s", e)
+	}
+	b, bEvents := run(2)
+	<-bEvents
+	if got := <-b.Peers(); !reflect.DeepEqual(got, []Peer{{Addr: netip.MustParseAddrPort("127.0.0.1:7001")}}) {
+		t.Errorf("b sees %v, want a", got)
+	}
+	if sw := srv.Swarms(); len(sw) != 1 || len(sw[0].Peers) != 2 {
+		t.Fatalf("swarms %+v", sw)
+	}
+	cancel()
+	for _, events := range []chan AnnounceEvent{aEvents, bEvents} {
+		if e := <-events; e.Event != EventStopped || e.Err != nil {
+			t.Errorf("at the end: %s", e)
+		}
+	}
+	if sw := srv.Swarms(); len(sw) != 0 {
+		t.Errorf("after both stopped: %+v", sw)
 	}
 }

@@ -47,9 +47,9 @@ type btRequest struct {
 }
 
 // announceBT answers a BitTorrent announce, bencoded. A refusal is a 200
-// with "failure reason", as BitTorrent trackers answer: libtorrent,
-// Transmission and anacrolix show the reason only from a 200 (on another
-// status they show the status line and drop the body).
+// with "failure reason", as BitTorrent trackers answer: clients read the
+// reason from a 200 (anacrolix/torrent decodes no other status, and shows
+// its raw body).
 func (s *Server) announceBT(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	ev := ServerEvent{Time: now, Remote: r.RemoteAddr, Protocol: protoBitTorrent.String()}

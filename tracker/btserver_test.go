@@ -21,11 +21,13 @@ const (
 	libtorrentURL = "/announce?info_hash=%c1%2f%e1%c0k%ba%25J%9d%c9%f5%19%b35%aa%7c%13g%a8%8a" +
 		"&peer_id=-lt20B0-%a1%b2%c3%d4%e5%f6%07%18%29%3aK%5c&port=6881&uploaded=0&downloaded=0&left=0" +
 		"&corrupt=0&key=4f2a1b3c&event=started&numwant=200&compact=1&no_peer_id=1&supportcrypto=1&redundant=0"
-	// anacrolixURL is an announce as anacrolix/torrent writes it: Go's
-	// url.Values, so keys sorted and info_hash in the middle.
+	// anacrolixURL is an announce as anacrolix/torrent v1.59.1 writes it
+	// (tracker/http/http.go): Go's url.Values, so keys sorted and
+	// info_hash in the middle; ip beside ipv4; no numwant; left unknown is
+	// MaxInt64.
 	anacrolixURL = "/announce?compact=1&downloaded=0&event=started" +
-		"&info_hash=%C1%2F%E1%C0k%BA%25J%9D%C9%F5%19%B35%AA%7C%13g%A8%8A&ipv4=127.0.0.2&key=1234567&left=1048576" +
-		"&numwant=200&peer_id=-GT0003-%00%FF%00%FF%00%FF%00%FF%00%FF%00%FF&port=42069&supportcrypto=1&uploaded=0"
+		"&info_hash=%C1%2F%E1%C0k%BA%25J%9D%C9%F5%19%B35%AA%7C%13g%A8%8A&ip=127.0.0.2&ipv4=127.0.0.2&key=1234567" +
+		"&left=9223372036854775807&peer_id=-GT0003-%00%FF%00%FF%00%FF%00%FF%00%FF%00%FF&port=42069&supportcrypto=1&uploaded=0"
 	libtorrentID = "-lt20B0-\xa1\xb2\xc3\xd4\xe5\xf6\x07\x18\x29\x3aK\x5c"
 	anacrolixID  = "-GT0003-\x00\xff\x00\xff\x00\xff\x00\xff\x00\xff\x00\xff"
 )
