@@ -169,6 +169,30 @@ func TestBTAnnouncerHandWrittenReplies(t *testing.T) {
 	})
 }
 
+// Completed during the wait after a regular announce comes once the
+// tracker's min interval since that announce has passed, not at once.
+func TestBTAnnouncerCompletedWaitsForMinInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var log []sent
+		tr := &scripted{answer: func(n int, req *http.Request) (*http.Response, error) {
+			recordBT(start, req, &log)
+			return reply(200, "d8:intervali600e12:min intervali90e5:peers0:e"), nil
+		}}
+		r := startBT(t, tr)
+		time.Sleep(10 * time.Second)
+		r.left.Store(0)
+		r.a.Completed()
+		time.Sleep(2 * time.Minute)
+		r.stop(t)
+		s := time.Second
+		r.check(t, log, []sent{{0, "started", "1000"}, {90 * s, "completed", "0"}, {130 * s, "stopped", "0"}},
+			"started: 0 peers; next announce in 10m0s",
+			"completed: 0 peers; next announce in 10m0s",
+			"stopped")
+	})
+}
+
 // A tracker that does not answer the stopped announce holds Run for
 // stopTimeout at most; one never answered is not told we stop.
 func TestBTAnnouncerStopped(t *testing.T) {
@@ -263,9 +287,14 @@ func TestBTAnnouncersOnLoopback(t *testing.T) {
 		t.Fatalf("swarms %+v", sw)
 	}
 	cancel()
+	wg.Wait()
 	for _, events := range []chan AnnounceEvent{aEvents, bEvents} {
-		if e := <-events; e.Event != EventStopped || e.Err != nil {
-			t.Errorf("at the end: %s", e)
+		var last AnnounceEvent
+		for len(events) > 0 {
+			last = <-events
+		}
+		if last.Event != EventStopped || last.Err != nil {
+			t.Errorf("at the end: %s, want stopped", last)
 		}
 	}
 	if sw := srv.Swarms(); len(sw) != 0 {
