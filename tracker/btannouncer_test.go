@@ -60,17 +60,23 @@ type sent struct {
 	event, left string
 }
 
-func recordBT(start time.Time, req *http.Request, log *[]sent) {
-	q := req.URL.Query()
-	*log = append(*log, sent{time.Since(start), q.Get("event"), q.Get("left")})
+// recording is a scripted tracker that answers with answer and notes each
+// request in *log, times since the call.
+func recording(answer func(n int, req *http.Request) (*http.Response, error)) (tr *scripted, log *[]sent) {
+	start, log := time.Now(), new([]sent)
+	return &scripted{answer: func(n int, req *http.Request) (*http.Response, error) {
+		q := req.URL.Query()
+		*log = append(*log, sent{time.Since(start), q.Get("event"), q.Get("left")})
+		return answer(n, req)
+	}}, log
 }
 
 // check compares the requests made and the lines logged with the wanted
 // ones (lines without the "tracker URL: " they all start with).
-func (r *btRun) check(t *testing.T, log, want []sent, lines ...string) {
+func (r *btRun) check(t *testing.T, log *[]sent, want []sent, lines ...string) {
 	t.Helper()
-	if !reflect.DeepEqual(log, want) {
-		t.Errorf("requests %+v\nwant %+v", log, want)
+	if !reflect.DeepEqual(*log, want) {
+		t.Errorf("requests %+v\nwant %+v", *log, want)
 	}
 	var got []string
 	for _, e := range r.events {
@@ -86,13 +92,10 @@ func (r *btRun) check(t *testing.T, log, want []sent, lines ...string) {
 // download completes, stopped when Run ends; each said in the log.
 func TestBTAnnouncerEventsAgainstOurServer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		start := time.Now()
 		srv := New(Config{Interval: 30 * time.Minute})
-		var log []sent
-		tr := &scripted{answer: func(n int, req *http.Request) (*http.Response, error) {
-			recordBT(start, req, &log)
+		tr, log := recording(func(n int, req *http.Request) (*http.Response, error) {
 			return serve(srv, req), nil
-		}}
+		})
 		get(srv, btQuery(rawHash(ih1), btPeerID(2), "port", "7002", "left", "0"), "127.0.0.1:1") // a seeder
 		r := startBT(t, tr)
 		synctest.Wait()
@@ -128,8 +131,6 @@ func TestBTAnnouncerEventsAgainstOurServer(t *testing.T) {
 // and raises a shorter interval; a warning is shown.
 func TestBTAnnouncerHandWrittenReplies(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		start := time.Now()
-		var log []sent
 		replies := []func() (*http.Response, error){
 			func() (*http.Response, error) { return nil, errRefused },
 			func() (*http.Response, error) { return reply(200, "d14:failure reason10:overloadede"), nil },
@@ -141,13 +142,12 @@ func TestBTAnnouncerHandWrittenReplies(t *testing.T) {
 			},
 			func() (*http.Response, error) { return reply(200, "garbage"), nil },
 		}
-		tr := &scripted{answer: func(n int, req *http.Request) (*http.Response, error) {
-			recordBT(start, req, &log)
+		tr, log := recording(func(n int, req *http.Request) (*http.Response, error) {
 			if n < len(replies) {
 				return replies[n]()
 			}
 			return reply(200, "d5:peers0:e"), nil
-		}}
+		})
 		r := startBT(t, tr)
 		time.Sleep(3 * time.Second)
 		r.a.Completed() // during the backoff after the failure reason
@@ -173,12 +173,9 @@ func TestBTAnnouncerHandWrittenReplies(t *testing.T) {
 // tracker's min interval since that announce has passed, not at once.
 func TestBTAnnouncerCompletedWaitsForMinInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		start := time.Now()
-		var log []sent
-		tr := &scripted{answer: func(n int, req *http.Request) (*http.Response, error) {
-			recordBT(start, req, &log)
+		tr, log := recording(func(n int, req *http.Request) (*http.Response, error) {
 			return reply(200, "d8:intervali600e12:min intervali90e5:peers0:e"), nil
-		}}
+		})
 		r := startBT(t, tr)
 		time.Sleep(10 * time.Second)
 		r.left.Store(0)
@@ -197,16 +194,13 @@ func TestBTAnnouncerCompletedWaitsForMinInterval(t *testing.T) {
 // stopTimeout at most; one never answered is not told we stop.
 func TestBTAnnouncerStopped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		start := time.Now()
-		var log []sent
-		tr := &scripted{answer: func(n int, req *http.Request) (*http.Response, error) {
-			recordBT(start, req, &log)
+		tr, log := recording(func(n int, req *http.Request) (*http.Response, error) {
 			if n == 0 {
 				return reply(200, "d5:peers0:e"), nil
 			}
 			<-req.Context().Done()
 			return nil, req.Context().Err()
-		}}
+		})
 		r := startBT(t, tr)
 		synctest.Wait()
 		before := time.Now()
