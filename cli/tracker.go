@@ -17,7 +17,7 @@ import (
 	"github.com/bitclone/bitclone/tracker"
 )
 
-const trackerHelp = `tracker runs a NibbleTorrent tracker. A peer announces itself with
+const trackerHelp = `tracker runs a NibbleTorrent and BitTorrent tracker. A peer announces itself with
 
   GET /announce?peer_id=-ECEN426-NETID&ip=IP&port=N&torrent_id=HEX
 
@@ -29,7 +29,15 @@ itself included, as the course's tracker answers:
 A missing or malformed parameter is answered 400 with {"error": "..."}. A
 peer expires two intervals after its last announce. GET / shows every swarm
 and its peers. Each announce is logged on stdout, one line each (a peer
-announcing in a loop, once a second with a count).`
+announcing in a loop, once a second with a count).
+
+BitTorrent clients announce on the same path, with info_hash and peer_id as
+20 raw bytes percent-encoded, port, uploaded, downloaded, left, compact and
+event (started, completed, stopped: stopped leaves the swarm at once), and
+get bencode back: interval, complete and incomplete (from left), and peers,
+compact (6 bytes a peer, IPv6 in peers6) with compact=1, else a list of
+dictionaries; numwant is capped at 200 (default 50). A bad announce is a 200
+with a "failure reason", which BitTorrent clients show.`
 
 // trackerFlags are the flags of bitclone tracker.
 type trackerFlags struct {
@@ -42,7 +50,7 @@ func newTrackerCommand(exit func(int)) *cobra.Command {
 	var f trackerFlags
 	cmd := &cobra.Command{
 		Use:   "tracker [flags]",
-		Short: "Run a NibbleTorrent tracker",
+		Short: "Run a NibbleTorrent and BitTorrent tracker",
 		Long:  trackerHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,27 +78,44 @@ func AnnounceURL(tracker string, q Request) (string, error) {
 	if err := q.check(); err != nil {
 		return "", err
 	}
-	u, err := url.Parse(tracker)
+	return withQuery(tracker, func(b *strings.Builder) {
+		b.WriteString("peer_id=" + url.QueryEscape(q.PeerID))
+		if q.IP.IsValid() {
+			b.WriteString("&ip=" + url.QueryEscape(q.IP.Unmap().String()))
+		}
+		b.WriteString("&port=" + strconv.Itoa(int(q.Port)))
+		b.WriteString("&torrent_id=" + url.QueryEscape(q.TorrentID))
+	})
+}
+
+// withQuery is tracker, which must be an http(s) URL, with the parameters
+// add writes appended to its own query string (kept as it is).
+func withQuery(tracker string, add func(*strings.Builder)) (string, error) {
+	u, err := checkTrackerURL(tracker)
 	if err != nil {
-		return "", fmt.Errorf("tracker URL: %w", err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("tracker URL %s: want http://HOST[:PORT]/PATH", codec.Quote(tracker))
+		return "", err
 	}
 	var b strings.Builder
 	b.WriteString(u.RawQuery)
 	if u.RawQuery != "" && !strings.HasSuffix(u.RawQuery, "&") {
 		b.WriteByte('&')
 	}
-	b.WriteString("peer_id=" + url.QueryEscape(q.PeerID))
-	if q.IP.IsValid() {
-		b.WriteString("&ip=" + url.QueryEscape(q.IP.Unmap().String()))
-	}
-	b.WriteString("&port=" + strconv.Itoa(int(q.Port)))
-	b.WriteString("&torrent_id=" + url.QueryEscape(q.TorrentID))
+	add(&b)
 	u.RawQuery, u.Fragment, u.RawFragment = b.String(), "", ""
 	u.ForceQuery = false
 	return u.String(), nil
+}
+
+// checkTrackerURL parses an announce URL: http or https, with a host.
+func checkTrackerURL(tracker string) (*url.URL, error) {
+	u, err := url.Parse(tracker)
+	if err != nil {
+		return nil, fmt.Errorf("tracker URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("tracker URL %s: want http://HOST[:PORT]/PATH", codec.Quote(tracker))
+	}
+	return u, nil
 }
 
 // Peer is one peer of a tracker's reply.
@@ -118,6 +136,16 @@ type Response struct {
 	// of strings, an address that is not IP:PORT, an overlong peer_id, or
 	// beyond MaxReplyPeers.
 	Skipped int
+
+	// BitTorrent only (zero from NibbleTorrent):
+	// MinInterval is the tracker's "min interval" (0 if none): no
+	// announce comes sooner after another, not even a completed one.
+	MinInterval time.Duration
+	// Warning is the tracker's "warning message", escaped ("" if none).
+	Warning string
+	// Complete and Incomplete are the swarm's seeders and leechers as the
+	// tracker counts them (0 when it does not say).
+	Complete, Incomplete int
 }
 
 // StatusError is an answer other than 200 OK.
@@ -142,6 +170,27 @@ func Announce(ctx context.Context, client *http.Client, trackerURL string, q Req
 	if err != nil {
 		return Response{}, err
 	}
+	return announce(ctx, client, u, "application/json", ParseResponse, q.self)
+}
+
+// announce GETs u, parses the reply with parse and leaves out the peers
+// self reports.
+func announce(ctx context.Context, client *http.Client, u, accept string, parse func([]byte) (Response, error), self func(Peer) bool) (Response, error) {
+	body, err := fetch(ctx, client, u, accept)
+	if err != nil {
+		return Response{}, err
+	}
+	r, err := parse(body)
+	if err != nil {
+		return Response{}, err
+	}
+	r.Peers = slices.DeleteFunc(r.Peers, self)
+	return r, nil
+}
+
+// fetch GETs u with client (nil: http.DefaultClient) and returns the body
+// of a 200, read up to MaxReplyBytes, within AnnounceTimeout.
+func fetch(ctx context.Context, client *http.Client, u, accept string) ([]byte, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -149,37 +198,26 @@ func Announce(ctx context.Context, client *http.Client, trackerURL string, q Req
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return Response{}, err
+		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	resp, err := client.Do(req)
 	if err != nil {
-		return Response{}, brief(err)
+		return nil, brief(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return Response{}, &StatusError{Status: resp.Status, Text: errorText(body)}
+		return nil, &StatusError{Status: resp.Status, Text: errorText(body)}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxReplyBytes+1))
 	if err != nil {
-		return Response{}, fmt.Errorf("reading the reply: %w", brief(err))
+		return nil, fmt.Errorf("reading the reply: %w", brief(err))
 	}
 	if len(body) > MaxReplyBytes {
-		return Response{}, fmt.Errorf("reply longer than %d KiB", MaxReplyBytes>>10)
+		return nil, fmt.Errorf("reply longer than %d KiB", MaxReplyBytes>>10)
 	}
-	r, err := ParseResponse(body)
-	if err != nil {
-		return Response{}, err
-	}
-	peers := r.Peers[:0]
-	for _, p := range r.Peers {
-		if !q.self(p) {
-			peers = append(peers, p)
-		}
-	}
-	r.Peers = peers
-	return r, nil
+	return body, nil
 }
 
 // ParseResponse reads a tracker's reply: {"interval": N, "peers": [[addr,
@@ -219,15 +257,21 @@ func ParseResponse(body []byte) (Response, error) {
 	seen := make(map[netip.AddrPort]bool, min(len(entries), MaxReplyPeers))
 	for _, e := range entries {
 		p, ok := parsePeer(e)
-		switch {
-		case !ok || len(r.Peers) >= MaxReplyPeers:
-			r.Skipped++
-		case !seen[p.Addr]:
-			seen[p.Addr] = true
-			r.Peers = append(r.Peers, p)
-		}
+		r.addPeer(seen, p, ok)
 	}
 	return r, nil
+}
+
+// addPeer keeps p, unless it is malformed (!ok: counted as skipped), one
+// more than MaxReplyPeers (skipped too) or already seen (dropped).
+func (r *Response) addPeer(seen map[netip.AddrPort]bool, p Peer, ok bool) {
+	switch {
+	case !ok || len(r.Peers) >= MaxReplyPeers:
+		r.Skipped++
+	case !seen[p.Addr]:
+		seen[p.Addr] = true
+		r.Peers = append(r.Peers, p)
+	}
 }
 
 // parsePeer reads ["IP:PORT", "peer_id"]; more elements are ignored.
@@ -249,15 +293,21 @@ func parsePeer(e json.RawMessage) (Peer, bool) {
 
 func isSet(m json.RawMessage) bool { return len(m) > 0 && string(m) != "null" }
 
-// errorText is the escaped "error" text of a JSON body, or "".
+// errorText is the escaped error text of a body: a JSON "error", or a
+// bencoded "failure reason"; "" if it has neither.
 func errorText(body []byte) string {
 	var e struct {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(body, &e) != nil || e.Error == "" {
-		return ""
+		e.Error = failureReason(body)
 	}
-	return codec.PrintableString(truncateTo(e.Error, maxErrorText))
+	return trackerText(e.Error)
+}
+
+// trackerText is text from a tracker, shortened and escaped for a log line.
+func trackerText(s string) string {
+	return codec.PrintableString(truncateTo(s, maxErrorText))
 }
 
 // syntaxError says where JSON went wrong, without quoting the body.

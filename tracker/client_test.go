@@ -77,17 +77,17 @@ func TestParseResponse(t *testing.T) {
 		want Response
 	}{
 		{`{"interval": 30, "peers": [["10.35.120.175:6981", "-ECEN426-le0nh4rt"], ["10.35.120.88:6977", "-ECEN426-rinoa"]]}`,
-			Response{30 * time.Second, []Peer{peer("10.35.120.175:6981", "-ECEN426-le0nh4rt"), peer("10.35.120.88:6977", "-ECEN426-rinoa")}, 0}},
+			Response{Interval: 30 * time.Second, Peers: []Peer{peer("10.35.120.175:6981", "-ECEN426-le0nh4rt"), peer("10.35.120.88:6977", "-ECEN426-rinoa")}, Skipped: 0}},
 		// A float interval, extra fields and elements, IPv6, mapped IPv4.
 		{`{"interval": 12.5, "min interval": 5, "peers": [["[::1]:1", "a", "extra"], ["[::ffff:127.0.0.1]:2", "b"]], "complete": 3}`,
-			Response{12500 * time.Millisecond, []Peer{peer("[::1]:1", "a"), peer("127.0.0.1:2", "b")}, 0}},
+			Response{Interval: 12500 * time.Millisecond, Peers: []Peer{peer("[::1]:1", "a"), peer("127.0.0.1:2", "b")}, Skipped: 0}},
 		// Entries that are not peers are skipped and counted; duplicates dropped.
 		{`{"interval": 30, "peers": [["127.0.0.1:1", "a"], ["127.0.0.1:1", "a"], "127.0.0.1:2", ["127.0.0.1:3"], [1, "c"],
 			["localhost:4", "d"], ["127.0.0.1:0", "e"], ["127.0.0.1:70000", "f"], ["127.0.0.1:5", 5], ["127.0.0.1:6", "` + strings.Repeat("x", MaxPeerIDLen+1) + `"], {"ip": "127.0.0.1"}, null]}`,
-			Response{30 * time.Second, []Peer{peer("127.0.0.1:1", "a")}, 10}},
+			Response{Interval: 30 * time.Second, Peers: []Peer{peer("127.0.0.1:1", "a")}, Skipped: 10}},
 		// No interval: 0, the caller's default.
-		{`{"peers": []}`, Response{0, nil, 0}},
-		{`{"interval": null, "peers": []}`, Response{0, nil, 0}},
+		{`{"peers": []}`, Response{Interval: 0, Peers: nil, Skipped: 0}},
+		{`{"interval": null, "peers": []}`, Response{Interval: 0, Peers: nil, Skipped: 0}},
 	}
 	for _, tt := range good {
 		got, err := ParseResponse([]byte(tt.body))

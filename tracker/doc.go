@@ -1,17 +1,38 @@
-// Package tracker is NibbleTorrent's HTTP tracker, both sides: a Server that
-// answers announces and shows its swarms, and the client a peer announces
-// with (Announce once, or an Announcer that re-announces every interval and
-// rides out a tracker that is down).
+// Package tracker is the HTTP tracker of NibbleTorrent and of BitTorrent,
+// both sides: a Server that answers announces of both protocols on one
+// path and shows its swarms, and the clients peers announce with (Announce
+// and AnnounceBT once, or an Announcer that re-announces every interval
+// and rides out a tracker that is down).
 //
-// The wire format is the course's (specs/nibbletorrent.md, "Tracker"):
+// NibbleTorrent's wire format is the course's (specs/nibbletorrent.md,
+// "Tracker"):
 //
 //	GET /announce?peer_id=-ECEN426-NETID&ip=10.35.120.175&port=6981&torrent_id=<40 hex>
 //	{"interval": 30, "peers": [["10.35.120.175:6981", "-ECEN426-le0nh4rt"], ...]}
 //
-// The reply lists the caller too, as the course's tracker does; peers skip
-// themselves. BitTorrent announces (info_hash, bencoded replies) are meant
-// to join the same Server and /announce path later, with swarms of their
-// own in the same registry: see swarmKey.
+// An announce that carries info_hash is BitTorrent's (BEP 3, compact peers
+// of BEP 23, peers6 of BEP 7), answered in bencode:
+//
+//	GET /announce?info_hash=<20 bytes, %-encoded>&peer_id=<20 bytes>&port=6881&uploaded=0&downloaded=0&left=N&compact=1[&event=started]
+//	d8:completei1e10:incompletei1e8:intervali30e5:peers12:<6 bytes a peer>e
+//
+// compact=0 (or none) gives a list of {"ip", "peer id", "port"}
+// dictionaries instead; a refusal is a 200 with "failure reason". Swarms
+// of the two protocols are apart even for the same 20-byte id (swarmKey).
+// Replies list the caller too, as the course's tracker and BitTorrent
+// trackers do; the clients leave themselves out.
+//
+// A BitTorrent peer announces with an Announcer:
+//
+//	ann, err := tracker.NewBTAnnouncer(tracker.BTConfig{
+//		URL: torrent.Announce, InfoHash: infoHash, PeerID: tracker.NewBTPeerID(),
+//		IP: announceIP, Port: listenPort, // IP may be the zero Addr
+//		Stats: func() (uploaded, downloaded, left int64) { ... },
+//		OnEvent: func(e tracker.AnnounceEvent) { log(e.String()) },
+//	})
+//	go ann.Run(ctx)        // started, then every interval; stopped when ctx ends
+//	for peers := range ann.Peers() { ... } // the latest list; closed when Run returns
+//	ann.Completed()        // when the download completes: event=completed, once
 package tracker
 
 import "time"

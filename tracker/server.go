@@ -58,13 +58,17 @@ type Config struct {
 
 // ServerEvent is an announce the Server answered or refused.
 type ServerEvent struct {
-	Time    time.Time
-	Remote  string // the request's source address
-	Torrent string // torrent_id in lower-case hex; "" if refused before it was read
-	PeerID  string // as announced (untrusted text); "" if refused before it was read
-	Addr    netip.AddrPort
-	Joined  bool // new in the swarm
-	Peers   int  // the swarm's size after the announce
+	Time   time.Time
+	Remote string // the request's source address
+	// Protocol is "bittorrent" for an info_hash announce, "" for
+	// NibbleTorrent's.
+	Protocol string
+	Torrent  string // torrent_id or info_hash in lower-case hex; "" if refused before it was read
+	Event    string // BitTorrent's event: started, completed, stopped or ""
+	PeerID   string // as announced (untrusted text); "" if refused before it was read
+	Addr     netip.AddrPort
+	Joined   bool // new in the swarm
+	Peers    int  // the swarm's size after the announce
 	// Repeats counts the announces by this peer (or, for a refusal, the
 	// refusals) not reported since the last event.
 	Repeats int
@@ -82,11 +86,20 @@ func (e ServerEvent) String() string {
 		}
 		return b.String()
 	}
-	verb := "announce"
-	if e.Joined {
+	verb, what := "announce", "torrent"
+	switch {
+	case e.Event == EventStopped:
+		verb = "left"
+	case e.Joined:
 		verb = "joined"
 	}
-	fmt.Fprintf(&b, "%s %s %s torrent %s: %s", verb, codec.Quote(e.PeerID), e.Addr, e.Torrent, humanize.Count(e.Peers, "peer"))
+	if e.Protocol == protoBitTorrent.String() {
+		what = "info_hash"
+	}
+	fmt.Fprintf(&b, "%s %s %s %s %s: %s", verb, codec.Quote(e.PeerID), e.Addr, what, e.Torrent, humanize.Count(e.Peers, "peer"))
+	if e.Event == EventCompleted {
+		b.WriteString(" (completed)")
+	}
 	if e.Repeats > 0 {
 		fmt.Fprintf(&b, " (+%d announces since the last line)", e.Repeats)
 	}
@@ -194,16 +207,17 @@ func badRequest(format string, args ...any) error {
 }
 
 func (s *Server) announce(w http.ResponseWriter, r *http.Request) {
+	if isBitTorrent(r.URL.RawQuery) {
+		s.announceBT(w, r)
+		return
+	}
 	now := s.now()
 	ev := ServerEvent{Time: now, Remote: r.RemoteAddr}
 	q, err := parseAnnounce(r)
-	// BitTorrent announces (info_hash, compact, ...; issue 11) will branch
-	// off here to their own parser and a bencoded encoder, in swarms of
-	// protoBitTorrent.
 	var out announced
 	if err == nil {
 		ev.PeerID, ev.Addr, ev.Torrent = q.peerID, q.addr, hex.EncodeToString(q.torrent[:])
-		out, err = s.reg.announce(swarmKey{protoNibble, q.torrent}, q.peerID, q.addr, now, "json", s.encodeNibble)
+		out, err = s.reg.announce(swarmKey{protoNibble, q.torrent}, member{id: q.peerID, addr: q.addr}, now, format{"json", -1, s.encodeNibble})
 		if err != nil {
 			err = &refusal{http.StatusServiceUnavailable, err.Error()}
 		}
@@ -212,35 +226,43 @@ func (s *Server) announce(w http.ResponseWriter, r *http.Request) {
 		ref := &refusal{http.StatusInternalServerError, err.Error()}
 		errors.As(err, &ref)
 		writeError(w, ref.status, ref.msg)
-		ev.Status, ev.Err = ref.status, ref.msg
-		s.reportRefusal(ev)
+		s.refused(ev, ref.status, ref.msg)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(out.reply)))
+	s.answer(w, "application/json", out.reply)
+	s.report(ev, out)
+}
+
+// answer writes a 200 with body.
+func (s *Server) answer(w http.ResponseWriter, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(out.reply)
+	w.Write(body)
+}
+
+// report tells OnEvent of an answered announce, if the registry says it is
+// worth a line.
+func (s *Server) report(ev ServerEvent, out announced) {
 	if out.report && s.onEvent != nil {
 		ev.Status, ev.Joined, ev.Peers, ev.Repeats = http.StatusOK, out.joined, out.peers, out.repeats
 		s.onEvent(ev)
 	}
 }
 
+// refused reports a refusal answered with status.
+func (s *Server) refused(ev ServerEvent, status int, msg string) {
+	ev.Status, ev.Err = status, msg
+	s.reportRefusal(ev)
+}
+
 // parseAnnounce checks a NibbleTorrent announce's parameters. Without ip,
 // the request's source address is the peer's.
 func parseAnnounce(r *http.Request) (announceRequest, error) {
 	var q announceRequest
-	if len(r.URL.RawQuery) > MaxQueryLen {
-		return q, badRequest("query string too long: %d bytes, at most %d", len(r.URL.RawQuery), MaxQueryLen)
-	}
-	v, err := url.ParseQuery(r.URL.RawQuery)
+	v, err := parseQuery(r, "peer_id", "port", "torrent_id")
 	if err != nil {
-		return q, badRequest("malformed query string: %v", err)
-	}
-	for _, name := range []string{"peer_id", "port", "torrent_id"} {
-		if v.Get(name) == "" {
-			return q, badRequest("missing %s", name)
-		}
+		return q, err
 	}
 
 	q.peerID = v.Get("peer_id")
@@ -251,26 +273,9 @@ func parseAnnounce(r *http.Request) (announceRequest, error) {
 		return q, badRequest("malformed peer_id %s: want printable text without spaces, such as -ECEN426-NETID", codec.Quote(q.peerID))
 	}
 
-	var ip netip.Addr
-	if s := v.Get("ip"); s != "" {
-		if ip, err = netip.ParseAddr(s); err != nil || ip.Zone() != "" {
-			return q, badRequest("malformed ip %s: want an IPv4 or IPv6 address", codec.Quote(truncate(s)))
-		}
-	} else {
-		ap, err := netip.ParseAddrPort(r.RemoteAddr)
-		if err != nil {
-			return q, badRequest("missing ip, and the request's source %s is not an address", codec.Quote(r.RemoteAddr))
-		}
-		ip = ap.Addr()
+	if q.addr, err = peerAddr(v, r); err != nil {
+		return q, err
 	}
-	ip = ip.Unmap()
-
-	ps := v.Get("port")
-	port, err := strconv.ParseUint(ps, 10, 16)
-	if err != nil || port == 0 {
-		return q, badRequest("malformed port %s: want 1 to 65535", codec.Quote(truncate(ps)))
-	}
-	q.addr = netip.AddrPortFrom(ip, uint16(port))
 
 	tid := v.Get("torrent_id")
 	if len(tid) != TorrentIDLen {
@@ -280,6 +285,48 @@ func parseAnnounce(r *http.Request) (announceRequest, error) {
 		return q, badRequest("malformed torrent_id %s: want %d hex digits", codec.Quote(tid), TorrentIDLen)
 	}
 	return q, nil
+}
+
+// parseQuery reads an announce's query string, bounded, with the
+// parameters required present and not empty.
+func parseQuery(r *http.Request, required ...string) (url.Values, error) {
+	if len(r.URL.RawQuery) > MaxQueryLen {
+		return nil, badRequest("query string too long: %d bytes, at most %d", len(r.URL.RawQuery), MaxQueryLen)
+	}
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("malformed query string: %v", err)
+	}
+	for _, name := range required {
+		if v.Get(name) == "" {
+			return nil, badRequest("missing %s", name)
+		}
+	}
+	return v, nil
+}
+
+// peerAddr is the address an announce gives (ip, or the request's source
+// address without it) with its port.
+func peerAddr(v url.Values, r *http.Request) (netip.AddrPort, error) {
+	var ip netip.Addr
+	var err error
+	if s := v.Get("ip"); s != "" {
+		if ip, err = netip.ParseAddr(s); err != nil || ip.Zone() != "" {
+			return netip.AddrPort{}, badRequest("malformed ip %s: want an IPv4 or IPv6 address", codec.Quote(truncate(s)))
+		}
+	} else {
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil {
+			return netip.AddrPort{}, badRequest("missing ip, and the request's source %s is not an address", codec.Quote(r.RemoteAddr))
+		}
+		ip = ap.Addr()
+	}
+	ps := v.Get("port")
+	port, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil || port == 0 {
+		return netip.AddrPort{}, badRequest("malformed port %s: want 1 to 65535", codec.Quote(truncate(ps)))
+	}
+	return netip.AddrPortFrom(ip.Unmap(), uint16(port)), nil
 }
 
 // truncate shortens a bad value for an error message.
@@ -300,7 +347,7 @@ type nibbleReply struct {
 	Peers    [][2]string `json:"peers"`
 }
 
-func (s *Server) encodeNibble(peers []*peerEntry) []byte {
+func (s *Server) encodeNibble(peers []*peerEntry, _ counts) []byte {
 	rep := nibbleReply{Interval: int(s.interval / time.Second), Peers: make([][2]string, len(peers))}
 	for i, p := range peers {
 		rep.Peers[i] = [2]string{p.addr.String(), p.id}
@@ -359,8 +406,12 @@ func (s *Server) status(w http.ResponseWriter) {
 	for _, sw := range swarms {
 		fmt.Fprintf(&b, "\n%s %s: %s\n", sw.Protocol, sw.ID, humanize.Count(len(sw.Peers), "peer"))
 		for _, p := range sw.Peers {
-			fmt.Fprintf(&b, "  %-22s %-24s joined %s ago, last announce %s ago\n",
-				p.Addr, codec.PrintableString(p.ID), humanize.Age(now, p.Joined), humanize.Age(now, p.Seen))
+			seeding := ""
+			if p.Seeder {
+				seeding = ", seeding"
+			}
+			fmt.Fprintf(&b, "  %-22s %-24s joined %s ago, last announce %s ago%s\n",
+				p.Addr, codec.PrintableString(p.ID), humanize.Age(now, p.Joined), humanize.Age(now, p.Seen), seeding)
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -363,28 +363,28 @@ func TestCaps(t *testing.T) {
 	// Torrents: a fresh registry, so the test needs no HTTP.
 	reg := newRegistry(time.Minute)
 	now := clock.Now()
-	enc := func([]*peerEntry) []byte { return nil }
+	f := format{"", -1, func([]*peerEntry, counts) []byte { return nil }}
 	key := func(i int) swarmKey { return swarmKey{protoNibble, [20]byte{byte(i), byte(i >> 8)}} }
 	for i := range MaxTorrents {
-		if _, err := reg.announce(key(i), "p", netip.MustParseAddrPort("10.0.0.1:1"), now, "", enc); err != nil {
+		if _, err := reg.announce(key(i), member{id: "p", addr: netip.MustParseAddrPort("10.0.0.1:1")}, now, f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := reg.announce(key(MaxTorrents), "p", netip.MustParseAddrPort("10.0.0.1:1"), now, "", enc); err != errTooManyTorrents {
+	if _, err := reg.announce(key(MaxTorrents), member{id: "p", addr: netip.MustParseAddrPort("10.0.0.1:1")}, now, f); err != errTooManyTorrents {
 		t.Errorf("torrent %d: %v", MaxTorrents+1, err)
 	}
-	if _, err := reg.announce(key(MaxTorrents), "p", netip.MustParseAddrPort("10.0.0.1:1"), now.Add(time.Minute+1), "", enc); err != nil {
+	if _, err := reg.announce(key(MaxTorrents), member{id: "p", addr: netip.MustParseAddrPort("10.0.0.1:1")}, now.Add(time.Minute+1), f); err != nil {
 		t.Errorf("after expiry: %v", err)
 	}
 
 	// Peers in all.
 	reg = newRegistry(time.Minute)
 	for i := range MaxPeers {
-		if _, err := reg.announce(key(i/MaxPeersPerTorrent), fmt.Sprint(i), netip.MustParseAddrPort("10.0.0.1:1"), now, "", enc); err != nil {
+		if _, err := reg.announce(key(i/MaxPeersPerTorrent), member{id: fmt.Sprint(i), addr: netip.MustParseAddrPort("10.0.0.1:1")}, now, f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := reg.announce(key(1000), "x", netip.MustParseAddrPort("10.0.0.1:1"), now, "", enc); err != errTooManyPeers {
+	if _, err := reg.announce(key(1000), member{id: "x", addr: netip.MustParseAddrPort("10.0.0.1:1")}, now, f); err != errTooManyPeers {
 		t.Errorf("peer %d: %v", MaxPeers+1, err)
 	}
 	if reg.peers != MaxPeers || len(reg.swarms) != MaxPeers/MaxPeersPerTorrent {

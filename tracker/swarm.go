@@ -35,7 +35,7 @@ type protocol uint8
 
 const (
 	protoNibble protocol = iota + 1
-	// protoBitTorrent will key the swarms of info_hash announces.
+	protoBitTorrent
 )
 
 func (p protocol) String() string {
@@ -56,6 +56,7 @@ type swarmKey struct {
 type peerEntry struct {
 	id           string // peer_id as last announced
 	addr         netip.AddrPort
+	seeder       bool // BitTorrent: announced left=0
 	joined, seen time.Time
 	elem         *list.Element // in swarm.bySeen
 	gone         bool          // expired; about to leave swarm.order
@@ -75,6 +76,11 @@ type swarm struct {
 	// their addresses change: a re-announce costs a map lookup, not an
 	// encoding of the whole swarm.
 	replies map[string][]byte
+	seeders int // peers with seeder set
+	// cursor starts the next window of a reply that lists fewer peers
+	// than the swarm holds (BitTorrent's numwant), so that successive
+	// announces see every member in turn.
+	cursor int
 }
 
 // registry holds every swarm, under one lock. Expiry is exact and lazy: a
@@ -101,12 +107,34 @@ type announced struct {
 	repeats int    // announces by this peer not reported since the last one
 }
 
-// encoder renders a swarm's peers, in join order, as a reply body.
-type encoder func(peers []*peerEntry) []byte
+// counts are a swarm's seeders (complete) and the rest (incomplete).
+type counts struct{ complete, incomplete int }
 
-// announce adds or refreshes peer id at addr in swarm key, and returns the
-// reply in format, encoded by enc when the cache has none.
-func (r *registry) announce(key swarmKey, id string, addr netip.AddrPort, now time.Time, format string, enc encoder) (announced, error) {
+func (s *swarm) counts() counts {
+	return counts{s.seeders, len(s.peers) - s.seeders}
+}
+
+// encoder renders peers of a swarm, in join order, as a reply body.
+type encoder func(peers []*peerEntry, c counts) []byte
+
+// member is what one announce says of its peer.
+type member struct {
+	id     string // peer_id
+	addr   netip.AddrPort
+	seeder bool
+}
+
+// format is how a reply is rendered: name keys the cache, want bounds the
+// peers listed (< 0: all of them).
+type format struct {
+	name string
+	want int
+	enc  encoder
+}
+
+// announce adds or refreshes m in swarm key, and returns the reply in f,
+// encoded by f.enc when the cache has none.
+func (r *registry) announce(key swarmKey, m member, now time.Time, f format) (announced, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.swarms[key]
@@ -115,6 +143,7 @@ func (r *registry) announce(key swarmKey, id string, addr netip.AddrPort, now ti
 		s = r.swarms[key]
 	}
 	var out announced
+	id, addr := m.id, m.addr
 	pk := peerKey(id)
 	var p *peerEntry
 	if s != nil {
@@ -134,11 +163,14 @@ func (r *registry) announce(key swarmKey, id string, addr netip.AddrPort, now ti
 		out.joined = true
 	} else {
 		s.bySeen.MoveToBack(p.elem)
-		if p.id != id || p.addr != addr {
+		if p.id != id || p.addr != addr || p.seeder != m.seeder {
 			clear(s.replies)
 		}
 	}
-	p.id, p.addr, p.seen = id, addr, now
+	if p.seeder != m.seeder {
+		s.seeders += seederDelta(m.seeder)
+	}
+	p.id, p.addr, p.seeder, p.seen = id, addr, m.seeder, now
 
 	if p.reported.IsZero() || now.Sub(p.reported) >= reportGap {
 		out.report, out.repeats = true, p.quiet
@@ -146,13 +178,72 @@ func (r *registry) announce(key swarmKey, id string, addr netip.AddrPort, now ti
 	} else {
 		p.quiet++
 	}
-	reply, ok := s.replies[format]
-	if !ok {
-		reply = enc(s.order)
-		s.replies[format] = reply
-	}
-	out.reply, out.peers = reply, len(s.peers)
+	out.reply, out.peers = s.reply(f), len(s.peers)
 	return out, nil
+}
+
+func seederDelta(seeder bool) int {
+	if seeder {
+		return 1
+	}
+	return -1
+}
+
+// reply renders s in f: the whole swarm from the cache, or a window of
+// f.want peers from the cursor on, encoded afresh (it is at most f.want
+// long, and the next window is another).
+func (s *swarm) reply(f format) []byte {
+	if f.want >= 0 && f.want < len(s.order) {
+		window := make([]*peerEntry, f.want)
+		for i := range window {
+			window[i] = s.order[(s.cursor+i)%len(s.order)]
+		}
+		s.cursor = (s.cursor + f.want) % len(s.order)
+		return f.enc(window, s.counts())
+	}
+	reply, ok := s.replies[f.name]
+	if !ok {
+		reply = f.enc(s.order, s.counts())
+		s.replies[f.name] = reply
+	}
+	return reply
+}
+
+// leave removes peer id from swarm key (BitTorrent's event=stopped) and
+// returns the swarm's counts after it left; left is false if it was not
+// there.
+func (r *registry) leave(key swarmKey, id string, now time.Time) (c counts, left bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.swarms[key]
+	if s == nil {
+		return counts{}, false
+	}
+	r.expire(key, s, now)
+	p := s.peers[peerKey(id)]
+	if p == nil {
+		return s.counts(), false
+	}
+	p.gone = true
+	r.drop(key, s, []*peerEntry{p})
+	return s.counts(), true
+}
+
+// drop removes gone peers from s, and s once it is empty.
+func (r *registry) drop(key swarmKey, s *swarm, gone []*peerEntry) {
+	for _, p := range gone {
+		s.bySeen.Remove(p.elem)
+		delete(s.peers, peerKey(p.id))
+		if p.seeder {
+			s.seeders--
+		}
+	}
+	r.peers -= len(gone)
+	s.order = slices.DeleteFunc(s.order, func(p *peerEntry) bool { return p.gone })
+	clear(s.replies)
+	if len(s.peers) == 0 {
+		delete(r.swarms, key)
+	}
 }
 
 // room returns swarm key, made if need be, once there is room in it for one
@@ -181,25 +272,17 @@ func (r *registry) room(key swarmKey, now time.Time) (*swarm, error) {
 // expire drops the peers of s not seen for longer than the ttl, and s
 // itself once it is empty.
 func (r *registry) expire(key swarmKey, s *swarm, now time.Time) {
-	removed := 0
-	for e := s.bySeen.Front(); e != nil; e = s.bySeen.Front() {
+	var gone []*peerEntry
+	for e := s.bySeen.Front(); e != nil; e = e.Next() {
 		p := e.Value.(*peerEntry)
 		if now.Sub(p.seen) <= r.ttl {
 			break
 		}
-		s.bySeen.Remove(e)
-		delete(s.peers, peerKey(p.id))
 		p.gone = true
-		removed++
+		gone = append(gone, p)
 	}
-	if removed == 0 {
-		return
-	}
-	r.peers -= removed
-	s.order = slices.DeleteFunc(s.order, func(p *peerEntry) bool { return p.gone })
-	clear(s.replies)
-	if len(s.peers) == 0 {
-		delete(r.swarms, key)
+	if len(gone) > 0 {
+		r.drop(key, s, gone)
 	}
 }
 
@@ -211,8 +294,8 @@ func (r *registry) expireAll(now time.Time) {
 
 // Swarm is one torrent's peers, as the status page shows them.
 type Swarm struct {
-	Protocol string // "nibble"
-	ID       string // torrent_id, lower-case hex
+	Protocol string // "nibble" or "bittorrent"
+	ID       string // torrent_id or info_hash, lower-case hex
 	Peers    []SwarmPeer
 }
 
@@ -221,6 +304,7 @@ type SwarmPeer struct {
 	ID           string // peer_id as announced: untrusted text
 	Addr         netip.AddrPort
 	Joined, Seen time.Time // first and last announce
+	Seeder       bool      // BitTorrent: announced left=0
 }
 
 // snapshot copies every live swarm, sorted by id, peers in join order.
@@ -232,7 +316,7 @@ func (r *registry) snapshot(now time.Time) []Swarm {
 	for key, s := range r.swarms {
 		sw := Swarm{Protocol: key.proto.String(), ID: hex.EncodeToString(key.id[:]), Peers: make([]SwarmPeer, len(s.order))}
 		for i, p := range s.order {
-			sw.Peers[i] = SwarmPeer{ID: p.id, Addr: p.addr, Joined: p.joined, Seen: p.seen}
+			sw.Peers[i] = SwarmPeer{ID: p.id, Addr: p.addr, Joined: p.joined, Seen: p.seen, Seeder: p.seeder}
 		}
 		out = append(out, sw)
 	}
