@@ -285,6 +285,26 @@ func (s *Store) ReadPiece(i int, buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
+// ReadBlock reads len(buf) bytes at offset begin of verified piece i, for
+// an upload of one block (BitTorrent's request): no more than the block is
+// read. Errors: ErrRange (outside the piece or the torrent), ErrMissing, or
+// an I/O error.
+func (s *Store) ReadBlock(i, begin int, buf []byte) error {
+	if i < 0 || i >= s.geo.Pieces() || begin < 0 || begin+len(buf) > s.geo.PieceLen(i) {
+		return fmt.Errorf("%w: %d bytes at %d of piece %d (torrent has %d pieces)", ErrRange, len(buf), begin, i, s.geo.Pieces())
+	}
+	s.mu.Lock()
+	ok := s.have.Has(i)
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: piece %d", ErrMissing, i)
+	}
+	if err := s.readAt(buf, s.geo.Offset(i)+int64(begin)); err != nil {
+		return fmt.Errorf("piece: read piece %d: %w", i, err)
+	}
+	return nil
+}
+
 // Close closes the files. Reads and writes after Close fail.
 func (s *Store) Close() error {
 	var errs []error

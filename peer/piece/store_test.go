@@ -417,3 +417,26 @@ func TestStoreRefusesALinkAsItsPartFile(t *testing.T) {
 		t.Fatalf("the link's target was changed: %q", got)
 	}
 }
+
+func TestStoreReadBlock(t *testing.T) {
+	dir := t.TempDir()
+	data, spec := content(t, dir, 3*testPieceSize-10)
+	s := open(t, spec)
+	buf := make([]byte, 16)
+	if err := s.ReadBlock(1, 0, buf); !errors.Is(err, ErrMissing) {
+		t.Fatalf("block of a missing piece: %v, want ErrMissing", err)
+	}
+	writeAll(t, s, data, 1, 2)
+	if err := s.ReadBlock(1, 8, buf); err != nil || !bytes.Equal(buf, data[testPieceSize+8:testPieceSize+24]) {
+		t.Fatalf("block 8..24 of piece 1: %v %x", err, buf)
+	}
+	last := testPieceSize - 10
+	for _, c := range []struct{ i, begin, n int }{{2, last - 15, 16}, {2, -1, 4}, {3, 0, 4}, {-1, 0, 4}} {
+		if err := s.ReadBlock(c.i, c.begin, make([]byte, c.n)); !errors.Is(err, ErrRange) {
+			t.Errorf("ReadBlock(%d, %d, %d bytes) = %v, want ErrRange", c.i, c.begin, c.n, err)
+		}
+	}
+	if err := s.ReadBlock(2, last-16, buf); err != nil || !bytes.Equal(buf, data[len(data)-16:]) {
+		t.Fatalf("the last block: %v", err)
+	}
+}

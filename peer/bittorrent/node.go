@@ -1,0 +1,519 @@
+package bt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/bitclone/bitclone/codec"
+	"github.com/bitclone/bitclone/codec/bittorrent"
+	"github.com/bitclone/bitclone/codec/metainfo"
+	"github.com/bitclone/bitclone/humanize"
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/piece"
+)
+
+// Node is a BitTorrent peer for one torrent: the protocol on a peer.Host.
+// Create it with New (which opens the download, resuming from disk), bind
+// with Listen, serve with Run. It implements peer.Node.
+//
+// The host owns the listener, the connection table and dialling; the node
+// owns the swarm policy (whom to dial, the choker), guarded by the host's
+// mutex (mu), which is never held across I/O. The picker and the store
+// guard themselves; each connection's reader goroutine runs its session.
+type Node struct {
+	cfg     Config
+	t       *metainfo.Torrent
+	host    *peer.Host
+	mu      *sync.Mutex // the host's
+	store   *piece.Store
+	picker  *piece.Picker
+	ctx     bittorrent.Context // for Validate, the dialect and the log
+	framing peer.Framing
+
+	kick     chan struct{} // wakes the maintenance loop to dial
+	complete chan struct{} // closed once every piece is verified and saved
+	doneOnce sync.Once
+
+	// Under mu.
+	sessions     map[piece.PeerID]*session // established ones
+	trackerPeers []netip.AddrPort
+	self         map[netip.AddrPort]bool // addresses that turned out to be us
+	optimistic   piece.PeerID            // the optimistic unchoke (0: none)
+	nextChoke    time.Time
+	nextOptimist time.Time
+
+	// Under rateMu: the node's payload rates, and the summary's memory.
+	rateMu      sync.Mutex
+	down, up    peer.Rate
+	summaryAt   time.Time
+	summaryHave int
+}
+
+// Reasons a connection closes.
+var (
+	errWrongTorrent = errors.New("handshake for another torrent")
+	errSelf         = errors.New("connected to ourselves")
+	errProtocol     = errors.New("broke the protocol")
+	errBadPieces    = errors.New("sent too many pieces that failed their SHA-1")
+)
+
+// New opens the download in cfg.Dir (resuming from a .part file or seeding
+// a complete file) and makes the node; nothing runs until Run.
+func New(cfg Config, opts ...Option) (*Node, error) {
+	cfg = cfg.withDefaults()
+	t := cfg.Torrent
+	if t == nil {
+		return nil, errors.New("bt: no torrent")
+	}
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	store, err := openStore(cfg.Dir, &t.Info)
+	if err != nil {
+		return nil, err
+	}
+	pickRand := rand.New(rand.NewPCG(cfg.Rand.Uint64(), cfg.Rand.Uint64()))
+	picker, err := piece.NewPicker(piece.PickerConfig{Geometry: store.Geometry(), Have: store.Have(), MaxStrikes: cfg.MaxStrikes, Rand: pickRand})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	n := &Node{
+		cfg:      cfg,
+		t:        t,
+		store:    store,
+		picker:   picker,
+		ctx:      Context(t, cfg.PeerID, nil),
+		kick:     make(chan struct{}, 1),
+		complete: make(chan struct{}),
+		sessions: make(map[piece.PeerID]*session),
+		self:     make(map[netip.AddrPort]bool),
+	}
+	n.framing = framingWith(n.ctx)
+	hc := o.host
+	hc.ListenHost, hc.Port = cfg.ListenHost, cfg.Port
+	hc.HandshakeTimeout = cfg.HandshakeTimeout
+	hc.IdleTimeout = cfg.DropSilentAfter
+	hc.RetryBase, hc.RetryMax = cfg.RetryBase, cfg.RetryMax
+	hc.BanFor = cfg.ShunFor
+	hc.Pace = cfg.Pace
+	hc.EventBacklog, hc.NoMessageEvents = cfg.EventBacklog, cfg.NoMessageEvents
+	hc.HelloName = bittorrent.CmdHandshake
+	n.host = peer.NewHost(hc, protocol{n})
+	n.mu = n.host.Mutex()
+	return n, nil
+}
+
+// openStore opens the torrent's files under dir.
+func openStore(dir string, info *metainfo.Info) (*piece.Store, error) {
+	hashes := make([][20]byte, len(info.Pieces))
+	for i, h := range info.Pieces {
+		hashes[i] = h
+	}
+	if info.MultiFile {
+		return nil, errors.New("bt: multi-file torrents are not supported yet")
+	}
+	return piece.Open(piece.Spec{Dir: dir, Name: info.Name, Size: info.TotalLength(), PieceSize: info.PieceLength, Hashes: hashes})
+}
+
+// Listen binds the listening socket, so that a busy port is reported
+// before any front end starts. Run calls it if it has not been called.
+func (n *Node) Listen() error {
+	if err := n.host.Listen(); err != nil {
+		n.store.Close()
+		return err
+	}
+	return nil
+}
+
+// Addr is the listening address (valid after Listen).
+func (n *Node) Addr() netip.AddrPort { return n.host.Addr() }
+
+// Run serves until ctx ends, then closes every connection and the files,
+// and closes the event channel.
+func (n *Node) Run(ctx context.Context) error { return n.host.Run(ctx) }
+
+// Events delivers what happens; it is closed when Run has returned.
+func (n *Node) Events() <-chan []peer.Event { return n.host.Events() }
+
+// ReleaseEvents takes back a batch from Events for reuse.
+func (n *Node) ReleaseEvents(batch []peer.Event) { n.host.ReleaseEvents(batch) }
+
+var (
+	_ peer.Node          = (*Node)(nil)
+	_ peer.EventReleaser = (*Node)(nil)
+)
+
+// Do executes a command from a front end. It never blocks on the network.
+func (n *Node) Do(c peer.Command) error { return n.host.Do(c) }
+
+// Snapshot returns a copy of the node's state for display.
+func (n *Node) Snapshot() peer.Snapshot { return n.host.Snapshot() }
+
+// Validate judges a typed line against the spec and the torrent.
+func (n *Node) Validate(line string) peer.Verdict {
+	v := bittorrent.Validate(line, n.ctx)
+	return peer.Verdict{Level: peer.Level(v.Level), Text: v.Text}
+}
+
+// Completed is closed once every piece is verified and the file has its
+// final name (at once when it was complete on disk).
+func (n *Node) Completed() <-chan struct{} { return n.complete }
+
+// Traffic is the payload moved so far: block bytes received and sent.
+func (n *Node) Traffic() (down, up int64) {
+	n.rateMu.Lock()
+	defer n.rateMu.Unlock()
+	return n.down.Total(), n.up.Total()
+}
+
+// PeerID is our peer_id.
+func (n *Node) PeerID() bittorrent.PeerID { return n.cfg.PeerID }
+
+// Dialect is the node's dialect, knowing its torrent and our peer_id;
+// readFile reads "piece I B @FILE" (nil: refused).
+func (n *Node) Dialect(readFile func(string, int) ([]byte, error)) peer.Dialect {
+	return NewDialect(Context(n.t, n.cfg.PeerID, readFile))
+}
+
+// start runs once the listener is bound: it says what was found on disk.
+func (n *Node) start() {
+	r := n.store.Resume()
+	info := &n.t.Info
+	n.host.Info(fmt.Sprintf("listening on %s as %s; torrent %s %s (%s, %d pieces of %s): %s, %d/%d pieces verified",
+		n.host.ListenerAddr(), n.cfg.PeerID, codec.Quote(info.Name), n.t.InfoHash, humanize.Bytes(uint64(info.TotalLength())),
+		info.NumPieces(), humanize.Bytes(uint64(info.PieceLength)), r.Source, n.picker.Progress().Have, info.NumPieces()))
+	if n.store.Complete() {
+		n.markComplete("found on disk and verified; seeding", nil)
+	}
+	if n.cfg.Tracker == nil {
+		n.host.Info("no tracker: dialling only the peers given")
+	}
+}
+
+// maintain is the node's periodic work, on a goroutine the host owns:
+// announcing, dialling, choking, keep-alives, progress summaries.
+func (n *Node) maintain(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var peers chan []netip.AddrPort
+	if n.cfg.Tracker != nil {
+		tr, err := n.cfg.Tracker(TrackerRequest{
+			InfoHash: bittorrent.InfoHash(n.t.InfoHash), PeerID: n.cfg.PeerID,
+			IP: n.cfg.AnnounceIP, Port: n.host.Addr().Port(),
+			Stats: n.trackerStats, Completed: n.complete,
+		})
+		if err != nil {
+			n.host.Note(peer.KindError, nil, "tracker: "+err.Error())
+		} else {
+			peers = make(chan []netip.AddrPort, 1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tr.Run(ctx, peers, func(kind peer.Kind, text string) { n.host.Note(kind, nil, text) })
+			}()
+		}
+	}
+	tick := time.NewTicker(n.cfg.Tick)
+	defer tick.Stop()
+	n.fill()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case list := <-peers:
+			n.mu.Lock()
+			n.trackerPeers = list
+			n.mu.Unlock()
+			n.fill()
+		case <-n.kick:
+			n.fill()
+		case now := <-tick.C:
+			n.tickSessions(now)
+			n.choke(now)
+			n.fill()
+			n.summary(now)
+		}
+	}
+}
+
+// trackerStats is what an announce reports.
+func (n *Node) trackerStats() (up, down, left int64) {
+	pr := n.picker.Progress()
+	down, up = n.Traffic()
+	return up, down, pr.BytesTotal - pr.BytesDone
+}
+
+// wake asks the maintenance loop to dial; it never blocks.
+func (n *Node) wake() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// fill dials the --peer addresses and the tracker's until MaxPeers
+// connections we dialled are up or on their way. A complete download dials
+// nobody: peers that want pieces dial us. The host keeps each address's
+// backoff.
+func (n *Node) fill() {
+	if n.store.Complete() {
+		return
+	}
+	n.mu.Lock()
+	out := 0
+	n.host.EachLocked(func(c *peer.Conn, _ netip.AddrPort, _ peer.Session) {
+		if c.Dir() == peer.Outbound {
+			out++
+		}
+	})
+	var dial []netip.AddrPort
+	for _, a := range slices.Concat(n.cfg.Peers, n.trackerPeers) {
+		if out+len(dial) >= n.cfg.MaxPeers {
+			break
+		}
+		if n.self[a] || a == n.host.Addr() || n.host.DialingLocked(a) || n.host.DialedLocked(a) || slices.Contains(dial, a) {
+			continue
+		}
+		dial = append(dial, a)
+	}
+	n.mu.Unlock()
+	for _, a := range dial {
+		n.host.Dial(a) // a backoff, a ban or the dial budget say no: the next tick tries again
+	}
+}
+
+// established lists the established sessions.
+func (n *Node) established() []*session {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ss := make([]*session, 0, len(n.sessions))
+	for _, s := range n.sessions {
+		ss = append(ss, s)
+	}
+	return ss
+}
+
+// tickSessions runs each session's periodic work.
+func (n *Node) tickSessions(now time.Time) {
+	for _, s := range n.established() {
+		s.tick(now)
+	}
+}
+
+// choke hands out the upload slots every ChokeInterval and moves the
+// optimistic unchoke every OptimisticInterval.
+func (n *Node) choke(now time.Time) {
+	n.mu.Lock()
+	due := !now.Before(n.nextChoke)
+	rotate := !now.Before(n.nextOptimist)
+	if due {
+		n.nextChoke = now.Add(n.cfg.ChokeInterval)
+	}
+	if rotate {
+		n.nextOptimist = now.Add(n.cfg.OptimisticInterval)
+	}
+	n.mu.Unlock()
+	if due || rotate {
+		n.rechoke(now, rotate)
+	}
+}
+
+// rechoke unchokes the UploadSlots fastest interested peers and the
+// optimistic one, and chokes the others.
+func (n *Node) rechoke(now time.Time, rotate bool) {
+	seeding := n.store.Complete()
+	var cands []candidate
+	for _, s := range n.established() {
+		c := s.chokeState(now, seeding)
+		cands = append(cands, c)
+	}
+	n.mu.Lock()
+	unchoke, opt := chooseUnchoked(cands, n.cfg.UploadSlots, n.optimistic, rotate, n.cfg.Rand)
+	n.optimistic = opt
+	n.mu.Unlock()
+	for _, c := range cands {
+		c.s.setChoking(!unchoke[c.id])
+	}
+}
+
+// slotFree unchokes s at once when an upload slot is free, so that a new
+// interested peer is served before the next round.
+func (n *Node) slotFree(s *session) {
+	used := 0
+	for _, o := range n.established() {
+		if o != s && !o.amChokingNow() && !n.isOptimistic(o.id) {
+			used++
+		}
+	}
+	if used < n.cfg.UploadSlots {
+		s.setChoking(false)
+	}
+}
+
+func (n *Node) isOptimistic(id piece.PeerID) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.optimistic == id
+}
+
+// verified tells every peer about piece i (have), cancels its blocks on
+// the other connections that fetch it (endgame), and drops interest in
+// peers with nothing more for us.
+func (n *Node) verified(i int, others []piece.PeerID) {
+	n.mu.Lock()
+	ss := make([]*session, 0, len(n.sessions))
+	for _, s := range n.sessions {
+		ss = append(ss, s)
+	}
+	n.mu.Unlock()
+	for _, s := range ss {
+		if slices.Contains(others, s.id) {
+			s.cancelPiece(i)
+		}
+		s.sendHave(i)
+		s.updateInterest()
+	}
+}
+
+// summary logs the download's progress every ProgressEvery while it moves.
+func (n *Node) summary(now time.Time) {
+	pr := n.picker.Progress()
+	n.rateMu.Lock()
+	if pr.Have == n.summaryHave || now.Sub(n.summaryAt) < n.cfg.ProgressEvery || n.store.Complete() {
+		n.rateMu.Unlock()
+		return
+	}
+	n.summaryAt, n.summaryHave = now, pr.Have
+	down, up := n.down.PerSecond(now), n.up.PerSecond(now)
+	n.rateMu.Unlock()
+	n.host.Info(fmt.Sprintf("progress: %d/%d pieces (%.1f%%), %s, down %s/s, up %s/s",
+		pr.Have, len(pr.States), 100*float64(pr.BytesDone)/float64(max(1, pr.BytesTotal)),
+		humanize.Bytes(uint64(pr.BytesDone)), humanize.Bytes(uint64(down)), humanize.Bytes(uint64(up))))
+}
+
+// markComplete says the download is complete, once: through the
+// connection that brought the last piece, when one did.
+func (n *Node) markComplete(how string, by *peer.Conn) {
+	n.doneOnce.Do(func() {
+		say := n.host.Info
+		if by != nil {
+			say = func(text string) { by.NoteNode(peer.KindInfo, text) }
+		}
+		info := &n.t.Info
+		say(fmt.Sprintf("complete: %s (%d pieces, %s): %s", how,
+			info.NumPieces(), humanize.Bytes(uint64(info.TotalLength())), codec.Quote(filepath.Join(n.cfg.Dir, info.Name))))
+		close(n.complete)
+	})
+}
+
+// addDown and addUp count payload for the node's rates.
+func (n *Node) addDown(b int, at time.Time) {
+	n.rateMu.Lock()
+	n.down.Add(int64(b), at)
+	n.rateMu.Unlock()
+}
+
+func (n *Node) addUp(b int, at time.Time) {
+	n.rateMu.Lock()
+	n.up.Add(int64(b), at)
+	n.rateMu.Unlock()
+}
+
+// establishedLocked registers a session whose handshake is done.
+func (n *Node) establishedLocked(s *session) { n.sessions[s.id] = s }
+
+// closedLocked is the node's part of a connection's end: the picker
+// forgets the peer, an address that was us is never dialled again, and a
+// peer that sent bad pieces counts as misbehaving.
+func (n *Node) closedLocked(s *session, err error) (misbehaved bool) {
+	delete(n.sessions, s.id)
+	n.picker.RemovePeer(s.id)
+	if n.optimistic == s.id {
+		n.optimistic = 0
+	}
+	if errors.Is(err, errSelf) && s.dialed.IsValid() {
+		n.self[s.dialed] = true
+	}
+	return errors.Is(err, errBadPieces)
+}
+
+// selfDialLocked finds our outbound connection whose local address is
+// remote (an inbound connection from ourselves), marks the address it
+// dialled as ours and closes it.
+func (n *Node) selfDialLocked(remote netip.AddrPort) {
+	n.host.EachLocked(func(c *peer.Conn, dialed netip.AddrPort, s peer.Session) {
+		if c.Dir() == peer.Outbound && c.Local() == remote {
+			n.self[dialed] = true
+			c.Close(errSelf)
+		}
+	})
+}
+
+// snapshotLocked adds the torrent, the progress and the known peers.
+func (n *Node) snapshotLocked(s *peer.Snapshot, now time.Time) {
+	s.Agent = n.cfg.PeerID.String()
+	s.Target = n.cfg.MaxPeers
+	pr := n.picker.Progress()
+	p := &peer.Progress{Pieces: make([]peer.PieceState, len(pr.States)), BytesDone: pr.BytesDone, BytesTotal: pr.BytesTotal}
+	for i, st := range pr.States {
+		switch st {
+		case piece.StateHave:
+			p.Pieces[i] = peer.PieceHave
+		case piece.StateRequested:
+			p.Pieces[i] = peer.PieceRequested
+		}
+	}
+	n.rateMu.Lock()
+	p.DownRate, p.UpRate = n.down.PerSecond(now), n.up.PerSecond(now)
+	n.rateMu.Unlock()
+	s.Progress = p
+	unchoked := 0
+	for _, ss := range n.sessions {
+		if !ss.amChokingNow() {
+			unchoked++
+		}
+	}
+	s.Fields = append(s.Fields,
+		peer.Field{Label: "torrent", Value: codec.PrintableString(n.t.Info.Name) + " " + n.t.InfoHash.String()[:8]},
+		peer.Field{Label: "pieces", Value: fmt.Sprintf("%d/%d", pr.Have, len(pr.States))},
+		peer.Field{Label: "unchoked", Value: fmt.Sprintf("%d/%d+1", unchoked, n.cfg.UploadSlots)},
+	)
+	for _, a := range n.cfg.Peers {
+		s.Addrs = append(s.Addrs, peer.AddrInfo{Addr: a.String(), Live: true, Source: "cli", Connected: n.host.DialedLocked(a) || n.host.ConnectedLocked(a)})
+	}
+	for _, a := range n.trackerPeers {
+		s.Addrs = append(s.Addrs, peer.AddrInfo{Addr: a.String(), Live: true, Source: "tracker", Connected: n.host.DialedLocked(a) || n.host.ConnectedLocked(a)})
+	}
+}
+
+// ReadFile reads a file of at most limit bytes, for "piece I B @FILE".
+func ReadFile(name string, limit int) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > int64(limit) {
+		return nil, fmt.Errorf("%s holds %d bytes, more than a block's %d", codec.Quote(name), fi.Size(), limit)
+	}
+	b := make([]byte, fi.Size())
+	_, err = f.ReadAt(b, 0)
+	if err != nil && fi.Size() > 0 {
+		return nil, err
+	}
+	return b, nil
+}
