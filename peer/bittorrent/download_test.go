@@ -1,7 +1,14 @@
 package bt
 
 import (
+	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/bitclone/bitclone/codec/bittorrent"
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/piece"
 
 	"github.com/bitclone/bitclone/peer/nodetest"
 )
@@ -17,5 +24,54 @@ func TestDownloadFromOneSeeder(t *testing.T) {
 	}
 	if _, up := s.Traffic(); up < int64(len(data)) {
 		t.Errorf("the seeder sent %d payload bytes, want at least %d", up, len(data))
+	}
+}
+
+func TestLeechFromTwoSeedersWithEndgame(t *testing.T) {
+	data := nodetest.Pattern(3<<20+777, 7)
+	tor := testTorrent(t, data, 64<<10)
+	a := seedNode(t, tor, data, 1)
+	b := seedNode(t, tor, data, 2)
+	l := leech(t, tor, 3, a.Addr(), b.Addr())
+	l.waitComplete(t, data)
+	_, upA := a.Traffic()
+	_, upB := b.Traffic()
+	if upA == 0 || upB == 0 {
+		t.Errorf("seeders sent %d and %d bytes: want both used", upA, upB)
+	}
+	// Endgame: the last pieces were asked of both, and the slower one got
+	// cancels (its blocks may also have arrived first).
+	cancels := l.Count(func(e peer.Event) bool { return e.Kind == peer.KindSend && e.Command == bittorrent.CmdCancel })
+	if cancels == 0 {
+		t.Errorf("no cancel sent: no endgame\n%s", l.Log())
+	}
+}
+
+func TestBadPieceIsFetchedAgain(t *testing.T) {
+	data := nodetest.Pattern(300<<10, 8)
+	tor := testTorrent(t, data, 32<<10)
+	f := startFakeSeeder(t, tor, data, func(i int) bool { return i == 3 })
+	l := leech(t, tor, 1, nodetest.AddrOf(f.ln))
+	l.waitComplete(t, data)
+	l.WaitText(peer.KindWarn, "piece 3 failed its SHA-1")
+}
+
+func TestResumeFromPartialDownload(t *testing.T) {
+	data := nodetest.Pattern(200<<10, 9)
+	tor := testTorrent(t, data, 32<<10)
+	dir := t.TempDir()
+	// Pieces 0..3 on disk in the .part file, the rest garbage.
+	part := append(append([]byte(nil), data[:128<<10]...), make([]byte, len(data)-128<<10)...)
+	if err := os.WriteFile(filepath.Join(dir, piece.PartName(tor.Info.Name)), part, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := seedNode(t, tor, data, 1)
+	cfg := fastConfig(tor, dir, 2)
+	cfg.Peers = []netip.AddrPort{s.Addr()}
+	l := runNode(t, cfg)
+	l.WaitText(peer.KindInfo, "partial, 4/7 pieces verified")
+	l.waitComplete(t, data)
+	if down, _ := l.Traffic(); down != int64(len(data)-128<<10) {
+		t.Errorf("downloaded %d bytes, want only the %d missing", down, len(data)-128<<10)
 	}
 }

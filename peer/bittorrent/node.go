@@ -270,6 +270,16 @@ func (n *Node) fill() {
 		return
 	}
 	n.mu.Lock()
+	dial := n.candidatesLocked()
+	n.mu.Unlock()
+	for _, a := range dial {
+		n.host.Dial(a) // a backoff, a ban or the dial budget say no: the next tick tries again
+	}
+}
+
+// candidatesLocked is the peers to dial now, up to MaxPeers dialled
+// connections: not ourselves, not connected or being dialled.
+func (n *Node) candidatesLocked() []netip.AddrPort {
 	out := 0
 	n.host.EachLocked(func(c *peer.Conn, _ netip.AddrPort, _ peer.Session) {
 		if c.Dir() == peer.Outbound {
@@ -286,10 +296,7 @@ func (n *Node) fill() {
 		}
 		dial = append(dial, a)
 	}
-	n.mu.Unlock()
-	for _, a := range dial {
-		n.host.Dial(a) // a backoff, a ban or the dial budget say no: the next tick tries again
-	}
+	return dial
 }
 
 // established lists the established sessions.
@@ -445,18 +452,6 @@ func (n *Node) closedLocked(s *session, err error) (misbehaved bool) {
 		n.self[s.dialed] = true
 	}
 	return errors.Is(err, errBadPieces)
-}
-
-// selfDialLocked finds our outbound connection whose local address is
-// remote (an inbound connection from ourselves), marks the address it
-// dialled as ours and closes it.
-func (n *Node) selfDialLocked(remote netip.AddrPort) {
-	n.host.EachLocked(func(c *peer.Conn, dialed netip.AddrPort, s peer.Session) {
-		if c.Dir() == peer.Outbound && c.Local() == remote {
-			n.self[dialed] = true
-			c.Close(errSelf)
-		}
-	})
 }
 
 // snapshotLocked adds the torrent, the progress and the known peers.

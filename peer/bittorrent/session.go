@@ -34,6 +34,7 @@ type session struct {
 
 	// Reader goroutine only.
 	shaken      bool   // the peer's handshake came
+	self        bool   // the peer is ourselves (an inbound connection)
 	gotMessage  bool   // a message after the handshake came (a bitfield is late now)
 	unknownSaid bool   // a message of an unknown id was logged
 	chokedSaid  bool   // a request while choked was logged
@@ -123,6 +124,9 @@ func (s *session) handle(frame []byte, at time.Time) error {
 	if !s.shaken {
 		return s.onHandshake(frame)
 	}
+	if s.self {
+		return nil
+	}
 	m, err := bittorrent.Decode(frame)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errProtocol, err)
@@ -177,12 +181,14 @@ func (s *session) onHandshake(frame []byte) error {
 		s.sendHandshake()
 	}
 	if h.PeerID == s.n.cfg.PeerID {
-		if inbound {
-			s.n.mu.Lock()
-			s.n.selfDialLocked(s.conn.Remote())
-			s.n.mu.Unlock()
+		if !inbound {
+			return fmt.Errorf("%w (peer_id %s)", errSelf, h.PeerID)
 		}
-		return fmt.Errorf("%w (peer_id %s)", errSelf, h.PeerID)
+		// Our dialling side reads our handshake and hangs up, and so
+		// learns the address is ours; closing first could lose it.
+		s.shaken, s.self = true, true
+		s.conn.Note(peer.KindWarn, "handshake with our own peer_id: a connection from ourselves, left to our dialling side to close")
+		return nil
 	}
 	s.shaken = true
 	pieces := s.n.t.Info.NumPieces()
