@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -498,17 +499,12 @@ func ReadFile(name string, limit int) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if fi.Size() > int64(limit) {
-		return nil, fmt.Errorf("%s holds %d bytes, more than a block's %d", codec.Quote(name), fi.Size(), limit)
-	}
-	b := make([]byte, fi.Size())
-	_, err = f.ReadAt(b, 0)
-	if err != nil && fi.Size() > 0 {
-		return nil, err
+	if len(b) > limit {
+		return nil, fmt.Errorf("%s holds more than %d bytes", codec.Quote(name), limit)
 	}
 	return b, nil
 }
