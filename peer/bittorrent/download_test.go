@@ -1,12 +1,14 @@
 package bt
 
 import (
+	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/bitclone/bitclone/codec/bittorrent"
+	"github.com/bitclone/bitclone/codec/metainfo"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/piece"
 
@@ -73,5 +75,38 @@ func TestResumeFromPartialDownload(t *testing.T) {
 	l.waitComplete(t, data)
 	if down, _ := l.Traffic(); down != int64(len(data)-128<<10) {
 		t.Errorf("downloaded %d bytes, want only the %d missing", down, len(data)-128<<10)
+	}
+}
+
+func TestMultiFileDownload(t *testing.T) {
+	src := t.TempDir()
+	files := map[string][]byte{
+		"album/a.bin":           nodetest.Pattern(100<<10+3, 1),
+		"album/empty":           nil,
+		"album/disc 2/b.bin":    nodetest.Pattern(200<<10, 2),
+		"album/disc 2/deep/c.x": nodetest.Pattern(5, 3),
+	}
+	for p, d := range files {
+		os.MkdirAll(filepath.Join(src, filepath.Dir(p)), 0o755)
+		if err := os.WriteFile(filepath.Join(src, p), d, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := metainfo.Make(os.DirFS(src), "album", metainfo.MakeOptions{Announce: "http://127.0.0.1:1/announce", PieceLength: 32 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := runNode(t, fastConfig(m.Torrent, src, 1))
+	s.WaitText(peer.KindInfo, "complete: found on disk and verified")
+	dest := t.TempDir()
+	cfg := fastConfig(m.Torrent, dest, 2)
+	cfg.Peers = []netip.AddrPort{s.Addr()}
+	l := runNode(t, cfg)
+	l.Wait("complete download", l.Completed())
+	for p, want := range files {
+		got, err := os.ReadFile(filepath.Join(dest, p))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %d bytes (%v), want %d", p, len(got), err, len(want))
+		}
 	}
 }

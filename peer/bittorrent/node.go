@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,16 +115,25 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	return n, nil
 }
 
-// openStore opens the torrent's files under dir.
+// openStore opens the torrent's files under dir: one file, or a
+// directory of them (their paths checked again by the store).
 func openStore(dir string, info *metainfo.Info) (*piece.Store, error) {
 	hashes := make([][20]byte, len(info.Pieces))
 	for i, h := range info.Pieces {
 		hashes[i] = h
 	}
-	if info.MultiFile {
-		return nil, errors.New("bt: multi-file torrents are not supported yet")
+	if !info.MultiFile {
+		return piece.Open(piece.Spec{Dir: dir, Name: info.Name, Size: info.TotalLength(), PieceSize: info.PieceLength, Hashes: hashes})
 	}
-	return piece.Open(piece.Spec{Dir: dir, Name: info.Name, Size: info.TotalLength(), PieceSize: info.PieceLength, Hashes: hashes})
+	files := make([]piece.File, len(info.Files))
+	for i, f := range info.Files {
+		files[i] = piece.File{Path: strings.Join(f.Path[1:], "/"), Size: f.Length}
+	}
+	l, err := piece.MultiFile(info.Name, files)
+	if err != nil {
+		return nil, err
+	}
+	return piece.OpenLayout(dir, l, info.PieceLength, hashes)
 }
 
 // Listen binds the listening socket, so that a busy port is reported
