@@ -20,6 +20,7 @@ import (
 	"github.com/bitclone/bitclone/humanize"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/piece"
+	"github.com/bitclone/bitclone/peer/swarm"
 )
 
 // Node is a BitTorrent peer for one torrent: the protocol on a peer.Host.
@@ -31,6 +32,8 @@ import (
 // mutex (mu), which is never held across I/O. The picker and the store
 // guard themselves; each connection's reader goroutine runs its session.
 type Node struct {
+	swarm.Hosted // Addr, Run, Events, ReleaseEvents, Do, Snapshot
+
 	cfg     Config
 	t       *metainfo.Torrent
 	host    *peer.Host
@@ -41,8 +44,8 @@ type Node struct {
 	framing peer.Framing
 
 	kick     chan struct{} // wakes the maintenance loop to dial
-	complete chan struct{} // closed once every piece is verified and saved
-	doneOnce sync.Once
+	complete *swarm.Completion
+	meter    swarm.Meter // payload rates and progress summaries
 
 	// Under mu.
 	sessions     map[piece.PeerID]*session // established ones
@@ -51,12 +54,6 @@ type Node struct {
 	optimistic   piece.PeerID            // the optimistic unchoke (0: none)
 	nextChoke    time.Time
 	nextOptimist time.Time
-
-	// Under rateMu: the node's payload rates, and the summary's memory.
-	rateMu      sync.Mutex
-	down, up    peer.Rate
-	summaryAt   time.Time
-	summaryHave int
 }
 
 // Reasons a connection closes.
@@ -96,7 +93,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 		picker:   picker,
 		ctx:      Context(t, cfg.PeerID, nil),
 		kick:     make(chan struct{}, 1),
-		complete: make(chan struct{}),
+		complete: swarm.NewCompletion(),
 		sessions: make(map[piece.PeerID]*session),
 		self:     make(map[netip.AddrPort]bool),
 	}
@@ -111,6 +108,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	hc.EventBacklog, hc.NoMessageEvents = cfg.EventBacklog, cfg.NoMessageEvents
 	hc.HelloName = bittorrent.CmdHandshake
 	n.host = peer.NewHost(hc, protocol{n})
+	n.Hosted = swarm.Host(n.host)
 	n.mu = n.host.Mutex()
 	return n, nil
 }
@@ -146,29 +144,10 @@ func (n *Node) Listen() error {
 	return nil
 }
 
-// Addr is the listening address (valid after Listen).
-func (n *Node) Addr() netip.AddrPort { return n.host.Addr() }
-
-// Run serves until ctx ends, then closes every connection and the files,
-// and closes the event channel.
-func (n *Node) Run(ctx context.Context) error { return n.host.Run(ctx) }
-
-// Events delivers what happens; it is closed when Run has returned.
-func (n *Node) Events() <-chan []peer.Event { return n.host.Events() }
-
-// ReleaseEvents takes back a batch from Events for reuse.
-func (n *Node) ReleaseEvents(batch []peer.Event) { n.host.ReleaseEvents(batch) }
-
 var (
 	_ peer.Node          = (*Node)(nil)
 	_ peer.EventReleaser = (*Node)(nil)
 )
-
-// Do executes a command from a front end. It never blocks on the network.
-func (n *Node) Do(c peer.Command) error { return n.host.Do(c) }
-
-// Snapshot returns a copy of the node's state for display.
-func (n *Node) Snapshot() peer.Snapshot { return n.host.Snapshot() }
 
 // Validate judges a typed line against the spec and the torrent.
 func (n *Node) Validate(line string) peer.Verdict {
@@ -178,14 +157,10 @@ func (n *Node) Validate(line string) peer.Verdict {
 
 // Completed is closed once every piece is verified and the file has its
 // final name (at once when it was complete on disk).
-func (n *Node) Completed() <-chan struct{} { return n.complete }
+func (n *Node) Completed() <-chan struct{} { return n.complete.Done() }
 
 // Traffic is the payload moved so far: block bytes received and sent.
-func (n *Node) Traffic() (down, up int64) {
-	n.rateMu.Lock()
-	defer n.rateMu.Unlock()
-	return n.down.Total(), n.up.Total()
-}
+func (n *Node) Traffic() (down, up int64) { return n.meter.Traffic() }
 
 // PeerID is our peer_id.
 func (n *Node) PeerID() bittorrent.PeerID { return n.cfg.PeerID }
@@ -221,7 +196,7 @@ func (n *Node) maintain(ctx context.Context) {
 		tr, err := n.cfg.Tracker(TrackerRequest{
 			InfoHash: bittorrent.InfoHash(n.t.InfoHash), PeerID: n.cfg.PeerID,
 			IP: n.cfg.AnnounceIP, Port: n.host.Addr().Port(),
-			Stats: n.trackerStats, Completed: n.complete,
+			Stats: n.trackerStats, Completed: n.complete.Done(),
 		})
 		if err != nil {
 			n.host.Note(peer.KindError, nil, "tracker: "+err.Error())
@@ -405,46 +380,15 @@ func (n *Node) verified(i int, others []piece.PeerID) {
 
 // summary logs the download's progress every ProgressEvery while it moves.
 func (n *Node) summary(now time.Time) {
-	pr := n.picker.Progress()
-	n.rateMu.Lock()
-	if pr.Have == n.summaryHave || now.Sub(n.summaryAt) < n.cfg.ProgressEvery || n.store.Complete() {
-		n.rateMu.Unlock()
-		return
+	if text, ok := n.meter.Summary(now, n.cfg.ProgressEvery, n.picker.Progress(), n.store.Complete()); ok {
+		n.host.Info(text)
 	}
-	n.summaryAt, n.summaryHave = now, pr.Have
-	down, up := n.down.PerSecond(now), n.up.PerSecond(now)
-	n.rateMu.Unlock()
-	n.host.Info(fmt.Sprintf("progress: %d/%d pieces (%.1f%%), %s, down %s/s, up %s/s",
-		pr.Have, len(pr.States), 100*float64(pr.BytesDone)/float64(max(1, pr.BytesTotal)),
-		humanize.Bytes(uint64(pr.BytesDone)), humanize.Bytes(uint64(down)), humanize.Bytes(uint64(up))))
 }
 
-// markComplete says the download is complete, once: through the
-// connection that brought the last piece, when one did.
+// markComplete says the download is complete, once.
 func (n *Node) markComplete(how string, by *peer.Conn) {
-	n.doneOnce.Do(func() {
-		say := n.host.Info
-		if by != nil {
-			say = func(text string) { by.NoteNode(peer.KindInfo, text) }
-		}
-		info := &n.t.Info
-		say(fmt.Sprintf("complete: %s (%d pieces, %s): %s", how,
-			info.NumPieces(), humanize.Bytes(uint64(info.TotalLength())), codec.Quote(filepath.Join(n.cfg.Dir, info.Name))))
-		close(n.complete)
-	})
-}
-
-// addDown and addUp count payload for the node's rates.
-func (n *Node) addDown(b int, at time.Time) {
-	n.rateMu.Lock()
-	n.down.Add(int64(b), at)
-	n.rateMu.Unlock()
-}
-
-func (n *Node) addUp(b int, at time.Time) {
-	n.rateMu.Lock()
-	n.up.Add(int64(b), at)
-	n.rateMu.Unlock()
+	info := &n.t.Info
+	n.complete.Mark(n.host, by, how, info.NumPieces(), info.TotalLength(), filepath.Join(n.cfg.Dir, info.Name))
 }
 
 // establishedLocked registers a session whose handshake is done.
@@ -470,19 +414,7 @@ func (n *Node) snapshotLocked(s *peer.Snapshot, now time.Time) {
 	s.Agent = n.cfg.PeerID.String()
 	s.Target = n.cfg.MaxPeers
 	pr := n.picker.Progress()
-	p := &peer.Progress{Pieces: make([]peer.PieceState, len(pr.States)), BytesDone: pr.BytesDone, BytesTotal: pr.BytesTotal}
-	for i, st := range pr.States {
-		switch st {
-		case piece.StateHave:
-			p.Pieces[i] = peer.PieceHave
-		case piece.StateRequested:
-			p.Pieces[i] = peer.PieceRequested
-		}
-	}
-	n.rateMu.Lock()
-	p.DownRate, p.UpRate = n.down.PerSecond(now), n.up.PerSecond(now)
-	n.rateMu.Unlock()
-	s.Progress = p
+	s.Progress = n.meter.Progress(pr, now)
 	unchoked := 0
 	for _, ss := range n.sessions {
 		if !ss.amChokingNow() {

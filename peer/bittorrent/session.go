@@ -376,7 +376,7 @@ func (s *session) onRequest(m bittorrent.Message, at time.Time) error {
 	s.up.Add(int64(n), at)
 	s.mu.Unlock()
 	s.conn.Reply(buf, bittorrent.CmdPiece)
-	s.n.addUp(n, at)
+	s.n.meter.AddUp(n, at)
 	return nil
 }
 
@@ -407,7 +407,7 @@ func (s *session) onPiece(m bittorrent.Message, at time.Time) error {
 		s.dropAssemblyLocked(i)
 	}
 	s.mu.Unlock()
-	s.n.addDown(n, at)
+	s.n.meter.AddDown(n, at)
 	if data != nil {
 		if err := s.pieceDone(i, data); err != nil {
 			return err
