@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/bitclone/bitclone/codec/bittorrent"
 	"github.com/bitclone/bitclone/codec/metainfo"
@@ -52,7 +53,7 @@ func TestLeechFromTwoSeedersWithEndgame(t *testing.T) {
 func TestBadPieceIsFetchedAgain(t *testing.T) {
 	data := nodetest.Pattern(300<<10, 8)
 	tor := testTorrent(t, data, 32<<10)
-	f := startFakeSeeder(t, tor, data, func(i int) bool { return i == 3 })
+	f := startFakeSeeder(t, tor, data, func(i int) bool { return i == 3 }, false)
 	l := leech(t, tor, 1, nodetest.AddrOf(f.ln))
 	l.waitComplete(t, data)
 	l.WaitText(peer.KindWarn, "piece 3 failed its SHA-1")
@@ -109,4 +110,32 @@ func TestMultiFileDownload(t *testing.T) {
 			t.Errorf("%s: %d bytes (%v), want %d", p, len(got), err, len(want))
 		}
 	}
+}
+
+func TestStalledPeerBlocksGoToAnother(t *testing.T) {
+	data := nodetest.Pattern(1<<20, 11)
+	tor := testTorrent(t, data, 32<<10)
+	stalled := startFakeSeeder(t, tor, data, func(int) bool { return false }, true)
+	cfg := fastConfig(tor, t.TempDir(), 2)
+	cfg.Peers = []netip.AddrPort{nodetest.AddrOf(stalled.ln)}
+	cfg.RequestTimeout = 100 * time.Millisecond
+	l := runNode(t, cfg)
+	warned := l.WaitText(peer.KindWarn, "requests given back for other peers; one at a time from now")
+	// Snubbed: asked again, one block at a time.
+	l.WaitEvent("a request after the snub", func(e peer.Event) bool {
+		return e.Kind == peer.KindSend && e.Command == bittorrent.CmdRequest && e.At.After(warned.At)
+	})
+	for _, c := range l.Snapshot().Conns {
+		for _, f := range c.Fields {
+			if f.Label == "in flight" && f.Value != "0" && f.Value != "1" {
+				t.Errorf("the snubbed peer has %s requests in flight, want at most 1", f.Value)
+			}
+		}
+	}
+	// The blocks it held are free for a peer that answers.
+	good := seedNode(t, tor, data, 1)
+	if err := l.Do(peer.Command{Op: peer.OpConnect, Targets: []string{good.Addr().String()}}); err != nil {
+		t.Fatal(err)
+	}
+	l.waitComplete(t, data)
 }

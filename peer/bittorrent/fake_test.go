@@ -79,11 +79,12 @@ type fakeSeeder struct {
 	data    []byte
 	ln      net.Listener
 	corrupt func(index int) bool
+	stall   bool // unchoke, then never answer a request
 	wg      sync.WaitGroup
 }
 
-func startFakeSeeder(t testing.TB, tor *metainfo.Torrent, data []byte, corrupt func(int) bool) *fakeSeeder {
-	f := &fakeSeeder{tor: tor, data: data, ln: nodetest.Listen(t), corrupt: corrupt}
+func startFakeSeeder(t testing.TB, tor *metainfo.Torrent, data []byte, corrupt func(int) bool, stall bool) *fakeSeeder {
+	f := &fakeSeeder{tor: tor, data: data, ln: nodetest.Listen(t), corrupt: corrupt, stall: stall}
 	f.wg.Add(1)
 	var conns sync.Map
 	go func() {
@@ -131,6 +132,7 @@ func (f *fakeSeeder) serve(c net.Conn) {
 		case m.KeepAlive:
 		case m.ID == bittorrent.IDInterested:
 			c.Write(bittorrent.AppendSimple(nil, bittorrent.IDUnchoke))
+		case m.ID == bittorrent.IDRequest && f.stall:
 		case m.ID == bittorrent.IDRequest:
 			off := int64(m.Index)*int64(f.tor.Info.PieceLength) + int64(m.Begin)
 			block := append([]byte(nil), f.data[off:off+int64(m.Length)]...)

@@ -91,7 +91,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 		t:        t,
 		store:    store,
 		picker:   picker,
-		ctx:      Context(t, cfg.PeerID, nil),
+		ctx:      Context(t, cfg.PeerID, ReadFile),
 		kick:     make(chan struct{}, 1),
 		complete: swarm.NewCompletion(),
 		sessions: make(map[piece.PeerID]*session),
@@ -165,11 +165,9 @@ func (n *Node) Traffic() (down, up int64) { return n.meter.Traffic() }
 // PeerID is our peer_id.
 func (n *Node) PeerID() bittorrent.PeerID { return n.cfg.PeerID }
 
-// Dialect is the node's dialect, knowing its torrent and our peer_id;
-// readFile reads "piece I B @FILE" (nil: refused).
-func (n *Node) Dialect(readFile func(string, int) ([]byte, error)) peer.Dialect {
-	return NewDialect(Context(n.t, n.cfg.PeerID, readFile))
-}
+// Dialect is the node's dialect, knowing its torrent and our peer_id
+// ("piece I B @FILE" reads FILE).
+func (n *Node) Dialect() peer.Dialect { return NewDialect(n.ctx) }
 
 // start runs once the listener is bound: it says what was found on disk.
 func (n *Node) start() {

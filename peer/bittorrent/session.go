@@ -53,6 +53,7 @@ type session struct {
 	picks          []int
 	lastSent       time.Time
 	lastBlock      time.Time // the last block received, or when the peer unchoked us
+	snubbed        bool      // sent no block for RequestTimeout: one request at a time
 	got, served    int       // pieces verified from it, blocks sent to it
 	down, up       peer.Rate
 }
@@ -398,7 +399,7 @@ func (s *session) onPiece(m bittorrent.Message, at time.Time) error {
 		return nil
 	}
 	s.inflight = append(s.inflight[:k], s.inflight[k+1:]...)
-	s.lastBlock = at
+	s.lastBlock, s.snubbed = at, false
 	s.down.Add(int64(n), at)
 	a := s.assemblyLocked(i)
 	var data []byte
@@ -491,9 +492,13 @@ func (s *session) sendHave(i int) {
 	s.mu.Unlock()
 }
 
-// target is how many blocks to keep in flight: RequestQueueTime of the
-// connection's download rate, within MinRequests and MaxRequests.
+// targetLocked is how many blocks to keep in flight: RequestQueueTime of
+// the connection's download rate, within MinRequests and MaxRequests; one
+// while the peer is snubbed.
 func (s *session) targetLocked(now time.Time) int {
+	if s.snubbed {
+		return 1
+	}
 	want := int(s.down.PerSecond(now) * RequestQueueTime.Seconds() / BlockSize)
 	return min(max(want, s.n.cfg.MinRequests), s.n.cfg.MaxRequests)
 }
@@ -543,8 +548,9 @@ func (s *session) tick(now time.Time) {
 	if len(s.inflight) > 0 && now.Sub(s.lastBlock) > s.n.cfg.RequestTimeout {
 		n := len(s.inflight)
 		s.releaseLocked()
+		s.snubbed, s.lastBlock = true, now
 		s.mu.Unlock()
-		s.n.host.Note(peer.KindWarn, s.conn, fmt.Sprintf("no block for %s: %d requests given back for other peers", s.n.cfg.RequestTimeout, n))
+		s.n.host.Note(peer.KindWarn, s.conn, fmt.Sprintf("no block for %s: %d requests given back for other peers; one at a time from now", s.n.cfg.RequestTimeout, n))
 		return
 	}
 	s.mu.Unlock()
