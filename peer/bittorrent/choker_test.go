@@ -70,3 +70,30 @@ func TestKeepAliveAndSilentPeerDropped(t *testing.T) {
 	w.expectClosed(func(m bittorrent.Message) bool { return m.KeepAlive })
 	n.WaitEvent("closed: silent", closedWith("nothing received for 400ms"))
 }
+
+// More blocks in flight on a fast link: a second's worth of its rate,
+// within MinRequests and MaxRequests; one while snubbed.
+func TestRequestsInFlightFollowTheRate(t *testing.T) {
+	s := &session{n: &Node{cfg: Config{}.withDefaults()}}
+	t0 := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	if got := s.targetLocked(t0); got != DefaultMinRequests {
+		t.Errorf("idle link: %d in flight, want %d", got, DefaultMinRequests)
+	}
+	for sec := range 5 {
+		s.down.Add(64*BlockSize, t0.Add(time.Duration(sec)*time.Second)) // 1 MiB/s
+	}
+	got := s.targetLocked(t0.Add(5 * time.Second))
+	if got <= DefaultMinRequests || got > DefaultMaxRequests {
+		t.Errorf("at 1 MiB/s: %d in flight, want more than %d", got, DefaultMinRequests)
+	}
+	for sec := 5; sec < 10; sec++ {
+		s.down.Add(1024*BlockSize, t0.Add(time.Duration(sec)*time.Second))
+	}
+	if got := s.targetLocked(t0.Add(10 * time.Second)); got != DefaultMaxRequests {
+		t.Errorf("at 16 MiB/s: %d in flight, want the cap %d", got, DefaultMaxRequests)
+	}
+	s.snubbed = true
+	if got := s.targetLocked(t0.Add(10 * time.Second)); got != 1 {
+		t.Errorf("snubbed: %d in flight, want 1", got)
+	}
+}

@@ -131,6 +131,13 @@ func (r *Running) Log() string {
 	return b.String()
 }
 
+// Seen is a copy of every event so far.
+func (r *Running) Seen() []peer.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]peer.Event(nil), r.events...)
+}
+
 // Count is how many events so far ok accepts.
 func (r *Running) Count(ok func(peer.Event) bool) int {
 	r.mu.Lock()

@@ -6,6 +6,7 @@ package swarm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -43,6 +44,16 @@ func (x Hosted) Do(c peer.Command) error { return x.h.Do(c) }
 
 // Snapshot returns a copy of the node's state for display.
 func (x Hosted) Snapshot() peer.Snapshot { return x.h.Snapshot() }
+
+// ParseAddr reads IPv4:PORT or [IPv6]:PORT, as trackers list peers and
+// users type them (an IPv4-mapped address is read as IPv4).
+func ParseAddr(s string) (netip.AddrPort, error) {
+	a, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return a, errors.New("want IPv4:PORT or [IPv6]:PORT")
+	}
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), nil
+}
 
 // Meter counts a node's payload both ways, for its rates, Traffic and
 // the progress summaries. Safe for concurrent use.

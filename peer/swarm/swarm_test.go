@@ -50,3 +50,14 @@ func TestCompletionMarksOnce(t *testing.T) {
 		t.Fatal("not done after Mark")
 	}
 }
+
+func TestParseAddr(t *testing.T) {
+	for in, want := range map[string]string{"127.0.0.1:6881": "127.0.0.1:6881", "[::1]:1": "[::1]:1", "[::ffff:127.0.0.1]:9": "127.0.0.1:9"} {
+		if got, err := ParseAddr(in); err != nil || got.String() != want {
+			t.Errorf("%q: %v %v, want %s", in, got, err, want)
+		}
+	}
+	if _, err := ParseAddr("localhost:1"); err == nil || !strings.Contains(err.Error(), "IPv4:PORT") {
+		t.Errorf("a name: %v", err)
+	}
+}
