@@ -108,13 +108,7 @@ func writeBTTorrent(t *testing.T, data []byte, pieceLen int) (*metainfo.Torrent,
 func seedBT(t *testing.T, tor *metainfo.Torrent, dir string) *bt.Node {
 	t.Helper()
 	n, err := bt.New(bt.Config{Torrent: tor, Dir: dir, ListenHost: "127.0.0.1", NoMessageEvents: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	nodetest.Run(t, n)
+	n, _ = nodetest.Start(t, n, err)
 	return n
 }
 

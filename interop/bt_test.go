@@ -51,13 +51,7 @@ func runBT(t *testing.T, cfg bt.Config) (*bt.Node, *nodetest.Running) {
 	t.Helper()
 	cfg.ListenHost = "127.0.0.1"
 	n, err := bt.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	return n, nodetest.Run(t, n)
+	return nodetest.Start(t, n, err)
 }
 
 // fixtures are the trees the tests move: one file with a short last

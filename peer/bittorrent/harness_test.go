@@ -47,13 +47,8 @@ type testNode struct {
 func runNode(t testing.TB, cfg Config, opts ...Option) *testNode {
 	t.Helper()
 	n, err := New(cfg, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	return &testNode{Node: n, Running: nodetest.Run(t, n), dir: cfg.Dir}
+	n, run := nodetest.Start(t, n, err)
+	return &testNode{Node: n, Running: run, dir: cfg.Dir}
 }
 
 // seed writes data into a new directory and runs a node seeding it.

@@ -64,13 +64,8 @@ type testNode struct {
 func runNode(t testing.TB, cfg Config, opts ...Option) *testNode {
 	t.Helper()
 	n, err := New(cfg, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	return &testNode{Node: n, Running: nodetest.Run(t, n), t: t, dir: cfg.Dir}
+	n, run := nodetest.Start(t, n, err)
+	return &testNode{Node: n, Running: run, t: t, dir: cfg.Dir}
 }
 
 // waitComplete waits until the file is complete and checks its bytes.

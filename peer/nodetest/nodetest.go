@@ -27,6 +27,21 @@ type Node interface {
 	Snapshot() peer.Snapshot
 }
 
+// Start binds n (New's result, with err) and runs it as Run does.
+func Start[N interface {
+	Node
+	Listen() error
+}](t testing.TB, n N, err error) (N, *Running) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	return n, Run(t, n)
+}
+
 // Running is a running node and everything it has said.
 type Running struct {
 	t    testing.TB
