@@ -4,7 +4,9 @@ package interop
 
 import (
 	"context"
+	"flag"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -116,4 +118,76 @@ func TestBitcloneSeedsToAnacrolix(t *testing.T) {
 			}
 		})
 	}
+}
+
+// btBenchMiB sizes BenchmarkBTDownload's file (issue 11 point 9: 256 MiB).
+var btBenchMiB = flag.Int64("bt-bench-mib", 256, "size in MiB of the file BenchmarkBTDownload transfers")
+
+// BenchmarkBTDownload downloads one file from one anacrolix seeder over
+// one loopback connection, by anacrolix and by bitclone bt, one after the
+// other in the same run: the ratio of their ns/op is the figure.
+//
+//	cd interop && go test -tags nosqlite,disable_libutp -run '^$' -bench BTDownload -benchtime 3x . -args -bt-bench-mib 256
+func BenchmarkBTDownload(b *testing.B) {
+	size := *btBenchMiB << 20
+	seedDir := b.TempDir()
+	src := filepath.Join(seedDir, "bench.bin")
+	if err := harness.WriteRandomFile(src, size, 1); err != nil {
+		b.Fatal(err)
+	}
+	mi, err := harness.MakeTorrent(src, 256<<10)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "bench.torrent")
+	if err := harness.WriteTorrentFile(mi, path); err != nil {
+		b.Fatal(err)
+	}
+	tor, err := metainfo.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	seeder := harness.NewClient(b, seedDir)
+	if _, err := seeder.Seed(b.Context(), mi); err != nil {
+		b.Fatal(err)
+	}
+	// download runs one download into a fresh directory, timed.
+	download := func(b *testing.B, get func(dir string)) {
+		b.SetBytes(size)
+		for range b.N {
+			b.StopTimer()
+			dir, err := os.MkdirTemp(b.TempDir(), "dl")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			get(dir)
+			b.StopTimer()
+			if err := harness.SameTree(src, filepath.Join(dir, "bench.bin")); err != nil {
+				b.Fatal(err)
+			}
+			os.RemoveAll(dir)
+			b.StartTimer()
+		}
+	}
+	b.Run("anacrolix", func(b *testing.B) {
+		download(b, func(dir string) {
+			leecher := harness.NewClient(b, dir)
+			defer leecher.Close()
+			if _, err := leecher.Download(context.Background(), mi, seeder.Addr4()); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("bitclone", func(b *testing.B) {
+		download(b, func(dir string) {
+			n, err := bt.New(bt.Config{Torrent: tor, Dir: dir, ListenHost: "127.0.0.1", Peers: []netip.AddrPort{seeder.Addr4()}, NoMessageEvents: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, run := nodetest.Start(b, n, nil)
+			run.Wait("the download", n.Completed())
+			run.Stop()
+		})
+	})
 }
