@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bitclone/bitclone/codec/bittorrent"
 	"github.com/bitclone/bitclone/peer"
@@ -159,20 +160,34 @@ func TestLazyBitfieldAndDoubleUnchoke(t *testing.T) {
 	w.send(bittorrent.AppendHave(nil, 3))
 	w.send(bittorrent.AppendSimple(nil, bittorrent.IDUnchoke))
 	w.send(bittorrent.AppendSimple(nil, bittorrent.IDUnchoke))
-	done := l.Completed()
+	haves := make(chan uint32, 4)
 	go func() {
 		for {
 			f, ok := w.next()
 			if !ok {
 				return
 			}
-			if m, err := bittorrent.Decode(f); err == nil && !m.KeepAlive && m.ID == bittorrent.IDRequest {
+			m, err := bittorrent.Decode(f)
+			switch {
+			case err != nil || m.KeepAlive:
+			case m.ID == bittorrent.IDRequest:
 				off := int(m.Index)*(32<<10) + int(m.Begin)
 				w.send(bittorrent.AppendPiece(nil, m.Index, m.Begin, data[off:off+int(m.Length)]))
+			case m.ID == bittorrent.IDHave:
+				haves <- m.Index
 			}
 		}
 	}()
-	l.Wait("complete from a lazy bitfield", done)
 	l.waitComplete(t, data)
 	l.WaitText(peer.KindEstablished, "reserved bits [extension protocol] ignored")
+	// A have for every piece once verified, to every peer (this one too).
+	got := map[uint32]bool{}
+	for len(got) < 4 {
+		select {
+		case i := <-haves:
+			got[i] = true
+		case <-time.After(nodetest.WaitLimit):
+			t.Fatalf("haves for %v only", got)
+		}
+	}
 }
