@@ -203,8 +203,11 @@ type TrackerRequest struct {
 	// Stats are the payload bytes moved so far and those still missing,
 	// read at each announce.
 	Stats func() (uploaded, downloaded, left int64)
-	// Completed is closed when the download completes (the completed event).
-	Completed <-chan struct{}
+	// Completed is closed when the download completes (the completed
+	// event), or at once when it was complete at start (CompleteAtStart:
+	// no completed event then, the tracker never saw it incomplete).
+	Completed       <-chan struct{}
+	CompleteAtStart bool
 }
 
 // Tracker is a tracker client: Run announces until ctx ends (then says

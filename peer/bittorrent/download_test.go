@@ -2,6 +2,7 @@ package bt
 
 import (
 	"bytes"
+	"context"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -138,4 +139,52 @@ func TestStalledPeerBlocksGoToAnother(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.waitComplete(t, data)
+}
+
+// fakeTracker hands out a list of peers once and records what the node
+// tells it.
+type fakeTracker struct {
+	list     []netip.AddrPort
+	req      chan TrackerRequest
+	finished chan struct{}
+}
+
+func (f *fakeTracker) make(r TrackerRequest) (Tracker, error) {
+	f.req <- r
+	return f, nil
+}
+
+func (f *fakeTracker) Run(ctx context.Context, peers chan<- []netip.AddrPort, note func(peer.Kind, string)) {
+	defer close(f.finished)
+	note(peer.KindInfo, "fake tracker: 1 peer")
+	select {
+	case peers <- f.list:
+	case <-ctx.Done():
+	}
+	<-ctx.Done()
+}
+
+func TestPeersFromTheTracker(t *testing.T) {
+	data := nodetest.Pattern(300<<10, 12)
+	tor := testTorrent(t, data, 32<<10)
+	s := seedNode(t, tor, data, 1)
+	ft := &fakeTracker{list: []netip.AddrPort{s.Addr()}, req: make(chan TrackerRequest, 1), finished: make(chan struct{})}
+	cfg := fastConfig(tor, t.TempDir(), 2)
+	cfg.Tracker = ft.make
+	l := runNode(t, cfg)
+	req := <-ft.req
+	if req.InfoHash != bittorrent.InfoHash(tor.InfoHash) || req.PeerID != l.PeerID() || req.Port != l.Addr().Port() || req.CompleteAtStart {
+		t.Errorf("announce request %+v", req)
+	}
+	if up, down, left := req.Stats(); up != 0 || down != 0 || left != int64(len(data)) {
+		t.Errorf("stats at start: %d %d %d", up, down, left)
+	}
+	l.waitComplete(t, data)
+	l.Wait("the completed signal", req.Completed)
+	if _, down, left := req.Stats(); down != int64(len(data)) || left != 0 {
+		t.Errorf("stats once complete: down %d, left %d", down, left)
+	}
+	l.WaitText(peer.KindInfo, "fake tracker: 1 peer")
+	l.Stop()
+	<-ft.finished // the tracker client ends with the node
 }

@@ -195,6 +195,7 @@ func (n *Node) maintain(ctx context.Context) {
 			InfoHash: bittorrent.InfoHash(n.t.InfoHash), PeerID: n.cfg.PeerID,
 			IP: n.cfg.AnnounceIP, Port: n.host.Addr().Port(),
 			Stats: n.trackerStats, Completed: n.complete.Done(),
+			CompleteAtStart: n.store.Resume().Verified == n.t.Info.NumPieces(),
 		})
 		if err != nil {
 			n.host.Note(peer.KindError, nil, "tracker: "+err.Error())
