@@ -193,8 +193,10 @@ func (s *session) onHandshake(frame []byte) error {
 	}
 	s.shaken = true
 	pieces := s.n.t.Info.NumPieces()
-	have := s.n.store.Have()
+	// Under the node's lock, as verified takes the sessions to tell: a
+	// piece verified from now on gets a have after this bitfield.
 	s.n.mu.Lock()
+	have := s.n.store.Have()
 	s.mu.Lock()
 	s.established, s.remoteID = true, h.PeerID
 	s.has = bitfield.New(pieces)
