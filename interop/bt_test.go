@@ -104,10 +104,10 @@ func TestBitcloneSeedsToAnacrolix(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), transferTimeout)
 			defer cancel()
 			mi, tor := torrentOf(t, f.dir, f.name)
-			n, _ := runBT(t, bt.Config{Torrent: tor, Dir: f.dir, NoMessageEvents: true})
+			n, run := runBT(t, bt.Config{Torrent: tor, Dir: f.dir, NoMessageEvents: true})
 			leecher := harness.NewClient(t, t.TempDir())
 			if _, err := leecher.Download(ctx, mi, n.Addr()); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v; bitclone's log:\n%s", err, run.Log())
 			}
 			leecher.Close()
 			if err := harness.SameTree(filepath.Join(f.dir, f.name), filepath.Join(leecher.Dir, f.name)); err != nil {
