@@ -343,7 +343,7 @@ func (n *Node) rechoke(now time.Time, rotate bool) {
 func (n *Node) slotFree(s *session) {
 	used := 0
 	for _, o := range n.established() {
-		if o != s && !o.amChokingNow() && !n.isOptimistic(o.id) {
+		if o != s && o.uploading() && !n.isOptimistic(o.id) {
 			used++
 		}
 	}

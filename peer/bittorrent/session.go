@@ -300,12 +300,11 @@ func (s *session) onInterest(interested bool) {
 	changed := s.peerInterested != interested
 	s.peerInterested = interested
 	s.mu.Unlock()
-	switch {
-	case !changed:
-	case interested:
+	// A peer that loses interest keeps its slot until the next round of
+	// the choker: choking at once makes a client whose interest flickers
+	// lose its requests over and over.
+	if changed && interested {
 		s.n.slotFree(s)
-	default:
-		s.setChoking(true)
 	}
 }
 
@@ -322,6 +321,14 @@ func (s *session) setChoking(choke bool) {
 	} else {
 		s.sendLocked(bittorrent.AppendSimple(nil, bittorrent.IDUnchoke), bittorrent.CmdUnchoke)
 	}
+}
+
+// uploading says whether the peer is unchoked and interested: it holds an
+// upload slot.
+func (s *session) uploading() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.amChoking && s.peerInterested
 }
 
 func (s *session) amChokingNow() bool {

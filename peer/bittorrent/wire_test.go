@@ -4,6 +4,8 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -188,6 +190,37 @@ func TestLazyBitfieldAndDoubleUnchoke(t *testing.T) {
 			got[i] = true
 		case <-time.After(nodetest.WaitLimit):
 			t.Fatalf("haves for %v only", got)
+		}
+	}
+}
+
+// A peer whose interest flickers keeps its slot (and its requests) until
+// the choker's next round.
+func TestFlickeringInterestKeepsTheSlot(t *testing.T) {
+	data := nodetest.Pattern(100<<10, 13)
+	tor := testTorrent(t, data, 32<<10)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, tor.Info.Name), data, 0o644)
+	cfg := fastConfig(tor, dir, 1)
+	cfg.Tick = time.Hour // no round of the choker during the test
+	s := runNode(t, cfg)
+	s.WaitText(peer.KindInfo, "complete: found on disk")
+	w := dialWire(t, s)
+	w.handshake(tor.InfoHash, "-XX0000-flickering00")
+	w.send(bittorrent.AppendSimple(nil, bittorrent.IDInterested))
+	w.send(bittorrent.AppendSimple(nil, bittorrent.IDNotInterested))
+	w.send(bittorrent.AppendSimple(nil, bittorrent.IDInterested))
+	w.send(bittorrent.AppendRequest(nil, 2, 0, 16384))
+	for {
+		f, ok := w.next()
+		if !ok {
+			t.Fatalf("closed:\n%s", s.Log())
+		}
+		switch bittorrent.CommandName(f) {
+		case bittorrent.CmdChoke:
+			t.Fatal("choked for a moment of no interest")
+		case bittorrent.CmdPiece:
+			return
 		}
 	}
 }
