@@ -7,11 +7,12 @@ import (
 	"github.com/bitclone/bitclone/codec/nibble"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/bitclone"
+	bt "github.com/bitclone/bitclone/peer/bittorrent"
 )
 
 // dialectNames are the dialects a transcript may name, in the order help
 // texts list them.
-var dialectNames = []string{"bitclone", "nibble"}
+var dialectNames = []string{"bitclone", "nibble", bt.Name}
 
 // framingOf is the framing of the dialect called name, for the tools that
 // read a dialect's frames without running its node (bitclone replay).
@@ -27,6 +28,8 @@ func framingOf(name string) (peer.Framing, error) {
 			Text:      f.Text,
 			Overhead:  f.Overhead,
 		}, nil
+	case bt.Name:
+		return bt.Framing(), nil
 	}
 	return peer.Framing{}, fmt.Errorf("unknown dialect %q (want one of %v)", name, dialectNames)
 }

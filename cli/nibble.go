@@ -7,10 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,7 +16,6 @@ import (
 	"github.com/bitclone/bitclone/codec/nibble"
 	nibblepeer "github.com/bitclone/bitclone/peer/nibble"
 	"github.com/bitclone/bitclone/tracker"
-	"github.com/bitclone/bitclone/tui"
 )
 
 const nibbleHelp = `nibble downloads the file that TORRENT_FILE (a NibbleTorrent .ntorrent)
@@ -42,12 +38,8 @@ piece 41, error TEXT, raw 01 03 00 01 29.`
 
 // nibbleFlags are the raw flags of bitclone nibble.
 type nibbleFlags struct {
-	port                                 int
-	host, dest, tracker, record          string
-	peers                                []string
-	verbose, noTracker, exitWhenComplete bool
-	headless, json, quiet                bool
-	pace                                 time.Duration
+	swarmFlags
+	tracker string
 }
 
 // nibbleSettings is what a nibble command line asks for.
@@ -57,6 +49,7 @@ type nibbleSettings struct {
 	// Front is the front end's part (Headless, JSON, Quiet, Record, ...).
 	Front            Settings
 	ExitWhenComplete bool
+	swarm            swarmSettings
 }
 
 func newNibbleCommand(exit func(int)) *cobra.Command {
@@ -83,20 +76,9 @@ func nibbleCommand(run func(s nibbleSettings, stdin io.Reader, stdout, stderr io
 		},
 	}
 	fl := cmd.Flags()
-	fl.SortFlags = false
-	fl.IntVarP(&f.port, "port", "p", nibblepeer.DefaultPort, "listen on port `N` (0: any free port)")
-	fl.StringVar(&f.host, "host", "localhost", "listen on and announce `ADDR`")
-	fl.StringVarP(&f.dest, "dest", "d", ".", "download into and seed from `DIR`")
-	fl.BoolVarP(&f.verbose, "verbose", "v", false, "headless: every frame, not only summaries")
+	f.addFirst(fl, nibblepeer.DefaultPort, "localhost", "listen on and announce `ADDR`")
 	fl.StringVar(&f.tracker, "tracker", "", "announce to `URL` instead of the torrent's tracker_url")
-	fl.StringArrayVar(&f.peers, "peer", nil, "also connect to the peer at `HOST:PORT` (repeatable)")
-	fl.BoolVar(&f.noTracker, "no-tracker", false, "never announce (use --peer)")
-	fl.BoolVar(&f.exitWhenComplete, "exit-when-complete", false, "exit 0 once the file is complete, verified and saved")
-	fl.DurationVar(&f.pace, "pace", 0, "minimum gap `D` between writes on one connection, to watch a download on loopback (default 0)")
-	fl.BoolVar(&f.headless, "headless", false, "no TUI: log on stdout, frames typed on stdin")
-	fl.BoolVar(&f.json, "json", false, "events as JSON lines; implies --headless")
-	fl.BoolVar(&f.quiet, "quiet", false, "print only connection changes, warnings and errors; implies --headless")
-	fl.StringVar(&f.record, "record", "", "write every frame in and out to `FILE` as JSON lines")
+	f.addRest(fl)
 	return cmd
 }
 
@@ -169,12 +151,6 @@ func (f *nibbleFlags) settings(args []string) (nibbleSettings, error) {
 	if err := checkNetID(s.Netid); err != nil {
 		return s, err
 	}
-	if f.port < 0 || f.port > 65535 {
-		return s, fmt.Errorf("--port %d: want 0 to 65535", f.port)
-	}
-	if f.pace < 0 {
-		return s, fmt.Errorf("--pace %v: want 0 or more", f.pace)
-	}
 	if f.noTracker && f.tracker != "" {
 		return s, errors.New("--tracker and --no-tracker: pick one")
 	}
@@ -183,33 +159,17 @@ func (f *nibbleFlags) settings(args []string) (nibbleSettings, error) {
 			return s, fmt.Errorf("--tracker: %v", err)
 		}
 	}
-	ip, err := resolveHost(f.host)
+	if f.host == "" {
+		return s, errors.New("--host: empty")
+	}
+	sw, err := f.swarmFlags.settings()
 	if err != nil {
-		return s, fmt.Errorf("--host: %v", err)
+		return s, err
 	}
 	c := &s.Config
 	c.NetID, c.Dir, c.Port, c.TrackerURL, c.NoTracker = s.Netid, f.dest, f.port, f.tracker, f.noTracker
-	c.ListenHost, c.Pace = ip.String(), f.pace
-	if !ip.IsUnspecified() {
-		c.AnnounceIP = ip
-	}
-	seen := map[netip.AddrPort]bool{}
-	for _, p := range f.peers {
-		a, err := resolvePeer(p)
-		if err != nil {
-			return s, err
-		}
-		if !seen[a] {
-			seen[a] = true
-			c.Peers = append(c.Peers, a)
-		}
-	}
-	fr := &s.Front
-	fr.Headless, fr.JSON, fr.Quiet = f.headless || f.json || f.quiet, f.json, f.quiet
-	fr.Record, fr.LogLines, fr.HistoryFile = f.record, tui.DefaultLogLines, historyPath()
-	// Headless without -v prints summaries: frames are not even built.
-	// The TUI's log shows them, with x for the bytes.
-	c.NoMessageEvents = f.quiet || (fr.Headless && !f.verbose)
+	c.ListenHost, c.AnnounceIP, c.Peers, c.Pace, c.NoMessageEvents = sw.ListenHost, sw.AnnounceIP, sw.Peers, f.pace, sw.NoMessageEvents
+	s.Front, s.swarm = sw.Front, sw
 	return s, nil
 }
 
@@ -225,11 +185,8 @@ func runNibble(s nibbleSettings, stdin io.Reader, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail("torrent: %v", err)
 	}
-	if fi, err := os.Stat(s.Config.Dir); err != nil || !fi.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
-		}
-		return fail("--dest %s: %v", s.Config.Dir, err)
+	if err := checkDest(s.Config.Dir); err != nil {
+		return fail("%v", err)
 	}
 	s.Config.Torrent = tor
 	dialect := nibblepeer.NewDialect(tor)
@@ -251,49 +208,7 @@ func runNibble(s nibbleSettings, stdin io.Reader, stdout, stderr io.Writer) int 
 		return fail("listen (--host, --port %d): %v", s.Config.Port, err)
 	}
 
-	signal.Ignore(syscall.SIGPIPE) // see run
-	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stopSignals()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	context.AfterFunc(ctx, stopSignals)
-	if s.ExitWhenComplete {
-		go func() {
-			select {
-			case <-node.Completed():
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
-	ran := make(chan error, 1)
-	go func() { ran <- node.Run(ctx) }()
-	frontErr := dialectFrontEnd(node.Dialect(), s.Front, stderr)(ctx, node, stdin, stdout, cancel)
-	cancel()
-	runErr := <-ran
-
-	status := ExitOK
-	switch {
-	case errors.Is(frontErr, syscall.EPIPE):
-		fmt.Fprintln(stderr, "bitclone nibble: stdout closed; stopped")
-	case frontErr != nil:
-		fmt.Fprintf(stderr, "bitclone nibble: output: %v\n", frontErr)
-		status = ExitError
-	}
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		fmt.Fprintf(stderr, "bitclone nibble: %v\n", runErr)
-		status = ExitError
-	}
-	if !rec.close(stderr) {
-		status = ExitError
-	}
-	if s.ExitWhenComplete && status == ExitOK {
-		select {
-		case <-node.Completed():
-		default:
-			fmt.Fprintln(stderr, "bitclone nibble: stopped before the download was complete")
-			status = ExitError
-		}
-	}
-	return status
+	sw := s.swarm
+	sw.Front, sw.ExitWhenComplete = s.Front, s.ExitWhenComplete
+	return runSwarm("bitclone nibble", node, node.Dialect(), sw, rec, stdin, stdout, stderr)
 }

@@ -29,7 +29,7 @@ func BenchmarkSwarmPeer(b *testing.B) {
 			b.Fatal(err)
 		}
 		s := runNode(b, cfg)
-		s.waitText(peer.KindInfo, "seeding")
+		s.WaitText(peer.KindInfo, "seeding")
 		seeds = append(seeds, s.Addr().String())
 	}
 	b.SetBytes(swarmSize)
@@ -42,7 +42,7 @@ func BenchmarkSwarmPeer(b *testing.B) {
 		l := runNode(b, cfg)
 		<-l.Completed()
 		b.StopTimer()
-		l.stop()
+		l.Stop()
 		b.StartTimer()
 	}
 }

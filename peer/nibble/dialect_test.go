@@ -7,10 +7,11 @@ import (
 
 	"github.com/bitclone/bitclone/codec/nibble"
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 func TestTheDialectTypesFramesForItsTorrent(t *testing.T) {
-	tor := testTorrent(t, pattern(10*4096, 30), 4096)
+	tor := testTorrent(t, nodetest.Pattern(10*4096, 30), 4096)
 	d := NewDialect(tor)
 	if !d.Binary || d.Name != "nibble" {
 		t.Errorf("dialect %q binary=%v", d.Name, d.Binary)
@@ -41,7 +42,7 @@ func TestTheDialectTypesFramesForItsTorrent(t *testing.T) {
 }
 
 func TestValidateJudgesTypedFramesAgainstTheTorrent(t *testing.T) {
-	tor := testTorrent(t, pattern(10*4096, 31), 4096)
+	tor := testTorrent(t, nodetest.Pattern(10*4096, 31), 4096)
 	n := runNode(t, fastConfig(tor, t.TempDir()))
 	for line, want := range map[string]peer.Level{
 		"hello":                     peer.Valid,

@@ -9,10 +9,11 @@ import (
 
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
+	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 func TestDownloadsFromThreeSeedersAndSpreadsTheRequests(t *testing.T) {
-	data := pattern(1<<20+123, 1) // a short last piece
+	data := nodetest.Pattern(1<<20+123, 1) // a short last piece
 	tor := testTorrent(t, data, 4096)
 	var seeders []*fakepeer.Seeder
 	cfg := fastConfig(tor, t.TempDir())
@@ -34,7 +35,7 @@ func TestDownloadsFromThreeSeedersAndSpreadsTheRequests(t *testing.T) {
 	if total < tor.NumPieces() {
 		t.Errorf("%d requests for %d pieces", total, tor.NumPieces())
 	}
-	n.waitText(peer.KindInfo, "complete: every piece verified")
+	n.WaitText(peer.KindInfo, "complete: every piece verified")
 	snap := n.Snapshot()
 	if pr := snap.Progress; pr == nil || !pr.Complete() || pr.BytesTotal != int64(len(data)) {
 		t.Errorf("progress after completion: %+v", pr)
@@ -45,7 +46,7 @@ func TestDownloadsFromThreeSeedersAndSpreadsTheRequests(t *testing.T) {
 }
 
 func TestKeepsThePipelineFullAndLogsWhichPieceAnAnswerIs(t *testing.T) {
-	data := pattern(64*4096, 2)
+	data := nodetest.Pattern(64*4096, 2)
 	tor := testTorrent(t, data, 4096)
 	cfg := fastConfig(tor, t.TempDir())
 	cfg.Pipeline = 5
@@ -68,13 +69,13 @@ func TestKeepsThePipelineFullAndLogsWhichPieceAnAnswerIs(t *testing.T) {
 	}
 	i := asked[0]
 	p.write(fakepeer.Frame(fakepeer.PieceResponse, data[i*4096:(i+1)*4096]))
-	n.waitText(peer.KindRecv, fmt.Sprintf("piece-response %d (4096 bytes)", i))
+	n.WaitText(peer.KindRecv, fmt.Sprintf("piece-response %d (4096 bytes)", i))
 	// One answer frees one slot.
 	idx := p.expect(fakepeer.PieceRequest)
 	if slices.Contains(asked, int(idx[0])) {
 		t.Errorf("piece %d asked twice", idx[0])
 	}
-	n.waitEvent("piece verified", func(peer.Event) bool { return n.picker.Has(i) })
+	n.WaitEvent("piece verified", func(peer.Event) bool { return n.picker.Has(i) })
 	if got := field(n.Snapshot().Conns[0], "in flight"); got != "5" {
 		t.Errorf("%s in flight after one answer and one request, want 5", got)
 	}

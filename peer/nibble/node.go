@@ -17,6 +17,7 @@ import (
 	"github.com/bitclone/bitclone/humanize"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/piece"
+	"github.com/bitclone/bitclone/peer/swarm"
 	"github.com/bitclone/bitclone/tracker"
 )
 
@@ -30,6 +31,8 @@ import (
 // I/O. The picker and the store guard themselves; each connection's reader
 // goroutine runs that connection's session.
 type Node struct {
+	swarm.Hosted // Addr, Run, Events, ReleaseEvents, Do, Snapshot
+
 	cfg     Config
 	t       *nibble.Torrent
 	host    *peer.Host
@@ -45,8 +48,8 @@ type Node struct {
 	byHash     map[nibble.Hash]int // for the log of pieces we send (pieceOf)
 
 	kick     chan struct{} // wakes the maintenance loop to dial
-	complete chan struct{} // closed once the file is complete, verified and saved
-	doneOnce sync.Once
+	complete *swarm.Completion
+	meter    swarm.Meter // payload rates and progress summaries
 
 	// Under mu.
 	nextLabels   *labels // the new connection's, from Framing to NewSessionLocked
@@ -61,11 +64,6 @@ type Node struct {
 	redial       map[netip.AddrPort]*redial
 	shunned      map[netip.AddrPort]time.Time // dropped for bad pieces, until when
 
-	// Under rateMu: the node's payload rates, and the summary's memory.
-	rateMu      sync.Mutex
-	down, up    peer.Rate
-	summaryAt   time.Time
-	summaryHave int
 }
 
 // redial is the backoff of a peer whose connection failed or ended.
@@ -93,7 +91,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 		peerID:   tracker.PeerID(cfg.NetID),
 		client:   o.client,
 		kick:     make(chan struct{}, 1),
-		complete: make(chan struct{}),
+		complete: swarm.NewCompletion(),
 		redial:   make(map[netip.AddrPort]*redial),
 		shunned:  make(map[netip.AddrPort]time.Time),
 	}
@@ -129,6 +127,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	hc.EventBacklog, hc.NoMessageEvents = cfg.EventBacklog, cfg.NoMessageEvents
 	hc.HelloName = "hello"
 	n.host = peer.NewHost(hc, protocol{n})
+	n.Hosted = swarm.Host(n.host)
 	n.mu = n.host.Mutex()
 	return n, nil
 }
@@ -146,30 +145,10 @@ func (n *Node) Listen() error {
 	return nil
 }
 
-// Addr is the listening address (valid after Listen).
-func (n *Node) Addr() netip.AddrPort { return n.host.Addr() }
-
-// Run serves until ctx ends, then closes every connection and the file,
-// and closes the event channel.
-func (n *Node) Run(ctx context.Context) error { return n.host.Run(ctx) }
-
-// Events delivers what happens; it is closed when Run has returned.
-func (n *Node) Events() <-chan []peer.Event { return n.host.Events() }
-
-// ReleaseEvents takes back a batch from Events for reuse (see
-// peer.Bus.Release).
-func (n *Node) ReleaseEvents(batch []peer.Event) { n.host.ReleaseEvents(batch) }
-
 var (
 	_ peer.Node          = (*Node)(nil)
 	_ peer.EventReleaser = (*Node)(nil)
 )
-
-// Do executes a command from a front end. It never blocks on the network.
-func (n *Node) Do(c peer.Command) error { return n.host.Do(c) }
-
-// Snapshot returns a copy of the node's state for display.
-func (n *Node) Snapshot() peer.Snapshot { return n.host.Snapshot() }
 
 // Validate judges a typed line against the spec.
 func (n *Node) Validate(line string) peer.Verdict {
@@ -179,14 +158,10 @@ func (n *Node) Validate(line string) peer.Verdict {
 
 // Completed is closed once every piece is verified and the file has its
 // final name (at once when it was complete on disk).
-func (n *Node) Completed() <-chan struct{} { return n.complete }
+func (n *Node) Completed() <-chan struct{} { return n.complete.Done() }
 
 // Traffic is the payload moved so far: piece bytes received and sent.
-func (n *Node) Traffic() (down, up int64) {
-	n.rateMu.Lock()
-	defer n.rateMu.Unlock()
-	return n.down.Total(), n.up.Total()
-}
+func (n *Node) Traffic() (down, up int64) { return n.meter.Traffic() }
 
 // Dialect is the node's dialect, knowing its torrent.
 func (n *Node) Dialect() peer.Dialect { return NewDialect(n.t) }
@@ -411,33 +386,14 @@ func (n *Node) tickSessions(now time.Time) {
 
 // summary logs the download's progress every ProgressEvery while it moves.
 func (n *Node) summary(now time.Time) {
-	pr := n.picker.Progress()
-	n.rateMu.Lock()
-	if pr.Have == n.summaryHave || now.Sub(n.summaryAt) < n.cfg.ProgressEvery || n.store.Complete() {
-		n.rateMu.Unlock()
-		return
+	if text, ok := n.meter.Summary(now, n.cfg.ProgressEvery, n.picker.Progress(), n.store.Complete()); ok {
+		n.host.Info(text)
 	}
-	n.summaryAt, n.summaryHave = now, pr.Have
-	down, up := n.down.PerSecond(now), n.up.PerSecond(now)
-	n.rateMu.Unlock()
-	n.host.Info(fmt.Sprintf("progress: %d/%d pieces (%.1f%%), %s, down %s/s, up %s/s",
-		pr.Have, len(pr.States), 100*float64(pr.BytesDone)/float64(max(1, pr.BytesTotal)),
-		humanize.Bytes(uint64(pr.BytesDone)), humanize.Bytes(uint64(down)), humanize.Bytes(uint64(up))))
 }
 
-// markComplete says the download is complete, once: through the
-// connection that brought the last piece, when one did, so that the log
-// shows it after that piece.
+// markComplete says the download is complete, once.
 func (n *Node) markComplete(how string, by *peer.Conn) {
-	n.doneOnce.Do(func() {
-		say := n.host.Info
-		if by != nil {
-			say = func(text string) { by.NoteNode(peer.KindInfo, text) }
-		}
-		say(fmt.Sprintf("complete: %s (%d pieces, %s): %s", how,
-			n.t.NumPieces(), humanize.Bytes(uint64(n.t.FileSize)), codec.Quote(filepath.Join(n.cfg.Dir, n.t.FileName))))
-		close(n.complete)
-	})
+	n.complete.Mark(n.host, by, how, n.t.NumPieces(), n.t.FileSize, filepath.Join(n.cfg.Dir, n.t.FileName))
 }
 
 // pieceOf names a piece by its data: the first piece with its SHA-1.
@@ -450,19 +406,6 @@ func (n *Node) pieceOf(data []byte) (int, bool) {
 	})
 	i, ok := n.byHash[sha1.Sum(data)]
 	return i, ok
-}
-
-// addDown and addUp count payload for the node's rates.
-func (n *Node) addDown(b int, at time.Time) {
-	n.rateMu.Lock()
-	n.down.Add(int64(b), at)
-	n.rateMu.Unlock()
-}
-
-func (n *Node) addUp(b int, at time.Time) {
-	n.rateMu.Lock()
-	n.up.Add(int64(b), at)
-	n.rateMu.Unlock()
 }
 
 // closedLocked is the node's part of a connection's end: the picker forgets
@@ -498,19 +441,7 @@ func (n *Node) snapshotLocked(s *peer.Snapshot, now time.Time) {
 	s.Agent = n.peerID
 	s.Target = n.cfg.MaxPeers
 	pr := n.picker.Progress()
-	p := &peer.Progress{Pieces: make([]peer.PieceState, len(pr.States)), BytesDone: pr.BytesDone, BytesTotal: pr.BytesTotal}
-	for i, st := range pr.States {
-		switch st {
-		case piece.StateHave:
-			p.Pieces[i] = peer.PieceHave
-		case piece.StateRequested:
-			p.Pieces[i] = peer.PieceRequested
-		}
-	}
-	n.rateMu.Lock()
-	p.DownRate, p.UpRate = n.down.PerSecond(now), n.up.PerSecond(now)
-	n.rateMu.Unlock()
-	s.Progress = p
+	s.Progress = n.meter.Progress(pr, now)
 	s.Fields = append(s.Fields,
 		peer.Field{Label: "torrent", Value: codec.PrintableString(n.t.FileName) + " " + n.t.ID.String()[:8]},
 		peer.Field{Label: "pieces", Value: fmt.Sprintf("%d/%d", pr.Have, len(pr.States))},

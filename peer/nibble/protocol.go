@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/swarm"
 )
 
 // protocol is the Node as the host sees it: a peer.Protocol, a type of its
@@ -24,13 +25,7 @@ func (p protocol) Framing() peer.Framing {
 }
 
 // ParseAddr reads IPv4:PORT or [IPv6]:PORT, as the tracker lists peers.
-func (p protocol) ParseAddr(s string) (netip.AddrPort, error) {
-	a, err := netip.ParseAddrPort(s)
-	if err != nil {
-		return a, errors.New("want IPv4:PORT or [IPv6]:PORT")
-	}
-	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), nil
-}
+func (p protocol) ParseAddr(s string) (netip.AddrPort, error) { return swarm.ParseAddr(s) }
 
 func (p protocol) NewSessionLocked(c *peer.Conn, dialed netip.AddrPort) peer.Session {
 	s := newSession(p.n, c, dialed)

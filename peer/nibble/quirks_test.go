@@ -13,6 +13,7 @@ import (
 	"github.com/bitclone/bitclone/codec/bitfield"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
+	"github.com/bitclone/bitclone/peer/nodetest"
 	"github.com/bitclone/bitclone/peer/piece"
 )
 
@@ -28,7 +29,7 @@ func slowSeeder(t *testing.T, data []byte, torPieceSize int) (*fakepeer.Seeder, 
 func from(e peer.Event, a netip.AddrPort) bool { return e.Peer == a.String() }
 
 func TestCorruptPiecesAreRefetchedAndTheirPeerNamedAndDropped(t *testing.T) {
-	data := pattern(200*4096, 4)
+	data := nodetest.Pattern(200*4096, 4)
 	tor := testTorrent(t, data, 4096)
 	corrupt := map[int]bool{}
 	for i := range tor.NumPieces() {
@@ -41,25 +42,25 @@ func TestCorruptPiecesAreRefetchedAndTheirPeerNamedAndDropped(t *testing.T) {
 	n := runNode(t, cfg)
 	n.waitComplete(data)
 
-	strikes := n.count(func(e peer.Event) bool {
+	strikes := n.Count(func(e peer.Event) bool {
 		return e.Kind == peer.KindWarn && strings.Contains(e.Text, "from "+bad.String()+" failed its SHA-1")
 	})
 	if strikes != 3 {
-		t.Errorf("%d warnings naming %s for bad pieces, want 3 (the strikes before the drop)\n%s", strikes, bad, n.log())
+		t.Errorf("%d warnings naming %s for bad pieces, want 3 (the strikes before the drop)\n%s", strikes, bad, n.Log())
 	}
-	n.waitEvent("the bad peer dropped", func(e peer.Event) bool {
+	n.WaitEvent("the bad peer dropped", func(e peer.Event) bool {
 		return e.Kind == peer.KindClosed && from(e, bad) && strings.Contains(e.Text, "sent too many pieces that failed their SHA-1 (3)")
 	})
-	if dials := n.count(func(e peer.Event) bool { return e.Kind == peer.KindConnected && from(e, bad) }); dials != 1 {
+	if dials := n.Count(func(e peer.Event) bool { return e.Kind == peer.KindConnected && from(e, bad) }); dials != 1 {
 		t.Errorf("the peer dropped for bad pieces was connected %d times, want once", dials)
 	}
-	if n.count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, good) }) != 0 {
+	if n.Count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, good) }) != 0 {
 		t.Error("the good seeder's connection was closed")
 	}
 }
 
 func TestAnErrorFrameMidTransferIsARefusalAndTheConnectionGoesOn(t *testing.T) {
-	data := pattern(100*4096, 5)
+	data := nodetest.Pattern(100*4096, 5)
 	tor := testTorrent(t, data, 4096)
 	quirky, a := startSeeder(t, tor, data, fakepeer.Quirks{ErrorMidTransfer: 3}, nil)
 	_, good := slowSeeder(t, data, 4096)
@@ -67,11 +68,11 @@ func TestAnErrorFrameMidTransferIsARefusalAndTheConnectionGoesOn(t *testing.T) {
 	cfg.Peers = []netip.AddrPort{a, good}
 	n := runNode(t, cfg)
 	n.waitComplete(data)
-	n.waitEvent("the refusal logged", func(e peer.Event) bool {
+	n.WaitEvent("the refusal logged", func(e peer.Event) bool {
 		return e.Kind == peer.KindWarn && from(e, a) && strings.Contains(e.Text, `"Piece not available"; asking another peer`)
 	})
-	if n.count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, a) }) != 0 {
-		t.Errorf("the connection to the peer that refused a piece was closed\n%s", n.log())
+	if n.Count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, a) }) != 0 {
+		t.Errorf("the connection to the peer that refused a piece was closed\n%s", n.Log())
 	}
 	if got := len(quirky.Requests()); got <= 3 {
 		t.Errorf("the refusing peer was asked for %d pieces: the node stopped asking it after the refusal", got)
@@ -79,7 +80,7 @@ func TestAnErrorFrameMidTransferIsARefusalAndTheConnectionGoesOn(t *testing.T) {
 }
 
 func TestAPeerClosingMidPieceIsLoggedAndThePieceFetchedElsewhere(t *testing.T) {
-	data := pattern(100*4096, 6)
+	data := nodetest.Pattern(100*4096, 6)
 	tor := testTorrent(t, data, 4096)
 	_, a := startSeeder(t, tor, data, fakepeer.Quirks{CloseMidPiece: 0, CloseMidPieceOn: true}, func(i int) bool { return i == 0 })
 	_, good := slowSeeder(t, data, 4096)
@@ -87,7 +88,7 @@ func TestAPeerClosingMidPieceIsLoggedAndThePieceFetchedElsewhere(t *testing.T) {
 	// Only the quirky peer has piece 0 at first: it is asked for it first.
 	cfg.Peers = []netip.AddrPort{a}
 	n := runNode(t, cfg)
-	n.waitEvent("the close mid-piece", func(e peer.Event) bool {
+	n.WaitEvent("the close mid-piece", func(e peer.Event) bool {
 		return e.Kind == peer.KindClosed && from(e, a) && strings.Contains(e.Text, "EOF")
 	})
 	if err := n.Do(peer.Command{Op: peer.OpConnect, Targets: []string{good.String()}}); err != nil {
@@ -97,7 +98,7 @@ func TestAPeerClosingMidPieceIsLoggedAndThePieceFetchedElsewhere(t *testing.T) {
 }
 
 func TestAHelloThatClaimsEverythingIsCorrectedByRefusals(t *testing.T) {
-	data := pattern(64*4096, 7)
+	data := nodetest.Pattern(64*4096, 7)
 	tor := testTorrent(t, data, 4096)
 	// The liar has the even pieces and claims all; the other peer has the
 	// odd ones and says so.
@@ -106,15 +107,15 @@ func TestAHelloThatClaimsEverythingIsCorrectedByRefusals(t *testing.T) {
 	cfg := fastConfig(tor, t.TempDir())
 	cfg.Peers = []netip.AddrPort{liar} // alone at first: it is asked for odd pieces too
 	n := runNode(t, cfg)
-	n.waitEvent("a refusal of a claimed piece", func(e peer.Event) bool {
+	n.WaitEvent("a refusal of a claimed piece", func(e peer.Event) bool {
 		return e.Kind == peer.KindWarn && from(e, liar) && strings.Contains(e.Text, "refused piece its hello claimed")
 	})
 	if err := n.Do(peer.Command{Op: peer.OpConnect, Targets: []string{odd.String()}}); err != nil {
 		t.Fatal(err)
 	}
 	n.waitComplete(data)
-	if n.count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, liar) }) != 0 {
-		t.Errorf("the connection to the peer that claims everything was closed\n%s", n.log())
+	if n.Count(func(e peer.Event) bool { return e.Kind == peer.KindClosed && from(e, liar) }) != 0 {
+		t.Errorf("the connection to the peer that claims everything was closed\n%s", n.Log())
 	}
 	asked := map[int]bool{}
 	for _, i := range liarSeeder.Requests() {
@@ -126,9 +127,9 @@ func TestAHelloThatClaimsEverythingIsCorrectedByRefusals(t *testing.T) {
 }
 
 func TestATrackerThatIsDownLeavesThePeersGivenOnTheCommandLine(t *testing.T) {
-	data := pattern(50*4096, 8)
+	data := nodetest.Pattern(50*4096, 8)
 	tor := testTorrent(t, data, 4096)
-	dead := listenLoopback(t)
+	dead := nodetest.Listen(t)
 	deadURL := "http://" + dead.Addr().String() + "/announce"
 	dead.Close() // nothing listens there any more: connection refused
 	_, a := startSeeder(t, tor, data, fakepeer.Quirks{}, nil)
@@ -137,7 +138,7 @@ func TestATrackerThatIsDownLeavesThePeersGivenOnTheCommandLine(t *testing.T) {
 	cfg.Peers = []netip.AddrPort{a}
 	n := runNode(t, cfg)
 	n.waitComplete(data)
-	n.waitText(peer.KindWarn, "retrying in")
+	n.WaitText(peer.KindWarn, "retrying in")
 }
 
 // scripted is one connection the test plays the other peer on, frame by
@@ -149,7 +150,7 @@ type scripted struct {
 
 func (s scripted) read() (byte, []byte) {
 	s.t.Helper()
-	s.c.SetReadDeadline(time.Now().Add(waitLimit))
+	s.c.SetReadDeadline(time.Now().Add(nodetest.WaitLimit))
 	typ, data, err := fakepeer.ReadFrame(s.c)
 	if err != nil {
 		s.t.Fatalf("read: %v", err)
@@ -175,11 +176,11 @@ func (s scripted) write(frame []byte) {
 
 // acceptNode runs a node whose only peer is a listener the test plays.
 func acceptNode(t *testing.T, cfg Config) (*testNode, scripted) {
-	ln := listenLoopback(t)
+	ln := nodetest.Listen(t)
 	t.Cleanup(func() { ln.Close() })
-	cfg.Peers = []netip.AddrPort{addrOf(ln)}
+	cfg.Peers = []netip.AddrPort{nodetest.AddrOf(ln)}
 	n := runNode(t, cfg)
-	ln.(*net.TCPListener).SetDeadline(time.Now().Add(waitLimit))
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(nodetest.WaitLimit))
 	c, err := ln.Accept()
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +190,7 @@ func acceptNode(t *testing.T, cfg Config) (*testNode, scripted) {
 }
 
 func TestARehelloLearnsWhatALeecherGained(t *testing.T) {
-	data := pattern(20*4096, 9)
+	data := nodetest.Pattern(20*4096, 9)
 	tor := testTorrent(t, data, 4096)
 	n, p := acceptNode(t, fastConfig(tor, t.TempDir()))
 	if id := p.expect(fakepeer.HelloRequest); string(id) != string(tor.ID[:]) {
@@ -202,11 +203,11 @@ func TestARehelloLearnsWhatALeecherGained(t *testing.T) {
 		t.Fatalf("request for %x, want piece 0 in one byte", idx)
 	}
 	p.write(fakepeer.Frame(fakepeer.PieceResponse, data[:4096]))
-	n.waitEvent("piece 0", func(peer.Event) bool { return n.picker.Has(0) })
+	n.WaitEvent("piece 0", func(peer.Event) bool { return n.picker.Has(0) })
 }
 
 func TestARequestLeftUnansweredClosesTheConnectionWithTheReason(t *testing.T) {
-	data := pattern(20*4096, 10)
+	data := nodetest.Pattern(20*4096, 10)
 	tor := testTorrent(t, data, 4096)
 	cfg := fastConfig(tor, t.TempDir())
 	cfg.RequestTimeout = 100 * time.Millisecond
@@ -217,32 +218,32 @@ func TestARequestLeftUnansweredClosesTheConnectionWithTheReason(t *testing.T) {
 	for range cfg.Pipeline {
 		p.expect(fakepeer.PieceRequest)
 	}
-	n.waitText(peer.KindClosed, "no answer to piece request")
+	n.WaitText(peer.KindClosed, "no answer to piece request")
 }
 
 func TestAPeerWithoutTheTorrentIsLeftWithTheReason(t *testing.T) {
-	data := pattern(20*4096, 11)
+	data := nodetest.Pattern(20*4096, 11)
 	tor := testTorrent(t, data, 4096)
 	n, p := acceptNode(t, fastConfig(tor, t.TempDir()))
 	p.expect(fakepeer.HelloRequest)
 	p.write(fakepeer.Frame(fakepeer.ErrorResponse, []byte("Unknown torrent")))
-	n.waitText(peer.KindClosed, `peer does not serve this torrent: it answered our hello with "Unknown torrent"`)
+	n.WaitText(peer.KindClosed, `peer does not serve this torrent: it answered our hello with "Unknown torrent"`)
 }
 
 func TestAnUnansweredPieceResponseIsIgnored(t *testing.T) {
-	data := pattern(20*4096, 12)
+	data := nodetest.Pattern(20*4096, 12)
 	tor := testTorrent(t, data, 4096)
 	n, p := acceptNode(t, fastConfig(tor, t.TempDir()))
 	p.expect(fakepeer.HelloRequest)
 	p.write(fakepeer.Frame(fakepeer.PieceResponse, data[:4096])) // before any hello response
-	n.waitText(peer.KindWarn, "piece response of 4096 bytes with no request waiting: ignored")
+	n.WaitText(peer.KindWarn, "piece response of 4096 bytes with no request waiting: ignored")
 	if n.picker.Has(0) {
 		t.Error("a piece nobody asked for was taken")
 	}
 }
 
 func TestAPeerWithNothingForUsMakesRoomForOneThatWaits(t *testing.T) {
-	data := pattern(30*4096, 13)
+	data := nodetest.Pattern(30*4096, 13)
 	tor := testTorrent(t, data, 4096)
 	_, empty := startSeeder(t, tor, data, fakepeer.Quirks{}, func(int) bool { return false })
 	_, full := startSeeder(t, tor, data, fakepeer.Quirks{}, nil)
@@ -251,13 +252,13 @@ func TestAPeerWithNothingForUsMakesRoomForOneThatWaits(t *testing.T) {
 	cfg.Peers = []netip.AddrPort{empty, full} // the empty one is dialled first
 	n := runNode(t, cfg)
 	n.waitComplete(data)
-	n.waitEvent("the idle peer left", func(e peer.Event) bool {
+	n.WaitEvent("the idle peer left", func(e peer.Event) bool {
 		return e.Kind == peer.KindClosed && from(e, empty) && strings.Contains(e.Text, "had no piece we lack for 50ms, and other peers wait: making room")
 	})
 }
 
 func TestAnInboundPeerThatSkipsHelloIsServedAndNotTimedOut(t *testing.T) {
-	data := pattern(10*4096, 14)
+	data := nodetest.Pattern(10*4096, 14)
 	tor := testTorrent(t, data, 4096)
 	cfg := fastConfig(tor, t.TempDir())
 	if err := os.WriteFile(filepath.Join(cfg.Dir, tor.FileName), data, 0o644); err != nil {
@@ -276,14 +277,14 @@ func TestAnInboundPeerThatSkipsHelloIsServedAndNotTimedOut(t *testing.T) {
 }
 
 func TestAnOffSpecBitfieldIsReadLenientlyAndLogged(t *testing.T) {
-	data := pattern(20*4096, 16)
+	data := nodetest.Pattern(20*4096, 16)
 	tor := testTorrent(t, data, 4096)
 	n, p := acceptNode(t, fastConfig(tor, t.TempDir()))
 	p.expect(fakepeer.HelloRequest)
 	// One byte for 20 pieces (3 are due), as a peer that drops leading
 	// zero bytes sends it: pieces 0 and 1.
 	p.write(fakepeer.Frame(fakepeer.HelloResponse, []byte{0xc0}))
-	n.waitText(peer.KindWarn, "hello response off the spec")
+	n.WaitText(peer.KindWarn, "hello response off the spec")
 	for range 2 {
 		idx := p.expect(fakepeer.PieceRequest)
 		if i := int(idx[0]); i > 1 {
@@ -293,7 +294,7 @@ func TestAnOffSpecBitfieldIsReadLenientlyAndLogged(t *testing.T) {
 }
 
 func TestDialsAtMostFivePeers(t *testing.T) {
-	data := pattern(300*4096, 17)
+	data := nodetest.Pattern(300*4096, 17)
 	tor := testTorrent(t, data, 4096)
 	cfg := fastConfig(tor, t.TempDir())
 	for range 7 {
@@ -302,9 +303,8 @@ func TestDialsAtMostFivePeers(t *testing.T) {
 	}
 	n := runNode(t, cfg)
 	n.waitComplete(data)
-	n.mu.Lock()
 	open, most := 0, 0
-	for _, e := range n.events {
+	for _, e := range n.Seen() {
 		switch {
 		case e.Kind == peer.KindConnected && e.Dir == peer.Outbound:
 			open++
@@ -313,14 +313,13 @@ func TestDialsAtMostFivePeers(t *testing.T) {
 			open--
 		}
 	}
-	n.mu.Unlock()
 	if most != DefaultMaxPeers {
 		t.Errorf("at most %d connections open at once, want %d", most, DefaultMaxPeers)
 	}
 }
 
 func TestPruneForgetsEndedShunsAndStaleBackoffs(t *testing.T) {
-	tor := testTorrent(t, pattern(4096, 18), 4096)
+	tor := testTorrent(t, nodetest.Pattern(4096, 18), 4096)
 	n, err := New(fastConfig(tor, t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
@@ -344,7 +343,7 @@ func TestPruneForgetsEndedShunsAndStaleBackoffs(t *testing.T) {
 // place in the FIFO: its answer settles it, not one of ours, and a bad
 // answer to it costs the peer nothing.
 func TestARequestTypedByHandIsAnsweredInItsTurn(t *testing.T) {
-	data := pattern(20*4096, 19)
+	data := nodetest.Pattern(20*4096, 19)
 	tor := testTorrent(t, data, 4096)
 	cfg := fastConfig(tor, t.TempDir())
 	cfg.Pipeline = 4
@@ -371,8 +370,8 @@ func TestARequestTypedByHandIsAnsweredInItsTurn(t *testing.T) {
 	}
 	p.write(fakepeer.Frame(fakepeer.PieceResponse, make([]byte, 4096))) // not piece 7
 	p.write(fakepeer.Frame(fakepeer.ErrorResponse, []byte("Malformed request")))
-	n.waitText(peer.KindWarn, "the answer to the piece request typed by hand is not piece 7")
-	n.waitEvent("the error frame", func(e peer.Event) bool { return e.Kind == peer.KindRecv && e.Command == "error" })
+	n.WaitText(peer.KindWarn, "the answer to the piece request typed by hand is not piece 7")
+	n.WaitEvent("the error frame", func(e peer.Event) bool { return e.Kind == peer.KindRecv && e.Command == "error" })
 	for _, i := range asked {
 		if !n.picker.Has(i) {
 			t.Errorf("piece %d, answered in its turn, was not taken", i)
@@ -381,7 +380,7 @@ func TestARequestTypedByHandIsAnsweredInItsTurn(t *testing.T) {
 	if st, _ := n.picker.Peer(piece.PeerID(n.Snapshot().Conns[0].ID)); st.Strikes != 0 {
 		t.Errorf("%d strikes for answers to requests typed by hand", st.Strikes)
 	}
-	if c := n.count(func(e peer.Event) bool { return strings.Contains(e.Text, "refused") }); c != 0 {
+	if c := n.Count(func(e peer.Event) bool { return strings.Contains(e.Text, "refused") }); c != 0 {
 		t.Errorf("the error answer to a request typed by hand was taken for a refusal")
 	}
 }
@@ -390,14 +389,14 @@ func TestARequestTypedByHandIsAnsweredInItsTurn(t *testing.T) {
 // endgame, when another peer is asked for them too: the download completes
 // long before the request timeout would free them.
 func TestEndgameAsksASecondPeerForPiecesAStalledPeerHolds(t *testing.T) {
-	data := pattern(60*4096, 25)
+	data := nodetest.Pattern(60*4096, 25)
 	tor := testTorrent(t, data, 4096)
-	ln := listenLoopback(t)
+	ln := nodetest.Listen(t)
 	t.Cleanup(func() { ln.Close() })
 	_, good := slowSeeder(t, data, 4096)
 	cfg := fastConfig(tor, t.TempDir())
-	cfg.RequestTimeout = 10 * waitLimit
-	cfg.Peers = []netip.AddrPort{addrOf(ln), good}
+	cfg.RequestTimeout = 10 * nodetest.WaitLimit
+	cfg.Peers = []netip.AddrPort{nodetest.AddrOf(ln), good}
 	n := runNode(t, cfg)
 	c, err := ln.Accept()
 	if err != nil {
@@ -410,7 +409,7 @@ func TestEndgameAsksASecondPeerForPiecesAStalledPeerHolds(t *testing.T) {
 	held := p.expect(fakepeer.PieceRequest) // and never answered
 	n.waitComplete(data)
 	for _, ci := range n.Snapshot().Conns {
-		if ci.Remote == addrOf(ln).String() && field(ci, "in flight") == "0" {
+		if ci.Remote == nodetest.AddrOf(ln).String() && field(ci, "in flight") == "0" {
 			t.Errorf("the stalled peer's requests were settled; piece %d was held", held[0])
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
+	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 // seedNode runs a node that has the whole file on disk.
@@ -20,7 +21,7 @@ func seedNode(t *testing.T, data []byte, pieceSize int) *testNode {
 		t.Fatal(err)
 	}
 	n := runNode(t, cfg)
-	n.waitText(peer.KindInfo, "seeding")
+	n.WaitText(peer.KindInfo, "seeding")
 	return n
 }
 
@@ -35,7 +36,7 @@ func dialNode(t *testing.T, n *testNode) scripted {
 }
 
 func TestServesPiecesToPeersThatReadOneFramePerRecvWithAnyIndexWidth(t *testing.T) {
-	data := pattern(300*4096+5, 20) // 301 pieces: indexes past one byte
+	data := nodetest.Pattern(300*4096+5, 20) // 301 pieces: indexes past one byte
 	n := seedNode(t, data, 4096)
 	tor := n.t0()
 	piece := func(i int) []byte { return data[i*4096 : min(len(data), (i+1)*4096)] }
@@ -78,7 +79,7 @@ func TestServesPiecesToPeersThatReadOneFramePerRecvWithAnyIndexWidth(t *testing.
 }
 
 func TestServingAnswersBadFramesWithErrorFramesAndGoesOn(t *testing.T) {
-	data := pattern(10*4096, 21)
+	data := nodetest.Pattern(10*4096, 21)
 	n := seedNode(t, data, 4096)
 	tor := n.t0()
 	p := dialNode(t, n)
@@ -120,12 +121,12 @@ func TestServingAnswersBadFramesWithErrorFramesAndGoesOn(t *testing.T) {
 		t.Error("piece 9 differs")
 	}
 	// The log names the piece sent, though the frame does not.
-	n.waitText(peer.KindSend, "piece-response 9 (4096 bytes)")
-	n.waitText(peer.KindRecv, "piece-request 9 (4 bytes)")
+	n.WaitText(peer.KindSend, "piece-response 9 (4096 bytes)")
+	n.WaitText(peer.KindRecv, "piece-request 9 (4 bytes)")
 }
 
 func TestALeecherServesOnlyVerifiedPieces(t *testing.T) {
-	data := pattern(10*4096, 22)
+	data := nodetest.Pattern(10*4096, 22)
 	tor := testTorrent(t, data, 4096)
 	cfg := fastConfig(tor, t.TempDir())
 	// Piece 3 is on disk and good, piece 4 is on disk and bad.
@@ -136,7 +137,7 @@ func TestALeecherServesOnlyVerifiedPieces(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := runNode(t, cfg)
-	n.waitText(peer.KindInfo, "partial, 1/10 pieces verified")
+	n.WaitText(peer.KindInfo, "partial, 1/10 pieces verified")
 	p := dialNode(t, n)
 	p.write(fakepeer.Frame(fakepeer.HelloRequest, tor.ID[:]))
 	if bf := p.expect(fakepeer.HelloResponse); !bytes.Equal(bf, []byte{0x10, 0}) {
@@ -153,7 +154,7 @@ func TestALeecherServesOnlyVerifiedPieces(t *testing.T) {
 }
 
 func TestResumesFromTheDiskAndAsksOnlyForWhatIsMissing(t *testing.T) {
-	data := pattern(40*4096, 23)
+	data := nodetest.Pattern(40*4096, 23)
 	tor := testTorrent(t, data, 4096)
 	cfg := fastConfig(tor, t.TempDir())
 	part := make([]byte, len(data))
@@ -164,7 +165,7 @@ func TestResumesFromTheDiskAndAsksOnlyForWhatIsMissing(t *testing.T) {
 	s, a := startSeeder(t, tor, data, fakepeer.Quirks{}, nil)
 	cfg.Peers = append(cfg.Peers, a)
 	n := runNode(t, cfg)
-	n.waitText(peer.KindInfo, "partial, 10/40 pieces verified")
+	n.WaitText(peer.KindInfo, "partial, 10/40 pieces verified")
 	n.waitComplete(data)
 	for _, i := range s.Requests() {
 		if i < 10 {
@@ -177,7 +178,7 @@ func TestResumesFromTheDiskAndAsksOnlyForWhatIsMissing(t *testing.T) {
 }
 
 func TestServesWhatItDownloaded(t *testing.T) {
-	data := pattern(20*4096, 24)
+	data := nodetest.Pattern(20*4096, 24)
 	tor := testTorrent(t, data, 4096)
 	_, a := startSeeder(t, tor, data, fakepeer.Quirks{}, nil)
 	cfg := fastConfig(tor, t.TempDir())

@@ -284,7 +284,7 @@ func (s *session) onRequest(data []byte, at time.Time) {
 	s.served++
 	s.up.Add(int64(size), at)
 	s.mu.Unlock()
-	s.n.addUp(size, at)
+	s.n.meter.AddUp(size, at)
 }
 
 // waiting is the piece the oldest request waiting asks for.
@@ -314,7 +314,7 @@ func (s *session) onPiece(data []byte, at time.Time) error {
 	s.lastAnswer = at
 	s.down.Add(int64(len(data)), at)
 	s.mu.Unlock()
-	s.n.addDown(len(data), at)
+	s.n.meter.AddDown(len(data), at)
 
 	i := req.index
 	err := s.n.store.WritePiece(i, data)

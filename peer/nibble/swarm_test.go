@@ -15,6 +15,7 @@ import (
 
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
+	"github.com/bitclone/bitclone/peer/nodetest"
 	"github.com/bitclone/bitclone/tracker"
 )
 
@@ -22,7 +23,7 @@ import (
 // interval of a second, and returns its announce URL.
 func startTracker(t testing.TB) (url string, srv *tracker.Server) {
 	t.Helper()
-	ln := listenLoopback(t)
+	ln := nodetest.Listen(t)
 	srv = tracker.New(tracker.Config{Interval: time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -42,7 +43,7 @@ func startTracker(t testing.TB) (url string, srv *tracker.Server) {
 // apart), so that the leechers, which re-hello each other, have time to
 // trade the pieces each got first.
 func TestSwarmOfThreeSeedersAndTwoLeechersThatTradePieces(t *testing.T) {
-	data := pattern(4<<20+777, 3)
+	data := nodetest.Pattern(4<<20+777, 3)
 	tor := testTorrent(t, data, 4096)
 	url, srv := startTracker(t)
 	config := func(name string) Config {
@@ -57,8 +58,8 @@ func TestSwarmOfThreeSeedersAndTwoLeechersThatTradePieces(t *testing.T) {
 		}
 		cfg.Pace = 6 * time.Millisecond
 		s := runNode(t, cfg)
-		s.waitText(peer.KindInfo, "found on disk and verified; seeding")
-		s.waitText(peer.KindInfo, "tracker ") // announced: the leechers will find it
+		s.WaitText(peer.KindInfo, "found on disk and verified; seeding")
+		s.WaitText(peer.KindInfo, "tracker ") // announced: the leechers will find it
 	}
 	var leechers []*testNode
 	for k := range 2 {
@@ -66,13 +67,13 @@ func TestSwarmOfThreeSeedersAndTwoLeechersThatTradePieces(t *testing.T) {
 	}
 	for _, l := range leechers {
 		l.waitComplete(data)
-		l.waitText(peer.KindInfo, "progress: ") // the summaries of the default log
+		l.WaitText(peer.KindInfo, "progress: ") // the summaries of the default log
 	}
 	for k, l := range leechers {
 		if _, up := l.Traffic(); up == 0 {
-			t.Errorf("leecher %d uploaded nothing: the leechers did not trade pieces\n%s", k, l.log())
+			t.Errorf("leecher %d uploaded nothing: the leechers did not trade pieces\n%s", k, l.Log())
 		}
-		if outbound := l.count(func(e peer.Event) bool { return e.Kind == peer.KindConnected && e.Dir == peer.Outbound }); outbound > DefaultMaxPeers*4 {
+		if outbound := l.Count(func(e peer.Event) bool { return e.Kind == peer.KindConnected && e.Dir == peer.Outbound }); outbound > DefaultMaxPeers*4 {
 			t.Errorf("leecher %d made %d connections for 4 peers", k, outbound)
 		}
 	}
@@ -84,14 +85,14 @@ func TestSwarmOfThreeSeedersAndTwoLeechersThatTradePieces(t *testing.T) {
 // A tracker that answered once and then answers garbage: the node says
 // so, and keeps dialling the peers it already knows.
 func TestKeepsThePeersATrackerGaveAfterItFails(t *testing.T) {
-	data := pattern(40*4096, 15)
+	data := nodetest.Pattern(40*4096, 15)
 	tor := testTorrent(t, data, 4096)
 	// The seeder's address, free for now: the first dials fail.
-	hole := listenLoopback(t)
+	hole := nodetest.Listen(t)
 	seederAddr := hole.Addr().String()
 	hole.Close()
 	var answered atomic.Int32
-	ln := listenLoopback(t)
+	ln := nodetest.Listen(t)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if answered.Add(1) == 1 {
 			fmt.Fprintf(w, `{"interval": 1, "peers": [["%s", "-ECEN426-seed"]]}`, seederAddr)
@@ -104,8 +105,8 @@ func TestKeepsThePeersATrackerGaveAfterItFails(t *testing.T) {
 	cfg := fastConfig(tor, t.TempDir())
 	cfg.NoTracker, cfg.TrackerURL = false, "http://"+ln.Addr().String()+"/announce"
 	n := runNode(t, cfg)
-	n.waitText(peer.KindInfo, "tracker http://"+ln.Addr().String()+"/announce: 1 peer")
-	n.waitText(peer.KindWarn, "keeping 1 known peer")
+	n.WaitText(peer.KindInfo, "tracker http://"+ln.Addr().String()+"/announce: 1 peer")
+	n.WaitText(peer.KindWarn, "keeping 1 known peer")
 	snap := n.Snapshot()
 	if len(snap.Addrs) != 1 || snap.Addrs[0].Addr != seederAddr || snap.Addrs[0].Source != "tracker" || snap.Addrs[0].From != "-ECEN426-seed" {
 		t.Errorf("the tracker's peers in the snapshot: %+v", snap.Addrs)
@@ -126,7 +127,7 @@ func TestKeepsThePeersATrackerGaveAfterItFails(t *testing.T) {
 // An announce that says what the last one said is not logged again: at a 30 s interval, a day of "1 peer" lines would
 // bury the log. Failures are always logged, and so is the news after them.
 func TestRepeatedAnnouncesAreLoggedOnce(t *testing.T) {
-	data := pattern(3*1024, 1)
+	data := nodetest.Pattern(3*1024, 1)
 	tor := testTorrent(t, data, 1024)
 	tn := runNode(t, fastConfig(tor, t.TempDir()))
 	at := time.Now()
@@ -139,9 +140,9 @@ func TestRepeatedAnnouncesAreLoggedOnce(t *testing.T) {
 		tn.announced(ev)
 	}
 	tn.host.Info("end of announces") // a marker: every note before it has been published
-	tn.waitText(peer.KindInfo, "end of announces")
+	tn.WaitText(peer.KindInfo, "end of announces")
 	var said []string
-	for line := range strings.Lines(tn.log()) {
+	for line := range strings.Lines(tn.Log()) {
 		if strings.Contains(line, " tracker http") {
 			said = append(said, line)
 		}

@@ -23,6 +23,7 @@ type File struct {
 type Layout struct {
 	files []File
 	size  int64
+	multi bool // MultiFile's: files in a directory, written in place
 }
 
 // Span is a run of bytes of the piece space inside one file.
@@ -43,6 +44,35 @@ func SingleFile(name string, size int64) (Layout, error) {
 		return Layout{}, fmt.Errorf("%w: negative size %d", ErrGeometry, size)
 	}
 	return Layout{files: []File{{Path: name, Size: size}}, size: size}, nil
+}
+
+// MultiFile is the layout of a torrent of several files in a directory
+// named root: each File's Path is slash-separated below root, and comes
+// out as root/path. Every component must be one plain path element (no
+// "..", no absolute path, no separator inside): the torrent package checks
+// them too, but the store does not trust it.
+func MultiFile(root string, files []File) (Layout, error) {
+	if err := checkElement(root); err != nil {
+		return Layout{}, err
+	}
+	l := Layout{files: make([]File, 0, len(files))}
+	for _, f := range files {
+		for _, c := range strings.Split(f.Path, "/") {
+			if err := checkElement(c); err != nil {
+				return Layout{}, fmt.Errorf("%w (in %q)", err, f.Path)
+			}
+		}
+		if f.Size < 0 {
+			return Layout{}, fmt.Errorf("%w: %q: negative size %d", ErrGeometry, f.Path, f.Size)
+		}
+		l.files = append(l.files, File{Path: root + "/" + f.Path, Size: f.Size})
+		l.size += f.Size
+	}
+	if len(l.files) == 0 {
+		return Layout{}, fmt.Errorf("%w: no files", ErrGeometry)
+	}
+	l.multi = true
+	return l, nil
 }
 
 // checkElement refuses names that are empty, "." or "..", or hold a path

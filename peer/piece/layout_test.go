@@ -44,3 +44,20 @@ func TestLayoutSpans(t *testing.T) {
 		}
 	}
 }
+
+func TestMultiFileRefusesUnsafePaths(t *testing.T) {
+	for _, bad := range []string{"..", "a/../b", "/etc/passwd", "a//b", "", ".", `a\b`, "a/\x00"} {
+		if _, err := MultiFile("root", []File{{Path: "ok", Size: 1}, {Path: bad, Size: 1}}); !errors.Is(err, ErrPath) {
+			t.Errorf("path %q: %v, want ErrPath", bad, err)
+		}
+	}
+	for _, root := range []string{"..", "a/b", ""} {
+		if _, err := MultiFile(root, []File{{Path: "ok", Size: 1}}); !errors.Is(err, ErrPath) {
+			t.Errorf("root %q: %v, want ErrPath", root, err)
+		}
+	}
+	l, err := MultiFile("root", []File{{Path: "a", Size: 3}, {Path: "sub/b", Size: 0}, {Path: "sub/deeper/c", Size: 4}})
+	if err != nil || l.Size() != 7 || l.Files()[2].Path != "root/sub/deeper/c" {
+		t.Fatalf("%v %+v", err, l)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/bitclone/bitclone/codec/bitfield"
@@ -116,18 +117,28 @@ func Open(spec Spec) (*Store, error) {
 	return OpenLayout(spec.Dir, l, spec.PieceSize, spec.Hashes)
 }
 
-// OpenLayout is Open for any layout. Only single-file layouts are handled
-// yet; multi-file torrents (BitTorrent) will resume each file the same way.
+// OpenLayout is Open for any layout. A multi-file layout (MultiFile) is
+// written in place: each file at its final path under dir (directories
+// made as needed, never through a symbolic link), resumed from what is
+// there; a file of another size is not this torrent's and is left alone
+// (ErrExists).
 func OpenLayout(dir string, l Layout, pieceSize int, hashes [][20]byte) (*Store, error) {
 	geo, err := NewGeometry(l.Size(), pieceSize, len(hashes))
 	if err != nil {
 		return nil, err
 	}
-	if len(l.files) != 1 {
-		return nil, fmt.Errorf("piece: %d files: only single-file torrents are supported yet", len(l.files))
-	}
 	n := geo.Pieces()
 	s := &Store{dir: dir, layout: l, geo: geo, hashes: hashes, have: bitfield.New(n), busy: bitfield.New(n)}
+	if l.multi {
+		if err := s.openInPlace(); err != nil {
+			s.Close()
+			return nil, err
+		}
+		return s, nil
+	}
+	if len(l.files) != 1 {
+		return nil, fmt.Errorf("piece: %d files in a single-file layout", len(l.files))
+	}
 	f := l.files[0]
 	final := filepath.Join(dir, f.Path)
 	part := filepath.Join(dir, PartName(f.Path))
@@ -285,6 +296,26 @@ func (s *Store) ReadPiece(i int, buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
+// ReadBlock reads len(buf) bytes at offset begin of verified piece i, for
+// an upload of one block (BitTorrent's request): no more than the block is
+// read. Errors: ErrRange (outside the piece or the torrent), ErrMissing, or
+// an I/O error.
+func (s *Store) ReadBlock(i, begin int, buf []byte) error {
+	if i < 0 || i >= s.geo.Pieces() || begin < 0 || begin+len(buf) > s.geo.PieceLen(i) {
+		return fmt.Errorf("%w: %d bytes at %d of piece %d (torrent has %d pieces)", ErrRange, len(buf), begin, i, s.geo.Pieces())
+	}
+	s.mu.Lock()
+	ok := s.have.Has(i)
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: piece %d", ErrMissing, i)
+	}
+	if err := s.readAt(buf, s.geo.Offset(i)+int64(begin)); err != nil {
+		return fmt.Errorf("piece: read piece %d: %w", i, err)
+	}
+	return nil
+}
+
 // Close closes the files. Reads and writes after Close fail.
 func (s *Store) Close() error {
 	var errs []error
@@ -294,10 +325,79 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
+// openInPlace opens a multi-file layout's files at their final paths.
+func (s *Store) openInPlace() error {
+	existed := false
+	for _, f := range s.layout.files {
+		path, err := s.makeParents(f.Path)
+		if err != nil {
+			return err
+		}
+		switch fi, err := os.Lstat(path); {
+		case err == nil && !fi.Mode().IsRegular():
+			return fmt.Errorf("%w: %s is not a regular file", ErrExists, path)
+		case err == nil && fi.Size() != f.Size:
+			return fmt.Errorf("%w: %s has %d bytes, the torrent %d; move it away to download", ErrExists, path, fi.Size(), f.Size)
+		case err == nil:
+			existed = true
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("piece: %s: %w", path, err)
+		}
+		fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("piece: open %s: %w", path, err)
+		}
+		s.files = append(s.files, fh)
+		if err := fh.Truncate(f.Size); err != nil {
+			return fmt.Errorf("piece: size %s: %w", path, err)
+		}
+	}
+	if existed {
+		s.resume.Source = SourcePartial
+		s.verifyAll()
+	}
+	if s.nHave == s.geo.Pieces() {
+		s.resume.Source, s.saved = SourceComplete, true
+	}
+	return nil
+}
+
+// makeParents makes the directories of a slash path under the store's
+// directory, refusing to go through anything but a real directory (a
+// symbolic link could lead outside), and returns the file's path.
+func (s *Store) makeParents(slashPath string) (string, error) {
+	parts := strings.Split(slashPath, "/")
+	path := s.dir
+	for _, c := range parts[:len(parts)-1] {
+		path = filepath.Join(path, c)
+		fi, err := os.Lstat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := os.Mkdir(path, 0o755); err != nil {
+				return "", fmt.Errorf("piece: %w", err)
+			}
+		case err != nil:
+			return "", fmt.Errorf("piece: %s: %w", path, err)
+		case !fi.IsDir():
+			return "", fmt.Errorf("%w: %s is not a directory", ErrPath, path)
+		}
+	}
+	return filepath.Join(path, parts[len(parts)-1]), nil
+}
+
 // save makes the download durable and gives it its final name: fsync, then
 // rename, then fsync the directory. It never replaces a file that appeared
 // under the final name meanwhile. Called with s.mu held.
 func (s *Store) save() error {
+	if s.layout.multi {
+		for _, f := range s.files {
+			if err := f.Sync(); err != nil {
+				return fmt.Errorf("%w: sync %s: %w", ErrSave, f.Name(), err)
+			}
+		}
+		s.saved = true
+		return nil
+	}
 	f := s.files[0]
 	final := filepath.Join(s.dir, s.layout.files[0].Path)
 	if err := f.Sync(); err != nil {

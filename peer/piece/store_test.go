@@ -417,3 +417,96 @@ func TestStoreRefusesALinkAsItsPartFile(t *testing.T) {
 		t.Fatalf("the link's target was changed: %q", got)
 	}
 }
+
+func TestStoreReadBlock(t *testing.T) {
+	dir := t.TempDir()
+	data, spec := content(t, dir, 3*testPieceSize-10)
+	s := open(t, spec)
+	buf := make([]byte, 16)
+	if err := s.ReadBlock(1, 0, buf); !errors.Is(err, ErrMissing) {
+		t.Fatalf("block of a missing piece: %v, want ErrMissing", err)
+	}
+	writeAll(t, s, data, 1, 2)
+	if err := s.ReadBlock(1, 8, buf); err != nil || !bytes.Equal(buf, data[testPieceSize+8:testPieceSize+24]) {
+		t.Fatalf("block 8..24 of piece 1: %v %x", err, buf)
+	}
+	last := testPieceSize - 10
+	for _, c := range []struct{ i, begin, n int }{{2, last - 15, 16}, {2, -1, 4}, {3, 0, 4}, {-1, 0, 4}} {
+		if err := s.ReadBlock(c.i, c.begin, make([]byte, c.n)); !errors.Is(err, ErrRange) {
+			t.Errorf("ReadBlock(%d, %d, %d bytes) = %v, want ErrRange", c.i, c.begin, c.n, err)
+		}
+	}
+	if err := s.ReadBlock(2, last-16, buf); err != nil || !bytes.Equal(buf, data[len(data)-16:]) {
+		t.Fatalf("the last block: %v", err)
+	}
+}
+
+// multiSpec lays size bytes out as three files of dir/root (one empty).
+func multiSpec(t *testing.T, size int) ([]byte, Layout, [][20]byte) {
+	t.Helper()
+	data, spec := content(t, t.TempDir(), size)
+	l, err := MultiFile("root", []File{{Path: "a.bin", Size: 100}, {Path: "sub/empty", Size: 0}, {Path: "sub/b.bin", Size: int64(size - 100)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, l, spec.Hashes
+}
+
+func TestStoreMultiFileWritesInPlaceAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	data, l, hashes := multiSpec(t, 5*testPieceSize+7)
+	s, err := OpenLayout(dir, l, testPieceSize, hashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAll(t, s, data, 0, 1, 4) // piece 1 spans a.bin and sub/b.bin
+	s.Close()
+	s, err = OpenLayout(dir, l, testPieceSize, hashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if r := s.Resume(); r.Source != SourcePartial || r.Verified != 3 || s.Complete() {
+		t.Fatalf("resume %+v, complete %v", r, s.Complete())
+	}
+	writeAll(t, s, data, 2, 3, 5)
+	if !s.Complete() {
+		t.Fatal("not complete after every piece")
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "root", "a.bin"))
+	b, _ := os.ReadFile(filepath.Join(dir, "root", "sub", "b.bin"))
+	if !bytes.Equal(append(a, b...), data) || !exists(filepath.Join(dir, "root", "sub", "empty")) {
+		t.Fatalf("files hold %d+%d bytes, want the %d of the torrent", len(a), len(b), len(data))
+	}
+	buf := make([]byte, 20)
+	if err := s.ReadBlock(1, testPieceSize-100+90, buf[:10]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStoreMultiFileNeverWritesThroughALink(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	_, l, hashes := multiSpec(t, 3*testPieceSize)
+	if err := os.Mkdir(filepath.Join(dir, "root"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "root", "sub")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenLayout(dir, l, testPieceSize, hashes); !errors.Is(err, ErrPath) {
+		t.Fatalf("through a link: %v, want ErrPath", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Fatalf("wrote %d files outside the destination", len(entries))
+	}
+	// A file of another size is not ours: left alone.
+	dir = t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "root"), 0o755)
+	os.WriteFile(filepath.Join(dir, "root", "a.bin"), []byte("mine"), 0o644)
+	if _, err := OpenLayout(dir, l, testPieceSize, hashes); !errors.Is(err, ErrExists) {
+		t.Fatalf("a foreign file: %v, want ErrExists", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "root", "a.bin")); string(got) != "mine" {
+		t.Fatalf("the foreign file was changed: %q", got)
+	}
+}
