@@ -70,10 +70,6 @@ func btCommand(run func(s btSettings, stdin io.Reader, stdout, stderr io.Writer)
 	return cmd
 }
 
-// btTracker makes the BitTorrent tracker client for a torrent; nil until
-// tracker/ announces BitTorrent (then --peer and inbound peers only).
-var btTracker func(t *metainfo.Torrent) func(bt.TrackerRequest) (bt.Tracker, error)
-
 // runBT loads the torrent, opens the download, binds, and runs the node
 // and its front end.
 func runBT(s btSettings, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -89,8 +85,8 @@ func runBT(s btSettings, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	s.Config.Torrent = tor
-	if !s.NoTracker && btTracker != nil {
-		s.Config.Tracker = btTracker(tor)
+	if !s.NoTracker {
+		s.Config.Tracker = btAnnounce(tor)
 	}
 	if s.Config.PeerID == ([20]byte{}) {
 		s.Config.PeerID = bt.NewPeerID()

@@ -2,16 +2,21 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bitclone/bitclone/codec/metainfo"
+	"github.com/bitclone/bitclone/peer"
 	bt "github.com/bitclone/bitclone/peer/bittorrent"
 	"github.com/bitclone/bitclone/peer/nodetest"
+	"github.com/bitclone/bitclone/tracker"
 )
 
 // parseBT runs the bt command line up to its settings.
@@ -89,11 +94,17 @@ func TestBTUsageErrors(t *testing.T) {
 // for it beside; it returns the torrent, its path and the directory.
 func writeBTTorrent(t *testing.T, data []byte, pieceLen int) (*metainfo.Torrent, string, string) {
 	t.Helper()
+	return writeBTTorrentFor(t, data, pieceLen, "http://127.0.0.1:1/announce")
+}
+
+// writeBTTorrentFor is writeBTTorrent with the tracker at announce.
+func writeBTTorrentFor(t *testing.T, data []byte, pieceLen int, announce string) (*metainfo.Torrent, string, string) {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "file.bin"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := metainfo.Make(os.DirFS(dir), "file.bin", metainfo.MakeOptions{Announce: "http://127.0.0.1:1/announce", PieceLength: pieceLen})
+	m, err := metainfo.Make(os.DirFS(dir), "file.bin", metainfo.MakeOptions{Announce: announce, PieceLength: pieceLen})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,5 +164,53 @@ func TestBTDownloadsRecordsAndReplays(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the replay lacks %q:\n%.3000s", want, stdout.String())
 		}
+	}
+}
+
+// bitclone bt finds its peers through the torrent's tracker: a seeder and
+// a leecher that know nothing of each other meet at a bitclone tracker,
+// and the leecher says stopped as it exits.
+func TestBTFindsItsSeederThroughTheTracker(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var events []string
+	srv := tracker.New(tracker.Config{OnEvent: func(e tracker.ServerEvent) {
+		mu.Lock()
+		events = append(events, e.String())
+		mu.Unlock()
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-served })
+
+	data := nodetest.Pattern(200<<10+9, 5)
+	tor, path, seedDir := writeBTTorrentFor(t, data, 32<<10, "http://"+ln.Addr().String()+"/announce")
+	n, err := bt.New(bt.Config{Torrent: tor, Dir: seedDir, ListenHost: "127.0.0.1", AnnounceIP: netip.MustParseAddr("127.0.0.1"),
+		NoMessageEvents: true, Tracker: btAnnounce(tor)})
+	_, seeder := nodetest.Start(t, n, err)
+	seeder.WaitText(peer.KindInfo, "tracker http://") // announced
+
+	dest := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	status := execute([]string{"bt", "--headless", "--host", "127.0.0.1", "-p", "0", "-d", dest, "--exit-when-complete", path},
+		strings.NewReader(""), &stdout, &stderr)
+	if status != ExitOK {
+		t.Fatalf("status %d; stderr:\n%s\nstdout:\n%s", status, stderr.String(), stdout.String())
+	}
+	if got, err := os.ReadFile(filepath.Join(dest, "file.bin")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the download differs (%v)", err)
+	}
+	if !strings.Contains(stdout.String(), "1 peer") {
+		t.Errorf("the leecher's log never heard of the seeder from the tracker:\n%s", stdout.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	all := strings.Join(events, "\n")
+	if strings.Count(all, "joined ") != 2 || !strings.Contains(all, "left ") {
+		t.Errorf("the tracker saw, want two peers joining and one leaving:\n%s", all)
 	}
 }
