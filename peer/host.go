@@ -275,6 +275,34 @@ func (h *Host) Listen() error {
 // Addr is the listening address (valid after Listen).
 func (h *Host) Addr() netip.AddrPort { return h.listen }
 
+// Ours reports whether a names this host's listener: the bound address
+// itself or, when bound to every interface, any of this machine's
+// addresses with our port (a tracker lists us by the address our announce
+// came from, and a compact reply has no peer id to tell us by).
+func (h *Host) Ours(a netip.AddrPort) bool {
+	if !h.listen.IsValid() || a.Port() != h.listen.Port() {
+		return false
+	}
+	ip := a.Addr().Unmap()
+	if ip == h.listen.Addr() {
+		return true
+	}
+	return h.listen.Addr().IsUnspecified() && (ip.IsLoopback() || LocalIPs()[ip])
+}
+
+// LocalIPs lists this machine's addresses (read once: interfaces seldom
+// change while a peer runs).
+var LocalIPs = sync.OnceValue(func() map[netip.Addr]bool {
+	ips := map[netip.Addr]bool{}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			ips[p.Addr().Unmap()] = true
+		}
+	}
+	return ips
+})
+
 // ListenerAddr is the listener's own address, as it prints it ("" before Listen).
 func (h *Host) ListenerAddr() string {
 	if h.ln == nil {

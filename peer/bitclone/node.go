@@ -134,19 +134,7 @@ func (n *Node) Listen() error {
 // self-detection needs.
 func (n *Node) bound() {
 	n.listen = n.host.Addr()
-	n.localIPs = localIPs()
-}
-
-// localIPs lists this machine's addresses, so we never dial ourselves.
-func localIPs() map[netip.Addr]bool {
-	ips := map[netip.Addr]bool{}
-	addrs, _ := net.InterfaceAddrs()
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil {
-			ips[p.Addr().Unmap()] = true
-		}
-	}
-	return ips
+	n.localIPs = peer.LocalIPs()
 }
 
 // Addr is the listening address (valid after Listen).

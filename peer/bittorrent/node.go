@@ -216,6 +216,7 @@ func (n *Node) maintain(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case list := <-peers:
+			list = slices.DeleteFunc(list, n.host.Ours) // the tracker lists us too
 			n.mu.Lock()
 			n.trackerPeers = list
 			n.mu.Unlock()
@@ -276,7 +277,7 @@ func (n *Node) candidatesLocked() []netip.AddrPort {
 		if out+len(dial) >= n.cfg.MaxPeers {
 			break
 		}
-		if n.self[a] || a == n.host.Addr() || n.host.DialingLocked(a) || n.host.DialedLocked(a) || slices.Contains(dial, a) {
+		if n.self[a] || n.host.Ours(a) || n.host.DialingLocked(a) || n.host.DialedLocked(a) || slices.Contains(dial, a) {
 			continue
 		}
 		dial = append(dial, a)

@@ -365,12 +365,7 @@ func (n *Node) candidatesLocked(now time.Time, limit int) []netip.AddrPort {
 }
 
 // selfLocked says whether a is our own listening address.
-func (n *Node) selfLocked(a netip.AddrPort) bool {
-	if a == n.listen {
-		return true
-	}
-	return a.Port() == n.listen.Port() && n.listen.Addr().IsUnspecified() && a.Addr().IsLoopback()
-}
+func (n *Node) selfLocked(a netip.AddrPort) bool { return n.host.Ours(a) }
 
 // tickSessions runs each session's periodic work: a request timeout, a
 // re-hello, requests for pieces that came free.
