@@ -148,7 +148,10 @@ func (s *session) handle(frame []byte, at time.Time) error {
 		return s.onHave(int64(m.Index))
 	case bittorrent.IDBitfield:
 		if !first {
-			return fmt.Errorf("%w: a bitfield after other messages", errProtocol)
+			// Off the spec, but aria2 does it (no bitfield while it has
+			// nothing, one later): its pieces count as haves. A bad one
+			// still drops the connection.
+			s.conn.Note(peer.KindWarn, "off the spec: a bitfield after other messages; its pieces are taken as haves")
 		}
 		return s.onBitfield(m.Payload)
 	case bittorrent.IDRequest:

@@ -131,7 +131,7 @@ func TestBitfieldRules(t *testing.T) {
 	}{
 		{"spare bits", [][]byte{{0, 0, 0, 2, 5, 0xf8}}, "spare bits"},
 		{"wrong length", [][]byte{{0, 0, 0, 3, 5, 0xf0, 0}}, "bitfield"},
-		{"late", [][]byte{bittorrent.AppendHave(nil, 1), {0, 0, 0, 2, 5, 0xf0}}, "a bitfield after other messages"},
+		{"late and bad", [][]byte{bittorrent.AppendHave(nil, 1), {0, 0, 0, 2, 5, 0xf8}}, "spare bits"},
 		{"have out of range", [][]byte{bittorrent.AppendHave(nil, 4)}, "have 4"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -192,6 +192,33 @@ func TestLazyBitfieldAndDoubleUnchoke(t *testing.T) {
 			t.Fatalf("haves for %v only", got)
 		}
 	}
+}
+
+// A bitfield after other messages is off the spec, but aria2 sends one
+// (none while it has nothing, one later): its pieces are taken as haves,
+// with a warning, and the connection goes on.
+func TestLateBitfieldIsTakenAsHaves(t *testing.T) {
+	data := nodetest.Pattern(100<<10, 7)
+	tor := testTorrent(t, data, 32<<10)
+	l := leech(t, tor, 1)
+	w := dialWire(t, l)
+	w.handshake(tor.InfoHash, "-XX0000-lateseeder00")
+	w.send(bittorrent.AppendSimple(nil, bittorrent.IDUnchoke))
+	w.send([]byte{0, 0, 0, 2, 5, 0xf0}) // every piece, late
+	go func() {
+		for {
+			f, ok := w.next()
+			if !ok {
+				return
+			}
+			if m, err := bittorrent.Decode(f); err == nil && !m.KeepAlive && m.ID == bittorrent.IDRequest {
+				off := int(m.Index)*(32<<10) + int(m.Begin)
+				w.send(bittorrent.AppendPiece(nil, m.Index, m.Begin, data[off:off+int(m.Length)]))
+			}
+		}
+	}()
+	l.waitComplete(t, data)
+	l.WaitText(peer.KindWarn, "a bitfield after other messages")
 }
 
 // A peer whose interest flickers keeps its slot (and its requests) until
