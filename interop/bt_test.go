@@ -179,6 +179,13 @@ func BenchmarkBTDownload(b *testing.B) {
 			}
 		})
 	})
+	b.Run("cp", func(b *testing.B) { // the same bytes with no network at all
+		download(b, func(dir string) {
+			if err := harness.CopyFile(src, filepath.Join(dir, "bench.bin")); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
 	b.Run("bitclone", func(b *testing.B) {
 		download(b, func(dir string) {
 			n, err := bt.New(bt.Config{Torrent: tor, Dir: dir, ListenHost: "127.0.0.1", Peers: []netip.AddrPort{seeder.Addr4()}, NoMessageEvents: true})

@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,7 +69,7 @@ func BenchmarkDownload(b *testing.B) {
 			b.StopTimer()
 			dst := filepath.Join(b.TempDir(), "bench.bin")
 			b.StartTimer()
-			if err := copyFile(src, dst); err != nil {
+			if err := CopyFile(src, dst); err != nil {
 				b.Fatal(err)
 			}
 			b.StopTimer()
@@ -78,23 +77,4 @@ func BenchmarkDownload(b *testing.B) {
 			b.StartTimer()
 		}
 	})
-}
-
-// copyFile is cp: io.Copy from one file to a new one (copy_file_range on
-// Linux, as GNU cp does).
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -152,3 +152,22 @@ func sameFile(want, got string) error {
 		}
 	}
 }
+
+// CopyFile is cp: io.Copy from one file to a new one (copy_file_range on
+// Linux, as GNU cp does).
+func CopyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

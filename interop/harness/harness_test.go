@@ -212,7 +212,7 @@ func TestSameTreeSeesDifferences(t *testing.T) {
 			if err := os.MkdirAll(filepath.Dir(filepath.Join(got, rel)), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := copyFile(filepath.Join(want, rel), filepath.Join(got, rel)); err != nil {
+			if err := CopyFile(filepath.Join(want, rel), filepath.Join(got, rel)); err != nil {
 				t.Fatal(err)
 			}
 		}
