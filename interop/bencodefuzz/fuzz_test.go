@@ -23,7 +23,8 @@ var strictRules = []string{
 
 // FuzzAgainstAnacrolix: every input we accept, anacrolix accepts too and
 // reads as the same value; every input only anacrolix accepts breaks one of
-// the strict rules, and our error says which.
+// the strict rules, and our error says which. The lenient mode (.torrent
+// files with keys out of order) reads alike whatever both accept.
 func FuzzAgainstAnacrolix(f *testing.F) {
 	for _, s := range []string{
 		"i42e", "i-7e", "i0e", "4:spam", "0:", "le", "de", "l4:spami42ee",
@@ -48,6 +49,17 @@ func FuzzAgainstAnacrolix(f *testing.F) {
 		}
 		if theirErr == nil && !breaksStrictRule(ourErr) {
 			t.Fatalf("%q: anacrolix accepts it, we refuse it for no strict rule: %v", data, ourErr)
+		}
+		// The lenient mode .torrent files are read in takes keys out of
+		// order, which anacrolix refuses when it decodes into an
+		// interface; whatever both take, both read alike.
+		if lenient, err := bencode.DecodeLenient(data); err == nil {
+			if theirErr != nil && !strings.Contains(ourErr.Error(), "sorted order") {
+				t.Fatalf("%q: our lenient mode accepts, anacrolix refuses: %v", data, theirErr)
+			}
+			if want, got := plain(lenient), normal(theirs); theirErr == nil && !reflect.DeepEqual(want, got) {
+				t.Fatalf("%q: our lenient mode reads %#v, anacrolix %#v", data, want, got)
+			}
 		}
 	})
 }
