@@ -128,7 +128,7 @@ func probeBatch(e *env) check.Result {
 			return r
 		}
 	}
-	r.Verdict, r.Detail = check.Pass, fmt.Sprintf("a hello-response and pieces %s, in order", joinInts(asked))
+	r.Verdict, r.Detail = check.Pass, fmt.Sprintf("a hello-response and pieces %s, in order", check.Ints(asked))
 	return r
 }
 
@@ -209,6 +209,6 @@ func probeFive(e *env) check.Result {
 			return r
 		}
 	}
-	r.Verdict, r.Detail = check.Pass, fmt.Sprintf("%d hello-responses, then pieces %s, one on each", parallel, joinInts(asked))
+	r.Verdict, r.Detail = check.Pass, fmt.Sprintf("%d hello-responses, then pieces %s, one on each", parallel, check.Ints(asked))
 	return r
 }

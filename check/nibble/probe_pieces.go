@@ -2,7 +2,6 @@ package nibble
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -59,10 +58,10 @@ func probeClaimed(e *env) check.Result {
 	if why != "" {
 		return check.Result{Verdict: check.Skip, Detail: why}
 	}
-	asked, all := e.sample(claimed)
+	asked, all := check.Sample(claimed, e.o.FetchAll, e.o.Sample)
 	which := fmt.Sprintf("all %d claimed %s", len(asked), check.Plural(len(asked), "piece", "pieces"))
 	if !all {
-		which = fmt.Sprintf("a sample of %d of the %d claimed pieces (%s)", len(asked), len(claimed), joinInts(asked))
+		which = fmt.Sprintf("a sample of %d of the %d claimed pieces (%s)", len(asked), len(claimed), check.Ints(asked))
 	}
 	r := check.Result{Sent: fmt.Sprintf("piece requests for %s", which)}
 	var problems []string
@@ -96,27 +95,4 @@ func probeClaimed(e *env) check.Result {
 	r.Verdict = check.Pass
 	r.Detail = fmt.Sprintf("%s arrived, SHA-1 right, in %s", which, check.Dur(time.Since(start)))
 	return r
-}
-
-// sample is the claimed pieces to fetch: all of them, if there are at
-// most FetchAll, else the first, the last, and Sample spread evenly
-// between them. all says which.
-func (e *env) sample(claimed []int) (asked []int, all bool) {
-	if len(claimed) <= e.o.FetchAll {
-		return claimed, true
-	}
-	n := e.o.Sample
-	asked = append(asked, claimed[0])
-	for k := 1; k <= n; k++ {
-		asked = append(asked, claimed[k*(len(claimed)-1)/(n+1)])
-	}
-	return slices.Compact(append(asked, claimed[len(claimed)-1])), false
-}
-
-func joinInts(xs []int) string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = fmt.Sprint(x)
-	}
-	return strings.Join(s, ", ")
 }
