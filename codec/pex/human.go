@@ -14,6 +14,9 @@ import (
 // The words a user types beyond the command names.
 const wordRaw = human.WordRaw
 
+// maxRawShown is how many bytes of a message Describe writes as raw hex.
+const maxRawShown = human.MaxRawShown
+
 // MaxPeersShown is how many peers the log line of a peer message lists; a
 // longer list is cut and counted.
 const MaxPeersShown = 8
@@ -188,10 +191,14 @@ func rawNote(frame []byte, m Message, err error, o Options) string {
 	return ""
 }
 
-// otherOrderFits says whether frame's size prefix is right in the byte
-// order o does not use.
+// otherOrderFits says whether frame's size prefix is right only in the
+// byte order o does not use.
 func otherOrderFits(frame []byte, o Options) bool {
-	return len(frame) >= PrefixSize && uint64((o.Order^1).uint32(frame)) == uint64(len(frame)-PrefixSize)
+	if len(frame) < PrefixSize {
+		return false
+	}
+	body := uint64(len(frame) - PrefixSize)
+	return uint64((o.Order^1).uint32(frame)) == body && uint64(o.Order.uint32(frame)) != body
 }
 
 // CommandName names a message's command for statistics: one of the Cmd
