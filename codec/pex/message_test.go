@@ -137,7 +137,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"give longer than a piece", "26 00 00 00 01" + strings.Repeat(" 00", 37), small, ErrGiveSize},
 		{"peer of 1 + 17", "12 00 00 00 02" + strings.Repeat(" 00", 17), little, ErrPeerList},
 		{"peer of 1 + 19", "14 00 00 00 02" + strings.Repeat(" 00", 19), little, ErrPeerList},
-		{"peer list over the bound", "38 00 00 00 02" + strings.Repeat(" 00", 55), small, ErrPeerList},
+		{"peer list over the bound", "37 00 00 00 02" + strings.Repeat(" 00", 54), small, ErrPeerList},
 		{"type 3", "01 00 00 00 03", little, ErrType},
 		{"type 255", "13 00 00 00 ff" + strings.Repeat(" 00", 18), little, ErrType},
 	} {
