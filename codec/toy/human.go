@@ -213,8 +213,12 @@ func shownText(s string) string {
 	if bareSafe(s) {
 		return s + cut
 	}
-	return codec.Quote(s) + cut
+	return `"` + codec.PrintableString(quoteEscaper.Replace(s)) + `"` + cut
 }
+
+// quoteEscaper escapes what ends or escapes a quoted text; Printable then
+// escapes control bytes as \xNN, \n, \t and \r, which ParseRelaxed reads back.
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 func bareSafe(s string) bool {
 	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {

@@ -416,8 +416,11 @@ func (m Message) ToMap() Map {
 		}
 	case CmdFileContents:
 		out = append(out, Field{KeyFileContents, base64.StdEncoding.EncodeToString(m.Contents)})
+		if m.HasChunk {
+			out = append(out, Field{KeyChunk, int64(m.Chunk)})
+		}
 		if m.HasChunks {
-			out = append(out, Field{KeyChunk, int64(m.Chunk)}, Field{KeyChunks, int64(m.Chunks)}, Field{KeySize, m.Size})
+			out = append(out, Field{KeyChunks, int64(m.Chunks)}, Field{KeySize, m.Size})
 		}
 	}
 	return out

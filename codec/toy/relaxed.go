@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/bitclone/bitclone/codec"
 )
 
 // MaxLine is the longest relaxed map parsed: a full datagram's text, with room for quotes.
@@ -25,7 +27,7 @@ func ParseRelaxed(s string) (any, error) {
 	}
 	p.space()
 	if p.i < len(p.s) {
-		return nil, p.errorf("unexpected %q after the value", p.s[p.i])
+		return nil, p.errorf("unexpected %s after the value", codec.Quote(p.s[p.i:p.i+1]))
 	}
 	return v, nil
 }
@@ -73,7 +75,7 @@ func (p *relaxedParser) value(depth int) (any, error) {
 			}
 			p.space()
 			if p.i >= len(p.s) || p.s[p.i] != ':' {
-				return nil, p.errorf("want : after the key %q", key)
+				return nil, p.errorf("want : after the key %s", codec.Quote(key))
 			}
 			p.i++
 			v, err := p.value(depth + 1)
@@ -131,7 +133,7 @@ func (p *relaxedParser) next(end byte) (bool, error) {
 		p.i++
 		return true, nil
 	}
-	return false, p.errorf("want , or %c, got %q", end, p.s[p.i])
+	return false, p.errorf("want , or %c, got %s", end, codec.Quote(p.s[p.i:p.i+1]))
 }
 
 // scalar reads quoted or bare text; bare integers, nil, true and false

@@ -1,0 +1,82 @@
+package toy
+
+import (
+	"reflect"
+	"testing"
+)
+
+// printable reports the first byte of s a terminal would act on.
+func checkPrintable(t *testing.T, what, s string) {
+	t.Helper()
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			t.Fatalf("%s has control byte 0x%02x at %d: %q", what, c, i, s)
+		}
+	}
+}
+
+// checkDatagram holds for any bytes: no panic, a command name from the
+// fixed set, a bounded and terminal-safe log line, a verdict; and a known
+// message that decodes re-encodes to the same message.
+func checkDatagram(t *testing.T, b []byte) {
+	t.Helper()
+	name := CommandName(b)
+	if name != CmdUnknown && !isKnown(name) {
+		t.Fatalf("command name %q", name)
+	}
+	d := Describe(b)
+	checkPrintable(t, "Describe", d)
+	if len(d) > MaxDescribe+64 && len(b) <= MaxDatagram {
+		t.Fatalf("Describe is %d bytes", len(d))
+	}
+	_ = Judge(b)
+	m, err := Decode(b)
+	if err != nil || !m.Known() {
+		return
+	}
+	again, err := Encode(m)
+	if err != nil {
+		t.Fatalf("a decoded %s does not encode: %v", m.Type, err)
+	}
+	m2, err := Decode(again)
+	if err != nil {
+		t.Fatalf("re-encoded %s does not decode: %v", m.Type, err)
+	}
+	m.Raw, m2.Raw = nil, nil
+	if !reflect.DeepEqual(m, m2) {
+		t.Fatalf("re-encoded:\n got %+v\nwant %+v", m2, m)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, m := range []Message{GetPeerList(1), PeerList(2, 1, []Addr{{"::1", 9000}}), Search(3, "a", 6),
+		SearchResult(4, 3, "a", Addr{"h", 1}), GetFile(5, "a", 2), FileContents(6, 5, []byte("x"), 0, 1, 1), Ping(7), Pong(8, 7)} {
+		b, err := Encode(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkDatagram(t, b) })
+}
+
+// FuzzParse: any typed line parses or says why, never panics; what it
+// makes fits a datagram and holds checkDatagram; a map it parses reads
+// back from its own Describe when nothing was cut.
+func FuzzParse(f *testing.F) {
+	for _, s := range Templates() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		_ = Validate(line, Context{})
+		b, err := Parse(line, Context{ID: 1})
+		if err != nil {
+			checkPrintable(t, "error", err.Error())
+			return
+		}
+		if len(b) > MaxDatagram {
+			t.Fatalf("%d bytes", len(b))
+		}
+		checkDatagram(t, b)
+	})
+}
