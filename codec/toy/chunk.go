@@ -79,3 +79,21 @@ func Reassemble(chunks [][]byte, size int64) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// FileChunk is the filecontents answering a getfile (msgid replyTo) for
+// chunk of data cut into chunkSize chunks: what a node sends, without
+// splitting the whole file. A getfile without chunk asks for chunk 0.
+func FileChunk(id, replyTo int64, data []byte, chunk, chunkSize int) (Message, error) {
+	if chunkSize < 1 || chunkSize > MaxChunkSize {
+		return Message{}, fmt.Errorf("chunk size %d: want 1 to %d", chunkSize, MaxChunkSize)
+	}
+	n := ChunkCount(int64(len(data)), chunkSize)
+	if n > MaxChunks {
+		return Message{}, fmt.Errorf("%d bytes make %d chunks: at most %d", len(data), n, MaxChunks)
+	}
+	if chunk < 0 || chunk >= n {
+		return Message{}, fmt.Errorf("chunk %d of %d", chunk, n)
+	}
+	part := data[chunk*chunkSize : min((chunk+1)*chunkSize, len(data))]
+	return FileContents(id, replyTo, part, chunk, n, int64(len(data))), nil
+}

@@ -100,3 +100,27 @@ func TestOldNodeReadsTheFirstChunk(t *testing.T) {
 		t.Fatalf("a getfile without chunk: %+v", req)
 	}
 }
+
+func TestFileChunkIsSplitsChunk(t *testing.T) {
+	data := []byte(strings.Repeat("0123456789", 7)) // 70 bytes in chunks of 30: 30, 30, 10
+	chunks, err := Split(data, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range chunks {
+		m, err := FileChunk(9, 4, data, i, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(m.Contents, want) || m.Chunk != i || m.Chunks != 3 || m.Size != 70 || m.ReplyTo != 4 || m.ID != 9 {
+			t.Fatalf("chunk %d: %+v", i, m)
+		}
+		mustEncode(t, m)
+	}
+	if _, err := FileChunk(1, 1, data, 3, 30); err == nil {
+		t.Error("chunk 3 of 3 given")
+	}
+	if m, err := FileChunk(1, 1, nil, 0, 30); err != nil || m.Chunks != 1 || len(m.Contents) != 0 {
+		t.Errorf("an empty file: %+v %v", m, err)
+	}
+}
