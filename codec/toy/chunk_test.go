@@ -101,7 +101,7 @@ func TestOldNodeReadsTheFirstChunk(t *testing.T) {
 	}
 }
 
-func TestFileChunkIsSplitsChunk(t *testing.T) {
+func TestFileChunkIsSplitChunk(t *testing.T) {
 	data := []byte(strings.Repeat("0123456789", 7)) // 70 bytes in chunks of 30: 30, 30, 10
 	chunks, err := Split(data, 30)
 	if err != nil {
