@@ -321,24 +321,23 @@ func knownKey(t, key string) bool {
 	return false
 }
 
-// Class groups commands for colour, with the values of peer.Class.
+// Class groups commands for colour, in the order and with the values of
+// peer.Class (the dialect value converts it: peer.Class(toy.ClassOf(c))).
 type Class uint8
 
+// The classes the toy node uses; the values match peer.Class.
 const (
-	ClassUnknown   Class = 0 // not one of the eight
-	ClassHandshake Class = 1 // ping, pong
-	ClassGossip    Class = 2 // getpeerlist, peerlist, search, searchresult
-	ClassData      Class = 3 // getfile, filecontents
+	ClassUnknown   Class = 0 // not one of the eight: the peer deviates
+	ClassKeepalive Class = 2 // ping, pong
+	ClassData      Class = 3 // peer lists, searches and their results, files
 )
 
 // ClassOf is the colour class of a command name (CommandName's).
 func ClassOf(command string) Class {
 	switch command {
 	case CmdPing, CmdPong:
-		return ClassHandshake
-	case CmdGetPeerList, CmdPeerList, CmdSearch, CmdSearchResult:
-		return ClassGossip
-	case CmdGetFile, CmdFileContents:
+		return ClassKeepalive
+	case CmdGetPeerList, CmdPeerList, CmdSearch, CmdSearchResult, CmdGetFile, CmdFileContents:
 		return ClassData
 	}
 	return ClassUnknown

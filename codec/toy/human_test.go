@@ -186,9 +186,11 @@ func TestFramingAndClasses(t *testing.T) {
 	if f.Command(b) != CmdPing || string(f.Text(b)) != Describe(b) {
 		t.Fatalf("Framing: %q %q", f.Command(b), f.Text(b))
 	}
-	for _, c := range Commands {
-		if ClassOf(c) == ClassUnknown {
-			t.Errorf("%s has no class", c)
+	// The values are peer.Class's (codec imports no peer): 2 keepalive, 3 data.
+	for c, want := range map[string]Class{CmdPing: 2, CmdPong: 2, CmdGetPeerList: 3, CmdPeerList: 3,
+		CmdSearch: 3, CmdSearchResult: 3, CmdGetFile: 3, CmdFileContents: 3} {
+		if got := ClassOf(c); got != want {
+			t.Errorf("ClassOf(%s) = %d, want %d", c, got, want)
 		}
 	}
 	if ClassOf(CmdUnknown) != ClassUnknown {
