@@ -3,6 +3,7 @@ package toy
 import (
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // printable reports the first byte of s a terminal would act on.
@@ -26,6 +27,9 @@ func checkDatagram(t *testing.T, b []byte) {
 	}
 	d := Describe(b)
 	checkPrintable(t, "Describe", d)
+	if !utf8.ValidString(d) {
+		t.Fatalf("Describe is not UTF-8: %q", d)
+	}
 	if len(d) > MaxDescribe+64 && len(b) <= MaxDatagram {
 		t.Fatalf("Describe is %d bytes", len(d))
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/codec/human"
@@ -136,7 +137,7 @@ func Describe(datagram []byte) string {
 	writeValue(&sb, m, "")
 	s := sb.String()
 	if len(s) > MaxDescribe {
-		s = s[:MaxDescribe] + " ... (" + strconv.Itoa(len(datagram)) + " bytes)"
+		s = cutUTF8(s, MaxDescribe) + " ... (" + strconv.Itoa(len(datagram)) + " bytes)"
 	}
 	return s
 }
@@ -208,12 +209,20 @@ func shownText(s string) string {
 	cut := ""
 	if len(s) > MaxShownText {
 		cut = "... (" + strconv.Itoa(len(s)) + " bytes)"
-		s = s[:MaxShownText]
+		s = cutUTF8(s, MaxShownText)
 	}
 	if bareSafe(s) {
 		return s + cut
 	}
 	return `"` + codec.PrintableString(quoteEscaper.Replace(s)) + `"` + cut
+}
+
+// cutUTF8 is at most n bytes of s, not splitting a character.
+func cutUTF8(s string, n int) string {
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // quoteEscaper escapes what ends or escapes a quoted text; Printable then

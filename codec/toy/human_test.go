@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParse(t *testing.T) {
@@ -104,6 +105,10 @@ func TestDescribe(t *testing.T) {
 		if got := Describe(tt.in); got != tt.want {
 			t.Errorf("Describe\n got %s\nwant %s", got, tt.want)
 		}
+	}
+	// Cut text keeps whole characters.
+	if got := Describe(mustMap(t, Map{{"t", "x" + strings.Repeat("é", MaxShownText)}})); !utf8.ValidString(got) {
+		t.Errorf("cut mid-character: %q", got)
 	}
 	// A datagram full of short keys is cut to MaxDescribe.
 	var big Map
