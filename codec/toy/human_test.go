@@ -107,8 +107,14 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 	// Cut text keeps whole characters.
-	if got := Describe(mustMap(t, Map{{"t", "x" + strings.Repeat("é", MaxShownText)}})); !utf8.ValidString(got) {
-		t.Errorf("cut mid-character: %q", got)
+	for pad := range 2 { // one of the two puts a character across the cut
+		m := Map{{"p", strings.Repeat("x", pad+1)}}
+		for i := range 20 {
+			m = append(m, Field{string(rune('a' + i)), strings.Repeat("é", 40)})
+		}
+		if got := Describe(mustMap(t, m)); !utf8.ValidString(got) {
+			t.Errorf("cut mid-character: %q", got)
+		}
 	}
 	// A datagram full of short keys is cut to MaxDescribe.
 	var big Map
