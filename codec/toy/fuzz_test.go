@@ -2,6 +2,7 @@ package toy
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -82,5 +83,43 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%d bytes", len(b))
 		}
 		checkDatagram(t, b)
+		m, err := DecodeMap(b)
+		d := Describe(b)
+		if err != nil || !strings.HasPrefix(strings.TrimSpace(line), "{") || !plainASCII(m) || strings.Contains(d, "... (") {
+			return
+		}
+		back, err := ParseRelaxed(d)
+		if err != nil || !reflect.DeepEqual(back, m) {
+			t.Fatalf("%s reads back as %#v (%v), want %#v", d, back, err, m)
+		}
 	})
+}
+
+// plainASCII says whether every text in v is printable ASCII, which the
+// log shows without \u escapes and without a summary.
+func plainASCII(v any) bool {
+	switch v := v.(type) {
+	case string:
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 || v[i] > 0x7e {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, x := range v {
+			if !plainASCII(x) {
+				return false
+			}
+		}
+		return true
+	case Map:
+		for _, f := range v {
+			if f.Key == KeyFileContents || !plainASCII(f.Key) || !plainASCII(f.Value) {
+				return false
+			}
+		}
+		return true
+	}
+	return true
 }

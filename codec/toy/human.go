@@ -156,7 +156,7 @@ func writeValue(sb *strings.Builder, v any, key string) {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString(shownText(f.Key))
+			sb.WriteString(shownText(f.Key, true))
 			sb.WriteString(": ")
 			writeValue(sb, f.Value, f.Key)
 		}
@@ -175,7 +175,7 @@ func writeValue(sb *strings.Builder, v any, key string) {
 			sb.WriteString(contentsSummary(v))
 			return
 		}
-		sb.WriteString(shownText(v))
+		sb.WriteString(shownText(v, false))
 	case []byte:
 		if key == KeyFileContents {
 			sb.WriteString(contentsSummary(string(v)))
@@ -204,14 +204,15 @@ func contentsSummary(b64 string) string {
 }
 
 // shownText is text bare when ParseRelaxed reads it back as the same
-// text, else quoted; escaped for a terminal, and cut after MaxShownText.
-func shownText(s string) string {
+// text (a value may hold a colon, as ::1 does; a key may not), else
+// quoted; escaped for a terminal, and cut after MaxShownText.
+func shownText(s string, key bool) string {
 	cut := ""
 	if len(s) > MaxShownText {
 		cut = "... (" + strconv.Itoa(len(s)) + " bytes)"
 		s = cutUTF8(s, MaxShownText)
 	}
-	if bareSafe(s) {
+	if bareSafe(s, key) {
 		return s + cut
 	}
 	return `"` + codec.PrintableString(quoteEscaper.Replace(s)) + `"` + cut
@@ -229,12 +230,12 @@ func cutUTF8(s string, n int) string {
 // escapes control bytes as \xNN, \n, \t and \r, which ParseRelaxed reads back.
 var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
-func bareSafe(s string) bool {
+func bareSafe(s string, key bool) bool {
 	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x21 && c != ' ' || c > 0x7e || strings.IndexByte(`{}[](),:'"\`, c) >= 0 {
+		if c := s[i]; c < 0x21 && c != ' ' || c > 0x7e || strings.IndexByte(`{}[](),'"\`, c) >= 0 || c == ':' && key {
 			return false
 		}
 	}

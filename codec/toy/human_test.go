@@ -95,9 +95,9 @@ func TestDescribe(t *testing.T) {
 		want string
 	}{
 		{mustEncode(t, Search(7, "cool.txt", 6)), "{msgtype: search, msgid: 7, filename: cool.txt, ttl: 6}"},
-		{mustEncode(t, PeerList(8, 7, []Addr{{"::1", 9000}})), "{msgtype: peerlist, msgid: 8, replyto: 7, peers: [[\"::1\", 9000]]}"},
+		{mustEncode(t, PeerList(8, 7, []Addr{{"::1", 9000}})), "{msgtype: peerlist, msgid: 8, replyto: 7, peers: [[::1, 9000]]}"},
 		{mustEncode(t, FileContents(9, 8, make([]byte, 5000), 0, 2, 9000)), "{msgtype: filecontents, msgid: 9, replyto: 8, filecontents: <5000 bytes>, chunk: 0, chunks: 2, size: 9000}"},
-		{mustMap(t, Map{{KeyMsgType, "x\x1b[31m"}, {"n", "7"}, {"q", `a"b\c`}}), `{msgtype: "x\x1b[31m", n: "7", q: "a\"b\\c"}`},
+		{mustMap(t, Map{{KeyMsgType, "x\x1b[31m"}, {"n", "7"}, {"q", `a"b\c`}, {"k:", "a:b"}}), `{msgtype: "x\x1b[31m", n: "7", q: "a\"b\\c", "k:": a:b}`},
 		{mustMap(t, Map{{"t", long}}), "{t: " + long[:MaxShownText] + "... (106 bytes)}"},
 		{unhex(t, "93010203"), "raw 93 01 02 03 (a datagram is one msgpack map)"},
 	}
