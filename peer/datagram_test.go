@@ -138,3 +138,49 @@ func TestConnOverADatagramClosesWhenIdle(t *testing.T) {
 		t.Errorf("the virtual connection is still open: %v", err)
 	}
 }
+
+// startUDPEchoHost runs echoProtocol over a loopback UDP socket: its frames
+// are datagrams, the socket the host's listener and dialer.
+func startUDPEchoHost(t *testing.T) *echoHost {
+	t.Helper()
+	sock, err := udp.Listen("127.0.0.1:0", udp.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.Close() })
+	framing := echoFraming
+	framing.NewReader = func(r io.Reader) FrameReader { return udp.NewFrameReader(r, 0) }
+	framing.Datagrams = true
+	return startEchoHostWith(t, HostConfig{Listener: sock.Listener(), Dial: sock.DialContext}, &echoProtocol{framing: &framing})
+}
+
+func TestHostRunsADatagramDialectOverUDP(t *testing.T) {
+	a, b := startUDPEchoHost(t), startUDPEchoHost(t)
+	if !b.Addr().IsValid() || b.Addr().Addr().String() != "127.0.0.1" {
+		t.Fatalf("listening address %s", b.Addr())
+	}
+	if err := a.Dial(b.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(t, "both ends established", func() bool { return a.established() == 1 && b.established() == 1 })
+	// Three sends in a row: each is a datagram of its own, so each gets
+	// its own echo (merged, b would read one frame and echo it once).
+	for _, p := range []string{"x", "y", "z"} {
+		if err := a.Do(Command{Op: OpSend, Targets: []string{b.Addr().String()}, Line: p, Frame: echoFrame(p)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.waitFor(t, "three echoes counted", func() bool {
+		s := a.Snapshot()
+		return len(s.Conns) == 1 && s.Conns[0].In["echo"].Msgs == 3
+	})
+	for _, p := range []string{"echo:x", "echo:y", "echo:z"} {
+		if !a.has(KindRecv, p) {
+			t.Errorf("no %q received; events: %v", p, a.texts())
+		}
+	}
+	snap := b.Snapshot()
+	if len(snap.Conns) != 1 || snap.Conns[0].Dir != Inbound || snap.Conns[0].In["data"].Msgs != 3 || snap.Listen != b.Addr().String() {
+		t.Errorf("b's snapshot: %+v", snap)
+	}
+}
