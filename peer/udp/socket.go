@@ -176,10 +176,12 @@ func (s *Socket) newConnLocked(remote netip.AddrPort) *Conn {
 func (s *Socket) Accept() (*Conn, error) {
 	select {
 	case c := <-s.accepts:
-		return c, nil
+		if !isClosed(s.done) { // select picks either when both are ready
+			return c, nil
+		}
 	case <-s.done:
-		return nil, s.closeErr
 	}
+	return nil, s.closeErr
 }
 
 // Dial returns a new virtual connection to remote (IPv4-mapped addresses
