@@ -39,6 +39,11 @@ type Framing struct {
 	// close reason: "had no line ending" for a text dialect; empty means
 	// "were not a whole frame".
 	Unfinished string
+	// Datagrams writes every frame with a write of its own: over a datagram
+	// transport (peer/udp) a write is a datagram, and frames merged into one
+	// would reach the peer as one message. Without it, frames queued
+	// together go out in one write.
+	Datagrams bool
 }
 
 // Connection defaults.
@@ -216,10 +221,16 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 }
 
 // AddrPortOf is the IP (IPv4-mapped addresses unmapped) and port of a TCP
-// address, or of any address whose text parses as one; {} otherwise.
+// or UDP address, or of any address whose text parses as one; {} otherwise.
 func AddrPortOf(a net.Addr) netip.AddrPort {
-	if t, ok := a.(*net.TCPAddr); ok {
-		ap := t.AddrPort()
+	var ap netip.AddrPort
+	switch t := a.(type) {
+	case *net.TCPAddr:
+		ap = t.AddrPort()
+	case *net.UDPAddr:
+		ap = t.AddrPort()
+	}
+	if ap.IsValid() {
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	if a != nil {
@@ -574,24 +585,28 @@ func (c *Conn) writeQueued(pace *time.Timer) bool {
 	return ok
 }
 
-// writeBatch writes queued frames: all in one system call, or one per pace
-// interval.
+// writeBatch writes queued frames: all in one system call, or one per
+// call for datagrams, or one per pace interval.
 func (c *Conn) writeBatch(buf []byte, frames []queued, pace *time.Timer) bool {
-	if pace == nil {
+	if pace == nil && !c.cfg.Framing.Datagrams {
 		return c.writeFrames(buf, frames, 0)
 	}
 	begin := 0
 	for i := range frames {
-		select {
-		case <-pace.C:
-		case <-c.done:
-			return false
+		if pace != nil {
+			select {
+			case <-pace.C:
+			case <-c.done:
+				return false
+			}
 		}
 		if !c.writeFrames(buf, frames[i:i+1], begin) {
 			return false
 		}
 		begin = frames[i].end
-		pace.Reset(c.cfg.Pace)
+		if pace != nil {
+			pace.Reset(c.cfg.Pace)
+		}
 	}
 	return true
 }

@@ -265,10 +265,7 @@ func (h *Host) Listen() error {
 		}
 		h.ln = ln
 	}
-	if ta, ok := h.ln.Addr().(*net.TCPAddr); ok {
-		ap := ta.AddrPort()
-		h.listen = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
+	h.listen = AddrPortOf(h.ln.Addr()) // a UDP socket's too (peer/udp)
 	return nil
 }
 

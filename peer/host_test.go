@@ -58,10 +58,16 @@ var echoFraming = Framing{
 }
 
 type echoProtocol struct {
-	h *Host
+	h       *Host
+	framing *Framing // nil: echoFraming
 }
 
-func (p *echoProtocol) Framing() Framing                           { return echoFraming }
+func (p *echoProtocol) Framing() Framing {
+	if p.framing != nil {
+		return *p.framing
+	}
+	return echoFraming
+}
 func (p *echoProtocol) ParseAddr(s string) (netip.AddrPort, error) { return netip.ParseAddrPort(s) }
 func (p *echoProtocol) NewSessionLocked(c *Conn, dialed netip.AddrPort) Session {
 	return &echoSession{p: p, c: c, dialed: dialed}
@@ -135,8 +141,13 @@ type echoHost struct {
 
 func startEchoHost(t *testing.T, cfg HostConfig) *echoHost {
 	t.Helper()
+	return startEchoHostWith(t, cfg, &echoProtocol{})
+}
+
+// startEchoHostWith is startEchoHost with p (its framing, say).
+func startEchoHostWith(t *testing.T, cfg HostConfig, p *echoProtocol) *echoHost {
+	t.Helper()
 	cfg.ListenHost = "127.0.0.1"
-	p := &echoProtocol{}
 	h := &echoHost{Host: NewHost(cfg, p), changed: make(chan struct{}, 1)}
 	p.h = h.Host
 	if err := h.Listen(); err != nil {
