@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"sync"
+
+	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 // The handshake's parts, from the spec.
@@ -117,10 +119,8 @@ type Seeder struct {
 	Quirks      Quirks
 
 	mu       sync.Mutex
-	ln       net.Listener
-	conns    map[net.Conn]bool
-	requests []Block // every request read, in order
-	wg       sync.WaitGroup
+	requests []Block         // every request read, in order
+	srv      nodetest.Server // the accept loop
 }
 
 // DefaultPeerID is a Seeder's peer_id unless it has one.
@@ -148,45 +148,11 @@ func (s *Seeder) Requests() []Block {
 
 // Serve accepts connections on ln in the background; Close stops it.
 func (s *Seeder) Serve(ln net.Listener) {
-	s.mu.Lock()
-	s.ln, s.conns = ln, map[net.Conn]bool{}
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns[c] = true
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.serve(c)
-				s.mu.Lock()
-				delete(s.conns, c)
-				s.mu.Unlock()
-				c.Close()
-			}()
-		}
-	}()
+	s.srv.Serve(ln, s.serve)
 }
 
 // Close stops the listener and every connection, and waits for them.
-func (s *Seeder) Close() {
-	s.mu.Lock()
-	if s.ln != nil {
-		s.ln.Close()
-	}
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
+func (s *Seeder) Close() { s.srv.Close() }
 
 // Handshake builds a handshake: pstrlen, pstr, reserved, info_hash,
 // peer_id (of any length, for the quirk).

@@ -13,6 +13,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 // Frame types, from the spec.
@@ -151,10 +153,8 @@ type Seeder struct {
 	Quirks    Quirks
 
 	mu       sync.Mutex
-	ln       net.Listener
-	conns    map[net.Conn]bool
-	requests []int // every piece requested, in order
-	wg       sync.WaitGroup
+	requests []int           // every piece requested, in order
+	srv      nodetest.Server // the accept loop
 }
 
 // Pieces is how many pieces the file has.
@@ -171,50 +171,12 @@ func (s *Seeder) Requests() []int {
 
 // Serve accepts connections on ln in the background; Close stops it.
 func (s *Seeder) Serve(ln net.Listener) {
-	s.mu.Lock()
-	s.ln, s.conns = ln, map[net.Conn]bool{}
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns[c] = true
-			s.mu.Unlock()
-			s.wg.Add(1)
-			serve := func() {
-				defer s.wg.Done()
-				s.serve(c)
-				s.mu.Lock()
-				delete(s.conns, c)
-				s.mu.Unlock()
-				c.Close()
-			}
-			if s.Quirks.OneConnAtATime {
-				serve()
-				continue
-			}
-			go serve()
-		}
-	}()
+	s.srv.OneAtATime = s.Quirks.OneConnAtATime
+	s.srv.Serve(ln, s.serve)
 }
 
 // Close stops the listener and every connection, and waits for them.
-func (s *Seeder) Close() {
-	s.mu.Lock()
-	if s.ln != nil {
-		s.ln.Close()
-	}
-	for c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
+func (s *Seeder) Close() { s.srv.Close() }
 
 func (s *Seeder) serve(c net.Conn) {
 	served := 0
