@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/bitclone/bitclone/check"
 	"github.com/bitclone/bitclone/codec/metainfo"
 	"github.com/bitclone/bitclone/peer/bittorrent/fakebt"
+	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 // The test torrent: 6 pieces of 32 KiB (two blocks each), the last one
@@ -250,30 +250,9 @@ func TestSilentPeerIsTheRootCause(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { io.Copy(io.Discard, c) })
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+	var silent nodetest.Server // reads and never answers
+	silent.Serve(ln, func(c net.Conn) { io.Copy(io.Discard, c) })
+	t.Cleanup(silent.Close)
 	r, _ := runSuite(t, ln.Addr().String(), fastOptions(testTorrent(t, testFile())))
 	hs, _ := r.Outcome("handshake")
 	if want := "handshake: waiting for its handshake: the peer stopped answering (nothing within 1s)"; r.NoHandshake != "handshake" || hs.Detail != want {

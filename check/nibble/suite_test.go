@@ -7,13 +7,13 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bitclone/bitclone/check"
 	wire "github.com/bitclone/bitclone/codec/nibble"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
+	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 // The test torrent: 12 pieces of 1 KiB, the last one short, every piece
@@ -228,30 +228,9 @@ func TestSilentPeerIsTheRootCause(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { io.Copy(io.Discard, c) })
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+	var silent nodetest.Server // reads and never answers
+	silent.Serve(ln, func(c net.Conn) { io.Copy(io.Discard, c) })
+	t.Cleanup(silent.Close)
 	r, _ := runSuite(t, ln.Addr().String(), fastOptions(testTorrent(t, testFile())))
 	hello, _ := r.Outcome("hello")
 	if want := "handshake: waiting for its hello-response: the peer stopped answering (nothing within 1s)"; r.NoHandshake != "hello" || hello.Detail != want {
