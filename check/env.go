@@ -74,9 +74,6 @@ func (e *Env) Options() Options { return e.o }
 // Us is where the run listens: the address to name as ours.
 func (e *Env) Us() netip.AddrPort { return e.us }
 
-// PeerIP is the peer's IP as we reach it.
-func (e *Env) PeerIP() netip.Addr { return e.peerIP }
-
 // Dial opens a probe connection, once it is our turn (see turns).
 func (e *Env) Dial() (*Conn, error) { return e.DialPaced(e.o.Pace) }
 

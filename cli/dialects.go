@@ -2,12 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"io"
 
-	"github.com/bitclone/bitclone/codec/nibble"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/bitclone"
 	bt "github.com/bitclone/bitclone/peer/bittorrent"
+	nibblepeer "github.com/bitclone/bitclone/peer/nibble"
 )
 
 // dialectNames are the dialects a transcript may name, in the order help
@@ -21,13 +20,7 @@ func framingOf(name string) (peer.Framing, error) {
 	case "bitclone":
 		return bitclone.Dialect.Framing, nil
 	case "nibble":
-		f := nibble.Framing()
-		return peer.Framing{
-			NewReader: func(r io.Reader) peer.FrameReader { return f.NewReader(r) },
-			Command:   f.Command,
-			Text:      f.Text,
-			Overhead:  f.Overhead,
-		}, nil
+		return nibblepeer.Framing(), nil
 	case bt.Name:
 		return bt.Framing(), nil
 	}

@@ -167,9 +167,6 @@ func (n *Node) markActive(a netip.AddrPort, now time.Time) {
 	n.mu.Unlock()
 }
 
-// dialable reports whether an address could be a peer at all.
-func (n *Node) dialable(a netip.AddrPort) bool { return peer.Dialable(a) }
-
 // isSelfLocked reports whether a is one of our own addresses. Called with n.mu held.
 func (n *Node) isSelfLocked(a netip.AddrPort) bool {
 	if at, ok := n.selfAddrs[a]; (ok && time.Since(at) < selfAddrTTL) || a == n.listen {

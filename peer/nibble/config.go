@@ -26,8 +26,6 @@
 package nibble
 
 import (
-	"net"
-	"net/http"
 	"net/netip"
 	"time"
 
@@ -152,21 +150,10 @@ func (c Config) withDefaults() Config {
 type Option func(*options)
 
 type options struct {
-	host   peer.HostConfig
-	client *http.Client
-}
-
-// WithListener serves on l instead of binding the configured address.
-func WithListener(l net.Listener) Option {
-	return func(o *options) { o.host.Listener = l }
+	host peer.HostConfig
 }
 
 // WithRecorder has every connection's traffic recorded, byte for byte.
 func WithRecorder(r peer.Recorder) Option {
 	return func(o *options) { o.host.Recorder = r }
-}
-
-// WithHTTPClient announces with c (tests).
-func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) { o.client = c }
 }

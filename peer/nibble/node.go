@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -42,7 +41,6 @@ type Node struct {
 	ctx     nibble.Context // for Validate and the dialect
 	peerID  string
 	tracker string // announce URL ("" with NoTracker)
-	client  *http.Client
 
 	byHashOnce sync.Once
 	byHash     map[nibble.Hash]int // for the log of pieces we send (pieceOf)
@@ -89,7 +87,6 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 		t:        t,
 		ctx:      nibble.Context{Torrent: t.ID, Pieces: t.NumPieces()},
 		peerID:   tracker.PeerID(cfg.NetID),
-		client:   o.client,
 		kick:     make(chan struct{}, 1),
 		complete: swarm.NewCompletion(),
 		redial:   make(map[netip.AddrPort]*redial),
@@ -196,7 +193,6 @@ func (n *Node) announcer() (*tracker.Announcer, error) {
 	return tracker.NewAnnouncer(tracker.AnnouncerConfig{
 		URL:     n.tracker,
 		Request: tracker.Request{PeerID: n.peerID, IP: ip, Port: listen.Port(), TorrentID: n.t.ID.String()},
-		Client:  n.client,
 		OnEvent: n.announced,
 	})
 }
