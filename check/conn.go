@@ -51,11 +51,16 @@ func newConn(ctx context.Context, nc net.Conn, fr *Framing, pace time.Duration) 
 }
 
 func addrPortOf(a net.Addr) netip.AddrPort {
-	if t, ok := a.(*net.TCPAddr); ok {
-		ap := t.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	var ap netip.AddrPort
+	switch t := a.(type) {
+	case *net.TCPAddr:
+		ap = t.AddrPort()
+	case *net.UDPAddr: // a datagram dialect's socket (check/toy)
+		ap = t.AddrPort()
+	default:
+		return ap
 	}
-	return netip.AddrPort{}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // Local is our end's address, Remote the peer's.
@@ -253,6 +258,13 @@ func (c *Conn) Reset() {
 		tc.SetLinger(0)
 	}
 	c.Close()
+}
+
+// datagrams tells a UDP socket (a datagram dialect's) from a stream: it
+// has no connection for the peer to accept, refuse or close.
+func (c *Conn) datagrams() bool {
+	_, ok := c.nc.(net.PacketConn)
+	return ok
 }
 
 // hangUp closes the socket; the connection's owner closes the rest.

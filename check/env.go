@@ -158,6 +158,10 @@ func (e *Env) alive() error {
 		_, err = c.Next(e.o.Timeout)
 	}
 	switch {
+	case err != nil && c.datagrams():
+		// No connection to refuse: silence, or a closed port (ICMP port
+		// unreachable, read as a refused socket), is the peer down.
+		return fmt.Errorf("our %s from a fresh socket: %w", e.suite.HelloName, err)
 	case IsClosed(err):
 		return &refusedError{e.suite.HelloName}
 	case err != nil:

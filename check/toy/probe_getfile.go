@@ -1,0 +1,148 @@
+package toy
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/bitclone/bitclone/check"
+	wire "github.com/bitclone/bitclone/codec/toy"
+)
+
+func probeGetFileMissing(e *env) check.Result {
+	c, fail := e.dial()
+	if fail != nil {
+		return *fail
+	}
+	defer c.Close()
+	// No chunk key, as the article's node asks.
+	m := wire.GetFile(e.id(), missingName(), -1)
+	r := check.Result{Sent: shown(encode(m))}
+	if err := send(c, m); err != nil {
+		r.Verdict, r.Detail = check.Fail, err.Error()
+		return r
+	}
+	got, err := c.Watch(e.o.Settle())
+	if err != nil {
+		r.Verdict, r.Detail = check.Fail, err.Error()
+		return r
+	}
+	r.Got = shownFrames(got...)
+	what := "silence"
+	for _, f := range got {
+		if anyReplyTo(m.ID)(f) {
+			what = "a " + f.Cmd
+			if fc, _ := message(f); f.Cmd == wire.CmdFileContents && len(fc.Contents) > 0 {
+				what = fmt.Sprintf("a filecontents of %d bytes for a file nobody has", len(fc.Contents))
+			}
+			break
+		}
+	}
+	if why := e.stillAnswers(c); why != "" {
+		r.Verdict, r.Detail = check.Fail, what+", then "+why
+		return r
+	}
+	r.Verdict, r.Detail = check.Pass, what+"; then it still answered our ping"
+	return r
+}
+
+// chunkTries is how often a chunk is asked for before its loss fails
+// the check: UDP may drop a datagram.
+const chunkTries = 3
+
+// fetchChunk asks for a chunk of --file (-1: without a chunk key, as the
+// article's node asks) until a filecontents answers it, chunkTries times
+// at most.
+// sent is the first getfile, for the report.
+func (e *env) fetchChunk(c *conn, chunk int) (fc wire.Message, f frame, sent []byte, err error) {
+	for try := range chunkTries {
+		m := wire.GetFile(e.id(), e.o.File, chunk)
+		if try == 0 {
+			sent = encode(m)
+		}
+		if f, _, err = e.ask(c, m, wire.CmdFileContents); err != nil {
+			if check.IsNoAnswer(err) {
+				continue
+			}
+			return fc, f, sent, err
+		}
+		if why := notReply(f, wire.CmdFileContents, m.ID); why != "" {
+			return fc, f, sent, errors.New(why)
+		}
+		fc, _ = message(f)
+		return fc, f, sent, nil
+	}
+	return fc, frame{}, sent, fmt.Errorf("%w (asked %d times)", err, chunkTries)
+}
+
+func probeGetFile(e *env) check.Result {
+	if e.o.File == "" {
+		return notRunNoFile
+	}
+	c, fail := e.dial()
+	if fail != nil {
+		return *fail
+	}
+	defer c.Close()
+	first, f, sent, err := e.fetchChunk(c, -1)
+	r := check.Result{Sent: shown(sent)}
+	if f.Raw != nil {
+		r.Got = shownFrames(f)
+	}
+	if err != nil {
+		r.Verdict, r.Detail = check.Fail, "no filecontents for a file it shares: "+err.Error()
+		return r
+	}
+	if !first.HasChunks {
+		r.Verdict, r.Detail = check.Pass, fmt.Sprintf("%d bytes, base64 right, in one datagram (no chunk keys)", len(first.Contents))
+		return r
+	}
+	if first.Chunk != 0 {
+		r.Verdict, r.Detail = check.Fail, fmt.Sprintf("a getfile without a chunk key got chunk %d, not the first", first.Chunk)
+		return r
+	}
+	n := first.Chunks
+	chunks := make([][]byte, n)
+	chunks[0] = first.Contents
+	fetched := min(n, e.o.MaxChunks)
+	for i := 1; i < fetched; i++ {
+		fc, f, sent, err := e.fetchChunk(c, i)
+		if i == 1 {
+			r.Sent += " · " + shown(sent) + ", and so on"
+		}
+		wrong := ""
+		switch {
+		case err != nil:
+			wrong = fmt.Sprintf("chunk %d of %d: %v", i, n, err)
+		case !fc.HasChunks || fc.Chunk != i || fc.Chunks != n || fc.Size != first.Size:
+			wrong = fmt.Sprintf("asked for chunk %d of %d (%d bytes in all), got %s", i, n, first.Size, chunkWords(fc))
+		}
+		if wrong != "" {
+			if f.Raw != nil {
+				r.Got += " · " + shownFrames(f)
+			}
+			r.Verdict, r.Detail = check.Fail, wrong
+			return r
+		}
+		chunks[i] = fc.Contents
+	}
+	if fetched < n {
+		r.Verdict = check.Pass
+		r.Detail = fmt.Sprintf("the first %d of %d chunks, base64 right, each chunk %d, the size (%d bytes) not checked: over --max-chunks",
+			fetched, n, len(first.Contents), first.Size)
+		return r
+	}
+	if _, err := wire.Reassemble(chunks, first.Size); err != nil {
+		r.Verdict, r.Detail = check.Fail, fmt.Sprintf("%d chunks: %v", n, err)
+		return r
+	}
+	r.Verdict, r.Detail = check.Pass, fmt.Sprintf("%d bytes in %d %s, base64 right, the sizes adding up", first.Size, n, check.Plural(n, "chunk", "chunks"))
+	return r
+}
+
+// chunkWords says which chunk a filecontents says it is.
+func chunkWords(m wire.Message) string {
+	if !m.HasChunks {
+		return "a filecontents without chunk keys"
+	}
+	return fmt.Sprintf("chunk %d of %d (%d bytes in all)", m.Chunk, m.Chunks, m.Size)
+}
