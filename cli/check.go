@@ -65,6 +65,21 @@ past the end of a piece and of the file (refused: ignored, or the
 connection closed) and one of more than 128 KiB (serving it warns). Every
 check needs our handshake answered: once it is not, the rest are not run.
 
+--dialect toy checks a msgpack toy node over UDP, each probe from a socket
+of its own: ping (a pong, replyto our msgid), getpeerlist (well-formed
+[host, port] pairs, never the asker), a search for a name nobody has
+(silence), a search passed on to another socket of ours that pinged it
+(ttl decremented, a repeated msgid dropped, a ttl-1 search kept; not run
+when it passes searches to nobody) and a result routed back to the
+searcher, a getfile for a missing file (silence or an error-ish reply),
+then an unknown msgtype and datagrams that are not msgpack, not a map, or
+cut short: after each the node must still answer pings (the article's node
+crashes). --file NAME, a file the node shares, adds a search for it (a
+searchresult with a well-formed atpeer) and a getfile (base64; every chunk
+fetched, the sizes adding up). Every check needs a pong: when the first
+ping gets none (a closed port's ICMP error, or silence for --timeout) the
+rest are not run, and the report says what to look at.
+
 --listen, --slow, the intervals and --agent are BitClone's.
 
 The exit status is 0 when nothing failed (warnings are fine), 1 when a
@@ -77,6 +92,7 @@ type checkFlags struct {
 	listen, agent                        string
 	slow, json, verbose                  bool
 	dialect, torrent                     string
+	file                                 string // --dialect toy
 }
 
 // The dialects check knows.
@@ -84,6 +100,7 @@ const (
 	dialectBitClone   = "bitclone"
 	dialectNibble     = "nibble"
 	dialectBitTorrent = "bt"
+	dialectToy        = "toy"
 )
 
 // bitCloneOnly are the flags only the BitClone suite has.
@@ -93,7 +110,7 @@ func newCheckCommand(exit func(int)) *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
 		Use:   "check [flags] HOST:PORT",
-		Short: "Test a BitClone (or NibbleTorrent, or BitTorrent) peer against the spec and print a report card",
+		Short: "Test a BitClone (or NibbleTorrent, BitTorrent, toy node) peer against the spec and print a report card",
 		Long:  checkHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -117,8 +134,9 @@ func newCheckCommand(exit func(int)) *cobra.Command {
 	fl.StringVar(&f.agent, "agent", checkbc.DefaultAgent, "user agent `NAME` in our versions")
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show what was sent and received for passing checks too")
-	fl.StringVar(&f.dialect, "dialect", dialectBitClone, "the peer's protocol, `NAME`: bitclone, nibble (NibbleTorrent) or bt (BitTorrent); the last two with --torrent")
+	fl.StringVar(&f.dialect, "dialect", dialectBitClone, "the peer's protocol, `NAME`: bitclone, nibble (NibbleTorrent), bt (BitTorrent) or toy (msgpack over UDP); nibble and bt with --torrent")
 	fl.StringVar(&f.torrent, "torrent", "", "with --dialect nibble or bt: the .ntorrent or .torrent `FILE` to ask the peer for")
+	fl.StringVar(&f.file, "file", "", "with --dialect toy: `NAME` of a file the node shares, to search for and fetch")
 	return cmd
 }
 
@@ -133,6 +151,9 @@ type checkSuite struct {
 
 // suite checks the flags for the dialect chosen and makes its run.
 func (f *checkFlags) suite(cmd *cobra.Command, arg string) (checkSuite, error) {
+	if cmd.Flags().Changed("file") && f.dialect != dialectToy {
+		return checkSuite{}, errors.New("--file is for --dialect toy")
+	}
 	switch f.dialect {
 	case dialectBitClone:
 		if f.torrent != "" {
@@ -168,8 +189,10 @@ func (f *checkFlags) suite(cmd *cobra.Command, arg string) (checkSuite, error) {
 				o.Progress = progress
 				return checknt.Run(ctx, target, o)
 			}}, nil
+	case dialectToy:
+		return f.toySuite(cmd, arg)
 	}
-	return checkSuite{}, fmt.Errorf("--dialect %s: want bitclone, nibble or bt", codec.Quote(f.dialect))
+	return checkSuite{}, fmt.Errorf("--dialect %s: want bitclone, nibble, bt or toy", codec.Quote(f.dialect))
 }
 
 // btSuite checks the target and the neutral flags, loads the .torrent and

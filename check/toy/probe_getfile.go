@@ -127,8 +127,8 @@ func probeGetFile(e *env) check.Result {
 	}
 	if fetched < n {
 		r.Verdict = check.Pass
-		r.Detail = fmt.Sprintf("the first %d of %d chunks, base64 right, each chunk %d, the size (%d bytes) not checked: over --max-chunks",
-			fetched, n, len(first.Contents), first.Size)
+		r.Detail = fmt.Sprintf("the first %d of %d chunks, base64 right, each chunk %d, the size (%d bytes) not checked: we fetch %d at most",
+			fetched, n, len(first.Contents), first.Size, e.o.MaxChunks)
 		return r
 	}
 	if _, err := wire.Reassemble(chunks, first.Size); err != nil {
