@@ -14,14 +14,20 @@ import (
 // getattr(self, 'handle_' + msgtype), unpacks with no error checking, reads
 // self.file_content[name], and re-broadcasts every search.
 type quirks struct {
-	crashOnUnknown bool // a msgtype it has no handler for ends its thread
-	crashOnBroken  bool // a datagram that is not one map with a msgtype ends it
-	crashOnMissing bool // a getfile for a file it lacks ends it
-	rebroadcast    bool // a search goes to every peer it knows, the asker too, as it came; never answered
-	listAsker      bool // the asker is in its own peerlist
-	exitOnCrash    bool // a crash closes the socket (the process died), so the kernel answers ICMP port unreachable
-	silent         bool // reads everything, answers nothing
-	noForward      bool // passes searches on to nobody (it knows only peers it dialled)
+	crashOnUnknown bool   // a msgtype it has no handler for ends its thread
+	crashOnBroken  bool   // a datagram that is not one map with a msgtype ends it
+	crashOnMissing bool   // a getfile for a file it lacks ends it
+	rebroadcast    bool   // a search goes to every peer it knows, the asker too, as it came; never answered
+	listAsker      bool   // the asker is in its own peerlist
+	exitOnCrash    bool   // a crash closes the socket (the process died), so the kernel answers ICMP port unreachable
+	silent         bool   // reads everything, answers nothing
+	noForward      bool   // passes searches on to nobody (it knows only peers it dialled)
+	pongReplyTo0   bool   // its pongs answer msgid 0
+	answerUnknown  bool   // answers an unknown msgtype with an error map
+	noChunks       bool   // a file goes whole in one filecontents, without chunk keys
+	sizeLie        bool   // its filecontents announce one byte more than the file has
+	atUnspecified  bool   // its searchresults name 0.0.0.0
+	evilPeer       string // a host it lists in every peerlist
 }
 
 // The fake's chunk size: small, so a test file has several.
@@ -89,13 +95,20 @@ func (n *fakeNode) handle(b []byte, from netip.AddrPort) bool {
 	n.learn(from)
 	switch m.Type {
 	case wire.CmdPing:
-		n.send(from, wire.Pong(n.next(), m.ID))
+		replyTo := m.ID
+		if n.q.pongReplyTo0 {
+			replyTo = 0
+		}
+		n.send(from, wire.Pong(n.next(), replyTo))
 	case wire.CmdGetPeerList:
 		var list []wire.Addr
 		for _, p := range n.peers {
 			if p != from || n.q.listAsker {
 				list = append(list, wire.Addr{Host: p.Addr().String(), Port: p.Port()})
 			}
+		}
+		if n.q.evilPeer != "" {
+			list = append(list, wire.Addr{Host: n.q.evilPeer, Port: 1})
 		}
 		n.send(from, wire.PeerList(n.next(), m.ID, list))
 	case wire.CmdSearch:
@@ -106,7 +119,13 @@ func (n *fakeNode) handle(b []byte, from netip.AddrPort) bool {
 			return !n.q.crashOnMissing
 		}
 		fc, err := wire.FileChunk(n.next(), m.ID, data, m.Chunk, fakeChunkSize)
-		if err == nil {
+		switch {
+		case n.q.noChunks:
+			n.send(from, wire.Message{Type: wire.CmdFileContents, ID: n.next(), HasID: true, ReplyTo: m.ID, HasReplyTo: true, Contents: data})
+		case err == nil:
+			if n.q.sizeLie {
+				fc.Size++
+			}
 			n.send(from, fc)
 		}
 	case wire.CmdSearchResult:
@@ -117,6 +136,10 @@ func (n *fakeNode) handle(b []byte, from netip.AddrPort) bool {
 			n.send(back, wire.SearchResult(n.next(), m.ReplyTo, m.Filename, m.AtPeer))
 		}
 	default:
+		if n.q.answerUnknown {
+			b, _ := wire.EncodeMap(wire.Map{{Key: wire.KeyMsgType, Value: "error"}, {Key: wire.KeyReplyTo, Value: m.ID}})
+			n.pc.WriteToUDPAddrPort(b, from)
+		}
 		return !n.q.crashOnUnknown
 	}
 	return true
@@ -135,7 +158,11 @@ func (n *fakeNode) search(m wire.Message, from netip.AddrPort) {
 	n.seen[m.ID] = true
 	n.routes[m.ID] = from
 	if _, ok := n.files[m.Filename]; ok {
-		n.send(from, wire.SearchResult(n.next(), m.ID, m.Filename, wire.Addr{Host: "127.0.0.1", Port: n.addr().Port()}))
+		host := "127.0.0.1"
+		if n.q.atUnspecified {
+			host = "0.0.0.0"
+		}
+		n.send(from, wire.SearchResult(n.next(), m.ID, m.Filename, wire.Addr{Host: host, Port: n.addr().Port()}))
 	}
 	if ttl := m.HopsLeft() - 1; ttl > 0 && !n.q.noForward {
 		for _, p := range n.peers {

@@ -15,7 +15,7 @@ func probePing(e *env) check.Result {
 		return *fail
 	}
 	defer c.Close()
-	sent, f, err := e.ping(c)
+	sent, id, f, err := e.ping(c)
 	r := check.Result{Sent: shown(sent)}
 	if f.Raw != nil {
 		r.Got = shownFrames(f)
@@ -30,6 +30,10 @@ func probePing(e *env) check.Result {
 		return r
 	}
 	e.Greeted()
+	if why := notReply(f, wire.CmdPong, id); why != "" {
+		r.Verdict, r.Detail = check.Fail, why
+		return r
+	}
 	r.Verdict, r.Detail = check.Pass, fmt.Sprintf("a pong with replyto our msgid, in %s", check.Dur(f.At.Sub(c.Sending())))
 	return r
 }
@@ -41,7 +45,7 @@ func (e *env) known(what string) (*conn, *check.Result) {
 	if fail != nil {
 		return nil, fail
 	}
-	if sent, _, err := e.ping(c); err != nil {
+	if sent, _, _, err := e.ping(c); err != nil {
 		c.Close()
 		return nil, &check.Result{Verdict: check.Fail, Sent: shown(sent), Detail: what + "'s ping: " + err.Error()}
 	}

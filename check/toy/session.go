@@ -116,27 +116,22 @@ func (e *env) ask(c *conn, m wire.Message, want string) (frame, []frame, error) 
 // send writes m as one datagram.
 func send(c *conn, m wire.Message) error { return c.Send(encode(m)) }
 
-// ping sends a ping on c and judges its pong: nil, or why not.
-func (e *env) ping(c *conn) (sent []byte, pong frame, err error) {
+// ping sends a ping on c and waits for a pong: any pong tells the node
+// is up (the ping check judges its replyto). id is the ping's msgid.
+func (e *env) ping(c *conn) (sent []byte, id int64, pong frame, err error) {
 	p := wire.Ping(e.id())
 	sent = encode(p)
 	if err := c.Send(sent); err != nil {
-		return sent, frame{}, err
+		return sent, p.ID, frame{}, err
 	}
 	f, _, err := c.Await(e.o.Timeout, check.Is(wire.CmdPong))
-	if err != nil {
-		return sent, f, err
-	}
-	if why := notReply(f, wire.CmdPong, p.ID); why != "" {
-		return sent, f, errors.New(why)
-	}
-	return sent, f, nil
+	return sent, p.ID, f, err
 }
 
 // stillAnswers pings on c after something that may have upset the node:
 // "" if a pong came, else why not.
 func (e *env) stillAnswers(c *conn) string {
-	if _, _, err := e.ping(c); err != nil {
+	if _, _, _, err := e.ping(c); err != nil {
 		return "our ping after it: " + err.Error()
 	}
 	return ""
@@ -155,8 +150,11 @@ func (e *env) dial() (*conn, *check.Result) {
 // silent says whether err is the peer sending nothing at all: no answer
 // in time, or a port closed (ICMP port unreachable).
 func silent(err error) bool {
-	return check.IsNoAnswer(err) && len(err.(check.NoAnswer).Other) == 0 ||
-		errors.Is(err, syscall.ECONNREFUSED)
+	var na check.NoAnswer
+	if errors.As(err, &na) {
+		return len(na.Other) == 0
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // rootCause words a first ping that got nothing back: what to look at,

@@ -135,6 +135,7 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 		want   map[string]check.Verdict // the rest pass
 		died   string
 		detail map[string]string
+		report string // a part of the text report
 	}{
 		{name: "crash on a missing file", q: quirks{crashOnMissing: true}, died: "getfile-missing",
 			want:   map[string]check.Verdict{"getfile-missing": check.Fail},
@@ -150,6 +151,25 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 		{name: "lists the asker", q: quirks{listAsker: true},
 			want:   map[string]check.Verdict{"getpeerlist": check.Fail},
 			detail: map[string]string{"getpeerlist": "is the asker itself, 127.0.0.1:"}},
+		{name: "pongs answer msgid 0", q: quirks{pongReplyTo0: true},
+			want:   map[string]check.Verdict{"ping": check.Fail},
+			detail: map[string]string{"ping": "a pong whose replyto is 0, not our msgid "}},
+		{name: "answers an unknown msgtype", q: quirks{answerUnknown: true},
+			want:   map[string]check.Verdict{"unknown-msgtype": check.Warn},
+			detail: map[string]string{"unknown-msgtype": "it answered it (unknown), where it is to be ignored; it still answers pings"}},
+		{name: "no chunk keys", q: quirks{noChunks: true},
+			detail: map[string]string{"getfile": "3500 bytes, base64 right, in one datagram (no chunk keys)"}},
+		{name: "announces a wrong size", q: quirks{sizeLie: true},
+			want:   map[string]check.Verdict{"getfile": check.Fail},
+			detail: map[string]string{"getfile": "4 chunks: 3500 bytes in the chunks, the file has 3501"}},
+		{name: "atpeer unspecified", q: quirks{atUnspecified: true},
+			want:   map[string]check.Verdict{"search-file": check.Warn},
+			detail: map[string]string{"search-file": "atpeer: 0.0.0.0:"}},
+		{name: "a host that is no host", q: quirks{evilPeer: "evil\x1b[2J"},
+			want:   map[string]check.Verdict{"getpeerlist": check.Fail},
+			detail: map[string]string{"getpeerlist": "host \"evil\x1b[2J\" is neither an IP address nor a DNS name"},
+			report: `FAIL  getpeerlist      peer 4 of 4: host "evil\x1b[2J" is neither`},
+		{name: "a DNS name for a host", q: quirks{evilPeer: "node-1.example"}},
 		{name: "passes searches to nobody", q: quirks{noForward: true},
 			want: map[string]check.Verdict{"search-ttl": check.Skip, "search-routed": check.Skip},
 			detail: map[string]string{"search-ttl": "not observable: within 400ms it passed our ttl-2 search on to no other address of ours",
@@ -171,6 +191,12 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 				after = after || name == tt.died
 			}
 			verdicts(t, r, text, want, tt.detail)
+			if !strings.Contains(text, tt.report) {
+				t.Errorf("report lacks %q:\n%s", tt.report, text)
+			}
+			if strings.Contains(text, "\x1b") {
+				t.Errorf("the peer's escape reached the report:\n%s", text)
+			}
 			failed := false
 			for _, v := range tt.want {
 				failed = failed || v == check.Fail
