@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -86,9 +87,15 @@ func TestCorrectNodePasses(t *testing.T) {
 // rest pass.
 func TestWithoutFileTheFileProbesAreNotRun(t *testing.T) {
 	n := startFake(t, quirks{}, sharedFiles())
-	r, text := runSuite(t, n.addr().String(), fastOptions(""))
+	o := fastOptions("")
+	o.Pace = 0 // the default gap: our two copies of one search go 50ms apart
+	r, text := runSuite(t, n.addr().String(), o)
 	verdicts(t, r, text, map[string]check.Verdict{"search-file": check.Skip, "getfile": check.Skip},
 		map[string]string{"search-file": "not run: give --file NAME", "getfile": "not run: give --file NAME"})
+	ttl, _ := r.Outcome("search-ttl")
+	if !regexp.MustCompile(`^our ttl-2 search reached another address of ours once, in [0-9.]+m?s, with ttl 1`).MatchString(ttl.Detail) {
+		t.Errorf("search-ttl: %s", ttl.Detail)
+	}
 	if !r.OK() {
 		t.Errorf("not OK:\n%s", text)
 	}
