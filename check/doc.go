@@ -19,6 +19,10 @@
 //     sender; connections of ours and the peer's handshakes with us are
 //     kept apart in time (see turns).
 //   - the report, as text for people or JSON.
+//   - datagrams (check/toy, over UDP): a probe's "connection" is a
+//     connected UDP socket of its own; nothing is accepted or refused, so
+//     a liveness ping met by silence or by a closed port (the kernel's
+//     ICMP error, read as a refused socket) is the peer down, never a ban.
 //
 // Every wait is bounded by Options.Timeout, so a peer that never answers
 // fails a probe, it never hangs the suite.

@@ -101,7 +101,7 @@ func probePeerList(e *env) check.Result {
 	n := len(peers.Peers)
 	r.Detail = fmt.Sprintf("%d %s, well-formed, the asker (%s) not among them", n, check.Plural(n, "peer", "peers"), c.Local())
 	if listsOther {
-		r.Detail += "; another socket of ours that pinged it is (it learns peers from who writes to it)"
+		r.Detail += "; it lists another socket of ours that pinged it (it learns peers from who writes to it)"
 	}
 	r.Verdict = check.Pass
 	if len(warns) > 0 {

@@ -132,8 +132,10 @@ func (e *env) hopPair() (hopPair, *check.Result) {
 	return hopPair{searcher, other}, nil
 }
 
-// forwardWait is how long the other socket waits for a search passed on.
-func (e *env) forwardWait() time.Duration { return min(e.o.Timeout, 4*e.o.Settle()) }
+// forwardWait is how long the other socket waits for a search passed on:
+// a node that passes it on does so at once, so only one that does not
+// waits this long, and a busy node gets half a timeout.
+func (e *env) forwardWait() time.Duration { return e.o.Timeout / 2 }
 
 // notObservable is a node that passed our ttl-2 search to no other
 // address of ours: it may pass searches only to peers it dialled or was

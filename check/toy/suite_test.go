@@ -179,7 +179,7 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 		{name: "a DNS name for a host", q: quirks{evilPeer: "node-1.example"}},
 		{name: "passes searches to nobody", q: quirks{noForward: true},
 			want: map[string]check.Verdict{"search-ttl": check.Skip, "search-routed": check.Skip},
-			detail: map[string]string{"search-ttl": "not observable: within 400ms it passed our ttl-2 search on to no other address of ours",
+			detail: map[string]string{"search-ttl": "not observable: within 500ms it passed our ttl-2 search on to no other address of ours",
 				"search-routed": "not observable"}},
 	}
 	for _, tt := range tests {
