@@ -28,6 +28,9 @@ type quirks struct {
 	sizeLie        bool   // its filecontents announce one byte more than the file has
 	atUnspecified  bool   // its searchresults name 0.0.0.0
 	evilPeer       string // a host it lists in every peerlist
+	lateChunk1     bool   // answers the first getfile for chunk 1 only once it is asked again, then both
+	loseChunk1     bool   // drops the first getfile for chunk 1, as a lossy network would
+	contentsTo0    bool   // its filecontents answer msgid 0
 }
 
 // The fake's chunk size: small, so a test file has several.
@@ -46,6 +49,8 @@ type fakeNode struct {
 	peers  []netip.AddrPort
 	seen   map[int64]bool
 	routes map[int64]netip.AddrPort // search msgid → who sent it to us
+	held   *wire.Message            // lateChunk1's first ask; set once it came
+	lost   bool                     // loseChunk1 dropped one
 }
 
 // startFake serves files with quirks q until the test ends.
@@ -118,16 +123,21 @@ func (n *fakeNode) handle(b []byte, from netip.AddrPort) bool {
 		if !ok {
 			return !n.q.crashOnMissing
 		}
-		fc, err := wire.FileChunk(n.next(), m.ID, data, m.Chunk, fakeChunkSize)
-		switch {
-		case n.q.noChunks:
-			n.send(from, wire.Message{Type: wire.CmdFileContents, ID: n.next(), HasID: true, ReplyTo: m.ID, HasReplyTo: true, Contents: data})
-		case err == nil:
-			if n.q.sizeLie {
-				fc.Size++
-			}
-			n.send(from, fc)
+		if m.Chunk == 1 && n.q.loseChunk1 && !n.lost {
+			n.lost = true
+			return true
 		}
+		if m.Chunk == 1 && n.q.lateChunk1 {
+			if n.held == nil {
+				n.held = &m
+				return true
+			}
+			if n.held.ID != 0 {
+				n.getFile(*n.held, data, from)
+				n.held.ID = 0 // answered
+			}
+		}
+		n.getFile(m, data, from)
 	case wire.CmdSearchResult:
 		if n.q.rebroadcast { // the article's node: no handle_searchresult
 			return !n.q.crashOnUnknown
@@ -143,6 +153,23 @@ func (n *fakeNode) handle(b []byte, from netip.AddrPort) bool {
 		return !n.q.crashOnUnknown
 	}
 	return true
+}
+
+func (n *fakeNode) getFile(m wire.Message, data []byte, from netip.AddrPort) {
+	replyTo := m.ID
+	if n.q.contentsTo0 {
+		replyTo = 0
+	}
+	fc, err := wire.FileChunk(n.next(), replyTo, data, m.Chunk, fakeChunkSize)
+	switch {
+	case n.q.noChunks:
+		n.send(from, wire.Message{Type: wire.CmdFileContents, ID: n.next(), HasID: true, ReplyTo: replyTo, HasReplyTo: true, Contents: data})
+	case err == nil:
+		if n.q.sizeLie {
+			fc.Size++
+		}
+		n.send(from, fc)
+	}
 }
 
 func (n *fakeNode) search(m wire.Message, from netip.AddrPort) {

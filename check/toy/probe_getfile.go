@@ -3,6 +3,7 @@ package toy
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/bitclone/bitclone/check"
 	wire "github.com/bitclone/bitclone/codec/toy"
@@ -49,26 +50,48 @@ func probeGetFileMissing(e *env) check.Result {
 // the check: UDP may drop a datagram.
 const chunkTries = 3
 
-// fetchChunk asks for a chunk of --file (-1: without a chunk key, as the
-// article's node asks) until a filecontents answers it, chunkTries times
-// at most.
-// sent is the first getfile, for the report.
-func (e *env) fetchChunk(c *conn, chunk int) (fc wire.Message, f frame, sent []byte, err error) {
+// fetcher fetches the chunks of --file on one socket.
+type fetcher struct {
+	e     *env
+	c     *conn
+	asked map[int64]bool // every getfile's msgid
+}
+
+// chunk asks for a chunk (-1: without a chunk key, as the article's node
+// asks) until a filecontents answers it, chunkTries times at most. An
+// answer to any of the chunk's asks counts, for one to an ask we gave up
+// on may come late; a late answer to an earlier chunk is skipped; one to
+// no ask of ours is judged wrong. sent is the first ask, for the report.
+func (ft *fetcher) chunk(chunk int) (fc wire.Message, f frame, sent []byte, err error) {
+	var ids []int64
+	answers := func(f frame) bool {
+		if f.Cmd != wire.CmdFileContents {
+			return false
+		}
+		m, ok := message(f)
+		return !ok || slices.Contains(ids, m.ReplyTo) || !ft.asked[m.ReplyTo]
+	}
 	for try := range chunkTries {
-		m := wire.GetFile(e.id(), e.o.File, chunk)
+		m := wire.GetFile(ft.e.id(), ft.e.o.File, chunk)
+		ids = append(ids, m.ID)
+		ft.asked[m.ID] = true
 		if try == 0 {
 			sent = encode(m)
 		}
-		if f, _, err = e.ask(c, m, wire.CmdFileContents); err != nil {
-			if check.IsNoAnswer(err) {
-				continue
-			}
+		if err = send(ft.c, m); err != nil {
 			return fc, f, sent, err
 		}
-		if why := notReply(f, wire.CmdFileContents, m.ID); why != "" {
-			return fc, f, sent, errors.New(why)
+		f, _, err = ft.c.Await(ft.e.o.Timeout, answers)
+		switch {
+		case check.IsNoAnswer(err):
+			continue
+		case err != nil:
+			return fc, f, sent, err
 		}
-		fc, _ = message(f)
+		fc, ok := message(f)
+		if !ok || !slices.Contains(ids, fc.ReplyTo) {
+			return fc, f, sent, errors.New(notReply(f, wire.CmdFileContents, m.ID))
+		}
 		return fc, f, sent, nil
 	}
 	return fc, frame{}, sent, fmt.Errorf("%w (asked %d times)", err, chunkTries)
@@ -83,7 +106,8 @@ func probeGetFile(e *env) check.Result {
 		return *fail
 	}
 	defer c.Close()
-	first, f, sent, err := e.fetchChunk(c, -1)
+	ft := &fetcher{e: e, c: c, asked: map[int64]bool{}}
+	first, f, sent, err := ft.chunk(-1)
 	r := check.Result{Sent: shown(sent)}
 	if f.Raw != nil {
 		r.Got = shownFrames(f)
@@ -105,7 +129,7 @@ func probeGetFile(e *env) check.Result {
 	chunks[0] = first.Contents
 	fetched := min(n, e.o.MaxChunks)
 	for i := 1; i < fetched; i++ {
-		fc, f, sent, err := e.fetchChunk(c, i)
+		fc, f, sent, err := ft.chunk(i)
 		if i == 1 {
 			r.Sent += " · " + shown(sent) + ", and so on"
 		}
