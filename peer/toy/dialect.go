@@ -1,0 +1,61 @@
+package toy
+
+import (
+	"github.com/bitclone/bitclone/codec/toy"
+	"github.com/bitclone/bitclone/peer"
+)
+
+// NewDialect is the toy node as the front ends see it: datagrams typed as
+// relaxed maps ({msgtype: search, filename: cool.txt}) or shortcuts (ping,
+// getpeerlist, search NAME, getfile NAME, raw HEX). A shortcut gets a
+// fresh random msgid; a typed search travels ttl hops (0: toy.DefaultTTL).
+func NewDialect(ttl int) peer.Dialect {
+	return peer.Dialect{
+		Name:    Name,
+		Framing: framing,
+		Binary:  true,
+		Encode: func(line string) ([]byte, error) {
+			return toy.Parse(line, toy.Context{ID: newID(), TTL: ttl})
+		},
+		Templates: func(word string, _ peer.TemplateContext) []string { return toy.Complete(word) },
+		Class:     func(cmd string) peer.Class { return peer.Class(toy.ClassOf(cmd)) },
+		Messages:  toy.Commands,
+		Panes:     []peer.Pane{fieldPane("Searches", fieldSearch, "no searches yet: type search NAME"), fieldPane("Files", fieldFetch, "no fetches yet: type getfile NAME to a peer", fieldShare)},
+		Hint:      toy.Hint,
+	}
+}
+
+// fieldPane draws the snapshot fields with one of labels, one a row
+// ("share" rows first, labelled), or empty when there are none.
+func fieldPane(title, label, empty string, extra ...string) peer.Pane {
+	rows := func(s peer.Snapshot) []string {
+		var out []string
+		for _, x := range extra {
+			for _, f := range s.Fields {
+				if f.Label == x {
+					out = append(out, x+": "+f.Value)
+				}
+			}
+		}
+		for _, f := range s.Fields {
+			if f.Label == label {
+				out = append(out, f.Value)
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, empty)
+		}
+		return out
+	}
+	return peer.Pane{
+		Title: title,
+		Rows: func(s peer.Snapshot, _, h int) []string {
+			r := rows(s)
+			return r[:min(len(r), h)]
+		},
+		Want: func(s peer.Snapshot, _ int) int { return min(len(rows(s)), maxPaneRows) },
+	}
+}
+
+// maxPaneRows is the most rows a pane asks for.
+const maxPaneRows = 6
