@@ -64,7 +64,7 @@ type chunkRef struct {
 // Fetch fetches name from the node at from into Dest, and returns at once;
 // the snapshot shows its progress.
 func (n *Node) Fetch(name string, from netip.AddrPort) error {
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return err
 	}
 	n.mu.Lock()
@@ -77,7 +77,7 @@ func (n *Node) Fetch(name string, from netip.AddrPort) error {
 
 // shares reports whether name is a file in our share directory.
 func (n *Node) shares(name string) bool {
-	if n.cfg.Share == "" || checkName(name) != nil {
+	if n.cfg.Share == "" || CheckName(name) != nil {
 		return false
 	}
 	fi, err := os.Stat(filepath.Join(n.cfg.Share, name))
@@ -92,7 +92,7 @@ func (n *Node) sharedFiles() []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && checkName(e.Name()) == nil {
+		if e.Type().IsRegular() && CheckName(e.Name()) == nil {
 			out = append(out, e.Name())
 		}
 	}
@@ -165,7 +165,7 @@ func (n *Node) newFetchLocked(name string, from netip.AddrPort, w *want, now tim
 // userFetchLocked is a getfile the user typed (msgid id, for chunk): a
 // fetch of the rest of the file follows its answer.
 func (n *Node) userFetchLocked(name string, from netip.AddrPort, id int64, chunk int, now time.Time) {
-	if checkName(name) != nil {
+	if CheckName(name) != nil {
 		return
 	}
 	var f *fetch
@@ -319,7 +319,7 @@ func (n *Node) finish(s *session, f *fetch, data []byte, err error) {
 		s.conn.NoteNode(peer.KindWarn, fmt.Sprintf("fetching %s from %s failed: %v", codec.Quote(f.name), f.from, err))
 		return
 	}
-	s.conn.NoteNode(peer.KindInfo, fmt.Sprintf("fetched %s from %s (%s in %d chunks): %s", codec.Quote(f.name), f.from, humanize.Bytes(uint64(len(data))), len(f.chunks), codec.Quote(path)))
+	s.conn.NoteNode(peer.KindInfo, fmt.Sprintf("fetched %s from %s (%s in %s): %s", codec.Quote(f.name), f.from, humanize.Bytes(uint64(len(data))), humanize.Count(len(f.chunks), "chunk"), codec.Quote(path)))
 	if all {
 		n.markComplete()
 	}

@@ -145,7 +145,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 		}
 	}
 	for _, name := range cfg.Get {
-		if err := checkName(name); err != nil {
+		if err := CheckName(name); err != nil {
 			return nil, fmt.Errorf("get %s: %w", codec.Quote(name), err)
 		}
 	}
@@ -186,12 +186,15 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	n.Hosted = swarm.Host(n.host)
 	n.mu = n.host.Mutex()
 	n.listen = sock.AddrPort()
+	if err := n.host.Listen(); err != nil { // the socket's address: cannot fail
+		sock.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
-// Listen is there for the harness and the command line: New has bound
-// the socket already.
-func (n *Node) Listen() error { return n.host.Listen() }
+// Listen is there for the harness: New has bound the socket already.
+func (n *Node) Listen() error { return nil }
 
 var (
 	_ peer.Node          = (*Node)(nil)
@@ -497,8 +500,8 @@ func (n *Node) peersSorted() []*known {
 	return out
 }
 
-// checkName refuses a file name that is not a plain name in a directory.
-func checkName(name string) error {
+// CheckName refuses a file name that is not a plain name in a directory.
+func CheckName(name string) error {
 	switch {
 	case name == "" || name == "." || name == "..":
 		return errors.New("not a file name")
