@@ -1,6 +1,8 @@
 package toy
 
 import (
+	"strings"
+
 	"github.com/bitclone/bitclone/codec/toy"
 	"github.com/bitclone/bitclone/peer"
 )
@@ -8,14 +10,19 @@ import (
 // NewDialect is the toy node as the front ends see it: datagrams typed as
 // relaxed maps ({msgtype: search, filename: cool.txt}) or shortcuts (ping,
 // getpeerlist, search NAME, getfile NAME, raw HEX). A shortcut gets a
-// fresh random msgid; a typed search travels ttl hops (0: toy.DefaultTTL).
+// fresh msgid (a search's random, as it names the search network-wide); a
+// typed search travels ttl hops (0: toy.DefaultTTL).
 func NewDialect(ttl int) peer.Dialect {
 	return peer.Dialect{
 		Name:    Name,
 		Framing: framing,
 		Binary:  true,
 		Encode: func(line string) ([]byte, error) {
-			return toy.Parse(line, toy.Context{ID: newID(), TTL: ttl})
+			id := newID()
+			if f := strings.Fields(line); len(f) > 0 && f[0] == toy.CmdSearch {
+				id = newSearchID()
+			}
+			return toy.Parse(line, toy.Context{ID: id, TTL: ttl})
 		},
 		Templates: func(word string, _ peer.TemplateContext) []string { return toy.Complete(word) },
 		Class:     func(cmd string) peer.Class { return peer.Class(toy.ClassOf(cmd)) },
@@ -48,7 +55,8 @@ func fieldPane(title, label, empty string, extra ...string) peer.Pane {
 		return out
 	}
 	return peer.Pane{
-		Title: title,
+		Title:  title,
+		Fields: append([]string{label}, extra...),
 		Rows: func(s peer.Snapshot, _, h int) []string {
 			r := rows(s)
 			return r[:min(len(r), h)]

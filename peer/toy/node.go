@@ -43,6 +43,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bitclone/bitclone/codec"
@@ -121,8 +122,9 @@ type known struct {
 
 // asked is a request of ours awaiting its answer.
 type asked struct {
-	to  netip.AddrPort
-	cmd string
+	to   netip.AddrPort
+	cmd  string
+	sent time.Time
 }
 
 // outgoing is a datagram for a peer.
@@ -221,9 +223,17 @@ func (n *Node) Stats() Stats {
 // Dialect is the node's dialect: typed searches travel our --ttl.
 func (n *Node) Dialect() peer.Dialect { return NewDialect(n.cfg.TTL) }
 
-// newID is a fresh msgid: random 63 bits, so that a search's names it
-// network-wide.
-func newID() int64 { return rand.Int64() }
+// lastID is the last msgid given to a message other than a search.
+var lastID atomic.Int64
+
+// newID is a fresh msgid for a message other than a search: a counter
+// (short in the log), as a reply names the request it answers and we
+// match it with the peer we asked.
+func newID() int64 { return lastID.Add(1) }
+
+// newSearchID is a fresh msgid for a search of ours: random 63 bits, as
+// it names the search network-wide (the seen-set, the reverse path).
+func newSearchID() int64 { return rand.Int64() }
 
 // start says where we listen and greets the seeds.
 func (n *Node) start() {
@@ -235,6 +245,7 @@ func (n *Node) start() {
 	}
 	n.host.Info(fmt.Sprintf("listening on UDP %s; %s; %s", n.listen, share, humanize.Count(len(n.cfg.Seeds), "seed")))
 	n.mu.Lock()
+	n.lastAsk = now // the greeting asks
 	for _, a := range n.cfg.Seeds {
 		n.addKnownLocked(a, "seed", "", now)
 	}
@@ -314,7 +325,8 @@ func (n *Node) peersLocked(except netip.AddrPort) []netip.AddrPort {
 // request sends m to a and remembers it awaits an answer.
 func (n *Node) request(a netip.AddrPort, m toy.Message) {
 	n.mu.Lock()
-	n.asked.add(m.ID, asked{to: a, cmd: m.Type}, time.Now())
+	now := time.Now()
+	n.asked.add(m.ID, asked{to: a, cmd: m.Type, sent: now}, now)
 	n.mu.Unlock()
 	n.send(a, m)
 }

@@ -24,7 +24,7 @@ type search struct {
 // Search sends a search for name to every known peer and returns its
 // msgid; the results show in the snapshot (and fetch, for a --get name).
 func (n *Node) Search(name string) int64 {
-	id := newID()
+	id := newSearchID()
 	now := time.Now()
 	n.mu.Lock()
 	n.ownSearchLocked(id, name, n.cfg.TTL, now)
@@ -62,7 +62,7 @@ func (n *Node) userSent(remote netip.AddrPort, m toy.Message) {
 	case toy.CmdSearch:
 		n.ownSearchLocked(m.ID, m.Filename, m.HopsLeft(), now)
 	case toy.CmdPing, toy.CmdGetPeerList:
-		n.asked.add(m.ID, asked{to: remote, cmd: m.Type}, now)
+		n.asked.add(m.ID, asked{to: remote, cmd: m.Type, sent: now}, now)
 	case toy.CmdGetFile:
 		chunk := 0
 		if m.HasChunk {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/bitclone/bitclone/codec"
@@ -20,6 +21,8 @@ type session struct {
 
 	pending []outgoing // under the node's mutex until Serve sends them
 	hello   bool       // a valid message came (read by the host under mu)
+
+	pingLast, pingMin atomic.Int64 // round trips of our pings (ns; 0: none yet)
 }
 
 var _ peer.Session = (*session)(nil)
@@ -61,7 +64,10 @@ func (s *session) SendUser(frame []byte) {
 	s.conn.Send(frame, toy.CommandName(frame))
 }
 
-func (s *session) Info(ci *peer.ConnInfo) {}
+// Info adds the round trip of our pings.
+func (s *session) Info(ci *peer.ConnInfo) {
+	ci.PingLast, ci.PingMin = time.Duration(s.pingLast.Load()), time.Duration(s.pingMin.Load())
+}
 
 // handle is one datagram. Nothing a peer sends closes its connection or
 // touches another's: a bad datagram is counted and noted.
@@ -121,6 +127,7 @@ func (s *session) answered(m toy.Message, at time.Time) bool {
 	n := s.n
 	n.mu.Lock()
 	a, ok := n.asked.get(m.ReplyTo, at)
+	ok = ok && a.cmd == requestOf[m.Type]
 	if ok && a.to == s.remote {
 		n.asked.remove(m.ReplyTo)
 	}
@@ -132,8 +139,18 @@ func (s *session) answered(m toy.Message, at time.Time) bool {
 		s.conn.Note(peer.KindWarn, fmt.Sprintf("%s answers nothing we asked (replyto %d): ignored", m.Type, m.ReplyTo))
 		return false
 	}
+	if m.Type == toy.CmdPong && a.cmd == toy.CmdPing {
+		rtt := max(at.Sub(a.sent), time.Nanosecond)
+		s.pingLast.Store(int64(rtt))
+		if low := s.pingMin.Load(); low == 0 || int64(rtt) < low {
+			s.pingMin.Store(int64(rtt))
+		}
+	}
 	return true
 }
+
+// requestOf is the request each reply we track answers.
+var requestOf = map[string]string{toy.CmdPong: toy.CmdPing, toy.CmdPeerList: toy.CmdGetPeerList}
 
 // count changes the counters.
 func (n *Node) count(f func(*Stats)) {

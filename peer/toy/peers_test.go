@@ -1,0 +1,73 @@
+package toy
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/bitclone/bitclone/codec/toy"
+	"github.com/bitclone/bitclone/peer"
+)
+
+func TestNodesFindEachOtherThroughPeerLists(t *testing.T) {
+	a := startNode(t, testConfig(t))
+	cfg := testConfig(t)
+	cfg.Seeds = []netip.AddrPort{a.listen}
+	b := startNode(t, cfg)
+	b.waitPong(a.listen)
+	cfg = testConfig(t)
+	cfg.Seeds = []netip.AddrPort{b.listen}
+	c := startNode(t, cfg)
+	// C knows only B; B's peerlist names A, whom C then greets.
+	c.waitPong(a.listen)
+
+	// A peerlist never names the asker.
+	asker := newFake(t)
+	asker.send(b.listen, toy.Map{{Key: "msgtype", Value: "getpeerlist"}, {Key: "msgid", Value: int64(5)}})
+	m, _ := asker.await("a peerlist", replyTo(toy.CmdPeerList, 5))
+	names := map[string]bool{}
+	for _, p := range m.Peers {
+		names[p.String()] = true
+	}
+	if names[toyAddr(asker.addr()).String()] || !names[toyAddr(a.listen).String()] || !names[toyAddr(c.listen).String()] {
+		t.Errorf("B's peerlist for %s: %v, want A and C and not the asker", asker.addr(), m.Peers)
+	}
+	if snap := c.Snapshot(); len(snap.Conns) != 2 || snap.Conns[0].PingLast == 0 && snap.Conns[1].PingLast == 0 {
+		t.Errorf("C's connections: %+v (no ping round trip measured)", snap.Conns)
+	}
+}
+
+func TestSilentPeersArePingedThenForgotten(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.PingInterval, cfg.ForgetAfter = 20*time.Millisecond, 200*time.Millisecond
+	n := startNode(t, cfg)
+	gone := newFake(t)
+	gone.send(n.listen, toy.Map{{Key: "msgtype", Value: "ping"}, {Key: "msgid", Value: int64(1)}})
+	gone.await("a pong", replyTo(toy.CmdPong, 1))
+	gone.await("a ping of ours, as we fell silent", func(m toy.Message, _ netip.AddrPort) bool { return m.Type == toy.CmdPing })
+	n.r.WaitText(peer.KindInfo, "forgot 1 peer silent for 200ms: "+gone.addr().String())
+	if snap := n.Snapshot(); len(snap.Addrs) != 0 {
+		t.Errorf("still known: %+v", snap.Addrs)
+	}
+}
+
+func TestRepliesToNothingAskedAreIgnored(t *testing.T) {
+	n := startNode(t, testConfig(t))
+	liar := newFake(t)
+	// A peerlist nobody asked for must not fill our peers with its names.
+	liar.send(n.listen, toy.Map{{Key: "msgtype", Value: "peerlist"}, {Key: "msgid", Value: int64(1)}, {Key: "replyto", Value: int64(99)},
+		{Key: "peers", Value: []any{[]any{"127.0.0.1", int64(1)}}}})
+	liar.send(n.listen, toy.Map{{Key: "msgtype", Value: "searchresult"}, {Key: "msgid", Value: int64(2)}, {Key: "replyto", Value: int64(98)},
+		{Key: "filename", Value: "x"}, {Key: "atpeer", Value: []any{"127.0.0.1", int64(2)}}})
+	liar.send(n.listen, toy.Map{{Key: "msgtype", Value: "ping"}, {Key: "msgid", Value: int64(3)}})
+	liar.await("a pong", replyTo(toy.CmdPong, 3))
+	n.r.WaitText(peer.KindWarn, "searchresult for no search we passed on")
+	if st := n.Stats(); st.Unsolicited != 2 {
+		t.Errorf("%d unsolicited, want 2", st.Unsolicited)
+	}
+	for _, a := range n.Snapshot().Addrs {
+		if a.Addr == "127.0.0.1:1" {
+			t.Error("an unsolicited peerlist added a peer")
+		}
+	}
+}
