@@ -321,7 +321,7 @@ func (n *Node) finish(s *session, f *fetch, data []byte, err error) {
 	}
 	s.conn.NoteNode(peer.KindInfo, fmt.Sprintf("fetched %s from %s (%s in %s): %s", codec.Quote(f.name), f.from, humanize.Bytes(uint64(len(data))), humanize.Count(len(f.chunks), "chunk"), codec.Quote(path)))
 	if all {
-		n.markComplete()
+		n.markComplete(s.conn)
 	}
 }
 

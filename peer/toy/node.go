@@ -120,11 +120,19 @@ type known struct {
 	lastPing  time.Time
 }
 
-// asked is a request of ours awaiting its answer.
+// asked is a request of ours awaiting its answers: one msgid may go to
+// several peers (a line typed for every peer).
 type asked struct {
-	to   netip.AddrPort
+	to   []netip.AddrPort
 	cmd  string
 	sent time.Time
+}
+
+// askedLocked remembers that request m went to a.
+func (n *Node) askedLocked(a netip.AddrPort, m toy.Message, now time.Time) {
+	if !n.asked.update(m.ID, now, func(q *asked) { q.to = append(q.to, a) }) {
+		n.asked.add(m.ID, asked{to: []netip.AddrPort{a}, cmd: m.Type, sent: now}, now)
+	}
 }
 
 // outgoing is a datagram for a peer.
@@ -325,8 +333,7 @@ func (n *Node) peersLocked(except netip.AddrPort) []netip.AddrPort {
 // request sends m to a and remembers it awaits an answer.
 func (n *Node) request(a netip.AddrPort, m toy.Message) {
 	n.mu.Lock()
-	now := time.Now()
-	n.asked.add(m.ID, asked{to: a, cmd: m.Type, sent: now}, now)
+	n.askedLocked(a, m, time.Now())
 	n.mu.Unlock()
 	n.send(a, m)
 }
@@ -527,10 +534,11 @@ func CheckName(name string) error {
 	return nil
 }
 
-// markComplete closes Completed once.
-func (n *Node) markComplete() {
+// markComplete closes Completed once, saying so after what c's frame
+// brought about.
+func (n *Node) markComplete(c *peer.Conn) {
 	n.completeOnce.Do(func() {
-		n.host.Info("complete: every --get file is saved")
+		c.NoteNode(peer.KindInfo, "complete: every --get file is saved")
 		close(n.complete)
 	})
 }

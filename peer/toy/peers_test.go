@@ -71,3 +71,35 @@ func TestRepliesToNothingAskedAreIgnored(t *testing.T) {
 		}
 	}
 }
+
+// A getpeerlist typed for every peer goes out with one msgid; each peer's
+// answer counts.
+func TestATypedRequestToEveryPeerTakesEveryAnswer(t *testing.T) {
+	n := startNode(t, testConfig(t))
+	f1, f2 := newFake(t), newFake(t)
+	for i, f := range []*fakeNode{f1, f2} {
+		f.send(n.listen, toy.Map{{Key: "msgtype", Value: "ping"}, {Key: "msgid", Value: int64(i + 1)}})
+		f.await("a pong", replyTo(toy.CmdPong, int64(i+1)))
+	}
+	frame, err := n.Dialect().Encode("{msgtype: getpeerlist, msgid: 77}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(peer.Command{Op: peer.OpSend, Line: "getpeerlist", Frame: frame}); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range []*fakeNode{f1, f2} {
+		f.await("the typed getpeerlist", func(m toy.Message, _ netip.AddrPort) bool { return m.Type == toy.CmdGetPeerList && m.ID == 77 })
+		f.send(n.listen, toy.Map{{Key: "msgtype", Value: "peerlist"}, {Key: "msgid", Value: int64(10 + i)}, {Key: "replyto", Value: int64(77)},
+			{Key: "peers", Value: []any{[]any{"127.0.0.1", int64(5000 + i)}}}})
+	}
+	n.r.WaitEvent("a ping to both peers learnt", func(e peer.Event) bool {
+		return e.Kind == peer.KindConnected && e.Peer == "127.0.0.1:5001"
+	})
+	n.r.WaitEvent("the first learnt", func(e peer.Event) bool {
+		return e.Kind == peer.KindConnected && e.Peer == "127.0.0.1:5000"
+	})
+	if st := n.Stats(); st.Unsolicited != 0 {
+		t.Errorf("%d answers taken as unsolicited:\n%s", st.Unsolicited, n.r.Log())
+	}
+}

@@ -49,6 +49,18 @@ func (r *recent[V]) get(id int64, now time.Time) (V, bool) {
 	return e.v, ok
 }
 
+// update changes id's value in place (its age stays); it reports whether
+// id is there.
+func (r *recent[V]) update(id int64, now time.Time, f func(*V)) bool {
+	r.expire(now)
+	e, ok := r.m[id]
+	if ok {
+		f(&e.v)
+		r.m[id] = e
+	}
+	return ok
+}
+
 func (r *recent[V]) remove(id int64) { delete(r.m, id) }
 
 func (r *recent[V]) len() int { return len(r.m) }

@@ -62,7 +62,7 @@ func (n *Node) userSent(remote netip.AddrPort, m toy.Message) {
 	case toy.CmdSearch:
 		n.ownSearchLocked(m.ID, m.Filename, m.HopsLeft(), now)
 	case toy.CmdPing, toy.CmdGetPeerList:
-		n.asked.add(m.ID, asked{to: remote, cmd: m.Type, sent: now}, now)
+		n.askedLocked(remote, m, now)
 	case toy.CmdGetFile:
 		chunk := 0
 		if m.HasChunk {

@@ -125,21 +125,24 @@ func (s *session) reply(m toy.Message) {
 // answers nothing we asked this peer is noted and ignored.
 func (s *session) answered(m toy.Message, at time.Time) bool {
 	n := s.n
+	var a asked
+	ok := false
 	n.mu.Lock()
-	a, ok := n.asked.get(m.ReplyTo, at)
-	ok = ok && a.cmd == requestOf[m.Type]
-	if ok && a.to == s.remote {
-		n.asked.remove(m.ReplyTo)
-	}
-	if !ok || a.to != s.remote {
+	n.asked.update(m.ReplyTo, at, func(q *asked) {
+		if i := slices.Index(q.to, s.remote); i >= 0 && q.cmd == requestOf[m.Type] {
+			a, ok = *q, true
+			q.to = slices.Delete(q.to, i, i+1)
+		}
+	})
+	if !ok {
 		n.stats.Unsolicited++
 	}
 	n.mu.Unlock()
-	if !ok || a.to != s.remote {
+	if !ok {
 		s.conn.Note(peer.KindWarn, fmt.Sprintf("%s answers nothing we asked (replyto %d): ignored", m.Type, m.ReplyTo))
 		return false
 	}
-	if m.Type == toy.CmdPong && a.cmd == toy.CmdPing {
+	if m.Type == toy.CmdPong {
 		rtt := max(at.Sub(a.sent), time.Nanosecond)
 		s.pingLast.Store(int64(rtt))
 		if low := s.pingMin.Load(); low == 0 || int64(rtt) < low {
