@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"net/netip"
 	"os"
@@ -119,5 +120,40 @@ func TestToyGetsAFileAndExits(t *testing.T) {
 func TestToyReplayKnowsTheDialect(t *testing.T) {
 	if f, err := framingOf("toy"); err != nil || !f.Datagrams {
 		t.Errorf("framingOf(toy): %+v, %v", f, err)
+	}
+}
+
+// A toy session recorded with --record replays over UDP.
+func TestToyTranscriptReplaysOverUDP(t *testing.T) {
+	seed, err := toypeer.New(toypeer.Config{ListenHost: "127.0.0.1", NoMessageEvents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- seed.Run(ctx) }()
+	go func() {
+		for range seed.Events() {
+		}
+	}()
+	defer func() { cancel(); <-ran }()
+
+	// A transcript: one connection to the seed that sent a ping.
+	rec := filepath.Join(t.TempDir(), "s.jsonl")
+	d := toypeer.NewDialect(0)
+	ping, err := d.Encode("{msgtype: ping, msgid: 42}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := `{"time":"2026-11-29T04:03:08Z","kind":"connected","peer":"` + seed.Addr().String() + `","conn":1,"dir":"out","dialect":"toy"}
+{"time":"2026-11-29T04:03:08.1Z","kind":"send","peer":"` + seed.Addr().String() + `","conn":1,"dir":"out","raw":"` + base64.StdEncoding.EncodeToString(ping) + `"}
+`
+	if err := os.WriteFile(rec, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	status := execute([]string{"replay", "--fast", "--wait", "500ms", rec, "--to", seed.Addr().String()}, nil, &stdout, &stderr)
+	if status != ExitOK || !strings.Contains(stdout.String(), "{msgtype: pong") || !strings.Contains(stdout.String(), "replyto: 42") {
+		t.Fatalf("status %d:\n%s%s", status, stdout.String(), stderr.String())
 	}
 }
