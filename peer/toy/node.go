@@ -130,7 +130,9 @@ type asked struct {
 
 // askedLocked remembers that request m went to a.
 func (n *Node) askedLocked(a netip.AddrPort, m toy.Message, now time.Time) {
-	if !n.asked.update(m.ID, now, func(q *asked) { q.to = append(q.to, a) }) {
+	// A msgid asked again (a line typed twice, or one typed with a msgid
+	// of ours) times its round trip from the latest send.
+	if !n.asked.update(m.ID, now, func(q *asked) { q.to, q.sent = append(q.to, a), now }) {
 		n.asked.add(m.ID, asked{to: []netip.AddrPort{a}, cmd: m.Type, sent: now}, now)
 	}
 }

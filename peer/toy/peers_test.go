@@ -103,3 +103,28 @@ func TestATypedRequestToEveryPeerTakesEveryAnswer(t *testing.T) {
 		t.Errorf("%d answers taken as unsolicited:\n%s", st.Unsolicited, n.r.Log())
 	}
 }
+
+// A ping typed with a msgid the node used before times its round trip
+// from the typed one, not from the first.
+func TestATypedPingReusingAMsgidTimesItsOwnRoundTrip(t *testing.T) {
+	n := startNode(t, testConfig(t))
+	f := newFake(t)
+	f.send(n.listen, toy.Map{{Key: "msgtype", Value: "ping"}, {Key: "msgid", Value: int64(1)}})
+	f.await("a pong", replyTo(toy.CmdPong, 1))
+	frame, err := n.Dialect().Encode("{msgtype: ping, msgid: 500}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	n.asked.add(500, asked{to: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1")}, cmd: toy.CmdPing, sent: time.Now().Add(-time.Hour)}, time.Now())
+	n.mu.Unlock()
+	if err := n.Do(peer.Command{Op: peer.OpSend, Targets: []string{f.addr().String()}, Frame: frame}); err != nil {
+		t.Fatal(err)
+	}
+	f.await("the typed ping", func(m toy.Message, _ netip.AddrPort) bool { return m.Type == toy.CmdPing && m.ID == 500 })
+	f.send(n.listen, toy.Map{{Key: "msgtype", Value: "pong"}, {Key: "msgid", Value: int64(2)}, {Key: "replyto", Value: int64(500)}})
+	n.r.WaitEvent("the pong", func(e peer.Event) bool { return e.Kind == peer.KindRecv && e.Command == toy.CmdPong })
+	if ci := n.Snapshot().Conns; len(ci) != 1 || ci[0].PingLast <= 0 || ci[0].PingLast > time.Minute {
+		t.Errorf("round trip %v, want the typed ping's", ci[0].PingLast)
+	}
+}
