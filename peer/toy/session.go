@@ -19,8 +19,8 @@ type session struct {
 	conn   *peer.Conn
 	remote netip.AddrPort
 
-	pending []outgoing // under the node's mutex until Serve sends them
-	hello   bool       // a valid message came (read by the host under mu)
+	pending []outgoing  // under the node's mutex until Serve sends them
+	hello   atomic.Bool // a valid message came
 
 	pingLast, pingMin atomic.Int64 // round trips of our pings (ns; 0: none yet)
 }
@@ -45,11 +45,8 @@ func (s *session) Serve() error {
 
 func (s *session) Established() bool { return true }
 
-func (s *session) GotHello() bool {
-	s.n.mu.Lock()
-	defer s.n.mu.Unlock()
-	return s.hello
-}
+// GotHello is called with the host's lock held: an atomic, not mu.
+func (s *session) GotHello() bool { return s.hello.Load() }
 
 // Listen is the remote's address: over UDP, the one it listens at.
 func (s *session) Listen() netip.AddrPort { return s.remote }
@@ -84,8 +81,8 @@ func (s *session) handle(frame []byte, at time.Time) error {
 		s.conn.Note(peer.KindWarn, fmt.Sprintf("unknown msgtype %s ignored (the article's node would crash)", codec.Quote(m.Type)))
 		return nil
 	}
+	s.hello.Store(true)
 	n.mu.Lock()
-	s.hello = true
 	n.heardLocked(s.remote, at)
 	n.mu.Unlock()
 	switch m.Type {
