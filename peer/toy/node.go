@@ -19,7 +19,8 @@
 //     a search it has seen is dropped, so each reaches each node once.
 //     The msgid of a search is random 63 bits and kept unchanged as it is
 //     passed on, so it names the search network-wide; every other message
-//     gets a random msgid of its own, and replies name theirs in replyto.
+//     gets the next of a counter (short in the log), and a reply names its
+//     request in replyto, matched with the peer we asked.
 //   - each node remembers who sent it each search (the reverse path) and
 //     passes the searchresults for it, unchanged, back to that hop: the
 //     searcher gets every result without anyone learning its address.
@@ -58,8 +59,8 @@ import (
 const Name = "toy"
 
 // Node is a toy node: the protocol on a peer.Host over a UDP socket.
-// Create it with New (which binds the socket), serve with Run. It
-// implements peer.Node.
+// Create it with New (which binds the socket), serve with Run (which
+// closes it at the end). It implements peer.Node.
 //
 // Its state is guarded by the host's mutex (mu), never held across I/O:
 // datagrams are queued after it is released.
