@@ -60,6 +60,12 @@ type Config struct {
 	// MaxFetchSize is the largest file we fetch (it is kept in memory
 	// until it is whole; default 64 MiB).
 	MaxFetchSize int64
+	// RelayRate and RelayBurst bound the searches of one peer we pass on:
+	// RelayRate a second after a burst of RelayBurst (defaults 10 and 20).
+	// Past them a search is still answered, not passed on: one peer's
+	// flood of fresh msgids cannot make us flood everyone else.
+	RelayRate  float64
+	RelayBurst int
 	// Tick is the period of the maintenance loop: pings, timeouts,
 	// retries (default 100ms).
 	Tick time.Duration
@@ -83,6 +89,8 @@ const (
 	DefaultWindow           = 8
 	DefaultMaxFetchSize     = 64 << 20
 	DefaultTick             = 100 * time.Millisecond
+	DefaultRelayRate        = 10
+	DefaultRelayBurst       = 20
 	// MaxHops caps the ttl a search is passed on with: a peer's ttl of
 	// 255 would otherwise cross the whole network (Gnutella caps it at 7).
 	MaxHops = 10
@@ -134,6 +142,10 @@ func (c Config) withDefaults() Config {
 		c.MaxFetchSize = DefaultMaxFetchSize
 	}
 	def(&c.Tick, DefaultTick)
+	if c.RelayRate <= 0 {
+		c.RelayRate = DefaultRelayRate
+	}
+	defInt(&c.RelayBurst, DefaultRelayBurst)
 	return c
 }
 

@@ -105,6 +105,7 @@ type Stats struct {
 	UnknownTypes    uint64 // datagrams with a msgtype we do not know
 	Unsolicited     uint64 // replies to nothing we asked or passed on
 	PeersForgotten  uint64
+	NotRelayed      uint64 // searches answered but not passed on: their peer sent too many
 	FilesNotShared  uint64 // getfiles for files we do not share
 	FilesFetched    uint64
 	FetchesFailed   uint64 // sources given up
@@ -396,6 +397,7 @@ func (n *Node) dialFailedLocked(a netip.AddrPort, why string) []peer.Event {
 // newSessionLocked makes a's session and gives it what waits for a.
 func (n *Node) newSessionLocked(c *peer.Conn) *session {
 	s := &session{n: n, conn: c, remote: c.Remote()}
+	s.relay = peer.TokenBucket{Rate: n.cfg.RelayRate, Burst: float64(n.cfg.RelayBurst)}
 	s.pending = n.pending[s.remote]
 	delete(n.pending, s.remote)
 	n.sessions[s.remote] = s

@@ -148,3 +148,27 @@ func TestBadDatagramsAreNotedAndIgnored(t *testing.T) {
 		t.Errorf("%d warnings about the bad peer, want 5:\n%s", got, n.r.Log())
 	}
 }
+
+// One peer's flood of fresh searches is answered but not all passed on.
+func TestAFloodOfSearchesIsNotPassedOnWhole(t *testing.T) {
+	cfgY := testConfig(t)
+	cfgY.NoPeerExchange = true
+	y := startNode(t, cfgY)
+	cfgX := testConfig(t)
+	cfgX.NoPeerExchange = true
+	cfgX.Seeds = []netip.AddrPort{y.listen}
+	x := startNode(t, cfgX)
+	x.waitPong(y.listen)
+	flood := newFake(t)
+	const sent = 60
+	for i := range sent {
+		flood.send(x.listen, toy.Map{{Key: "msgtype", Value: "search"}, {Key: "msgid", Value: int64(1000 + i)},
+			{Key: "filename", Value: "x"}, {Key: "ttl", Value: int64(3)}})
+	}
+	flood.send(x.listen, toy.Map{{Key: "msgtype", Value: "ping"}, {Key: "msgid", Value: int64(1)}})
+	flood.await("a pong after the flood", replyTo(toy.CmdPong, 1))
+	st := x.Stats()
+	if st.Searches != sent || st.NotRelayed < sent-DefaultRelayBurst-DefaultRelayRate*2 || st.Forwarded+st.NotRelayed != sent {
+		t.Errorf("of %d searches: handled %d, passed on %d, held back %d", sent, st.Searches, st.Forwarded, st.NotRelayed)
+	}
+}

@@ -87,9 +87,15 @@ func (n *Node) searched(s *session, m toy.Message, frame []byte, at time.Time) {
 		return
 	}
 	n.stats.Searches++
+	limited := false
 	if m.HasTTL && hops > 1 {
-		to = n.peersLocked(s.remote)
-		n.stats.Forwarded += uint64(len(to))
+		if limited = s.relay.Available(at) < 1; limited {
+			n.stats.NotRelayed++
+		} else {
+			s.relay.Take(at)
+			to = n.peersLocked(s.remote)
+			n.stats.Forwarded += uint64(len(to))
+		}
 	}
 	n.mu.Unlock()
 	has := n.shares(m.Filename)
@@ -100,7 +106,10 @@ func (n *Node) searched(s *session, m toy.Message, frame []byte, at time.Time) {
 		s.reply(toy.SearchResult(newID(), m.ID, m.Filename, toyAddr(n.reachable(s.remote))))
 	}
 	ttl := "no ttl (an old node's): not passed on"
-	if m.HasTTL {
+	switch {
+	case limited:
+		ttl = fmt.Sprintf("ttl %d, not passed on: more than %g searches a second from this peer", m.TTL, n.cfg.RelayRate)
+	case m.HasTTL:
 		ttl = fmt.Sprintf("ttl %d, passed on to %d", m.TTL, len(to))
 	}
 	s.conn.Note(peer.KindInfo, fmt.Sprintf("search %s (msgid %d): %s; %s", codec.Quote(m.Filename), m.ID, what, ttl))

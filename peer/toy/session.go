@@ -19,8 +19,9 @@ type session struct {
 	conn   *peer.Conn
 	remote netip.AddrPort
 
-	pending []outgoing  // under the node's mutex until Serve sends them
-	hello   atomic.Bool // a valid message came
+	pending []outgoing       // under the node's mutex until Serve sends them
+	hello   atomic.Bool      // a valid message came
+	relay   peer.TokenBucket // its searches we pass on (under the node's mutex)
 
 	pingLast, pingMin atomic.Int64 // round trips of our pings (ns; 0: none yet)
 }
