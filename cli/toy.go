@@ -83,7 +83,7 @@ func toyCommand(run func(s toySettings, stdin io.Reader, stdout, stderr io.Write
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "headless: every datagram, not only summaries")
 	fl.BoolVar(&f.headless, "headless", false, "no TUI: log on stdout, datagrams typed on stdin")
 	fl.BoolVar(&f.json, "json", false, "events as JSON lines; implies --headless")
-	fl.BoolVar(&f.quiet, "quiet", false, "print only warnings, errors and summaries; implies --headless")
+	fl.BoolVar(&f.quiet, "quiet", false, "print only connection changes, warnings and errors; implies --headless")
 	fl.StringVar(&f.record, "record", "", "write every datagram in and out to `FILE` as JSON lines")
 	return cmd
 }
@@ -148,6 +148,9 @@ func runToy(s toySettings, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		rec.close(stderr)
 		return fail("%v", err)
+	}
+	if s.Front.Quiet { // the log leaves out the line that says the port
+		fmt.Fprintf(stderr, "bitclone toy: listening on UDP %s\n", node.Addr())
 	}
 	sw := s.swarm
 	sw.Front = s.Front

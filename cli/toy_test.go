@@ -115,6 +115,14 @@ func TestToyGetsAFileAndExits(t *testing.T) {
 	if !strings.Contains(stdout.String(), "listening on UDP 127.0.0.1:") {
 		t.Errorf("the log does not say the port:\n%s", stdout.String())
 	}
+	// --quiet leaves the line out of the log: stderr says the port.
+	stdout.Reset()
+	stderr.Reset()
+	status = execute([]string{"toy", "--quiet", "--host", "127.0.0.1", "-d", dest, "--get", "cool.txt", "--exit-when-complete", seed.Addr().String()},
+		strings.NewReader(""), &stdout, &stderr)
+	if status != ExitOK || !strings.Contains(stderr.String(), "bitclone toy: listening on UDP 127.0.0.1:") {
+		t.Errorf("--quiet: status %d, stderr:\n%s", status, stderr.String())
+	}
 }
 
 func TestToyReplayKnowsTheDialect(t *testing.T) {
