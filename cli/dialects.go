@@ -7,11 +7,12 @@ import (
 	"github.com/bitclone/bitclone/peer/bitclone"
 	bt "github.com/bitclone/bitclone/peer/bittorrent"
 	nibblepeer "github.com/bitclone/bitclone/peer/nibble"
+	toypeer "github.com/bitclone/bitclone/peer/toy"
 )
 
 // dialectNames are the dialects a transcript may name, in the order help
 // texts list them.
-var dialectNames = []string{"bitclone", "nibble", bt.Name}
+var dialectNames = []string{"bitclone", "nibble", bt.Name, toypeer.Name}
 
 // framingOf is the framing of the dialect called name, for the tools that
 // read a dialect's frames without running its node (bitclone replay).
@@ -23,6 +24,8 @@ func framingOf(name string) (peer.Framing, error) {
 		return nibblepeer.Framing(), nil
 	case bt.Name:
 		return bt.Framing(), nil
+	case toypeer.Name:
+		return toypeer.Framing(), nil
 	}
 	return peer.Framing{}, fmt.Errorf("unknown dialect %q (want one of %v)", name, dialectNames)
 }

@@ -95,6 +95,9 @@ type Pane struct {
 	// Want is how many body rows the pane would like at width w; the
 	// front end may give fewer, or none on a small screen.
 	Want func(s Snapshot, w int) int
+	// Fields are the labels of the Snapshot.Fields the pane draws: the
+	// node's own pane leaves them out, so that nothing shows twice.
+	Fields []string
 }
 
 // Colon returns the dialect's colon command called name, if any.

@@ -49,7 +49,11 @@ func Run(ctx context.Context, s *Session, to string, o Options) error {
 		o.Timeout = DefaultTimeout
 	}
 	d := net.Dialer{Timeout: o.Timeout}
-	nc, err := d.DialContext(ctx, "tcp", to)
+	network := "tcp"
+	if s.framing.Datagrams { // the toy node: one frame a datagram
+		network = "udp"
+	}
+	nc, err := d.DialContext(ctx, network, to)
 	if err != nil {
 		return err
 	}

@@ -163,3 +163,32 @@ func TestHintSuggestsTheDialectsExample(t *testing.T) {
 		t.Errorf("hint without an example %q", m.hint.text)
 	}
 }
+
+// Fields a dialect's pane draws (peer.Pane.Fields) are not drawn again in
+// the node's pane; the others are.
+func TestPaneFieldsShowOnlyInTheirPane(t *testing.T) {
+	m, _ := newBinaryModel(t, 120, 40)
+	m.opts.Dialect.Panes = []peer.Pane{{
+		Title:  "Searches",
+		Fields: []string{"search"},
+		Want:   func(peer.Snapshot, int) int { return 1 },
+		Rows: func(s peer.Snapshot, _, _ int) []string {
+			for _, f := range s.Fields {
+				if f.Label == "search" {
+					return []string{"pane row: " + f.Value}
+				}
+			}
+			return nil
+		},
+	}}
+	s := sampleSnapshot()
+	s.Fields = []peer.Field{{Label: "search", Value: "cool.txt 1 result"}, {Label: "peers", Value: "3"}}
+	m.Update(snapshotMsg{s})
+	got := screen(m)
+	if n := strings.Count(got, "cool.txt 1 result"); n != 1 || !strings.Contains(got, "pane row: cool.txt 1 result") {
+		t.Errorf("the search field shows %d times, want once, in its pane:\n%s", n, got)
+	}
+	if !strings.Contains(got, "peers: 3") {
+		t.Errorf("the node's other field is gone:\n%s", got)
+	}
+}

@@ -66,10 +66,10 @@ func (m *Model) frame() frame {
 	// The dialect's panes go below the connections, each while what is
 	// left keeps room for the panes below; the rest starts below them.
 	rest := ch
-	if hasDownload(&m.snap) {
+	if m.hasDownload() {
 		// As many rows as it wants up to a quarter of the body, fewer
 		// (down to the title and one row) rather than none.
-		h := 1 + max(1, min(downloadWant(&m.snap, W), bh/4))
+		h := 1 + max(1, min(downloadWant(&m.snap, m.nodeFields(), W), bh/4))
 		h = min(h, bh-rest-minRestRows)
 		if h >= 2 {
 			f.download = rect{0, y + rest, W, h}

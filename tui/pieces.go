@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,13 +59,32 @@ func (c *downloadCache) progress(p *peer.Progress, budget int) (string, []peer.P
 
 // hasDownload reports whether the snapshot gives the download pane
 // anything to show.
-func hasDownload(s *peer.Snapshot) bool { return s.Progress != nil || len(s.Fields) > 0 }
+func (m *Model) hasDownload() bool { return m.snap.Progress != nil || len(m.nodeFields()) > 0 }
+
+// nodeFields are the snapshot's fields but those a dialect's pane draws
+// (peer.Pane.Fields).
+func (m *Model) nodeFields() []peer.Field {
+	var owned []string
+	for _, p := range m.opts.Dialect.Panes {
+		owned = append(owned, p.Fields...)
+	}
+	if len(owned) == 0 {
+		return m.snap.Fields
+	}
+	var out []peer.Field
+	for _, f := range m.snap.Fields {
+		if !slices.Contains(owned, f.Label) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // downloadWant is how many body rows the pane would like at width w: the
 // progress line, the node's fields, and the map at one cell per piece
 // (at most maxMapRows).
-func downloadWant(s *peer.Snapshot, w int) int {
-	n := len(fieldLines(s.Fields, w))
+func downloadWant(s *peer.Snapshot, fs []peer.Field, w int) int {
+	n := len(fieldLines(fs, w))
 	if p := s.Progress; p != nil && w > 0 {
 		n += 1 + min(maxMapRows, max(1, (len(p.Pieces)+w-1)/w))
 	}
@@ -105,7 +125,7 @@ func (m *Model) downloadPane(r rect) []string {
 	s := &m.snap
 	p := s.Progress
 	body := r.h - 1
-	fields := fieldLines(s.Fields, r.w)
+	fields := fieldLines(m.nodeFields(), r.w)
 	mapRows := 0
 	if p != nil {
 		rest := body - 1 // below the progress line
