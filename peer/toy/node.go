@@ -120,7 +120,17 @@ type known struct {
 	added     time.Time
 	lastHeard time.Time // zero: never
 	lastPing  time.Time
+	// Until a peer first answers, its greeting is sent again at
+	// nextGreet, greetWait after the last (doubling): a seed started
+	// after us, or a datagram lost, must not leave us alone for a
+	// whole PingInterval.
+	nextGreet time.Time
+	greetWait time.Duration
 }
+
+// firstGreetRetry is how long an unanswered greeting waits before it is
+// sent again; the wait doubles up to the ping interval.
+const firstGreetRetry = time.Second
 
 // asked is a request of ours awaiting its answers: one msgid may go to
 // several peers (a line typed for every peer).
@@ -305,7 +315,7 @@ func (n *Node) addKnownLocked(a netip.AddrPort, source, from string, now time.Ti
 	if _, ok := n.known[a]; ok || !peer.Dialable(a) || n.host.Ours(a) || len(n.known) >= n.cfg.MaxKnown {
 		return false
 	}
-	n.known[a] = &known{addr: a, source: source, from: from, added: now}
+	n.known[a] = &known{addr: a, source: source, from: from, added: now, nextGreet: now.Add(firstGreetRetry), greetWait: firstGreetRetry}
 	return true
 }
 
@@ -473,6 +483,15 @@ func (n *Node) tick(now time.Time) {
 			delete(n.known, a)
 			n.stats.PeersForgotten++
 			forgot = append(forgot, a.String())
+			continue
+		}
+		if k.lastHeard.IsZero() && !now.Before(k.nextGreet) {
+			k.greetWait = min(2*k.greetWait, n.cfg.PingInterval)
+			k.nextGreet = now.Add(k.greetWait)
+			out = append(out, todo{a, toy.Ping(newID())})
+			if !n.cfg.NoPeerExchange {
+				out = append(out, todo{a, toy.GetPeerList(newID())})
+			}
 			continue
 		}
 		if now.Sub(last) >= n.cfg.PingInterval && now.Sub(k.lastPing) >= n.cfg.PingInterval {

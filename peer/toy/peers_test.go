@@ -128,3 +128,19 @@ func TestATypedPingReusingAMsgidTimesItsOwnRoundTrip(t *testing.T) {
 		t.Errorf("round trip %v, want the typed ping's", ci[0].PingLast)
 	}
 }
+
+// A seed that misses our greeting (it started after us, or the datagram
+// was lost) is greeted again soon, not only at the next ping interval.
+func TestAnUnansweredGreetingIsSentAgain(t *testing.T) {
+	seed := newFake(t)
+	cfg := testConfig(t)
+	cfg.Seeds = []netip.AddrPort{seed.addr()}
+	cfg.PingInterval = time.Hour // so only the greeting's retry can ping again
+	n := startNode(t, cfg)
+	isPing := func(m toy.Message, _ netip.AddrPort) bool { return m.Type == toy.CmdPing }
+	seed.await("the greeting's ping", isPing) // lost: not answered
+	m, _ := seed.await("the greeting sent again", isPing)
+	seed.send(n.listen, toy.Map{{Key: "msgtype", Value: "pong"}, {Key: "msgid", Value: int64(1)}, {Key: "replyto", Value: m.ID}})
+	seed.await("its getpeerlist, sent with it", func(m toy.Message, _ netip.AddrPort) bool { return m.Type == toy.CmdGetPeerList })
+	n.r.WaitEvent("the pong handled", func(e peer.Event) bool { return e.Kind == peer.KindRecv && e.Command == toy.CmdPong })
+}
