@@ -169,4 +169,3 @@ type options struct {
 func WithRecorder(r peer.Recorder) Option {
 	return func(o *options) { o.host.Recorder = r }
 }
-

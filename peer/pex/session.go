@@ -24,20 +24,20 @@ type session struct {
 	heard  atomic.Bool // the peer has sent a message
 
 	// Reader goroutine only.
-	scratch []byte // a give is read into it: one piece per connection
-	typeSaid bool  // a message of an unknown type was logged
+	scratch  []byte // a give is read into it: one piece per connection
+	typeSaid bool   // a message of an unknown type was logged
 
-	mu        sync.Mutex
-	listen    netip.AddrPort        // an inbound peer's listening address, once its peer message says
-	asked     map[pex.Hash]time.Time // asks waiting for a give, and when sent
-	cursor    int                    // where the next asks start in the missing list
-	peersAt   time.Time              // when our peer list last went out
-	got       int                    // verified pieces received
-	given     int                    // pieces given
-	lacked    int                    // asks for pieces we do not have (not answered)
-	strikes   int                    // corrupt gives
-	peersIn   int                    // peer messages received
-	learnt    int                    // peers learnt from them
+	mu      sync.Mutex
+	listen  netip.AddrPort         // an inbound peer's listening address, once its peer message says
+	asked   map[pex.Hash]time.Time // asks waiting for a give, and when sent
+	cursor  int                    // where the next asks start in the missing list
+	peersAt time.Time              // when our peer list last went out
+	got     int                    // verified pieces received
+	given   int                    // pieces given
+	lacked  int                    // asks for pieces we do not have (not answered)
+	strikes int                    // corrupt gives
+	peersIn int                    // peer messages received
+	learnt  int                    // peers learnt from them
 }
 
 func newSession(n *Node, c *peer.Conn, dialed netip.AddrPort) *session {
