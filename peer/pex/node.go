@@ -279,7 +279,7 @@ func (n *Node) fill(now time.Time) {
 		if out+len(dial) >= n.cfg.MaxConns {
 			break
 		}
-		if n.host.Ours(a) || n.host.DialingLocked(a) || n.host.DialedLocked(a) || n.host.ConnectedLocked(a) {
+		if n.host.Ours(a) || n.connectedLocked(a) {
 			continue
 		}
 		if until, ok := n.shunned[a]; ok && now.Before(until) {
@@ -362,7 +362,7 @@ func (n *Node) learn(c *peer.Conn, m pex.Message) (added int) {
 		if !peer.Dialable(a) || n.host.Ours(a) {
 			continue
 		}
-		if n.known[a] != nil {
+		if n.knownLocked(a) {
 			continue
 		}
 		if len(n.order) >= n.cfg.MaxKnown {
@@ -374,6 +374,44 @@ func (n *Node) learn(c *peer.Conn, m pex.Message) (added int) {
 		added++
 	}
 	return added
+}
+
+// knownLocked says whether the address book holds a, or the same node
+// under another loopback address: a node on this machine is listed at
+// 127.0.0.1 by the peers that reach it over IPv4 and at ::1 by the others,
+// and one connection to it is enough.
+func (n *Node) knownLocked(a netip.AddrPort) bool {
+	if n.known[a] != nil {
+		return true
+	}
+	if !a.Addr().IsLoopback() {
+		return false
+	}
+	for _, b := range n.order {
+		if sameNode(a, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameNode says whether a and b name one listener: equal, or one port on
+// loopback.
+func sameNode(a, b netip.AddrPort) bool {
+	return a == b || a.Port() == b.Port() && a.Addr().IsLoopback() && b.Addr().IsLoopback()
+}
+
+// connectedLocked says whether a connection to a (or to the same node at
+// another loopback address) is open or being dialled, either way round.
+func (n *Node) connectedLocked(a netip.AddrPort) bool {
+	if n.host.DialingLocked(a) || n.host.DialedLocked(a) || n.host.ConnectedLocked(a) {
+		return true
+	}
+	found := false
+	n.host.EachLocked(func(_ *peer.Conn, dialed netip.AddrPort, s peer.Session) {
+		found = found || sameNode(a, dialed) || sameNode(a, s.Listen())
+	})
+	return found
 }
 
 // fromPeer is the address a peer entry names, seen from a connection to
@@ -389,7 +427,7 @@ func fromPeer(a netip.AddrPort, remote netip.Addr) netip.AddrPort {
 
 // record adds an inbound peer's listening address to the address book.
 func (n *Node) recordLocked(a netip.AddrPort, from string) {
-	if n.known[a] != nil || !peer.Dialable(a) || n.host.Ours(a) {
+	if n.knownLocked(a) || !peer.Dialable(a) || n.host.Ours(a) {
 		return
 	}
 	if len(n.order) >= n.cfg.MaxKnown {
@@ -530,7 +568,7 @@ func (n *Node) snapshotLocked(s *peer.Snapshot, now time.Time) {
 	for _, a := range n.order {
 		k := n.known[a]
 		ai := peer.AddrInfo{Addr: a.String(), Live: true, Source: k.source, From: k.from, Attempts: k.failures,
-			Connected: n.host.DialedLocked(a) || n.host.ConnectedLocked(a)}
+			Connected: n.connectedLocked(a) && !n.host.DialingLocked(a)}
 		if until, ok := n.shunned[a]; ok && now.Before(until) {
 			ai.Banned = true
 		}
