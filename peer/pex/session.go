@@ -41,7 +41,9 @@ type session struct {
 }
 
 func newSession(n *Node, c *peer.Conn, dialed netip.AddrPort) *session {
-	return &session{n: n, conn: c, dialed: dialed, asked: map[pex.Hash]time.Time{}}
+	// peersAt starts now: Serve sends the first list, and a tick that
+	// comes before it must not send a second.
+	return &session{n: n, conn: c, dialed: dialed, asked: map[pex.Hash]time.Time{}, peersAt: time.Now()}
 }
 
 // Serve sends our peer list and the first asks, then reads messages until
