@@ -121,6 +121,9 @@ const (
 	DefaultTick        = 500 * time.Millisecond
 	DefaultForgetAfter = 5
 	DefaultMaxStrikes  = 3
+	// MaxWriting bounds the verified pieces being written to Dest at once,
+	// each a copy in memory (a piece is 128 KiB on the course's wire).
+	MaxWriting = 4
 	// MaxWant bounds the pieces a node may want at once.
 	MaxWant = 1 << 16
 	// MaxShared bounds the pieces a node shares (a hash and a location each).

@@ -2,6 +2,7 @@ package pex
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -36,7 +37,7 @@ func fast(c Config) Config {
 func shareDir(t testing.TB, size int, seed byte, pieceSize int) (string, []byte, []pex.Hash) {
 	t.Helper()
 	dir := t.TempDir()
-	data := nodetest.Pattern(size, seed)
+	data := randomBytes(size, seed)
 	if err := os.WriteFile(filepath.Join(dir, "file.bin"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +48,14 @@ func shareDir(t testing.TB, size int, seed byte, pieceSize int) (string, []byte,
 		hashes = append(hashes, pex.HashOf(p))
 	}
 	return dir, data, hashes
+}
+
+// randomBytes are size bytes from a generator seeded with seed: every
+// piece differs (nodetest.Pattern repeats every 256 KiB).
+func randomBytes(size int, seed byte) []byte {
+	data := make([]byte, size)
+	rand.NewChaCha8([32]byte{seed}).Read(data)
+	return data
 }
 
 // piecesOf are data's pieces, the last padded.

@@ -34,6 +34,8 @@ type Node struct {
 	complete *swarm.Completion
 	meter    swarm.Meter
 	kick     chan struct{}
+	writing  chan struct{}  // a slot per piece being written (MaxWriting)
+	writers  sync.WaitGroup // the goroutines writing pieces
 
 	// Under mu.
 	listen  netip.AddrPort
@@ -92,6 +94,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 		cfg: cfg, opts: cfg.Options, shared: shared, have: have,
 		complete: swarm.NewCompletion(),
 		kick:     make(chan struct{}, 1),
+		writing:  make(chan struct{}, MaxWriting),
 		wanted:   map[pex.Hash]*wanted{},
 		known:    map[netip.AddrPort]*known{},
 		shunned:  map[netip.AddrPort]time.Time{},
@@ -438,37 +441,60 @@ func (n *Node) recordLocked(a netip.AddrPort, from string) {
 	n.order = append(n.order, a)
 }
 
-// received takes a verified give of h: claims it, writes it to Dest, and
-// says whether it was wanted and new.
-func (n *Node) received(s *session, h pex.Hash, data []byte, at time.Time) (bool, error) {
+// received takes a verified give of h: it claims the piece and has it
+// written to Dest, atomically, off the connection's reader goroutine (an
+// fsync takes a millisecond, and the reader moves on to the next give), at
+// most MaxWriting at once: past that, the reader waits, and TCP holds the
+// peer back. It says whether the piece was wanted and new.
+func (n *Node) received(s *session, h pex.Hash, data []byte, at time.Time) bool {
 	n.mu.Lock()
 	w := n.wanted[h]
 	if w == nil || w.got || w.writing {
 		n.mu.Unlock()
-		return false, nil
+		return false
 	}
 	w.writing = true
 	n.mu.Unlock()
+	select {
+	case n.writing <- struct{}{}:
+	case <-s.conn.Done():
+		n.mu.Lock()
+		w.writing = false
+		n.mu.Unlock()
+		return false
+	}
+	piece := append([]byte(nil), data...) // the frame is the reader's until its next message
+	n.writers.Add(1)
+	go func() {
+		defer n.writers.Done()
+		defer func() { <-n.writing }()
+		n.write(s, h, w, piece, at)
+	}()
+	return true
+}
 
+// write writes a verified piece to Dest and counts it.
+func (n *Node) write(s *session, h pex.Hash, w *wanted, piece []byte, at time.Time) {
 	path := fetchedPath(n.cfg.Dest, h)
-	err := durable.WriteFile(path, data, 0o644)
+	err := durable.WriteFile(path, piece, 0o644)
 	n.mu.Lock()
 	w.writing = false
 	if err == nil {
 		w.got, w.from = true, s.conn.RemoteString()
-		n.have[h] = location{path: path, n: len(data)}
+		n.have[h] = location{path: path, n: len(piece)}
 		n.nGot++
 	}
 	done := n.nGot == len(n.want)
 	n.mu.Unlock()
 	if err != nil {
-		return false, err
+		n.host.Note(peer.KindError, s.conn, "cannot save "+h.Short()+": "+err.Error())
+		return
 	}
-	n.meter.AddDown(len(data), at)
+	n.meter.AddDown(len(piece), at)
+	s.gotOne(at)
 	if done {
-		n.markComplete(s.conn)
+		n.markComplete(nil)
 	}
-	return true, nil
 }
 
 // addWant adds h to the wanted pieces (an ask the user typed), unless it

@@ -176,18 +176,18 @@ func (s *session) onGive(h pex.Hash, piece []byte, at time.Time) error {
 		}
 		return nil
 	}
-	fresh, err := s.n.received(s, h, piece, at)
-	if err != nil {
-		s.conn.Note(peer.KindError, "cannot save "+h.Short()+": "+err.Error())
-		return nil
-	}
-	if fresh {
-		s.mu.Lock()
-		s.got++
-		s.mu.Unlock()
-		s.refill(at, s.n.missing())
+	if s.n.received(s, h, piece, at) {
+		s.refill(at, s.n.missing()) // the asks' pipe stays full while it is written
 	}
 	return nil
+}
+
+// gotOne counts a piece from this peer, written, and asks for more.
+func (s *session) gotOne(at time.Time) {
+	s.mu.Lock()
+	s.got++
+	s.mu.Unlock()
+	s.refill(at, s.n.missing())
 }
 
 // onPeers learns the peers of a peer message. On an accepted connection
