@@ -1,0 +1,109 @@
+package pex
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/bitclone/bitclone/codec/pex"
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/nodetest"
+)
+
+func TestAPeerEntryAtLoopbackFromElsewhereIsTheRemotesIP(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	ip := netip.MustParseAddr
+	for _, tc := range []struct {
+		entry  netip.AddrPort
+		remote netip.Addr
+		want   netip.AddrPort
+	}{
+		{ap("[::1]:8100"), ip("192.0.2.7"), ap("192.0.2.7:8100")}, // the course node's ::1
+		{ap("[::]:8100"), ip("2001:db8::5"), ap("[2001:db8::5]:8100")},
+		{ap("127.0.0.1:8100"), ip("192.0.2.7"), ap("192.0.2.7:8100")},
+		{ap("[::1]:8100"), ip("127.0.0.1"), ap("[::1]:8100")}, // on loopback, loopback is right
+		{ap("192.0.2.9:8101"), ip("192.0.2.7"), ap("192.0.2.9:8101")},
+	} {
+		if got := fromPeer(tc.entry, tc.remote); got != tc.want {
+			t.Errorf("fromPeer(%s, %s) = %s, want %s", tc.entry, tc.remote, got, tc.want)
+		}
+	}
+}
+
+// readMessage reads one message off c in the course's wire.
+func readMessage(t *testing.T, c net.Conn, o pex.Options) pex.Message {
+	t.Helper()
+	var head [4]byte
+	if _, err := io.ReadFull(c, head[:]); err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, binary.LittleEndian.Uint32(head[:]))
+	if _, err := io.ReadFull(c, body); err != nil {
+		t.Fatal(err)
+	}
+	m, err := pex.Decode(append(head[:], body...), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// freePorts are loopback addresses nobody listens on.
+func freePorts(t *testing.T, k int) []netip.AddrPort {
+	var out []netip.AddrPort
+	for range k {
+		ln := nodetest.Listen(t)
+		out = append(out, nodetest.AddrOf(ln))
+		ln.Close()
+	}
+	return out
+}
+
+// A peer that connects is recorded and handed the peers we know, never
+// itself; the address book stops at MaxKnown.
+func TestABootstrapRecordsTheAskerAndNeverHandsItItself(t *testing.T) {
+	o := pex.Options{PieceSize: testPiece}
+	c := fast(Config{ListenHost: "127.0.0.1", Options: o, MaxKnown: 3})
+	c.MaxConns, c.ForgetAfter = 1, 1000 // the addresses below are dead: dial little, forget none
+	n, r := start(t, c)
+	conn, err := net.Dial("tcp", n.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	first := readMessage(t, conn, o)
+	if first.Type != pex.TypePeer || first.NumPeers() != 1 || first.Peer(0) != n.Addr() {
+		t.Fatalf("first message: type %d, peers %v; want a list of the node itself", first.Type, first.AppendPeers(nil))
+	}
+	addrs := freePorts(t, 6)
+	me := addrs[0]
+	msg, _ := pex.AppendPeers(nil, addrs, o) // ourselves first, then five more
+	if _, err := conn.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	r.WaitEvent("the peers recorded", func(peer.Event) bool { return len(n.Known()) == 3 })
+	known := n.Known()
+	if !slices.Contains(known, me) {
+		t.Errorf("the asker %s is not recorded: %v", me, known)
+	}
+	for range 3 { // the lists that follow, every PeerEvery
+		m := readMessage(t, conn, o)
+		if m.Type != pex.TypePeer {
+			continue
+		}
+		got := m.AppendPeers(nil)
+		if slices.Contains(got, me) {
+			t.Fatalf("handed the asker itself: %v", got)
+		}
+		if len(got) != 3 || got[0] != n.Addr() { // itself, and the two others it knows
+			t.Errorf("peer list %v; want %s first, then the 2 others known", got, n.Addr())
+		}
+	}
+	s := n.Snapshot()
+	if !hasField(s.Fields, "not recorded (book full)") {
+		t.Errorf("the snapshot does not count peers not recorded: %v", s.Fields)
+	}
+}
