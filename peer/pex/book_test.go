@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"testing"
 
@@ -106,4 +107,57 @@ func TestABootstrapRecordsTheAskerAndNeverHandsItItself(t *testing.T) {
 	if !hasField(s.Fields, "not recorded (book full)") {
 		t.Errorf("the snapshot does not count peers not recorded: %v", s.Fields)
 	}
+}
+
+// A peer that cannot be dialled is forgotten after ForgetAfter failures in
+// a row.
+func TestADeadPeerIsForgotten(t *testing.T) {
+	o := pex.Options{PieceSize: testPiece}
+	c := fast(Config{ListenHost: "127.0.0.1", Options: o, ForgetAfter: 2})
+	n, r := start(t, c)
+	conn, err := net.Dial("tcp", n.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	readMessage(t, conn, o)
+	dead := freePorts(t, 2)
+	msg, _ := pex.AppendPeers(nil, dead, o) // an asker at dead[0], which knows dead[1]
+	if _, err := conn.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	r.WaitText(peer.KindInfo, "forgot "+dead[1].String()+": 2 failed dials in a row")
+	if slices.Contains(n.Known(), dead[1]) {
+		t.Errorf("%s still known: %v", dead[1], n.Known())
+	}
+}
+
+// Valid pieces already in --dest count as fetched; a file there under a
+// wanted hash that does not hash to it does not.
+func TestPiecesAlreadyInDestAreResumed(t *testing.T) {
+	_, data, hashes := shareDir(t, 2*testPiece, 8, testPiece)
+	pieces := piecesOf(data, testPiece)
+	dest := t.TempDir()
+	if err := os.WriteFile(fetchedPath(dest, hashes[0]), pieces[0], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fetchedPath(dest, hashes[1]), pieces[0], 0o644); err != nil { // the wrong bytes
+		t.Fatal(err)
+	}
+	n, err := New(fast(Config{Want: hashes[:1], Dest: dest}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !n.Got(hashes[0]) {
+		t.Error("a valid piece in --dest is not counted as fetched")
+	}
+	n2, err := New(fast(Config{Want: hashes[1:], Dest: dest}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n2.Got(hashes[1]) {
+		t.Error("a corrupt file in --dest counts as fetched")
+	}
+	_, r := nodetest.Start(t, n, nil)
+	r.Wait("complete at once", n.Completed())
 }
