@@ -208,6 +208,9 @@ func (s *session) onPeers(m pex.Message) {
 				s.n.recordLocked(first, s.conn.RemoteString())
 			}
 			s.n.mu.Unlock()
+			if !known {
+				s.conn.Note(peer.KindInfo, "listens at "+first.String()+" (the first entry of its peer message): recorded")
+			}
 		}
 	}
 	added := s.n.learn(s.conn, m)
