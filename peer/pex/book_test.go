@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/bitclone/bitclone/codec/pex"
 	"github.com/bitclone/bitclone/peer"
@@ -160,4 +161,28 @@ func TestPiecesAlreadyInDestAreResumed(t *testing.T) {
 	}
 	_, r := nodetest.Start(t, n, nil)
 	r.Wait("complete at once", n.Completed())
+}
+
+// A peer that closes every connection at once is dialled again only after
+// a growing wait, not in a loop.
+func TestAPeerThatClosesAtOnceIsNotRedialledInALoop(t *testing.T) {
+	ln := nodetest.Listen(t)
+	accepted := make(chan struct{}, 100)
+	var srv nodetest.Server
+	srv.Serve(ln, func(c net.Conn) { accepted <- struct{}{} }) // closes at once
+	defer srv.Close()
+	c := fast(Config{ListenHost: "127.0.0.1", Bootstrap: []netip.AddrPort{nodetest.AddrOf(ln)}})
+	c.RetryBase, c.RetryMax = time.Second, time.Minute
+	_, r := start(t, c)
+	<-accepted
+	r.WaitEvent("the close", func(e peer.Event) bool { return e.Kind == peer.KindClosed })
+	// Ten ticks later, still one dial: the next waits RetryBase.
+	tick := time.NewTicker(c.Tick)
+	defer tick.Stop()
+	for range 10 {
+		<-tick.C
+	}
+	if n := len(accepted); n > 0 {
+		t.Errorf("%d more dials within %s of the close", n, 10*c.Tick)
+	}
 }

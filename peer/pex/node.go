@@ -13,6 +13,7 @@ import (
 	"github.com/bitclone/bitclone/durable"
 	"github.com/bitclone/bitclone/humanize"
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/addrbook"
 	"github.com/bitclone/bitclone/peer/swarm"
 )
 
@@ -63,7 +64,10 @@ type wanted struct {
 type known struct {
 	source   string // "bootstrap", "peer" (a peer message), "inbound"
 	from     string // who told us
-	failures int    // failed dials in a row
+	failures int    // failed dials in a row, and connections closed before a message
+	// notBefore is when it may be dialled again after a connection we
+	// dialled ended: a peer that closes at once is not dialled in a loop.
+	notBefore time.Time
 }
 
 // Reasons a connection closes.
@@ -286,6 +290,9 @@ func (n *Node) fill(now time.Time) {
 			continue
 		}
 		if until, ok := n.shunned[a]; ok && now.Before(until) {
+			continue
+		}
+		if k := n.known[a]; k != nil && now.Before(k.notBefore) {
 			continue
 		}
 		dial = append(dial, a)
@@ -540,6 +547,15 @@ func (n *Node) forgetLocked(a netip.AddrPort) {
 // closedLocked is the node's part of a connection's end: a peer dropped for
 // corrupt gives is shunned.
 func (n *Node) closedLocked(s *session, err error) (misbehaved bool) {
+	if k := n.known[s.dialed]; k != nil && !errors.Is(err, peer.ErrShutdown) && !errors.Is(err, peer.ErrDroppedByUser) {
+		// A connection we dialled ended: wait before dialling it again,
+		// longer each time it ends before the peer has said a word.
+		if s.heard.Load() {
+			k.failures = 0
+		}
+		k.failures++
+		k.notBefore = time.Now().Add(addrbook.Backoff(k.failures, n.cfg.RetryBase, n.cfg.RetryMax))
+	}
 	if !errors.Is(err, errBadPieces) {
 		return false
 	}
