@@ -24,23 +24,22 @@ func TestCorruptGivesAreRefusedAndTheGiverShunned(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bad.Close()
-	honest, _ := start(t, fast(Config{ListenHost: "127.0.0.1", Share: dir}))
-
 	dest := t.TempDir()
-	// The corrupt node first, and a while before the honest one is known:
-	// it answers at once, so its gives come first.
+	// The corrupt node alone first: it answers every ask with a corrupt
+	// give, and is dropped at the second.
 	c := fast(Config{ListenHost: "127.0.0.1", Want: hashes, Dest: dest, MaxStrikes: 2,
-		Bootstrap: []netip.AddrPort{bad.Addr(), honest.Addr()}})
+		Bootstrap: []netip.AddrPort{bad.Addr()}})
 	n, r := start(t, c)
-	r.Wait("every wanted piece", n.Completed())
-	checkFetched(t, dest, pieces)
-
 	closed := r.WaitEvent("the corrupt node dropped", func(e peer.Event) bool {
 		return e.Kind == peer.KindClosed && e.Peer == bad.Addr().String() && strings.Contains(e.Text, "failed their SHA-256")
 	})
 	if !strings.Contains(closed.Text, "shunned") {
 		t.Errorf("close reason %q does not say the peer is shunned", closed.Text)
 	}
+	// Then an honest node joins: the pieces come from it.
+	start(t, fast(Config{ListenHost: "127.0.0.1", Share: dir, Bootstrap: []netip.AddrPort{n.Addr()}}))
+	r.Wait("every wanted piece", n.Completed())
+	checkFetched(t, dest, pieces)
 	if got := r.Count(func(e peer.Event) bool {
 		return e.Kind == peer.KindWarn && strings.Contains(e.Text, "failed its SHA-256: discarded")
 	}); got < 2 {
