@@ -12,7 +12,7 @@
 // node asserts that a give carries a full piece, so the last piece of a
 // file is zero-padded to the piece size and hashed padded: its SHA-256 is
 // that of the padded bytes, and that is what a give carries. A piece is
-// named by its SHA-256 (Hashes lists them); fetched pieces are written to
+// named by its SHA-256 (Node.Shared lists them); fetched pieces are written to
 // Config.Dest under their 64 hex digits, atomically (durable.WriteFile),
 // and served in turn. A valid piece already in Dest counts as fetched.
 //
@@ -31,8 +31,16 @@
 // convention: a bitclone node lists itself first).
 //
 // A node dials the peers it knows until MaxConns connections it dialled
-// are up, with the host's backoff on failure; a peer that failed
-// ForgetAfter times in a row is forgotten.
+// are up, with the host's backoff on a failed dial and its own after a
+// connection it dialled ends (longer each time it ends before the peer said
+// a word); a peer that failed ForgetAfter times in a row is forgotten.
+//
+// # Memory
+//
+// One connection holds at most one give being read (the codec's Reader,
+// bounded by the piece size) and one being sent (its scratch buffer), plus
+// its send queue (peer.DefaultSendBuffer); verified pieces wait for their
+// write to Dest as copies, at most MaxWriting of them in the whole node.
 //
 // # Asking
 //
