@@ -3,6 +3,7 @@ package pex
 import (
 	"bytes"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 
@@ -79,5 +80,25 @@ func TestATypedAskIsFetchedAndSaved(t *testing.T) {
 	rows := n.PieceRows()
 	if len(rows) == 0 || !strings.Contains(rows[0], "received from 127.0.0.1:") {
 		t.Errorf("pane rows %q", rows)
+	}
+}
+
+// A give of a piece nobody asked for is verified and said, not saved.
+func TestAGiveNotWantedIsSaidNotSaved(t *testing.T) {
+	dir, _, hashes := shareDir(t, testPiece, 12, testPiece)
+	dest := t.TempDir()
+	n, r := start(t, fast(Config{ListenHost: "127.0.0.1", Dest: dest}))
+	giver, gr := start(t, fast(Config{ListenHost: "127.0.0.1", Share: dir, Bootstrap: []netip.AddrPort{n.Addr()}}))
+	gr.WaitEvent("connected", func(e peer.Event) bool { return e.Kind == peer.KindConnected })
+	frame, err := giver.Dialect().Encode("give " + hashes[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := giver.Do(peer.Command{Op: peer.OpSend, Frame: frame}); err != nil {
+		t.Fatal(err)
+	}
+	r.WaitText(peer.KindInfo, "give of "+hashes[0].Short()+", which we do not want: verified, not saved")
+	if _, err := os.Stat(fetchedPath(dest, hashes[0])); err == nil {
+		t.Error("a piece nobody wanted was saved")
 	}
 }

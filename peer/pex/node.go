@@ -182,6 +182,13 @@ func (n *Node) knownCount() int {
 	return len(n.order)
 }
 
+// wants reports whether h is one of the wanted pieces.
+func (n *Node) wants(h pex.Hash) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.wanted[h] != nil
+}
+
 // Got reports whether the wanted piece h is fetched and verified.
 func (n *Node) Got(h pex.Hash) bool {
 	n.mu.Lock()

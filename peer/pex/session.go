@@ -24,8 +24,9 @@ type session struct {
 	heard  atomic.Bool // the peer has sent a message
 
 	// Reader goroutine only.
-	scratch  []byte // a give is read into it: one piece per connection
-	typeSaid bool   // a message of an unknown type was logged
+	scratch     []byte // a give is read into it: one piece per connection
+	typeSaid    bool   // a message of an unknown type was logged
+	unaskedSaid bool   // a give of a piece we do not want was logged
 
 	mu      sync.Mutex
 	listen  netip.AddrPort         // an inbound peer's listening address, once its peer message says
@@ -178,6 +179,9 @@ func (s *session) onGive(h pex.Hash, piece []byte, at time.Time) error {
 	}
 	if s.n.received(s, h, piece, at) {
 		s.refill(at, s.n.missing()) // the asks' pipe stays full while it is written
+	} else if !s.n.wants(h) && !s.unaskedSaid {
+		s.unaskedSaid = true
+		s.conn.Note(peer.KindInfo, "give of "+h.Short()+", which we do not want: verified, not saved (further ones are not logged)")
 	}
 	return nil
 }
