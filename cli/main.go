@@ -64,7 +64,7 @@ func newRootCommand(run func(Settings) error, exit func(int)) *cobra.Command {
 	cmd.AddCommand(newCheckCommand(exit), newReplayCommand(exit), newSimCommand(exit), newStressCommand(exit))
 	cmd.AddCommand(newMakeTorrentCommand(exit))
 	cmd.AddCommand(newTrackerCommand(exit))
-	cmd.AddCommand(newNibbleCommand(exit), newBTCommand(exit), newToyCommand(exit))
+	cmd.AddCommand(newNibbleCommand(exit), newBTCommand(exit), newPexCommand(exit), newToyCommand(exit))
 	usageErrors(cmd)
 	return cmd
 }
