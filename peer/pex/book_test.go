@@ -108,6 +108,12 @@ func TestABootstrapRecordsTheAskerAndNeverHandsItItself(t *testing.T) {
 	if !hasField(s.Fields, "not recorded (book full)") {
 		t.Errorf("the snapshot does not count peers not recorded: %v", s.Fields)
 	}
+	// The asker's entry was active when its peer message came.
+	for _, a := range s.Addrs {
+		if a.Addr == me.String() && a.LastActive.IsZero() {
+			t.Errorf("the asker's entry was never active: %+v", a)
+		}
+	}
 }
 
 // A peer that cannot be dialled is forgotten after ForgetAfter failures in

@@ -614,9 +614,22 @@ func (n *Node) snapshotLocked(s *peer.Snapshot, now time.Time) {
 		s.Progress = &peer.Progress{Pieces: states, BytesDone: int64(n.nGot) * int64(n.opts.Piece()),
 			BytesTotal: int64(len(n.want)) * int64(n.opts.Piece())}
 	}
+	// A known peer was last active when one of its connections last
+	// brought a message: an outbound one is named by the address we
+	// dialled, an inbound one by where it says it listens.
+	lastRecv := make(map[string]time.Time, len(s.Conns))
+	for _, c := range s.Conns {
+		name := c.Listen
+		if name == "" {
+			name = c.Remote
+		}
+		if c.LastRecv.After(lastRecv[name]) {
+			lastRecv[name] = c.LastRecv
+		}
+	}
 	for _, a := range n.order {
 		k := n.known[a]
-		ai := peer.AddrInfo{Addr: a.String(), Live: true, Source: k.source, From: k.from, Attempts: k.failures,
+		ai := peer.AddrInfo{Addr: a.String(), LastActive: lastRecv[a.String()], Live: true, Source: k.source, From: k.from, Attempts: k.failures,
 			Connected: n.connectedLocked(a) && !n.host.DialingLocked(a)}
 		if until, ok := n.shunned[a]; ok && now.Before(until) {
 			ai.Banned = true
