@@ -1,0 +1,264 @@
+package pex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bitclone/bitclone/check"
+	wire "github.com/bitclone/bitclone/codec/pex"
+)
+
+// tryPeerMessage sends a peer message naming our listener in o's byte
+// order, on a fresh connection, and waits up to wait for a peer list back
+// on it or (if dials is set) a dial to our listener, whichever comes
+// first.
+func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) attempt {
+	a := attempt{tried: true, sent: e.peerMessage(o)}
+	c, err := e.Dial()
+	if err != nil {
+		a.err = err
+		return a
+	}
+	defer c.Close()
+	e.run.setPeerIP(c.Remote().Addr())
+	if err := c.Send(a.sent); err != nil {
+		a.err = err
+		return a
+	}
+	since := c.Sending()
+	deadline := since.Add(wait)
+
+	type onConn struct {
+		list    frame
+		skipped []frame
+		err     error
+	}
+	got, dialled := make(chan onConn, 1), make(chan *dial, 1)
+	ctx, cancel := context.WithCancel(e.Ctx())
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		f, skipped, err := c.Await(time.Until(deadline), check.Answers(c, check.Is(wire.CmdPeer)))
+		got <- onConn{f, skipped, err}
+	})
+	wg.Go(func() {
+		var d *dial
+		if dials {
+			d, _ = e.run.waitDial(ctx, since, deadline)
+		}
+		dialled <- d
+	})
+	var on onConn
+	var d *dial
+	for range 2 {
+		select {
+		case on = <-got:
+			if on.err == nil {
+				cancel() // a peer list on our connection: no dial to wait for
+			}
+		case d = <-dialled:
+			if d != nil {
+				c.Close() // it dialled us: nothing more to wait for on ours
+			}
+		}
+	}
+	wg.Wait()
+	a.got = on.skipped
+	switch {
+	case on.err == nil:
+		a.via, a.got = viaSameConn, append(a.got, on.list)
+		e.run.addList("on our connection", on.list)
+	case d != nil:
+		a.via, a.dial = viaDialBack, d
+	case check.IsClosed(on.err):
+		a.err = on.err
+	case !dials:
+		a.err = fmt.Errorf("no peer list within %s", check.Dur(wait))
+	default:
+		a.err = fmt.Errorf("no peer list within %s, and no dial to %s", check.Dur(wait), e.Us())
+		if len(on.skipped) > 0 {
+			a.err = fmt.Errorf("%w (it sent only %s)", a.err, check.Commands(on.skipped))
+		}
+	}
+	return a
+}
+
+// how says how an attempt was understood, for a detail.
+func (e *env) how(a attempt) string {
+	switch a.via {
+	case viaSameConn:
+		return "a peer list back on our connection (" + word(a.got[len(a.got)-1].Raw, e.o.Wire) + ")"
+	case viaDialBack:
+		d := e.run.dialSnapshot(a.dial)
+		return fmt.Sprintf("a dial to our listener %s from %s, as the course's node answers (it sends peer lists only on connections it dialled)", e.Us(), d.remote)
+	}
+	return a.err.Error()
+}
+
+func probePeerMessage(e *env) check.Result {
+	first := e.o.Wire
+	var r check.Result
+	var sent []string
+	var got []frame
+	var why []string
+	for _, o := range []wire.Options{first, other(first)} {
+		a := e.tryPeerMessage(o, e.o.Timeout, true)
+		e.run.learn(o.Order, a)
+		sent = append(sent, shown(o, a.sent)+" ("+o.Order.String()+"-endian)")
+		got = append(got, a.got...)
+		r.Sent, r.Got = strings.Join(sent, " · "), shownFrames(e.o.Wire, got...)
+		if a.via != viaNone {
+			e.Greeted()
+			r.Verdict = check.Pass
+			r.Detail = o.Order.String() + "-endian: " + e.how(a)
+			if o.Order != first.Order {
+				r.Detail += fmt.Sprintf("; %s-endian, tried first, was not understood (%v): the checks below speak %s-endian (see byte-order)",
+					first.Order, why[0], o.Order)
+			}
+			return r
+		}
+		why = append(why, fmt.Sprintf("%s-endian: %v", o.Order, a.err))
+	}
+	err := e.FailedHandshake("waiting for a peer list or a dial to "+e.Us().String(), errors.New(strings.Join(why, "; ")))
+	r.Verdict, r.Detail = check.Fail, err.Error()
+	return r
+}
+
+// isUs says whether p is our listener: the same address, or the same port
+// on loopback (the course's node names every peer ::1).
+func (e *env) isUs(p netip.AddrPort) bool {
+	us := e.Us()
+	return p == us || p.Port() == us.Port() && p.Addr().IsLoopback() && us.Addr().IsLoopback()
+}
+
+func probeOwnAddress(e *env) check.Result {
+	lists := e.run.peerLists()
+	if len(lists) == 0 && e.run.answered() == viaDialBack {
+		// The node that dialled us sends its peer list there, in its own time.
+		e.run.waitList(e.Ctx(), time.Now().Add(e.o.Timeout))
+		lists = e.run.peerLists()
+	}
+	if len(lists) == 0 {
+		return check.Result{Verdict: check.Skip, Detail: "not run: no peer list came to us"}
+	}
+	r := check.Result{}
+	var where []string
+	for _, l := range lists {
+		for _, p := range l.peers {
+			if e.isUs(p) {
+				r.Verdict, r.Got = check.Warn, shown(e.o.Wire, l.raw)
+				r.Detail = fmt.Sprintf("a peer list %s lists %s, our own listener: a node hands the asker the others", l.where, p)
+				return r
+			}
+		}
+		if !contains(where, l.where) {
+			where = append(where, l.where)
+		}
+	}
+	r.Verdict, r.Got = check.Pass, shown(e.o.Wire, lists[0].raw)
+	r.Detail = fmt.Sprintf("%d %s came to us (%s), none lists our listener %s",
+		len(lists), check.Plural(len(lists), "peer list", "peer lists"), strings.Join(where, ", "), e.Us())
+	return r
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// waitList waits until deadline for a peer list to come to us.
+func (s *runState) waitList(ctx context.Context, deadline time.Time) {
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		n, changed := len(s.lists), s.changed
+		s.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// probeByteOrder reports the order the node speaks. If peer-message did
+// not need the other order, a peer message in it goes now, on a fresh
+// connection: last, for a node may choke on a size prefix that reads as
+// hundreds of megabytes.
+func probeByteOrder(e *env) check.Result {
+	speaks := e.run.order()
+	tries := e.run.attempts()
+	o := other(speaks)
+	if !tries[o.Order].tried {
+		// A dial now may answer an earlier peer message of ours: only a
+		// peer list on this connection tells that it understood this one.
+		a := e.tryPeerMessage(o, quiet(e.o.Options), false)
+		e.run.learn(o.Order, a)
+		tries = e.run.attempts()
+	}
+	mine, theirs := tries[speaks.Order], tries[o.Order]
+	r := check.Result{Verdict: check.Pass,
+		Sent: shown(speaks, mine.sent) + " (" + speaks.Order.String() + "-endian) · " + shown(o, theirs.sent) + " (" + o.Order.String() + "-endian)",
+		Got:  shownFrames(e.o.Wire, append(append([]frame(nil), mine.got...), theirs.got...)...)}
+	course := ""
+	if speaks.Order == wire.Little {
+		course = ", as the course's node (host order on every classroom machine)"
+	}
+	switch {
+	case theirs.via != viaNone:
+		r.Detail = fmt.Sprintf("it understands both orders: %s-endian got %s; %s-endian got %s",
+			speaks.Order, e.how(mine), o.Order, e.how(theirs))
+	default:
+		r.Detail = fmt.Sprintf("it speaks %s-endian%s: a peer message in it got %s; one in %s-endian got %s",
+			speaks.Order, course, e.how(mine), o.Order, e.otherOrderOutcome(theirs, o))
+	}
+	if wrong := e.writesOther(speaks.Order); wrong != "" {
+		r.Verdict, r.Detail = check.Warn, r.Detail+"; but "+wrong
+	}
+	return r
+}
+
+// otherOrderOutcome says what a peer message in the order the node does
+// not speak got, and what its size prefix reads as in the node's order.
+func (e *env) otherOrderOutcome(a attempt, o wire.Options) string {
+	if a.err == nil || len(a.sent) < wire.PrefixSize {
+		return "nothing"
+	}
+	n := prefix(a.sent, other(o))
+	return fmt.Sprintf("%v (its size prefix, % x, reads %d %s-endian)", a.err, a.sent[:wire.PrefixSize], n, other(o).Order)
+}
+
+// writesOther names a message the node wrote in the order it does not
+// understand ("" if none): on our connections or its own to us.
+func (e *env) writesOther(speaks wire.ByteOrder) string {
+	var fs []frame
+	for _, a := range e.run.attempts() {
+		fs = append(fs, a.got...)
+	}
+	e.run.mu.Lock()
+	for _, d := range e.run.dials {
+		fs = append(fs, d.frames...)
+	}
+	e.run.mu.Unlock()
+	for _, f := range fs {
+		if m, ok := f.Msg.(msg); ok && m.order != speaks {
+			return fmt.Sprintf("it wrote %s in %s-endian", word(f.Raw, e.o.Wire), m.order)
+		}
+	}
+	return ""
+}
