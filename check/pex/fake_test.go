@@ -41,6 +41,9 @@ type quirks struct {
 	course bool
 	// corrupt gives pieces with a byte flipped.
 	corrupt bool
+	// giveAnything answers an ask for a piece it lacks with a piece of
+	// zeros under the hash asked for; closeOnMissing hangs up instead.
+	giveAnything, closeOnMissing bool
 	// echo records the asker first and then hands it every peer it knows,
 	// the asker itself included.
 	echo bool
@@ -125,6 +128,9 @@ func (n *fakeNode) serve(c net.Conn) {
 		switch m.Type {
 		case wire.TypeAsk:
 			reply = n.give(m.Hash)
+			if reply == nil && n.closeOnMissing {
+				return
+			}
 		case wire.TypePeer:
 			reply = n.peers(c, m)
 		}
@@ -139,7 +145,10 @@ func (n *fakeNode) serve(c net.Conn) {
 // give is the give of the piece h, nil if the node lacks it.
 func (n *fakeNode) give(h wire.Hash) []byte {
 	piece, ok := n.pieces[h]
-	if !ok {
+	switch {
+	case !ok && n.giveAnything:
+		piece = make([]byte, n.o.Piece())
+	case !ok:
 		return nil
 	}
 	if n.corrupt {
