@@ -58,8 +58,13 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 	for range 2 {
 		select {
 		case on = <-got:
-			if on.err == nil {
+			switch {
+			case on.err == nil:
 				cancel() // a peer list on our connection: no dial to wait for
+			case check.IsClosed(on.err):
+				// It hung up: a dial back would come soon, if at all.
+				stop := time.AfterFunc(quiet(e.o.Options), cancel)
+				defer stop.Stop()
 			}
 		case d = <-dialled:
 			if d != nil {
@@ -92,7 +97,11 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 func (e *env) how(a attempt) string {
 	switch a.via {
 	case viaSameConn:
-		return "a peer list back on our connection (" + word(a.got[len(a.got)-1].Raw, e.o.Wire) + ")"
+		list := a.got[len(a.got)-1]
+		if list.Msg.(msg).NumPeers() == 0 {
+			return "an empty peer list back on our connection (it knows no one else yet)"
+		}
+		return "a peer list back on our connection (" + word(list.Raw, e.o.Wire) + ")"
 	case viaDialBack:
 		d := e.run.dialSnapshot(a.dial)
 		return fmt.Sprintf("a dial to our listener %s from %s, as the course's node answers (it sends peer lists only on connections it dialled)", e.Us(), d.remote)

@@ -86,12 +86,12 @@ func TestCorrectNodePasses(t *testing.T) {
 			addr := n.start(t, host)
 			r, text := runSuite(t, addr, fastOptions(keys(pieces)))
 			expect(t, r, text, nil, map[string]string{
-				"peer-message": "little-endian: a peer list back on our connection (peer)",
+				"peer-message": "little-endian: an empty peer list back on our connection (it knows no one else yet)",
 				"own-address":  "1 peer list came to us (on our connection), none lists our listener",
 				"ask-piece":    "2 gives of 131072 bytes, SHA-256 right",
 				"ask-missing":  "was answered: it read ours and stayed silent",
 				"truncated":    "; the peer still accepts connections",
-				"byte-order":   "it speaks little-endian, as the course's node (host order on every classroom machine): a peer message in it got a peer list back on our connection",
+				"byte-order":   "it speaks little-endian, as the course's node (host order on every classroom machine): a peer message in it got an empty peer list back on our connection",
 			})
 			if !r.OK() || !strings.HasSuffix(text, "PASS: "+addr+" conforms\n") {
 				t.Errorf("not OK")
@@ -132,16 +132,23 @@ func TestCourseNodePasses(t *testing.T) {
 }
 
 // A node that speaks big-endian is reported as such, and the checks speak
-// big-endian to it: nothing fails.
+// big-endian to it: nothing fails. It hangs up on our little-endian peer
+// message, after which a dial back is waited for a short while only, not
+// the whole timeout.
 func TestBigEndianNodeIsReportedNotFailed(t *testing.T) {
 	pieces := testPieces()
 	n := &fakeNode{pieces: pieces, o: wire.Options{Order: wire.Big}}
 	addr := n.start(t, "127.0.0.1")
-	r, text := runSuite(t, addr, fastOptions(keys(pieces)))
+	o := fastOptions(keys(pieces))
+	o.Timeout = 3 * maxQuiet
+	r, text := runSuite(t, addr, o)
+	if r.Duration > 2*maxQuiet {
+		t.Errorf("took %s; a hang-up should cost about %s, not the timeout %s", r.Duration, maxQuiet, o.Timeout)
+	}
 	expect(t, r, text, nil, map[string]string{
-		"peer-message": "big-endian: a peer list back on our connection (peer); little-endian, tried first, was not understood (little-endian: the peer closed the connection): the checks below speak big-endian (see byte-order)",
+		"peer-message": "big-endian: an empty peer list back on our connection (it knows no one else yet); little-endian, tried first, was not understood (little-endian: the peer closed the connection): the checks below speak big-endian (see byte-order)",
 		"ask-piece":    "2 gives of 131072 bytes, SHA-256 right",
-		"byte-order":   "it speaks big-endian: a peer message in it got a peer list back on our connection (peer); one in little-endian got the peer closed the connection (its size prefix, 13 00 00 00, reads 318767104 big-endian)",
+		"byte-order":   "it speaks big-endian: a peer message in it got an empty peer list back on our connection (it knows no one else yet); one in little-endian got the peer closed the connection (its size prefix, 13 00 00 00, reads 318767104 big-endian)",
 	})
 	if !r.OK() {
 		t.Errorf("not OK")
