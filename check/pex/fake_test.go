@@ -44,6 +44,8 @@ type quirks struct {
 	// giveAnything answers an ask for a piece it lacks with a piece of
 	// zeros under the hash asked for; closeOnMissing hangs up instead.
 	giveAnything, closeOnMissing bool
+	// brokenLists answers a peer message with a peer list one byte short.
+	brokenLists bool
 	// echo records the asker first and then hands it every peer it knows,
 	// the asker itself included.
 	echo bool
@@ -198,6 +200,13 @@ func (n *fakeNode) peers(c net.Conn, m wire.Message) []byte {
 	b, err := wire.AppendPeers(nil, others, n.o)
 	if err != nil {
 		panic(err)
+	}
+	if n.brokenLists {
+		// A peer's port cut to one byte: the size prefix agrees, the size
+		// is no 1 + 18n.
+		b, _ = wire.AppendPeers(nil, []netip.AddrPort{netip.MustParseAddrPort("[::1]:8100")}, n.o)
+		b = b[:len(b)-1]
+		b[0]-- // little-endian, as the test runs it
 	}
 	return b
 }

@@ -43,7 +43,7 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		f, skipped, err := c.Await(time.Until(deadline), check.Answers(c, check.Is(wire.CmdPeer)))
+		f, skipped, err := c.Await(time.Until(deadline), check.Answers(c, isPeerList))
 		got <- onConn{f, skipped, err}
 	})
 	wg.Go(func() {
@@ -87,10 +87,27 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 	default:
 		a.err = fmt.Errorf("no peer list within %s, and no dial to %s", check.Dur(wait), e.Us())
 		if len(on.skipped) > 0 {
-			a.err = fmt.Errorf("%w (it sent only %s)", a.err, check.Commands(on.skipped))
+			a.err = fmt.Errorf("%w (it sent only %s%s)", a.err, check.Commands(on.skipped), broken(on.skipped))
 		}
 	}
 	return a
+}
+
+// isPeerList matches a peer list that decodes.
+func isPeerList(f frame) bool {
+	m, ok := f.Msg.(msg)
+	return ok && m.Type == wire.TypePeer
+}
+
+// broken says why the first of fs that does not decode does not: "; a
+// peer: a peer list is …" ("" if all do).
+func broken(fs []frame) string {
+	for _, f := range fs {
+		if f.Err != nil {
+			return "; " + f.Cmd + ": " + f.Err.Error()
+		}
+	}
+	return ""
 }
 
 // how says how an attempt was understood, for a detail.

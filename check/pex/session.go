@@ -281,7 +281,7 @@ func (e *env) answeredHello(c *conn) error {
 		return err
 	}
 	if e.run.answered() != viaDialBack {
-		_, _, err := c.Await(e.o.Timeout, check.Is(wire.CmdPeer))
+		_, _, err := c.Await(e.o.Timeout, isPeerList)
 		return err
 	}
 	_, err := c.Next(e.o.Settle())
