@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +43,10 @@ type quirks struct {
 	// giveAnything answers an ask for a piece it lacks with a piece of
 	// zeros under the hash asked for; closeOnMissing hangs up instead.
 	giveAnything, closeOnMissing bool
+	// greets plays bitclone's own node: it sends its peer list as soon as
+	// a connection opens, answers no peer message on it, and dials the
+	// peers a peer message names instead.
+	greets bool
 	// brokenLists answers a peer message with a peer list one byte short.
 	brokenLists bool
 	// echo records the asker first and then hands it every peer it knows,
@@ -110,6 +113,11 @@ func (n *fakeNode) serve(c net.Conn) {
 		turn = time.NewTicker(loopTurn)
 		defer turn.Stop()
 	}
+	if n.greets {
+		if _, err := c.Write(n.peerList(nil)); err != nil {
+			return
+		}
+	}
 	var rd interface{ Next() ([]byte, error) } = wire.NewReader(c, n.o)
 	if n.crashOnTruncated {
 		rd = &oneRecv{c: c, o: n.o, crash: n.crash}
@@ -169,14 +177,17 @@ func (n *fakeNode) give(h wire.Hash) []byte {
 // here).
 func (n *fakeNode) peers(c net.Conn, m wire.Message) []byte {
 	asker := m.AppendPeers(nil)
-	if n.course {
+	if n.course || n.greets {
 		for _, p := range asker {
 			n.mu.Lock()
 			seen := n.ports[p.Port()]
 			n.ports[p.Port()] = true
 			n.mu.Unlock()
+			if n.course {
+				p = netip.AddrPortFrom(netip.IPv6Loopback(), p.Port())
+			}
 			if !seen {
-				n.wg.Go(func() { n.dial(p.Port()) })
+				n.wg.Go(func() { n.dial(p) })
 			}
 		}
 		return nil
@@ -220,19 +231,28 @@ func containsAddr(ps []netip.AddrPort, p netip.AddrPort) bool {
 	return false
 }
 
-// dial is the course's node dialling a port it learnt: always at ::1. It
-// sends its peer list (every port it knows but this one, at ::1) and keeps
-// the connection, reading, until either side closes it.
-func (n *fakeNode) dial(port uint16) {
-	c, err := net.Dial("tcp", net.JoinHostPort("::1", strconv.Itoa(int(port))))
+// dial is the node dialling a peer it learnt (the course's node: always
+// at ::1). It sends its peer list (every port it knows but this one, at
+// ::1) and keeps the connection, reading, until either side closes it.
+func (n *fakeNode) dial(to netip.AddrPort) {
+	c, err := net.Dial("tcp", to.String())
 	if err != nil || !n.track(c) {
 		return
 	}
 	defer c.Close()
+	if _, err := c.Write(n.peerList(&to)); err != nil {
+		return
+	}
+	io.Copy(io.Discard, c)
+}
+
+// peerList is the ports the node learnt, at ::1, but not, if set, the
+// receiver's.
+func (n *fakeNode) peerList(to *netip.AddrPort) []byte {
 	n.mu.Lock()
 	var list []netip.AddrPort
 	for p := range n.ports {
-		if p != port {
+		if to == nil || p != to.Port() {
 			list = append(list, netip.AddrPortFrom(netip.IPv6Loopback(), p))
 		}
 	}
@@ -241,10 +261,7 @@ func (n *fakeNode) dial(port uint16) {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := c.Write(b); err != nil {
-		return
-	}
-	io.Copy(io.Discard, c)
+	return b
 }
 
 // oneRecv reads messages as a node that takes one read for a whole burst

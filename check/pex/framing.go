@@ -137,11 +137,14 @@ func partialSize(b []byte, o wire.Options) string {
 }
 
 // word is one message in the codec's words, in the byte order its size
-// prefix is right in ("ask 3fa2c1d4…", "peer [::1]:8100"); a message it
-// is right in neither (one we cut short) is hex.
+// prefix is right in ("ask 3fa2c1d4…", "peer [::1]:8100", "peer (no
+// peers)"); a message it is right in neither (one we cut short) is hex.
 func word(b []byte, o wire.Options) string {
 	if order, ok := orderOf(b, o); ok {
 		o.Order = order
+	}
+	if m, err := wire.Decode(b, o); err == nil && m.Type == wire.TypePeer && m.NumPeers() == 0 {
+		return wire.Summary(b, o) + " (no peers)"
 	}
 	return wire.Summary(b, o)
 }

@@ -14,9 +14,11 @@ import (
 )
 
 // tryPeerMessage sends a peer message naming our listener in o's byte
-// order, on a fresh connection, and waits up to wait for a peer list back
-// on it or (if dials is set) a dial to our listener, whichever comes
-// first.
+// order, on a fresh connection, and waits up to wait for a peer list in
+// that order back on it or (if dials is set) a dial to our listener,
+// whichever comes first. What the node sends on connect, before it has
+// read a byte of ours (bitclone's node sends its peer list), is watched for
+// first, so that it is not taken for an answer.
 func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) attempt {
 	a := attempt{tried: true, sent: e.peerMessage(o)}
 	c, err := e.Dial()
@@ -26,6 +28,13 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 	}
 	defer c.Close()
 	e.run.setPeerIP(c.Remote().Addr())
+	if a.greeting, err = c.Watch(e.o.Settle()); err != nil {
+		a.err = err
+		return a
+	}
+	for _, f := range a.greeting {
+		e.run.addList("on connect", f)
+	}
 	if err := c.Send(a.sent); err != nil {
 		a.err = err
 		return a
@@ -43,7 +52,7 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		f, skipped, err := c.Await(time.Until(deadline), check.Answers(c, isPeerList))
+		f, skipped, err := c.Await(time.Until(deadline), check.Answers(c, isPeerListIn(o.Order)))
 		got <- onConn{f, skipped, err}
 	})
 	wg.Go(func() {
@@ -81,7 +90,7 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 	case d != nil:
 		a.via, a.dial = viaDialBack, d
 	case check.IsClosed(on.err):
-		a.err = on.err
+		a.err = fmt.Errorf("%w%s", on.err, e.writesIn(other(o).Order, append(a.greeting, a.got...)))
 	case !dials:
 		a.err = fmt.Errorf("no peer list within %s", check.Dur(wait))
 	default:
@@ -89,6 +98,7 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 		if len(on.skipped) > 0 {
 			a.err = fmt.Errorf("%w (it sent only %s%s)", a.err, check.Commands(on.skipped), broken(on.skipped))
 		}
+		a.err = fmt.Errorf("%w%s", a.err, e.writesIn(other(o).Order, append(a.greeting, a.got...)))
 	}
 	return a
 }
@@ -97,6 +107,23 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 func isPeerList(f frame) bool {
 	m, ok := f.Msg.(msg)
 	return ok && m.Type == wire.TypePeer
+}
+
+// isPeerListIn matches a peer list that decodes in order: one in the
+// other order does not show that the node read ours.
+func isPeerListIn(order wire.ByteOrder) func(frame) bool {
+	return func(f frame) bool { return isPeerList(f) && f.Msg.(msg).order == order }
+}
+
+// writesIn says, for an error, that the node wrote fs's first message in
+// order ("" if none is): a hint at the order it speaks.
+func (e *env) writesIn(order wire.ByteOrder, fs []frame) string {
+	for _, f := range fs {
+		if m, ok := f.Msg.(msg); ok && m.order == order {
+			return fmt.Sprintf(" (it writes %s-endian: %s)", order, word(f.Raw, e.o.Wire))
+		}
+	}
+	return ""
 }
 
 // broken says why the first of fs that does not decode does not: "; a
@@ -112,6 +139,14 @@ func broken(fs []frame) string {
 
 // how says how an attempt was understood, for a detail.
 func (e *env) how(a attempt) string {
+	s := e.via(a)
+	if len(a.greeting) > 0 && a.via != viaNone {
+		s += "; on connect it sent " + shownFrames(e.o.Wire, a.greeting...)
+	}
+	return s
+}
+
+func (e *env) via(a attempt) string {
 	switch a.via {
 	case viaSameConn:
 		list := a.got[len(a.got)-1]
@@ -121,7 +156,7 @@ func (e *env) how(a attempt) string {
 		return "a peer list back on our connection (" + word(list.Raw, e.o.Wire) + ")"
 	case viaDialBack:
 		d := e.run.dialSnapshot(a.dial)
-		return fmt.Sprintf("a dial to our listener %s from %s, as the course's node answers (it sends peer lists only on connections it dialled)", e.Us(), d.remote)
+		return fmt.Sprintf("a dial to our listener %s from %s: it answers by dialling, as the course's node does (it sends peer lists only on connections it dialled)", e.Us(), d.remote)
 	}
 	return a.err.Error()
 }

@@ -45,12 +45,13 @@ const (
 
 // attempt is a peer message of ours in one byte order and what came of it.
 type attempt struct {
-	tried bool
-	sent  []byte
-	via   int
-	got   []frame // what came on our connection
-	dial  *dial   // its dial back, if that is how it answered
-	err   error   // why it was not understood
+	tried    bool
+	sent     []byte
+	greeting []frame // what came on connect, before ours
+	via      int
+	got      []frame // what came on our connection
+	dial     *dial   // its dial back, if that is how it answered
+	err      error   // why it was not understood
 }
 
 // dial is a connection the node opened to our listener.

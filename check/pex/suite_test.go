@@ -155,6 +155,36 @@ func TestBigEndianNodeIsReportedNotFailed(t *testing.T) {
 	}
 }
 
+// bitclone's own node sends its peer list as soon as a connection opens
+// and answers a peer message by dialling the listener it names: that first
+// list is not taken for an answer, nor, from a big-endian node, for a
+// sign that it read our little-endian message.
+func TestGreetingNodePasses(t *testing.T) {
+	for _, order := range []wire.ByteOrder{wire.Little, wire.Big} {
+		t.Run(order.String(), func(t *testing.T) {
+			pieces := testPieces()
+			n := &fakeNode{pieces: pieces, o: wire.Options{Order: order}, quirks: quirks{greets: true}}
+			addr := n.start(t, "127.0.0.1")
+			pm := "little-endian: a dial to our listener 127.0.0.1:"
+			if order == wire.Big {
+				pm = "big-endian: a dial to our listener 127.0.0.1:"
+			}
+			r, text := runSuite(t, addr, fastOptions(keys(pieces)))
+			expect(t, r, text, nil, map[string]string{
+				"peer-message": pm,
+				"byte-order":   "it speaks " + order.String() + "-endian",
+			})
+			if oc, _ := r.Outcome("peer-message"); order == wire.Big &&
+				!strings.Contains(oc.Detail, "little-endian, tried first, was not understood (little-endian: the peer closed the connection (it writes big-endian: peer (no peers))") {
+				t.Errorf("peer-message: %s", oc.Detail)
+			}
+			if !r.OK() {
+				t.Errorf("not OK")
+			}
+		})
+	}
+}
+
 // Each quirk fails (or warns on) exactly the check that is about it.
 func TestQuirksFailTheirChecks(t *testing.T) {
 	tests := []struct {
