@@ -47,6 +47,9 @@ type quirks struct {
 	// a connection opens, answers no peer message on it, and dials the
 	// peers a peer message names instead.
 	greets bool
+	// recordsOnly, with greets, never dials: that it recorded us shows
+	// only in the peer list it sends a later connection.
+	recordsOnly bool
 	// brokenLists answers a peer message with a peer list one byte short.
 	brokenLists bool
 	// echo records the asker first and then hands it every peer it knows,
@@ -186,7 +189,7 @@ func (n *fakeNode) peers(c net.Conn, m wire.Message) []byte {
 			if n.course {
 				p = netip.AddrPortFrom(netip.IPv6Loopback(), p.Port())
 			}
-			if !seen {
+			if !seen && !n.recordsOnly {
 				n.wg.Go(func() { n.dial(p) })
 			}
 		}

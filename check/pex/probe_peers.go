@@ -14,11 +14,17 @@ import (
 )
 
 // tryPeerMessage sends a peer message naming our listener in o's byte
-// order, on a fresh connection, and waits up to wait for a peer list in
-// that order back on it or (if dials is set) a dial to our listener,
-// whichever comes first. What the node sends on connect, before it has
-// read a byte of ours (bitclone's node sends its peer list), is watched for
-// first, so that it is not taken for an answer.
+// order, on a fresh connection, and waits up to wait for a sign that the
+// node read it, whichever comes first:
+//   - a peer list in that order back on our connection;
+//   - (if dials is set) a dial to our listener;
+//   - (if dials is set) a peer list in that order listing our listener on
+//     a second connection of ours, opened a moment later: a node that
+//     records us and hands its peer list to whoever connects (bitclone's
+//     node) shows so.
+//
+// What the node sends on connect, before it has read a byte of ours, is
+// watched for first, so that it is not taken for an answer.
 func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) attempt {
 	a := attempt{tried: true, sent: e.peerMessage(o)}
 	c, err := e.Dial()
@@ -32,9 +38,6 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 		a.err = err
 		return a
 	}
-	for _, f := range a.greeting {
-		e.run.addList("on connect", f)
-	}
 	if err := c.Send(a.sent); err != nil {
 		a.err = err
 		return a
@@ -42,65 +45,127 @@ func (e *env) tryPeerMessage(o wire.Options, wait time.Duration, dials bool) att
 	since := c.Sending()
 	deadline := since.Add(wait)
 
-	type onConn struct {
-		list    frame
-		skipped []frame
-		err     error
-	}
-	got, dialled := make(chan onConn, 1), make(chan *dial, 1)
-	ctx, cancel := context.WithCancel(e.Ctx())
+	ctx, cancel := context.WithDeadline(e.Ctx(), deadline)
 	defer cancel()
+	signs := make(chan sign, 3)
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		f, skipped, err := c.Await(time.Until(deadline), check.Answers(c, isPeerListIn(o.Order)))
-		got <- onConn{f, skipped, err}
-	})
-	wg.Go(func() {
-		var d *dial
-		if dials {
-			d, _ = e.run.waitDial(ctx, since, deadline)
+	wg.Go(func() { signs <- e.answerOn(ctx, c, o.Order) })
+	if dials {
+		wg.Go(func() {
+			d, _ := e.run.waitDial(ctx, since, deadline)
+			signs <- sign{via: viaDialBack, dial: d, none: d == nil}
+		})
+		wg.Go(func() { signs <- e.recordedUs(ctx, o.Order) })
+	}
+	var on, first sign
+	for range 1 + 2*btoi(dials) {
+		s := <-signs
+		if s.via == viaSameConn {
+			on = s
 		}
-		dialled <- d
-	})
-	var on onConn
-	var d *dial
-	for range 2 {
-		select {
-		case on = <-got:
-			switch {
-			case on.err == nil:
-				cancel() // a peer list on our connection: no dial to wait for
-			case check.IsClosed(on.err):
-				// It hung up: a dial back would come soon, if at all.
-				stop := time.AfterFunc(quiet(e.o.Options), cancel)
-				defer stop.Stop()
-			}
-		case d = <-dialled:
-			if d != nil {
-				c.Close() // it dialled us: nothing more to wait for on ours
-			}
+		if !s.none && first.via == viaNone {
+			first = s
+			cancel() // one sign is enough
+		}
+		if s.via == viaSameConn && check.IsClosed(s.err) && first.via == viaNone {
+			// It hung up: a dial back would come soon, if at all.
+			stop := time.AfterFunc(quiet(e.o.Options), cancel)
+			defer stop.Stop()
 		}
 	}
 	wg.Wait()
 	a.got = on.skipped
 	switch {
-	case on.err == nil:
-		a.via, a.got = viaSameConn, append(a.got, on.list)
-		e.run.addList("on our connection", on.list)
-	case d != nil:
-		a.via, a.dial = viaDialBack, d
+	case first.via != viaNone:
+		a.via, a.dial, a.list = first.via, first.dial, first.list
+		if first.via == viaSameConn {
+			a.got = append(a.got, first.list)
+			e.run.addList("on our connection", first.list)
+		}
 	case check.IsClosed(on.err):
 		a.err = fmt.Errorf("%w%s", on.err, e.writesIn(other(o).Order, append(a.greeting, a.got...)))
 	case !dials:
 		a.err = fmt.Errorf("no peer list within %s", check.Dur(wait))
 	default:
-		a.err = fmt.Errorf("no peer list within %s, and no dial to %s", check.Dur(wait), e.Us())
+		a.err = fmt.Errorf("no peer list within %s, no dial to %s, and no peer list listing it", check.Dur(wait), e.Us())
+	}
+	if a.err != nil && !check.IsClosed(on.err) {
 		if len(on.skipped) > 0 {
 			a.err = fmt.Errorf("%w (it sent only %s%s)", a.err, check.Commands(on.skipped), broken(on.skipped))
 		}
 		a.err = fmt.Errorf("%w%s", a.err, e.writesIn(other(o).Order, append(a.greeting, a.got...)))
 	}
 	return a
+}
+
+// sign is one watcher's finding: how the node showed it read our peer
+// message, or none (and, on our connection, what came instead).
+type sign struct {
+	via     int
+	none    bool
+	list    frame
+	skipped []frame
+	err     error
+	dial    *dial
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// answerOn waits on c, until ctx ends, for a peer list in order.
+func (e *env) answerOn(ctx context.Context, c *conn, order wire.ByteOrder) sign {
+	stop := context.AfterFunc(ctx, c.Close)
+	defer stop()
+	deadline, _ := ctx.Deadline()
+	f, skipped, err := c.Await(time.Until(deadline), check.Answers(c, isPeerListIn(order)))
+	if err != nil {
+		if ctx.Err() != nil && check.IsClosed(err) {
+			err = check.NoAnswer{D: time.Until(deadline)} // we hung up, not the node
+		}
+		return sign{via: viaSameConn, none: true, skipped: skipped, err: err}
+	}
+	return sign{via: viaSameConn, list: f, skipped: skipped}
+}
+
+// recordedUs opens a second connection a moment after our peer message
+// and waits, until ctx ends, for a peer list in order that lists us.
+func (e *env) recordedUs(ctx context.Context, order wire.ByteOrder) sign {
+	none := sign{via: viaRecorded, none: true}
+	t := time.NewTimer(e.o.Settle())
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return none
+	}
+	c, err := e.Dial()
+	if err != nil {
+		return none
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, c.Close)
+	defer stop()
+	deadline, _ := ctx.Deadline()
+	f, _, err := c.Await(time.Until(deadline), func(f frame) bool { return isPeerListIn(order)(f) && e.listsUs(f) })
+	if err != nil {
+		return none
+	}
+	return sign{via: viaRecorded, list: f}
+}
+
+// listsUs says whether the peer list f lists our listener.
+func (e *env) listsUs(f frame) bool {
+	m := f.Msg.(msg)
+	for i := range m.NumPeers() {
+		if e.isUs(m.Peer(i)) {
+			return true
+		}
+	}
+	return false
 }
 
 // isPeerList matches a peer list that decodes.
@@ -154,6 +219,8 @@ func (e *env) via(a attempt) string {
 			return "an empty peer list back on our connection (it knows no one else yet)"
 		}
 		return "a peer list back on our connection (" + word(list.Raw, e.o.Wire) + ")"
+	case viaRecorded:
+		return "its peer list on a second connection of ours, listing our listener: it recorded us (" + word(a.list.Raw, e.o.Wire) + ")"
 	case viaDialBack:
 		d := e.run.dialSnapshot(a.dial)
 		return fmt.Sprintf("a dial to our listener %s from %s: it answers by dialling, as the course's node does (it sends peer lists only on connections it dialled)", e.Us(), d.remote)
@@ -199,13 +266,13 @@ func (e *env) isUs(p netip.AddrPort) bool {
 
 func probeOwnAddress(e *env) check.Result {
 	lists := e.run.peerLists()
-	if len(lists) == 0 && e.run.answered() == viaDialBack {
-		// The node that dialled us sends its peer list there, in its own time.
+	if len(lists) == 0 && e.run.answered() != viaSameConn {
+		// A node that dials us sends its peer list there, in its own time.
 		e.run.waitList(e.Ctx(), time.Now().Add(e.o.Timeout))
 		lists = e.run.peerLists()
 	}
 	if len(lists) == 0 {
-		return check.Result{Verdict: check.Skip, Detail: "not run: no peer list came to us"}
+		return check.Result{Verdict: check.Skip, Detail: fmt.Sprintf("not run: no peer list came to us within %s, on a connection where the node knew us (ours that named us, or one it dialled to us)", check.Dur(e.o.Timeout))}
 	}
 	r := check.Result{}
 	var where []string

@@ -41,6 +41,7 @@ const (
 	viaNone     = iota
 	viaSameConn // a peer list back on our connection
 	viaDialBack // it dialled the listener our peer message named
+	viaRecorded // a peer list it sent a later connection of ours lists us
 )
 
 // attempt is a peer message of ours in one byte order and what came of it.
@@ -51,6 +52,7 @@ type attempt struct {
 	via      int
 	got      []frame // what came on our connection
 	dial     *dial   // its dial back, if that is how it answered
+	list     frame   // the peer list that answered, on our connection or a second one
 	err      error   // why it was not understood
 }
 

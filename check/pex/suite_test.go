@@ -185,6 +185,24 @@ func TestGreetingNodePasses(t *testing.T) {
 	}
 }
 
+// A node that hands its peer list to whoever connects and never dials:
+// that it read our peer message shows in the list a second connection of
+// ours gets. Its lists never come where it knows us: own-address is not
+// run, and says why.
+func TestRecordingNodePasses(t *testing.T) {
+	pieces := testPieces()
+	n := &fakeNode{pieces: pieces, quirks: quirks{greets: true, recordsOnly: true}}
+	addr := n.start(t, "127.0.0.1")
+	r, text := runSuite(t, addr, fastOptions(keys(pieces)))
+	expect(t, r, text, map[string]check.Verdict{"own-address": check.Skip}, map[string]string{
+		"peer-message": "little-endian: its peer list on a second connection of ours, listing our listener: it recorded us (peer [::1]:",
+		"own-address":  "not run: no peer list came to us within 1s, on a connection where the node knew us",
+	})
+	if !r.OK() {
+		t.Errorf("not OK")
+	}
+}
+
 // Each quirk fails (or warns on) exactly the check that is about it.
 func TestQuirksFailTheirChecks(t *testing.T) {
 	tests := []struct {
@@ -252,8 +270,8 @@ func TestSilentNodeIsTheRootCause(t *testing.T) {
 	took := time.Since(start)
 	pm, _ := r.Outcome("peer-message")
 	want := "handshake: waiting for a peer list or a dial to " + r.Us.String() +
-		": little-endian: no peer list within 1s, and no dial to " + r.Us.String() +
-		"; big-endian: no peer list within 1s, and no dial to " + r.Us.String()
+		": little-endian: no peer list within 1s, no dial to " + r.Us.String() + ", and no peer list listing it" +
+		"; big-endian: no peer list within 1s, no dial to " + r.Us.String() + ", and no peer list listing it"
 	if r.NoHandshake != "peer-message" || pm.Verdict != check.Fail || pm.Detail != want {
 		t.Errorf("no handshake in %q; peer-message %s %q, want %q", r.NoHandshake, pm.Verdict, pm.Detail, want)
 	}
