@@ -154,7 +154,11 @@ func (e *Env) alive() error {
 	}
 	defer c.Close()
 	err = c.Send(e.suite.Hello(e, c))
-	if err == nil {
+	switch {
+	case err != nil:
+	case e.suite.Answered != nil:
+		err = e.suite.Answered(e, c)
+	default:
 		_, err = c.Next(e.o.Timeout)
 	}
 	switch {

@@ -54,6 +54,11 @@ type Suite struct {
 	// the turn (Env.TheirTurn) is still ours. Nil: such connections are
 	// closed at once.
 	Answer func(e *Env, in *Conn, judge bool, held func()) Result
+	// Answered, if set, waits for the peer's answer to Hello on c, for the
+	// liveness check, in place of waiting for a frame on c: for a dialect
+	// whose peer may answer elsewhere (a PEX node dials our listener back
+	// instead). A *ClosedError means c was closed without an answer.
+	Answered func(e *Env, c *Conn) error
 	// Hold serves a connection to us whose handshake is done (a ping
 	// answered, say) until it ends or the run does. Nil: it is kept
 	// open and silent.

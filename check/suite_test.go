@@ -341,3 +341,36 @@ func TestHostileSkipSaysNothingOfThePeer(t *testing.T) {
 		t.Errorf("detail %q", oc.Detail)
 	}
 }
+
+// Suite.Answered replaces the liveness check's wait for a frame on the
+// fresh connection: a peer that answers elsewhere (a PEX node dials us
+// back) is alive when Answered says so, and down with Answered's reason.
+func TestAnsweredDecidesLiveness(t *testing.T) {
+	greeted := Probe{Name: "greeted", Group: "g", Run: func(e *Env) Result {
+		e.Greeted() // as a probe that saw an answer elsewhere does
+		return Result{Verdict: Pass, Detail: "ok"}
+	}}
+	for _, tt := range []struct {
+		name     string
+		answered func(*Env, *Conn) error
+		diedIn   string
+		detail   string
+	}{
+		{"none", nil, "greeted", "ok; then the peer went down: it accepts connections, but after our hello: the peer stopped answering (nothing within 300ms)"},
+		{"answered elsewhere", func(*Env, *Conn) error { return nil }, "", "ok"},
+		{"gone elsewhere", func(*Env, *Conn) error { return errors.New("its connection to us is closed") }, "greeted",
+			"ok; then the peer went down: it accepts connections, but after our hello: its connection to us is closed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := toySuite()
+			s.Probes, s.Answered = []Probe{greeted}, tt.answered
+			r, err := Run(context.Background(), toyPeer(t, true), s, toyOptions(), TCP{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if oc, _ := r.Outcome("greeted"); r.DiedIn != tt.diedIn || oc.Detail != tt.detail {
+				t.Errorf("died in %q, detail %q; want %q, %q", r.DiedIn, oc.Detail, tt.diedIn, tt.detail)
+			}
+		})
+	}
+}

@@ -18,9 +18,11 @@ import (
 	checkbc "github.com/bitclone/bitclone/check/bitclone"
 	checkbt "github.com/bitclone/bitclone/check/bt"
 	checknt "github.com/bitclone/bitclone/check/nibble"
+	checkpex "github.com/bitclone/bitclone/check/pex"
 	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/codec/metainfo"
 	"github.com/bitclone/bitclone/codec/nibble"
+	"github.com/bitclone/bitclone/codec/pex"
 )
 
 const checkHelp = `check runs a conformance suite against a remote BitClone peer and prints
@@ -65,6 +67,19 @@ past the end of a piece and of the file (refused: ignored, or the
 connection closed) and one of more than 128 KiB (serving it warns). Every
 check needs our handshake answered: once it is not, the rest are not run.
 
+--dialect pex checks a PEX bootstrap node: a peer message naming our
+listener (answered by a peer list on our connection, or by the node
+dialling our listener back, as the course's node does), whether the peer
+lists it sends us list us, an ask for each --piece HASH (the SHA-256 of a
+piece it shares; repeatable; without one that check is not run: the give
+must hash to it and be a full --piece-size piece, a short one warns), an ask
+for a piece no node has (silence is right; a give fails), then a message cut
+short, a size prefix larger than a give can be, and which byte order it
+speaks: --byte-order is tried first, then the other, and the order it
+understands is reported, never failed, and spoken by the other checks.
+Every check needs a peer message understood: once none is, the rest are
+not run.
+
 --dialect toy checks a msgpack toy node over UDP, each probe from a socket
 of its own: ping (a pong, replyto our msgid), getpeerlist (well-formed
 [host, port] pairs, never the asker), a search for a name nobody has
@@ -80,7 +95,9 @@ fetched, the sizes adding up). Every check needs a pong: when the first
 ping gets none (a closed port's ICMP error, or silence for --timeout) the
 rest are not run, and the report says what to look at.
 
---listen, --slow, the intervals and --agent are BitClone's.
+--listen, --slow, the intervals and --agent are BitClone's; --torrent is
+nibble's and bt's; --piece, --byte-order and --piece-size are pex's;
+--file is toy's.
 
 The exit status is 0 when nothing failed (warnings are fine), 1 when a
 check failed or the peer could not be reached, 2 for a bad command line
@@ -93,6 +110,9 @@ type checkFlags struct {
 	slow, json, verbose                  bool
 	dialect, torrent                     string
 	file                                 string // --dialect toy
+	pieces                               []string
+	byteOrder                            string
+	pieceSize                            int
 }
 
 // The dialects check knows.
@@ -100,17 +120,21 @@ const (
 	dialectBitClone   = "bitclone"
 	dialectNibble     = "nibble"
 	dialectBitTorrent = "bt"
+	dialectPEX        = "pex"
 	dialectToy        = "toy"
 )
 
 // bitCloneOnly are the flags only the BitClone suite has.
 var bitCloneOnly = []string{"listen", "slow", "ping-interval", "idle-timeout", "advertise-interval", "agent"}
 
+// pexOnly are the flags only the PEX suite has.
+var pexOnly = []string{"piece", "byte-order", "piece-size"}
+
 func newCheckCommand(exit func(int)) *cobra.Command {
 	var f checkFlags
 	cmd := &cobra.Command{
 		Use:   "check [flags] HOST:PORT",
-		Short: "Test a BitClone (or NibbleTorrent, BitTorrent, toy node) peer against the spec and print a report card",
+		Short: "Test a BitClone (or NibbleTorrent, BitTorrent, PEX or toy node) peer against the spec and print a report card",
 		Long:  checkHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -134,8 +158,11 @@ func newCheckCommand(exit func(int)) *cobra.Command {
 	fl.StringVar(&f.agent, "agent", checkbc.DefaultAgent, "user agent `NAME` in our versions")
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show what was sent and received for passing checks too")
-	fl.StringVar(&f.dialect, "dialect", dialectBitClone, "the peer's protocol, `NAME`: bitclone, nibble (NibbleTorrent), bt (BitTorrent) or toy (msgpack over UDP); nibble and bt with --torrent")
+	fl.StringVar(&f.dialect, "dialect", dialectBitClone, "the peer's protocol, `NAME`: bitclone, nibble (NibbleTorrent), bt (BitTorrent; these two with --torrent), pex (PEX bootstrap) or toy (msgpack over UDP)")
 	fl.StringVar(&f.torrent, "torrent", "", "with --dialect nibble or bt: the .ntorrent or .torrent `FILE` to ask the peer for")
+	fl.StringArrayVar(&f.pieces, "piece", nil, "with --dialect pex: ask for the piece whose SHA-256 is `HASH` (64 hex digits; repeatable), one the node shares")
+	fl.StringVar(&f.byteOrder, "byte-order", pex.Little.String(), "with --dialect pex: the byte `ORDER` tried first, little or big (the one the node speaks is reported)")
+	fl.IntVar(&f.pieceSize, "piece-size", pex.DefaultPieceSize, "with --dialect pex: the piece size in `BYTES` a give must have")
 	fl.StringVar(&f.file, "file", "", "with --dialect toy: `NAME` of a file the node shares, to search for and fetch")
 	return cmd
 }
@@ -153,6 +180,13 @@ type checkSuite struct {
 func (f *checkFlags) suite(cmd *cobra.Command, arg string) (checkSuite, error) {
 	if cmd.Flags().Changed("file") && f.dialect != dialectToy {
 		return checkSuite{}, errors.New("--file is for --dialect toy")
+	}
+	if f.dialect != dialectPEX {
+		for _, name := range pexOnly {
+			if cmd.Flags().Changed(name) {
+				return checkSuite{}, fmt.Errorf("--%s is for --dialect pex", name)
+			}
+		}
 	}
 	switch f.dialect {
 	case dialectBitClone:
@@ -189,10 +223,45 @@ func (f *checkFlags) suite(cmd *cobra.Command, arg string) (checkSuite, error) {
 				o.Progress = progress
 				return checknt.Run(ctx, target, o)
 			}}, nil
+	case dialectPEX:
+		return f.pexSuite(cmd, arg)
 	case dialectToy:
 		return f.toySuite(cmd, arg)
 	}
-	return checkSuite{}, fmt.Errorf("--dialect %s: want bitclone, nibble, bt or toy", codec.Quote(f.dialect))
+	return checkSuite{}, fmt.Errorf("--dialect %s: want bitclone, nibble, bt, pex or toy", codec.Quote(f.dialect))
+}
+
+// pexSuite checks the flags of a PEX run and makes it.
+func (f *checkFlags) pexSuite(cmd *cobra.Command, arg string) (checkSuite, error) {
+	for _, name := range append([]string{"torrent"}, bitCloneOnly...) {
+		if cmd.Flags().Changed(name) {
+			return checkSuite{}, fmt.Errorf("--%s is not for --dialect pex", name)
+		}
+	}
+	target, neutral, err := f.torrentOptions(arg)
+	if err != nil {
+		return checkSuite{}, err
+	}
+	o := checkpex.Options{Options: neutral}
+	if o.Wire.Order, err = pex.ParseByteOrder(f.byteOrder); err != nil {
+		return checkSuite{}, fmt.Errorf("--byte-order %s: want little or big", codec.Quote(f.byteOrder))
+	}
+	o.Wire.PieceSize = f.pieceSize
+	if f.pieceSize <= 0 || o.Wire.Check() != nil {
+		return checkSuite{}, fmt.Errorf("--piece-size %d: want 1 to %d", f.pieceSize, pex.MaxPieceSize)
+	}
+	for _, s := range f.pieces {
+		h, err := pex.ParseHash(s)
+		if err != nil {
+			return checkSuite{}, fmt.Errorf("--piece %s: want 64 hex digits (a SHA-256)", codec.Quote(s))
+		}
+		o.Pieces = append(o.Pieces, h)
+	}
+	return checkSuite{target: target, names: checkpex.Names(), settings: checkpex.Settings(o),
+		run: func(ctx context.Context, progress func(check.Outcome)) (*check.Report, error) {
+			o.Progress = progress
+			return checkpex.Run(ctx, target, o)
+		}}, nil
 }
 
 // btSuite checks the target and the neutral flags, loads the .torrent and

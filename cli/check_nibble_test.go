@@ -103,7 +103,7 @@ func TestCheckNibbleErrors(t *testing.T) {
 		{[]string{"check", "--dialect", "nibble", "127.0.0.1:1"}, ExitUsage, "bitclone check: --dialect nibble needs --torrent FILE\n"},
 		{[]string{"check", "--torrent", torrent, "127.0.0.1:1"}, ExitUsage, "bitclone check: --torrent is for --dialect nibble or bt\n"},
 		{[]string{"check", "--dialect", "bitclone", "--torrent", torrent, "127.0.0.1:1"}, ExitUsage, "bitclone check: --torrent is for --dialect nibble or bt\n"},
-		{[]string{"check", "--dialect", "bit\x1b", "127.0.0.1:1"}, ExitUsage, `bitclone check: --dialect "bit\x1b": want bitclone, nibble, bt or toy` + "\n"},
+		{[]string{"check", "--dialect", "bit\x1b", "127.0.0.1:1"}, ExitUsage, `bitclone check: --dialect "bit\x1b": want bitclone, nibble, bt, pex or toy` + "\n"},
 		{[]string{"check", "--dialect", "nibble", "--torrent", torrent, "--slow", "127.0.0.1:1"}, ExitUsage, "bitclone check: --slow is for --dialect bitclone\n"},
 		{[]string{"check", "--dialect", "nibble", "--torrent", torrent, "--listen", "0", "127.0.0.1:1"}, ExitUsage, "bitclone check: --listen is for --dialect bitclone\n"},
 		{[]string{"check", "--dialect", "nibble", "--torrent", torrent, "--timeout", "0s", "127.0.0.1:1"}, ExitUsage, "bitclone check: --timeout 0s: want a positive duration\n"},

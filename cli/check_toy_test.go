@@ -118,7 +118,7 @@ func TestCheckToyErrors(t *testing.T) {
 		{[]string{"check", "--dialect", "toy", "--timeout", "0s", "127.0.0.1:1"}, "bitclone check: --timeout 0s: want a positive duration\n"},
 		{[]string{"check", "--dialect", "toy", "--pace", "-1s", "127.0.0.1:1"}, "bitclone check: --pace -1s: want 0 or more\n"},
 		{[]string{"check", "--dialect", "toy", "nope"}, `bitclone check: bad peer "nope": want IPv4:PORT, [IPv6]:PORT or IP,PORT` + "\n"},
-		{[]string{"check", "--dialect", "toys", "127.0.0.1:1"}, `bitclone check: --dialect "toys": want bitclone, nibble, bt or toy` + "\n"},
+		{[]string{"check", "--dialect", "toys", "127.0.0.1:1"}, `bitclone check: --dialect "toys": want bitclone, nibble, bt, pex or toy` + "\n"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
