@@ -79,6 +79,20 @@ func TestUnfinishedBinaryFrameIsNamedForItsDialect(t *testing.T) {
 func TestHandlerNoteFollowsItsFrame(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		bus := peer.NewBus(0)
+		// Read the events as a front end does, while they come: a bus
+		// nobody reads holds one batch and drops the rest when closed.
+		var got []string
+		collected := make(chan struct{})
+		go func() {
+			defer close(collected)
+			for batch := range bus.Events() {
+				for _, e := range batch {
+					if e.Kind != peer.KindClosed {
+						got = append(got, e.Kind.String()+" "+e.Text)
+					}
+				}
+			}
+		}()
 		ours, theirs := net.Pipe()
 		c := peer.NewConn(ours, peer.ConnConfig{ID: 1, Dir: peer.Inbound, Framing: dialecttest.Binary.Framing, Bus: bus})
 		done := make(chan struct{})
@@ -99,14 +113,7 @@ func TestHandlerNoteFollowsItsFrame(t *testing.T) {
 		theirs.Close()
 		<-done
 		bus.Close()
-		var got []string
-		for batch := range bus.Events() {
-			for _, e := range batch {
-				if e.Kind != peer.KindClosed {
-					got = append(got, e.Kind.String()+" "+e.Text)
-				}
-			}
-		}
+		<-collected
 		want := []string{"recv error no", "warn an error frame", "recv piece-request 7"}
 		if strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Errorf("events %q, want %q", got, want)

@@ -55,6 +55,12 @@ func (h *Host) send(c Command) error {
 		}
 		hc, err := h.find(a)
 		if err != nil {
+			if d, ok := h.proto.(DirectSender); ok {
+				if err := d.SendUserTo(a, c.Frame); err != nil {
+					return fmt.Errorf("%s: %w", t, err)
+				}
+				continue
+			}
 			return err
 		}
 		to = append(to, hc.sess)
@@ -63,6 +69,13 @@ func (h *Host) send(c Command) error {
 		s.SendUser(c.Frame)
 	}
 	return nil
+}
+
+// A DirectSender is a protocol that sends the user's frame to an address
+// it has no connection to: a datagram dialect needs none, so @HOST:PORT
+// reaches any node, as a UDP sendto does.
+type DirectSender interface {
+	SendUserTo(a netip.AddrPort, frame []byte) error
 }
 
 // Connect is the neutral :connect: dial a now, outside the dial budget and

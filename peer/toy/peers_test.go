@@ -2,6 +2,8 @@ package toy
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -143,4 +145,27 @@ func TestAnUnansweredGreetingIsSentAgain(t *testing.T) {
 	seed.send(n.listen, toy.Map{{Key: "msgtype", Value: "pong"}, {Key: "msgid", Value: int64(1)}, {Key: "replyto", Value: m.ID}})
 	seed.await("its getpeerlist, sent with it", func(m toy.Message, _ netip.AddrPort) bool { return m.Type == toy.CmdGetPeerList })
 	n.r.WaitEvent("the pong handled", func(e peer.Event) bool { return e.Kind == peer.KindRecv && e.Command == toy.CmdPong })
+}
+
+// @HOST:PORT reaches a node we have no connection to, as sendto does: the
+// typed getfile goes out, is answered, and the file is fetched and saved.
+func TestATypedRequestReachesANodeWeHaveNoConnectionTo(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Share = shareDir(t, map[string][]byte{"cool.txt": []byte("from afar")})
+	far := startNode(t, cfg)
+	n := startNode(t, testConfig(t))
+	frame, err := n.Dialect().Encode("getfile cool.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Do(peer.Command{Op: peer.OpSend, Targets: []string{far.listen.String()}, Frame: frame}); err != nil {
+		t.Fatal(err)
+	}
+	n.r.WaitText(peer.KindInfo, `fetched "cool.txt" from `+far.listen.String())
+	if got, err := os.ReadFile(filepath.Join(n.cfg.Dest, "cool.txt")); err != nil || string(got) != "from afar" {
+		t.Errorf("saved %q, %v", got, err)
+	}
+	if err := n.Do(peer.Command{Op: peer.OpSend, Targets: []string{n.listen.String()}, Frame: frame}); err == nil {
+		t.Error("a frame to ourselves was taken")
+	}
 }

@@ -63,3 +63,8 @@ func (p protocol) Save() error {
 }
 
 func (p protocol) SnapshotLocked(s *peer.Snapshot, now time.Time) { p.n.snapshotLocked(s, now) }
+
+// SendUserTo: @HOST:PORT reaches a node we have no connection to.
+func (p protocol) SendUserTo(a netip.AddrPort, frame []byte) error { return p.n.SendUserTo(a, frame) }
+
+var _ peer.DirectSender = protocol{}

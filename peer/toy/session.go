@@ -56,10 +56,32 @@ func (s *session) Listen() netip.AddrPort { return s.remote }
 // what it asks: a typed search is ours (its results are shown), a typed
 // getfile starts a fetch of the rest of the file.
 func (s *session) SendUser(frame []byte) {
-	if m, err := toy.Decode(frame); err == nil && m.HasID {
-		s.n.userSent(s.remote, m)
-	}
+	s.n.noteUserFrame(s.remote, frame)
 	s.conn.Send(frame, toy.CommandName(frame))
+}
+
+// noteUserFrame makes a request the user typed one of ours: its answers
+// are expected, a search's results shown, a getfile's file fetched.
+func (n *Node) noteUserFrame(a netip.AddrPort, frame []byte) {
+	if m, err := toy.Decode(frame); err == nil && m.HasID {
+		n.userSent(a, m)
+	}
+}
+
+// SendUserTo is @HOST:PORT to a node we have no connection to: it becomes
+// a known peer, as with :connect, and the frame goes out once its
+// connection is open (opening one sends nothing).
+func (n *Node) SendUserTo(a netip.AddrPort, frame []byte) error {
+	if !peer.Dialable(a) || n.host.Ours(a) {
+		return fmt.Errorf("%s is no peer to send to", a)
+	}
+	n.mu.Lock()
+	n.host.LiftDropLocked(a)
+	n.addKnownLocked(a, "cli", "", time.Now())
+	n.mu.Unlock()
+	n.noteUserFrame(a, frame)
+	n.sendFrame(a, frame, toy.CommandName(frame))
+	return nil
 }
 
 // Info adds the round trip of our pings.
