@@ -135,7 +135,7 @@ func (c *Completion) Done() <-chan struct{} { return c.ch }
 // one did (by), so that the log shows it after that piece; else on h.
 func (c *Completion) Mark(h *peer.Host, by *peer.Conn, how string, pieces int, size int64, path string) {
 	c.once.Do(func() {
-		text := fmt.Sprintf("complete: %s (%d pieces, %s): %s", how, pieces, humanize.Bytes(uint64(size)), codec.Quote(path))
+		text := fmt.Sprintf("complete: %s (%s, %s): %s", how, humanize.Count(pieces, "piece"), humanize.Bytes(uint64(size)), codec.Quote(path))
 		if by != nil {
 			by.NoteNode(peer.KindInfo, text)
 		} else {
