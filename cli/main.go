@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/bitclone/bitclone/headless"
@@ -203,6 +204,7 @@ func dialectFrontEnd(d peer.Dialect, s Settings, stderr io.Writer) frontEnd {
 
 // isTerminal reports whether f is a terminal (a character device).
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	// A character device is not enough: /dev/null is one, and a TUI
+	// drawn there fails to read the terminal's size.
+	return term.IsTerminal(f.Fd())
 }

@@ -193,3 +193,16 @@ func TestClosedStdoutIsAQuit(t *testing.T) {
 		t.Errorf("status %d; stderr:\n%s", status, stderr.String())
 	}
 }
+
+// /dev/null is a character device but no terminal: a TUI drawn there
+// fails, so bitclone > /dev/null runs headless.
+func TestDevNullIsNoTerminal(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Errorf("%s taken for a terminal", os.DevNull)
+	}
+}
