@@ -30,7 +30,8 @@ type Env struct {
 	// lasts.
 	us    netip.AddrPort
 	ln    *listener
-	turns turns
+	owned bool // ln is the run's own, not Options.Shared
+	turns *turns
 
 	greetedOnce atomic.Bool // the peer has answered a greeting in full
 	failMu      sync.Mutex
@@ -38,11 +39,22 @@ type Env struct {
 }
 
 // NewEnv reaches the peer once, to learn our IP on the way to it, and opens
-// the run's listener there (or at Options.Listen). Close ends it all. Run
-// makes one; a test of one probe can too.
+// the run's listener there (or at Options.Listen). With Options.Shared it
+// does neither: the run uses that listener, and target must be IP:PORT.
+// Close ends it all. Run makes one; a test of one probe can too.
 func NewEnv(ctx context.Context, target string, s *Suite, o Options, nw Network) (*Env, error) {
 	e := &Env{target: target, o: o.WithDefaults(), net: nw, suite: s}
+	if sh := e.o.Shared; sh != nil {
+		ap, err := netip.ParseAddrPort(target)
+		if err != nil {
+			return nil, fmt.Errorf("check: a run on a shared listener wants IP:PORT: %w", err)
+		}
+		e.peerIP, e.ln, e.us, e.turns = ap.Addr().Unmap(), sh.l, sh.l.us, sh.l.home.turns
+		e.ctx, e.cancel = context.WithCancel(ctx)
+		return e, nil
+	}
 	e.ctx, e.cancel = context.WithCancel(ctx)
+	e.turns, e.owned = new(turns), true
 	nc, err := nw.Dial(e.ctx, target, e.o.Timeout)
 	if err != nil {
 		e.cancel()
@@ -51,7 +63,7 @@ func NewEnv(ctx context.Context, target string, s *Suite, o Options, nw Network)
 	local := addrPortOf(nc.LocalAddr())
 	e.peerIP = addrPortOf(nc.RemoteAddr()).Addr()
 	nc.Close()
-	if e.ln, err = e.listen(local.Addr()); err != nil {
+	if e.ln, err = e.listen(e.o.Listen, local.Addr(), e.o.Listen != ""); err != nil {
 		e.cancel()
 		return nil, err
 	}
@@ -59,10 +71,13 @@ func NewEnv(ctx context.Context, target string, s *Suite, o Options, nw Network)
 	return e, nil
 }
 
-// Close ends the run: every wait, our listener and the connections to it.
+// Close ends the run: every wait, our listener and the connections to it
+// (a shared listener stays open).
 func (e *Env) Close() {
 	e.cancel()
-	e.ln.close()
+	if e.owned {
+		e.ln.close()
+	}
 }
 
 // Ctx ends with the run.
@@ -83,7 +98,7 @@ func (e *Env) DialPaced(pace time.Duration) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.ln.yield()
+	e.ln.yield(e.peerIP)
 	nc, err := e.net.Dial(e.ctx, e.target, e.o.Timeout)
 	if err != nil {
 		release()
@@ -101,7 +116,12 @@ func (e *Env) TheirTurn() (release func(), err error) { return e.turns.theirs(e.
 
 // FirstDial waits up to d for the judgement of the peer's first
 // connection to us (with Options.Listen); d = 0 only looks.
-func (e *Env) FirstDial(d time.Duration) (DialIn, bool) { return e.ln.firstDial(d) }
+func (e *Env) FirstDial(d time.Duration) (DialIn, bool) {
+	if !e.owned {
+		return DialIn{}, false // a shared listener judges no first dial
+	}
+	return e.ln.firstDial(d)
+}
 
 // HandshakeError is a handshake of ours that failed: the peer did not send
 // its part, or we could not send ours.

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -17,9 +18,12 @@ const maxCallers = 16
 // the peer learns it, gossips it and dials it; whoever dials it while the
 // run lasts gets a proper handshake (Suite.Answer) and a connection that
 // answers (Suite.Hold), so nobody records it as dead. The first connection
-// from the peer's IP is judged, with Options.Listen.
+// from the peer's IP is judged, with Options.Listen. A Listener shares one
+// among many runs.
 type listener struct {
-	e     *Env
+	// home is the Env that Answer and Hold get, and whose end ends every
+	// connection to us: the run's, or a shared Listener's own.
+	home  *Env
 	ln    net.Listener
 	us    netip.AddrPort
 	judge bool // judge the peer's first connection (Options.Listen is set)
@@ -40,15 +44,15 @@ type DialIn struct {
 	Result Result
 }
 
-// listen opens the run's listener at Options.Listen ("PORT" or
-// "HOST:PORT"); the host defaults to ours on the way to the peer, the port
-// to a free one.
-func (e *Env) listen(ours netip.Addr) (*listener, error) {
-	host, port := "", e.o.Listen
+// listen opens e's listener at addr ("PORT" or "HOST:PORT"); the host
+// defaults to ours on the way to the peer, the port to a free one. judge
+// judges the peer's first connection to it.
+func (e *Env) listen(addr string, ours netip.Addr, judge bool) (*listener, error) {
+	host, port := "", addr
 	if strings.Contains(port, ":") {
 		var err error
 		if host, port, err = net.SplitHostPort(port); err != nil {
-			return nil, fmt.Errorf("listen %q: %w", e.o.Listen, err)
+			return nil, fmt.Errorf("listen %q: %w", addr, err)
 		}
 	}
 	if host == "" {
@@ -65,7 +69,7 @@ func (e *Env) listen(ours netip.Addr) (*listener, error) {
 	if us.Addr().IsUnspecified() {
 		us = netip.AddrPortFrom(ours, us.Port()) // bound to every interface: name the one the peer reaches
 	}
-	l := &listener{e: e, ln: ln, us: us, judge: e.o.Listen != "", conns: map[*Conn]bool{}, held: map[*Conn]bool{}, judged: make(chan struct{})}
+	l := &listener{home: e, ln: ln, us: us, judge: judge, conns: map[*Conn]bool{}, held: map[*Conn]bool{}, judged: make(chan struct{})}
 	l.wg.Go(l.serve)
 	return l, nil
 }
@@ -78,12 +82,12 @@ func (l *listener) serve() {
 		}
 		at := time.Now()
 		l.mu.Lock()
-		if l.closing || len(l.conns) >= maxCallers || l.e.suite.Answer == nil {
+		if l.closing || len(l.conns) >= maxCallers || l.home.suite.Answer == nil {
 			l.mu.Unlock()
 			nc.Close()
 			continue
 		}
-		in := newConn(l.e.ctx, nc, &l.e.suite.Framing, l.e.o.Pace)
+		in := newConn(l.home.ctx, nc, &l.home.suite.Framing, l.home.o.Pace)
 		l.conns[in] = true
 		l.mu.Unlock()
 		l.wg.Go(func() { l.handle(in, at) })
@@ -100,8 +104,8 @@ func (l *listener) handle(in *Conn, at time.Time) {
 		l.mu.Unlock()
 		in.Close()
 	}()
-	judge := l.judge && in.remote.Addr() == l.e.peerIP && l.claim()
-	r := l.e.suite.Answer(l.e, in, judge, func() { l.markHeld(in) })
+	judge := l.judge && in.remote.Addr() == l.home.peerIP && l.claim()
+	r := l.home.suite.Answer(l.home, in, judge, func() { l.markHeld(in) })
 	if judge {
 		l.mu.Lock()
 		l.first = DialIn{At: at, Result: r}
@@ -127,8 +131,8 @@ func (l *listener) claim() bool {
 // hold keeps a connection whose handshake is done, served by the dialect
 // (or silent), until the caller or the run ends it, or yield closes it.
 func (l *listener) hold(in *Conn) {
-	if l.e.suite.Hold != nil {
-		l.e.suite.Hold(l.e, in)
+	if l.home.suite.Hold != nil {
+		l.home.suite.Hold(l.home, in)
 		return
 	}
 	for {
@@ -145,16 +149,16 @@ func (l *listener) markHeld(in *Conn) {
 	l.mu.Unlock()
 }
 
-// yield hangs up the peer's held connections to us before a connection of
-// ours opens. Ours claims the same address with a new nonce, and a peer
+// yield hangs up the held connections to us from the peer's IP (peerIP)
+// before a connection of ours to it opens. Ours claims the same address with a new nonce, and a peer
 // that keeps an established connection while it answers pings (bitclone
 // does) would refuse ours; hung up, the old one is what a new run of ours
 // replaces.
-func (l *listener) yield() {
+func (l *listener) yield(peerIP netip.Addr) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for in := range l.held {
-		if in.remote.Addr() == l.e.peerIP {
+		if in.remote.Addr() == peerIP {
 			in.hangUp() // hold and handle close the rest
 		}
 	}
@@ -175,7 +179,7 @@ func (l *listener) firstDial(d time.Duration) (DialIn, bool) {
 		case <-l.judged:
 		case <-t.C:
 			return DialIn{}, false
-		case <-l.e.ctx.Done():
+		case <-l.home.ctx.Done():
 			return DialIn{}, false
 		}
 	}
@@ -195,4 +199,47 @@ func (l *listener) close() {
 	l.mu.Unlock()
 	l.ln.Close()
 	l.wg.Wait()
+}
+
+// Listener is one address of ours that many runs share, for as long as it
+// is open: bitclone crawl claims one address for a whole crawl, and checks
+// every peer it finds from there (Options.Shared). Whoever dials it gets a
+// handshake and a connection that answers, as a run's own listener gives.
+// The runs on it share its turns, so a handshake with us never completes
+// while a connection of any of them is open; as peers on one machine share
+// an IP, a connection of ours hangs up every held connection from its
+// peer's IP. Its runs do not judge the peer's first dial: it cannot be told
+// apart from the others'.
+type Listener struct{ l *listener }
+
+// Listen opens a shared listener at addr ("HOST:PORT", port 0 for a free
+// one) that answers with suite s and options o; Close ends it.
+func Listen(ctx context.Context, addr string, s *Suite, o Options, nw Network) (*Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %q: %w", addr, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil, fmt.Errorf("listen %q: want an IP address: %w", addr, err)
+	}
+	home := &Env{o: o.WithDefaults(), net: nw, suite: s, turns: new(turns)}
+	home.ctx, home.cancel = context.WithCancel(ctx)
+	l, err := home.listen(addr, ip, false)
+	if err != nil {
+		home.cancel()
+		return nil, err
+	}
+	home.ln, home.us = l, l.us
+	return &Listener{l}, nil
+}
+
+// Addr is the address the listener claims.
+func (l *Listener) Addr() netip.AddrPort { return l.l.us }
+
+// Close stops the listener and ends every connection to it; the runs on it
+// must have ended.
+func (l *Listener) Close() {
+	l.l.home.cancel()
+	l.l.close()
 }
