@@ -1,0 +1,296 @@
+package crawl
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	wire "github.com/bitclone/bitclone/codec/bitclone"
+	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/bitclone"
+	"github.com/bitclone/bitclone/peer/nodetest"
+)
+
+// testTimeout is the crawl's wait for an answer in tests: the silent fakes
+// cost it once each.
+const testTimeout = time.Second
+
+// network is bitclone nodes on loopback, each started with one earlier
+// node to dial, so that gossip must make the rest known.
+type network struct {
+	t     *testing.T
+	nodes []*bitclone.Node
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced when any node has news
+}
+
+func startNetwork(t *testing.T, n int) *network {
+	t.Helper()
+	w := &network{t: t, changed: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for i := range n {
+		node := bitclone.New(bitclone.Config{
+			ListenHost:        "127.0.0.1",
+			UserAgent:         fmt.Sprintf("node-%d", i),
+			Target:            3,
+			PingInterval:      time.Second,
+			IdleTimeout:       time.Minute, // no address goes stale during a test
+			AdvertiseInterval: 300 * time.Millisecond,
+			HandshakeTimeout:  2 * time.Second,
+			RetryBase:         100 * time.Millisecond,
+			RetryMax:          time.Second,
+			PeersFile:         fmt.Sprintf("%s/peers-%d", t.TempDir(), i),
+		})
+		if err := node.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			if err := node.Run(ctx); err != nil && ctx.Err() == nil {
+				t.Errorf("node %d: %v", i, err)
+			}
+		})
+		wg.Go(func() {
+			for range node.Events() {
+				w.mu.Lock()
+				close(w.changed)
+				w.changed = make(chan struct{})
+				w.mu.Unlock()
+			}
+		})
+		w.nodes = append(w.nodes, node)
+		if i > 0 {
+			w.connect(i, w.nodes[(i-1)/2].Addr())
+		}
+	}
+	return w
+}
+
+// connect has node i dial a.
+func (w *network) connect(i int, a netip.AddrPort) {
+	w.t.Helper()
+	if err := w.nodes[i].Do(peer.Command{Op: peer.OpConnect, Targets: []string{a.String()}}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *network) addrs() []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, n := range w.nodes {
+		out = append(out, n.Addr())
+	}
+	return out
+}
+
+// book is node i's live addresses as its getaddr answer gives them: not
+// itself, nor the asker.
+func (w *network) book(i int, asker netip.AddrPort) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, a := range w.nodes[i].Snapshot().Addrs {
+		ap, err := netip.ParseAddrPort(a.Addr)
+		if err != nil {
+			w.t.Fatalf("node %d's book holds %q", i, a.Addr)
+		}
+		if a.Live && ap != asker && ap != w.nodes[i].Addr() {
+			out = append(out, ap)
+		}
+	}
+	slices.SortFunc(out, netip.AddrPort.Compare)
+	return out
+}
+
+// waitKnown waits until every node's book holds every address in want as
+// live (checked again whenever a node has news).
+func (w *network) waitKnown(want []netip.AddrPort) {
+	w.t.Helper()
+	deadline := time.After(nodetest.WaitLimit)
+	for {
+		w.mu.Lock()
+		changed := w.changed
+		w.mu.Unlock()
+		missing := ""
+		for i := range w.nodes {
+			got := w.book(i, netip.AddrPort{})
+			for _, a := range want {
+				if a != w.nodes[i].Addr() && !slices.Contains(got, a) {
+					missing = fmt.Sprintf("node %d does not know %s", i, a)
+				}
+			}
+		}
+		if missing == "" {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			w.t.Fatalf("gossip did not spread within %s: %s", nodetest.WaitLimit, missing)
+		}
+	}
+}
+
+// shakeWith dials a and completes a handshake as a plain BitClone client:
+// whether a answers like a peer.
+func shakeWith(t *testing.T, a netip.AddrPort) error {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", a.String(), testTimeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * testTimeout))
+	me := c.LocalAddr().(*net.TCPAddr).AddrPort()
+	c.Write(wire.Version{Version: wire.ProtocolVersion, Services: wire.ServiceP2P, Time: time.Now().Unix(),
+		Recipient: a, Sender: me, Nonce: 5, UserAgent: "test"}.AppendWire(nil))
+	r := bufio.NewReader(c)
+	gotVersion, gotVerack := false, false
+	for !gotVersion || !gotVerack {
+		m, l, ok := readLine(r)
+		if !ok {
+			return fmt.Errorf("%s closed during the handshake", a)
+		}
+		switch m.(type) {
+		case wire.Version:
+			gotVersion = true
+		case wire.Verack:
+			gotVerack = true
+		default:
+			return fmt.Errorf("%s sent %q during the handshake", a, l)
+		}
+	}
+	return nil
+}
+
+// TestCrawlNetwork crawls ten nodes and the fakes from one seed: every
+// reachable peer found, each fake's fault named, the edges what each
+// node's book holds, and no address of ours in any book but the one we
+// listened on, which answered while the crawl lasted.
+func TestCrawlNetwork(t *testing.T) {
+	testCrawlNetwork(t, 10)
+}
+
+// TestCrawlNetwork30 is the thirty nodes.
+func TestCrawlNetwork30(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30 nodes: not with -short")
+	}
+	testCrawlNetwork(t, 30)
+}
+
+func testCrawlNetwork(t *testing.T, n int) {
+	w := startNetwork(t, n)
+	refused := closedPort(t)
+	fakes := map[string]*fake{
+		"silent":           startFake(t, silent),
+		"noverack":         startFake(t, noVerack),
+		"hangup":           startFake(t, hangUp),
+		"http":             startFake(t, httpServer),
+		"close-on-getaddr": startFake(t, closeOnGetAddr),
+		"early-pong":       startFake(t, earlyPong),
+	}
+	var listed []netip.AddrPort
+	for _, f := range fakes {
+		listed = append(listed, f.addr)
+	}
+	listed = append(listed, refused)
+	g := startFake(t, gossiper(func() []netip.AddrPort { return listed }))
+	w.connect(0, g.addr)
+	w.waitKnown(append(w.addrs(), g.addr))
+
+	ctx := context.Background()
+	c, err := New(ctx, []netip.AddrPort{w.nodes[n-1].Addr()}, "127.0.0.1:0", Options{Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Round(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := c.Us()
+	if err := shakeWith(t, us); err != nil {
+		t.Errorf("our listener %s does not answer during the crawl: %v", us, err)
+	}
+	books := make([][]netip.AddrPort, n)
+	for i := range w.nodes {
+		books[i] = w.book(i, us)
+	}
+	c.Close()
+	t.Logf("the crawl:\n%s", table(r))
+
+	// Every node, the gossiper, every fake and the closed port, once each.
+	if want := n + 1 + len(fakes) + 1; len(r.Peers) != want {
+		t.Errorf("the crawl met %d addresses, want %d:\n%s", len(r.Peers), want, table(r))
+	}
+	for i, node := range w.nodes {
+		p, ok := r.Peer(node.Addr())
+		if !ok || p.Status != Reachable {
+			t.Errorf("node %d (%s) not reachable in the crawl:\n%s", i, node.Addr(), table(r))
+			continue
+		}
+		if want := fmt.Sprintf("node-%d", i); p.Agent != want {
+			t.Errorf("node %d: agent %q, want %q", i, p.Agent, want)
+		}
+		if p.RTT <= 0 || p.Handshake <= 0 || p.Version != wire.ProtocolVersion {
+			t.Errorf("node %d: rtt %v, handshake %v, version %d", i, p.RTT, p.Handshake, p.Version)
+		}
+		if ap, err := netip.ParseAddrPort(p.SeenAs); err != nil || ap.Addr() != us.Addr() {
+			t.Errorf("node %d saw us as %q, want an address of %s", i, p.SeenAs, us.Addr())
+		}
+		knows := slices.SortedFunc(slices.Values(p.Knows), netip.AddrPort.Compare)
+		if !slices.Equal(knows, books[i]) {
+			t.Errorf("node %d: edges to %v, but its book holds %v", i, knows, books[i])
+		}
+	}
+	for name, want := range map[string]struct {
+		status Status
+		reason string
+	}{
+		"silent":           {Timeout, "version and verack"},
+		"noverack":         {Timeout, "its verack"},
+		"hangup":           {Closed, "closed"},
+		"http":             {NotBitClone, "HTTP/1.1 400"},
+		"close-on-getaddr": {Reachable, "getaddr: the peer closed the connection"},
+		"early-pong":       {Reachable, ""},
+	} {
+		p, ok := r.Peer(fakes[name].addr)
+		if !ok || p.Status != want.status || !strings.Contains(p.Reason, want.reason) || (want.reason == "" && p.Reason != "") {
+			t.Errorf("fake %s: got %+v, want %s with %q", name, p, want.status, want.reason)
+		}
+		if got := fakes[name].calls.Load(); got != 1 {
+			t.Errorf("fake %s: called on %d times in one round, want once", name, got)
+		}
+	}
+	p, ok := r.Peer(refused)
+	if !ok || p.Status != Refused || !p.Gossiped() || !slices.Equal(p.KnownBy, []netip.AddrPort{g.addr}) {
+		t.Errorf("closed port: got %+v, want refused, gossiped by %s", p, g.addr)
+	}
+	if p.LastSeen.IsZero() {
+		t.Errorf("closed port: no last seen from the gossip")
+	}
+
+	// No trace: every address in every book is a node, the gossiper or
+	// our listener; nothing else of ours (an ephemeral port) got in.
+	allowed := append(w.addrs(), g.addr, us)
+	for i := range w.nodes {
+		for _, a := range w.nodes[i].Snapshot().Addrs {
+			ap, _ := netip.ParseAddrPort(a.Addr)
+			if !slices.Contains(allowed, ap) {
+				t.Errorf("node %d's book holds %s, where nobody listens", i, a.Addr)
+			}
+		}
+	}
+}
+
+func table(r *Result) string {
+	var b strings.Builder
+	WriteTable(&b, r)
+	return b.String()
+}
