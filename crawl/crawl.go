@@ -198,12 +198,10 @@ func (c *Crawler) Round(ctx context.Context) (*Result, error) {
 				}
 			}
 			p = &r.Peers[d.i]
-			if p.Status == Reachable && c.o.Check {
-				if s, ok := c.crashed[p.Addr]; ok {
-					p.Score = s
-				} else {
-					toCheck = append(toCheck, d.i)
-				}
+			if s, ok := c.crashed[p.Addr]; ok {
+				p.Score = s // a check brought it down once: never again
+			} else if p.Status == Reachable && c.o.Check {
+				toCheck = append(toCheck, d.i)
 			}
 		}
 		if c.o.Progress != nil {
@@ -238,8 +236,14 @@ func (c *Crawler) check(ctx context.Context, a netip.AddrPort) *Score {
 		return &Score{Err: err.Error()}
 	}
 	n := rep.Counts()
-	return &Score{
+	s := &Score{
 		Pass: n.Pass, Warn: n.Warn, Fail: n.Fail, Down: n.Down, NotRun: n.NotRun,
-		RootCause: rep.NoHandshake, Crashed: rep.DiedIn, Refused: rep.Refused, Duration: rep.Duration,
+		RootCause: rep.NoHandshake, Crashed: rep.DiedIn, Refused: rep.Refused, Duration: rep.Duration, Report: rep,
 	}
+	for _, o := range rep.Outcomes {
+		if o.Verdict == check.Fail {
+			s.Failed = append(s.Failed, o.Name)
+		}
+	}
+	return s
 }

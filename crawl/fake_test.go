@@ -16,6 +16,7 @@ import (
 // A fake is a peer with one fault, on a loopback port of its own.
 type fake struct {
 	addr netip.AddrPort
+	ln   net.Listener
 	srv  *nodetest.Server
 	// calls counts connections to it.
 	calls atomic.Int64
@@ -28,13 +29,30 @@ type behaviour func(f *fake, c net.Conn, r *bufio.Reader)
 func startFake(t *testing.T, b behaviour) *fake {
 	t.Helper()
 	ln := nodetest.Listen(t)
-	f := &fake{addr: nodetest.AddrOf(ln), srv: &nodetest.Server{}}
+	f := &fake{addr: nodetest.AddrOf(ln)}
+	f.serveOn(t, ln, b)
+	return f
+}
+
+// serveOn serves b on ln until the test ends.
+func (f *fake) serveOn(t *testing.T, ln net.Listener, b behaviour) {
+	f.ln, f.srv = ln, &nodetest.Server{}
 	f.srv.Serve(ln, func(c net.Conn) {
 		f.calls.Add(1)
 		b(f, c, bufio.NewReader(c))
 	})
 	t.Cleanup(f.srv.Close)
-	return f
+}
+
+// restart listens again at the fake's address, as a peer restarted after
+// a crash does.
+func (f *fake) restart(t *testing.T, b behaviour) {
+	t.Helper()
+	ln, err := net.Listen("tcp", f.addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.serveOn(t, ln, b)
 }
 
 // readLine reads one line of a fake's peer, without its ending; "" when
@@ -90,6 +108,8 @@ func (f *fake) serve(c net.Conn, r *bufio.Reader, addrs func() []netip.AddrPort,
 			return
 		}
 		switch m := m.(type) {
+		case nil, wire.Version:
+			c.Write(wire.Reject{Code: 400, Reason: "bad message"}.AppendWire(nil))
 		case wire.Ping:
 			c.Write(wire.Pong{Nonce: m.Nonce}.AppendWire(nil))
 		case wire.GetAddr:
@@ -179,6 +199,31 @@ func gossiper(list func() []netip.AddrPort) behaviour {
 			addrs = func() []netip.AddrPort { return append([]netip.AddrPort{f.addr}, list()...) }
 		}
 		f.serve(c, r, addrs, nil)
+	}
+}
+
+// crashOnUnknown is well behaved until a line it does not know comes:
+// then it stops listening, as a peer that crashes does.
+func crashOnUnknown(f *fake, c net.Conn, r *bufio.Reader) {
+	if _, ok := f.shake(c, r, "crasher"); !ok {
+		return
+	}
+	for {
+		m, l, ok := readLine(r)
+		if !ok {
+			return
+		}
+		switch m := m.(type) {
+		case wire.Ping:
+			c.Write(wire.Pong{Nonce: m.Nonce}.AppendWire(nil))
+		case wire.GetAddr:
+			c.Write(wire.Addr{Entries: []wire.AddrEntry{{Time: time.Now().Unix(), Addr: f.addr}}}.AppendWire(nil))
+		case nil:
+			if strings.HasPrefix(l, "flowers|") { // check's unknown command
+				f.ln.Close()
+				return
+			}
+		}
 	}
 }
 

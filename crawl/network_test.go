@@ -294,3 +294,85 @@ func table(r *Result) string {
 	WriteTable(&b, r)
 	return b.String()
 }
+
+// TestCrawlCheck scores every reachable peer: a node passes, the fake that
+// answers pings before the handshake fails early-ping, the one that hangs
+// up on getaddr fails getaddr, and the one that crashes under a probe is
+// reported so, and not checked again in the next round, though it is back.
+func TestCrawlCheck(t *testing.T) {
+	w := startNetwork(t, 2)
+	early, closer := startFake(t, earlyPong), startFake(t, closeOnGetAddr)
+	crasher := startFake(t, crashOnUnknown)
+	listed := []netip.AddrPort{early.addr, closer.addr, crasher.addr}
+	g := startFake(t, gossiper(func() []netip.AddrPort { return listed }))
+	w.connect(0, g.addr)
+	w.waitKnown(append(w.addrs(), g.addr))
+
+	ctx := context.Background()
+	var progress []Peer
+	c, err := New(ctx, []netip.AddrPort{w.nodes[0].Addr()}, "127.0.0.1:0", Options{
+		Timeout: testTimeout, Check: true, Progress: func(p Peer) { progress = append(progress, p) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Round(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("round 1:\n%s", table(r))
+	score := func(r *Result, a netip.AddrPort) *Score {
+		t.Helper()
+		p, ok := r.Peer(a)
+		if !ok || p.Score == nil {
+			t.Fatalf("%s: no score:\n%s", a, table(r))
+		}
+		return p.Score
+	}
+	for _, node := range w.nodes {
+		if s := score(r, node.Addr()); s.Fail != 0 || s.Crashed != "" || s.Pass == 0 || s.Report == nil {
+			t.Errorf("node %s: %+v, want no failure", node.Addr(), s)
+		}
+	}
+	if s := score(r, early.addr); !slices.Contains(s.Failed, "early-ping") {
+		t.Errorf("early-pong: failed %v, want early-ping among them", s.Failed)
+	}
+	if s := score(r, closer.addr); !slices.Contains(s.Failed, "getaddr") {
+		t.Errorf("close-on-getaddr: failed %v, want getaddr among them", s.Failed)
+	}
+	s := score(r, crasher.addr)
+	if s.Crashed != "unknown-command" || s.Refused {
+		t.Errorf("crasher: crashed %q (refused %v), want a crash under unknown-command", s.Crashed, s.Refused)
+	}
+	if got := r.Summary().Crashed; got != 1 {
+		t.Errorf("summary: %d crashed, want 1", got)
+	}
+	if !strings.Contains(table(r), "crashed under unknown-command") {
+		t.Errorf("the table does not say the crash:\n%s", table(r))
+	}
+	// Every peer was reported as its visit ended, and the checked ones
+	// again with their score.
+	scored := 0
+	for _, p := range progress {
+		if p.Score != nil {
+			scored++
+		}
+	}
+	if want := len(w.nodes) + 4; scored != want {
+		t.Errorf("progress gave %d scores, want %d", scored, want)
+	}
+
+	crasher.restart(t, crashOnUnknown)
+	before := crasher.calls.Load()
+	r2, err := c.Round(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := r2.Peer(crasher.addr); p.Status != Reachable || p.Score == nil || p.Score.Crashed != "unknown-command" {
+		t.Errorf("round 2, crasher: %+v, want reachable with its old score", p)
+	}
+	if got := crasher.calls.Load() - before; got != 1 {
+		t.Errorf("round 2: %d connections to the crasher, want 1 (the visit; no check again)", got)
+	}
+}

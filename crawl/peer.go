@@ -12,6 +12,8 @@ package crawl
 import (
 	"net/netip"
 	"time"
+
+	"github.com/bitclone/bitclone/check"
 )
 
 // Status is how a visit to a peer went.
@@ -83,9 +85,13 @@ type Score struct {
 	Crashed string
 	// Refused is set when it stayed up but refused us after Crashed (a ban).
 	Refused bool
+	// Failed names the checks that failed, in the order they ran.
+	Failed []string
 	// Err is a run that could not start (the peer went away meanwhile).
 	Err      string
 	Duration time.Duration
+	// Report is the whole report card, for a front end to open.
+	Report *check.Report
 }
 
 // Points is the score out of 100: the share of the checks run that

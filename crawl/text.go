@@ -123,17 +123,18 @@ type jsonPeer struct {
 }
 
 type jsonScore struct {
-	Points     int    `json:"points"`
-	Pass       int    `json:"pass"`
-	Warn       int    `json:"warn"`
-	Fail       int    `json:"fail"`
-	Down       int    `json:"skipped_down"`
-	NotRun     int    `json:"not_run"`
-	RootCause  string `json:"no_handshake_in,omitempty"`
-	Crashed    string `json:"crashed_in,omitempty"`
-	Refused    bool   `json:"refused,omitempty"`
-	Err        string `json:"error,omitempty"`
-	DurationMS int64  `json:"duration_ms"`
+	Points     int      `json:"points"`
+	Pass       int      `json:"pass"`
+	Warn       int      `json:"warn"`
+	Fail       int      `json:"fail"`
+	Down       int      `json:"skipped_down"`
+	NotRun     int      `json:"not_run"`
+	RootCause  string   `json:"no_handshake_in,omitempty"`
+	Crashed    string   `json:"crashed_in,omitempty"`
+	Refused    bool     `json:"refused,omitempty"`
+	Failed     []string `json:"failed,omitempty"`
+	Err        string   `json:"error,omitempty"`
+	DurationMS int64    `json:"duration_ms"`
 }
 
 type jsonSummary struct {
@@ -188,7 +189,7 @@ func jsonPeerOf(round int, p Peer) jsonPeer {
 	}
 	if s := p.Score; s != nil {
 		j.Score = &jsonScore{Points: s.Points(), Pass: s.Pass, Warn: s.Warn, Fail: s.Fail, Down: s.Down, NotRun: s.NotRun,
-			RootCause: s.RootCause, Crashed: s.Crashed, Refused: s.Refused, Err: s.Err, DurationMS: s.Duration.Milliseconds()}
+			RootCause: s.RootCause, Crashed: s.Crashed, Refused: s.Refused, Failed: s.Failed, Err: s.Err, DurationMS: s.Duration.Milliseconds()}
 	}
 	return j
 }
