@@ -1,12 +1,9 @@
-// Package crawl walks a BitClone network from seeds, as Bitcoin's crawlers
-// do with getaddr: it calls on every peer once per round (handshake, ping,
-// getaddr), adds every address it hears of, and goes on until none is new;
-// with Options.Check every reachable peer also gets the conformance suite
-// (check/bitclone), the scoreboard. It claims one address, its listener's,
-// which answers whoever dials it while the crawl lasts.
-//
-// Its results are plain values (Result, Peer, Score, Change) for any front
-// end to render; peer text in them (agents, reasons) is raw: escape it.
+// Package crawl is the dialect-neutral half of bitclone crawl: what a crawl
+// of a peer-to-peer network found (Result, Peer, Score), what changed
+// between two rounds (Diff), and how to print it (a table, JSON lines,
+// Graphviz DOT). A dialect's crawler (crawl/bitclone) fills it; the front
+// ends render it without knowing the dialect. Peer text in it (agents,
+// reasons) is raw: escape it, as the writers here do.
 package crawl
 
 import (

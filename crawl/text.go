@@ -32,7 +32,7 @@ func WriteTable(w io.Writer, r *Result) error {
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", p.Addr, p.Status, agent, ver, hs, rtt,
-			len(p.Knows), len(p.KnownBy), seen, scoreText(p.Score), codec.PrintableString(note(p)))
+			len(p.Knows), len(p.KnownBy), seen, ScoreText(p.Score), codec.PrintableString(note(p)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -41,8 +41,8 @@ func WriteTable(w io.Writer, r *Result) error {
 	return err
 }
 
-// scoreText is a score in a table cell.
-func scoreText(s *Score) string {
+// ScoreText is a score in a few characters: points (pass/warn/fail).
+func ScoreText(s *Score) string {
 	switch {
 	case s == nil:
 		return "-"
@@ -98,7 +98,7 @@ func summaryText(r *Result) string {
 		line += fmt.Sprintf("; %d checked, %d crashed", s.Checked, s.Crashed)
 	}
 	if r.Truncated {
-		line += fmt.Sprintf("; stopped at %d peers", MaxPeers)
+		line += fmt.Sprintf("; stopped at %d peers", s.Peers)
 	}
 	return line
 }
@@ -216,6 +216,30 @@ func WriteChanges(w io.Writer, round int, cs []Change) error {
 			line += fmt.Sprintf(" %d -> %d", c.From, c.To)
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteChangesJSON writes what changed since the last round as JSON lines:
+// {"round":2,"change":"new","addr":"…","from":…,"to":…}.
+func WriteChangesJSON(w io.Writer, round int, cs []Change) error {
+	type jsonChange struct {
+		Round  int    `json:"round"`
+		Change string `json:"change"`
+		Addr   string `json:"addr"`
+		Status string `json:"status"`
+		From   *int   `json:"from,omitempty"`
+		To     *int   `json:"to,omitempty"`
+	}
+	enc := json.NewEncoder(w)
+	for _, c := range cs {
+		j := jsonChange{Round: round, Change: c.Kind.String(), Addr: c.Addr.String(), Status: c.Peer.Status.String()}
+		if c.Kind == ScoreUp || c.Kind == ScoreDown {
+			j.From, j.To = &c.From, &c.To
+		}
+		if err := enc.Encode(j); err != nil {
 			return err
 		}
 	}

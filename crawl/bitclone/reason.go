@@ -1,4 +1,4 @@
-package crawl
+package bitclone
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/bitclone/bitclone/check"
 	checkbc "github.com/bitclone/bitclone/check/bitclone"
 	wire "github.com/bitclone/bitclone/codec/bitclone"
+	"github.com/bitclone/bitclone/crawl"
 )
 
 // heard is an address a peer gave, with the time it gave for it.
@@ -20,12 +21,12 @@ type heard struct {
 
 // describe fills p from its visit (err: the visit failed) and returns the
 // addresses it gave, without itself and us.
-func describe(p *Peer, v *checkbc.Visit, err error, us netip.AddrPort) []heard {
+func describe(p *crawl.Peer, v *checkbc.Visit, err error, us netip.AddrPort) []heard {
 	if err != nil {
 		p.Status, p.Reason = why(v.Got, err)
 		return nil
 	}
-	p.Status, p.Handshake, p.LastSeen = Reachable, v.Handshake, time.Now()
+	p.Status, p.Handshake, p.LastSeen = crawl.Reachable, v.Handshake, time.Now()
 	if v.Version != nil {
 		p.Agent, p.Version, p.SeenAs = v.Version.UserAgent, v.Version.Version, v.Version.Recipient.String()
 	} else {
@@ -56,28 +57,28 @@ func describe(p *Peer, v *checkbc.Visit, err error, us netip.AddrPort) []heard {
 }
 
 // why names a failed visit's cause: got is what the peer sent meanwhile.
-func why(got []check.Frame, err error) (Status, string) {
+func why(got []check.Frame, err error) (crawl.Status, string) {
 	var herr *check.HandshakeError
 	handshake := errors.As(err, &herr)
 	var nerr net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return Refused, "connection refused"
+		return crawl.Refused, "connection refused"
 	case !handshake && errors.As(err, &nerr) && nerr.Timeout():
-		return Timeout, "no connection within the timeout"
+		return crawl.Timeout, "no connection within the timeout"
 	case !handshake:
-		return Failed, err.Error()
+		return crawl.Failed, err.Error()
 	case notBitClone(got, err):
 		if len(got) == 0 {
-			return NotBitClone, err.Error()
+			return crawl.NotBitClone, err.Error()
 		}
-		return NotBitClone, "it sent " + check.Clip(got[0].Raw)
+		return crawl.NotBitClone, "it sent " + check.Clip(got[0].Raw)
 	case check.IsClosed(err):
-		return Closed, err.Error()
+		return crawl.Closed, err.Error()
 	case check.IsNoAnswer(err):
-		return Timeout, err.Error()
+		return crawl.Timeout, err.Error()
 	}
-	return Failed, err.Error()
+	return crawl.Failed, err.Error()
 }
 
 // notBitClone tells a peer that answered, but with nothing BitClone reads:

@@ -1,4 +1,4 @@
-package crawl
+package bitclone
 
 import (
 	"bufio"
@@ -13,8 +13,9 @@ import (
 	"time"
 
 	wire "github.com/bitclone/bitclone/codec/bitclone"
+	"github.com/bitclone/bitclone/crawl"
 	"github.com/bitclone/bitclone/peer"
-	"github.com/bitclone/bitclone/peer/bitclone"
+	node "github.com/bitclone/bitclone/peer/bitclone"
 	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
@@ -26,7 +27,7 @@ const testTimeout = time.Second
 // node to dial, so that gossip must make the rest known.
 type network struct {
 	t     *testing.T
-	nodes []*bitclone.Node
+	nodes []*node.Node
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced when any node has news
@@ -39,7 +40,7 @@ func startNetwork(t *testing.T, n int) *network {
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	for i := range n {
-		node := bitclone.New(bitclone.Config{
+		node := node.New(node.Config{
 			ListenHost:        "127.0.0.1",
 			UserAgent:         fmt.Sprintf("node-%d", i),
 			Target:            3,
@@ -231,7 +232,7 @@ func testCrawlNetwork(t *testing.T, n int) {
 	}
 	for i, node := range w.nodes {
 		p, ok := r.Peer(node.Addr())
-		if !ok || p.Status != Reachable {
+		if !ok || p.Status != crawl.Reachable {
 			t.Errorf("node %d (%s) not reachable in the crawl:\n%s", i, node.Addr(), table(r))
 			continue
 		}
@@ -250,15 +251,15 @@ func testCrawlNetwork(t *testing.T, n int) {
 		}
 	}
 	for name, want := range map[string]struct {
-		status Status
+		status crawl.Status
 		reason string
 	}{
-		"silent":           {Timeout, "version and verack"},
-		"noverack":         {Timeout, "its verack"},
-		"hangup":           {Closed, "closed"},
-		"http":             {NotBitClone, "HTTP/1.1 400"},
-		"close-on-getaddr": {Reachable, "getaddr: the peer closed the connection"},
-		"early-pong":       {Reachable, ""},
+		"silent":           {crawl.Timeout, "version and verack"},
+		"noverack":         {crawl.Timeout, "its verack"},
+		"hangup":           {crawl.Closed, "closed"},
+		"http":             {crawl.NotBitClone, "HTTP/1.1 400"},
+		"close-on-getaddr": {crawl.Reachable, "getaddr: the peer closed the connection"},
+		"early-pong":       {crawl.Reachable, ""},
 	} {
 		p, ok := r.Peer(fakes[name].addr)
 		if !ok || p.Status != want.status || !strings.Contains(p.Reason, want.reason) || (want.reason == "" && p.Reason != "") {
@@ -269,7 +270,7 @@ func testCrawlNetwork(t *testing.T, n int) {
 		}
 	}
 	p, ok := r.Peer(refused)
-	if !ok || p.Status != Refused || !p.Gossiped() || !slices.Equal(p.KnownBy, []netip.AddrPort{g.addr}) {
+	if !ok || p.Status != crawl.Refused || !p.Gossiped() || !slices.Equal(p.KnownBy, []netip.AddrPort{g.addr}) {
 		t.Errorf("closed port: got %+v, want refused, gossiped by %s", p, g.addr)
 	}
 	if p.LastSeen.IsZero() {
@@ -289,9 +290,9 @@ func testCrawlNetwork(t *testing.T, n int) {
 	}
 }
 
-func table(r *Result) string {
+func table(r *crawl.Result) string {
 	var b strings.Builder
-	WriteTable(&b, r)
+	crawl.WriteTable(&b, r)
 	return b.String()
 }
 
@@ -309,9 +310,9 @@ func TestCrawlCheck(t *testing.T) {
 	w.waitKnown(append(w.addrs(), g.addr))
 
 	ctx := context.Background()
-	var progress []Peer
+	var progress []crawl.Peer
 	c, err := New(ctx, []netip.AddrPort{w.nodes[0].Addr()}, "127.0.0.1:0", Options{
-		Timeout: testTimeout, Check: true, Progress: func(p Peer) { progress = append(progress, p) },
+		Timeout: testTimeout, Check: true, Progress: func(p crawl.Peer) { progress = append(progress, p) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +323,7 @@ func TestCrawlCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("round 1:\n%s", table(r))
-	score := func(r *Result, a netip.AddrPort) *Score {
+	score := func(r *crawl.Result, a netip.AddrPort) *crawl.Score {
 		t.Helper()
 		p, ok := r.Peer(a)
 		if !ok || p.Score == nil {
@@ -369,7 +370,7 @@ func TestCrawlCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := r2.Peer(crasher.addr); p.Status != Reachable || p.Score == nil || p.Score.Crashed != "unknown-command" {
+	if p, _ := r2.Peer(crasher.addr); p.Status != crawl.Reachable || p.Score == nil || p.Score.Crashed != "unknown-command" {
 		t.Errorf("round 2, crasher: %+v, want reachable with its old score", p)
 	}
 	if got := crasher.calls.Load() - before; got != 1 {

@@ -1,4 +1,12 @@
-package crawl
+// Package bitclone crawls a BitClone network from seeds, as Bitcoin's
+// crawlers do with getaddr: it calls on every peer once per round
+// (handshake, ping, getaddr, as check/bitclone makes them), adds every
+// address it hears of, and goes on until none is new; with Options.Check
+// every reachable peer also gets the conformance suite, the scoreboard. It
+// claims one address, its listener's (a check.Listener), which answers
+// whoever dials it while the crawl lasts. It fills the neutral
+// crawl.Result.
+package bitclone
 
 import (
 	"context"
@@ -12,12 +20,13 @@ import (
 
 	"github.com/bitclone/bitclone/check"
 	checkbc "github.com/bitclone/bitclone/check/bitclone"
+	"github.com/bitclone/bitclone/crawl"
 )
 
 // Limits and defaults.
 const (
 	// MaxPeers bounds the addresses one round calls on; more are counted
-	// (Result.Truncated), not visited.
+	// (crawl.Result.Truncated), not visited.
 	MaxPeers = 1000
 	// DefaultConcurrency is how many peers are called on at once.
 	DefaultConcurrency = 8
@@ -39,7 +48,7 @@ type Options struct {
 	// Progress, if set, is called with each peer as its visit ends, and
 	// again when its score comes, from one goroutine, in the order found:
 	// a front end shows the round as it goes.
-	Progress func(Peer)
+	Progress func(crawl.Peer)
 }
 
 func (o Options) withDefaults() Options {
@@ -66,7 +75,7 @@ type Crawler struct {
 	round int
 	// crashed holds the peers a check brought down, with the score that
 	// says so: they are not checked again.
-	crashed map[netip.AddrPort]*Score
+	crashed map[netip.AddrPort]*crawl.Score
 }
 
 // New opens the crawl's listener at listen ("IP:PORT", or "PORT" or "" for
@@ -85,7 +94,7 @@ func New(ctx context.Context, seeds []netip.AddrPort, listen string, o Options) 
 	if err != nil {
 		return nil, fmt.Errorf("crawl: %w", err)
 	}
-	return &Crawler{seeds: slices.Clone(seeds), o: o, ln: ln, crashed: map[netip.AddrPort]*Score{}}, nil
+	return &Crawler{seeds: slices.Clone(seeds), o: o, ln: ln, crashed: map[netip.AddrPort]*crawl.Score{}}, nil
 }
 
 // listenAddr completes --listen: the host defaults to our IP on the way to
@@ -122,7 +131,7 @@ type done struct {
 	i     int // index in the round's peers
 	visit *checkbc.Visit
 	err   error
-	score *Score
+	score *crawl.Score
 }
 
 // Round crawls once: from the seeds, every address heard of is called on
@@ -131,9 +140,9 @@ type done struct {
 // most CheckConcurrency at a time, once its visit is over (so never two
 // connections of ours to one peer at once). When ctx ends the round so far
 // is returned with ctx's error.
-func (c *Crawler) Round(ctx context.Context) (*Result, error) {
+func (c *Crawler) Round(ctx context.Context) (*crawl.Result, error) {
 	c.round++
-	r := &Result{Round: c.round, Us: c.Us(), Started: time.Now()}
+	r := &crawl.Result{Round: c.round, Us: c.Us(), Started: time.Now()}
 	index := map[netip.AddrPort]int{}
 	var toVisit, toCheck []int
 	add := func(a netip.AddrPort) {
@@ -145,7 +154,7 @@ func (c *Crawler) Round(ctx context.Context) (*Result, error) {
 			return
 		}
 		index[a] = len(r.Peers)
-		r.Peers = append(r.Peers, Peer{Addr: a})
+		r.Peers = append(r.Peers, crawl.Peer{Addr: a})
 		toVisit = append(toVisit, index[a])
 	}
 	for _, s := range c.seeds {
@@ -193,14 +202,14 @@ func (c *Crawler) Round(ctx context.Context) (*Result, error) {
 			heard := describe(p, d.visit, d.err, r.Us)
 			for _, e := range heard {
 				add(e.Addr) // may move r.Peers: p is taken again below
-				if j, ok := index[e.Addr]; ok && r.Peers[j].Status != Reachable && e.Time.After(r.Peers[j].LastSeen) {
+				if j, ok := index[e.Addr]; ok && r.Peers[j].Status != crawl.Reachable && e.Time.After(r.Peers[j].LastSeen) {
 					r.Peers[j].LastSeen = e.Time
 				}
 			}
 			p = &r.Peers[d.i]
 			if s, ok := c.crashed[p.Addr]; ok {
 				p.Score = s // a check brought it down once: never again
-			} else if p.Status == Reachable && c.o.Check {
+			} else if p.Status == crawl.Reachable && c.o.Check {
 				toCheck = append(toCheck, d.i)
 			}
 		}
@@ -208,14 +217,14 @@ func (c *Crawler) Round(ctx context.Context) (*Result, error) {
 			c.o.Progress(*p)
 		}
 	}
-	r.finish()
+	finish(r)
 	r.Duration = time.Since(r.Started)
 	return r, ctx.Err()
 }
 
 // finish sorts the peers and fills in who gossips whom.
-func (r *Result) finish() {
-	slices.SortFunc(r.Peers, func(a, b Peer) int { return a.Addr.Compare(b.Addr) })
+func finish(r *crawl.Result) {
+	slices.SortFunc(r.Peers, func(a, b crawl.Peer) int { return a.Addr.Compare(b.Addr) })
 	at := make(map[netip.AddrPort]int, len(r.Peers))
 	for i, p := range r.Peers {
 		at[p.Addr] = i
@@ -230,13 +239,13 @@ func (r *Result) finish() {
 }
 
 // check runs the conformance suite on a and scores it.
-func (c *Crawler) check(ctx context.Context, a netip.AddrPort) *Score {
+func (c *Crawler) check(ctx context.Context, a netip.AddrPort) *crawl.Score {
 	rep, err := checkbc.Run(ctx, a.String(), c.o.checkOptions(c.ln))
 	if rep == nil {
-		return &Score{Err: err.Error()}
+		return &crawl.Score{Err: err.Error()}
 	}
 	n := rep.Counts()
-	s := &Score{
+	s := &crawl.Score{
 		Pass: n.Pass, Warn: n.Warn, Fail: n.Fail, Down: n.Down, NotRun: n.NotRun,
 		RootCause: rep.NoHandshake, Crashed: rep.DiedIn, Refused: rep.Refused, Duration: rep.Duration, Report: rep,
 	}
