@@ -19,25 +19,25 @@ func WriteDOT(w io.Writer, r *Result) error {
 	fmt.Fprintf(b, "  graph [label=%s, labelloc=t];\n", dotString(fmt.Sprintf("bitclone crawl, round %d, from %s", r.Round, r.Us)))
 	fmt.Fprintf(b, "  node [shape=box, fontname=\"monospace\"];\n")
 	for _, p := range r.Peers {
-		label := p.Addr.String()
+		label := []string{p.Addr.String()}
 		var attrs []string
 		switch {
 		case p.Status == Reachable:
-			label += "\n" + p.Agent
+			label = append(label, p.Agent)
 			if p.Score != nil && p.Score.Err == "" {
-				label += fmt.Sprintf("\nscore %d", p.Score.Points())
+				label = append(label, fmt.Sprintf("score %d", p.Score.Points()))
 				if p.Score.Fail > 0 || p.Score.Crashed != "" {
 					attrs = append(attrs, "color=red")
 				}
 			}
 		case p.Gossiped():
-			label += "\n" + p.Status.String()
+			label = append(label, p.Status.String())
 			attrs = append(attrs, "style=dashed", "color=grey", "fontcolor=grey")
 		default:
-			label += "\n" + p.Status.String()
+			label = append(label, p.Status.String())
 			attrs = append(attrs, "color=grey", "fontcolor=grey")
 		}
-		attrs = append([]string{"label=" + dotString(label)}, attrs...)
+		attrs = append([]string{"label=" + dotString(label...)}, attrs...)
 		fmt.Fprintf(b, "  %s [%s];\n", dotString(p.Addr.String()), strings.Join(attrs, ", "))
 	}
 	for _, p := range r.Peers {
@@ -49,15 +49,16 @@ func WriteDOT(w io.Writer, r *Result) error {
 	return b.Flush()
 }
 
-// dotString quotes s as a DOT string: peer text made printable first (no
-// control characters or terminal escapes), then quotes and backslashes
-// escaped, and line breaks as DOT's \n.
-func dotString(s string) string {
-	lines := strings.Split(s, "\n")
+// dotString quotes lines as one DOT string, joined by DOT's line break:
+// each made printable first (peer text: no control characters, no
+// terminal escapes, no line break of its own), then its quotes and
+// backslashes escaped, so no DOT escape (\l, \N) survives either.
+func dotString(lines ...string) string {
+	esc := make([]string, len(lines))
 	for i, l := range lines {
 		l = codec.PrintableString(l)
 		l = strings.ReplaceAll(l, `\`, `\\`)
-		lines[i] = strings.ReplaceAll(l, `"`, `\"`)
+		esc[i] = strings.ReplaceAll(l, `"`, `\"`)
 	}
-	return `"` + strings.Join(lines, `\n`) + `"`
+	return `"` + strings.Join(esc, `\n`) + `"`
 }
