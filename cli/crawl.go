@@ -139,20 +139,19 @@ func runCrawl(f crawlFlags, seeds []netip.AddrPort, stdout, stderr io.Writer) in
 	reachable := false
 	for round := 1; ; round++ {
 		r, err := c.Round(ctx)
-		if err != nil {
-			if ctx.Err() != nil && prev != nil {
-				return exitFor(reachable) // interrupted between rounds' output: the last is printed
-			}
+		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(stderr, "bitclone crawl: %v\n", err)
 			return ExitError
 		}
-		reachable = r.Summary().Reachable > 0
+		// Interrupted, the round so far is printed: what was not called on
+		// yet shows as unvisited.
+		reachable = reachable || r.Summary().Reachable > 0
 		if err := printRound(f, stdout, prev, r); err != nil {
 			fmt.Fprintf(stderr, "bitclone crawl: %v\n", err)
 			return ExitError
 		}
 		prev = r
-		if f.every == 0 || (f.rounds > 0 && round >= f.rounds) {
+		if ctx.Err() != nil || f.every == 0 || (f.rounds > 0 && round >= f.rounds) {
 			return exitFor(reachable)
 		}
 		t := time.NewTimer(f.every)

@@ -9,6 +9,9 @@ import (
 	"github.com/bitclone/bitclone/codec"
 )
 
+// maxAgentLabel bounds an agent in a graph label: a line can be 128 KiB.
+const maxAgentLabel = 48
+
 // WriteDOT writes the round's graph in Graphviz DOT: a node per address,
 // labelled with its address and agent (escaped: agents are peer text), an
 // edge A -> B when A gossips B. Unreachable addresses that others still
@@ -23,7 +26,7 @@ func WriteDOT(w io.Writer, r *Result) error {
 		var attrs []string
 		switch {
 		case p.Status == Reachable:
-			label = append(label, p.Agent)
+			label = append(label, clipRunes(codec.PrintableString(p.Agent), maxAgentLabel))
 			if p.Score != nil && p.Score.Err == "" {
 				label = append(label, fmt.Sprintf("score %d", p.Score.Points()))
 				if p.Score.Fail > 0 || p.Score.Crashed != "" {
