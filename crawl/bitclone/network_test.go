@@ -26,14 +26,14 @@ const testTimeout = time.Second
 // network is bitclone nodes on loopback, each started with one earlier
 // node to dial, so that gossip must make the rest known.
 type network struct {
-	t     *testing.T
+	t     testing.TB
 	nodes []*node.Node
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced when any node has news
 }
 
-func startNetwork(t *testing.T, n int) *network {
+func startNetwork(t testing.TB, n int) *network {
 	t.Helper()
 	w := &network{t: t, changed: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
