@@ -26,7 +26,7 @@ func (k ChangeKind) String() string {
 type Change struct {
 	Kind     ChangeKind
 	Addr     netip.AddrPort
-	Peer     Peer // as it is now (for Gone: as it was)
+	Peer     Peer // as it is now (for Gone without a visit: as it was, unvisited)
 	From, To int
 }
 
@@ -59,6 +59,7 @@ func Diff(prev, cur *Result) []Change {
 	}
 	for _, b := range prev.Peers {
 		if _, ok := now[b.Addr]; !ok && b.Status == Reachable {
+			b.Status, b.Reason = Unvisited, "not met this round"
 			out = append(out, Change{Kind: Gone, Addr: b.Addr, Peer: b})
 		}
 	}

@@ -209,9 +209,11 @@ func WriteChanges(w io.Writer, round int, cs []Change) error {
 		case Appeared:
 			line += " " + codec.Quote(c.Peer.Agent)
 		case Gone:
-			if c.Peer.Status != Reachable {
-				line += " (" + c.Peer.Status.String() + ")"
+			line += " (" + c.Peer.Status.String()
+			if c.Peer.Reason != "" {
+				line += ": " + codec.PrintableString(c.Peer.Reason)
 			}
+			line += ")"
 		case ScoreUp, ScoreDown:
 			line += fmt.Sprintf(" %d -> %d", c.From, c.To)
 		}

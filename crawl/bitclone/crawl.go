@@ -76,6 +76,10 @@ type Crawler struct {
 	// crashed holds the peers a check brought down, with the score that
 	// says so: they are not checked again.
 	crashed map[netip.AddrPort]*crawl.Score
+	// reached are the peers the last round reached: the next round calls
+	// on them too, so a peer nobody gossips any more is still found, and
+	// one that went down is seen to refuse or time out.
+	reached []netip.AddrPort
 }
 
 // New opens the crawl's listener at listen ("IP:PORT", or "PORT" or "" for
@@ -134,7 +138,8 @@ type done struct {
 	score *crawl.Score
 }
 
-// Round crawls once: from the seeds, every address heard of is called on
+// Round crawls once: from the seeds (and the peers the last round
+// reached), every address heard of is called on
 // once, at most Concurrency at a time, until no new one is left or
 // MaxPeers are met. With Check, every reachable peer is then checked, at
 // most CheckConcurrency at a time, once its visit is over (so never two
@@ -159,6 +164,9 @@ func (c *Crawler) Round(ctx context.Context) (*crawl.Result, error) {
 	}
 	for _, s := range c.seeds {
 		add(s)
+	}
+	for _, a := range c.reached {
+		add(a)
 	}
 
 	ended := make(chan done)
@@ -219,6 +227,14 @@ func (c *Crawler) Round(ctx context.Context) (*crawl.Result, error) {
 	}
 	finish(r)
 	r.Duration = time.Since(r.Started)
+	if ctx.Err() == nil {
+		c.reached = c.reached[:0]
+		for _, p := range r.Peers {
+			if p.Status == crawl.Reachable {
+				c.reached = append(c.reached, p.Addr)
+			}
+		}
+	}
 	return r, ctx.Err()
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -375,5 +376,44 @@ func TestCrawlCheck(t *testing.T) {
 	}
 	if got := crasher.calls.Load() - before; got != 1 {
 		t.Errorf("round 2: %d connections to the crasher, want 1 (the visit; no check again)", got)
+	}
+}
+
+// A round calls on the peers the last one reached, though nobody gossips
+// them any more: one still up is reached, one gone down is seen to refuse.
+func TestCrawlRemembersReached(t *testing.T) {
+	w := startNetwork(t, 1)
+	up, down := startFake(t, earlyPong), startFake(t, earlyPong)
+	var listed atomic.Pointer[[]netip.AddrPort]
+	listed.Store(&[]netip.AddrPort{up.addr, down.addr})
+	g := startFake(t, gossiper(func() []netip.AddrPort { return *listed.Load() }))
+	w.connect(0, g.addr)
+	w.waitKnown([]netip.AddrPort{g.addr})
+
+	ctx := context.Background()
+	c, err := New(ctx, []netip.AddrPort{w.nodes[0].Addr()}, "127.0.0.1:0", Options{Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r1, err := c.Round(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed.Store(&[]netip.AddrPort{})
+	down.srv.Close()
+	r2, err := c.Round(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := r2.Peer(up.addr); !ok || p.Status != crawl.Reachable || len(p.KnownBy) != 0 {
+		t.Errorf("round 2, the fake still up: %+v, want reachable and gossiped by nobody:\n%s", p, table(r2))
+	}
+	if p, ok := r2.Peer(down.addr); !ok || p.Status != crawl.Refused {
+		t.Errorf("round 2, the fake gone down: %+v, want refused:\n%s", p, table(r2))
+	}
+	changes := crawl.Diff(r1, r2)
+	if len(changes) != 1 || changes[0].Kind != crawl.Gone || changes[0].Addr != down.addr {
+		t.Errorf("changes %+v, want the one gone down", changes)
 	}
 }
