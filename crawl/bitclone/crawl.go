@@ -25,8 +25,8 @@ import (
 
 // Limits and defaults.
 const (
-	// MaxPeers bounds the addresses one round calls on; more are counted
-	// (crawl.Result.Truncated), not visited.
+	// MaxPeers bounds the addresses one round calls on (Options.MaxPeers
+	// may lower it); more are counted (crawl.Result.Truncated), not visited.
 	MaxPeers = 1000
 	// DefaultConcurrency is how many peers are called on at once.
 	DefaultConcurrency = 8
@@ -45,6 +45,7 @@ type Options struct {
 	Pace             time.Duration // gap between our writes on one connection (check.DefaultPace; negative: none)
 	Check            bool          // run the conformance suite on every reachable peer
 	Agent            string        // our user agent (DefaultAgent)
+	MaxPeers         int           // addresses one round calls on at most (MaxPeers, and never more)
 	// Progress, if set, is called with each peer as its visit ends, and
 	// again when its score comes, from one goroutine, in the order found:
 	// a front end shows the round as it goes.
@@ -63,6 +64,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Agent == "" {
 		o.Agent = DefaultAgent
+	}
+	if o.MaxPeers <= 0 || o.MaxPeers > MaxPeers {
+		o.MaxPeers = MaxPeers
 	}
 	return o
 }
@@ -154,7 +158,7 @@ func (c *Crawler) Round(ctx context.Context) (*crawl.Result, error) {
 		if _, ok := index[a]; ok || a == r.Us {
 			return
 		}
-		if len(r.Peers) >= MaxPeers {
+		if len(r.Peers) >= c.o.MaxPeers {
 			r.Truncated = true
 			return
 		}

@@ -417,3 +417,28 @@ func TestCrawlRemembersReached(t *testing.T) {
 		t.Errorf("changes %+v, want the one gone down", changes)
 	}
 }
+
+// Past MaxPeers addresses, a round calls on no more and says it stopped.
+func TestCrawlMaxPeers(t *testing.T) {
+	var closed []netip.AddrPort
+	for range 5 {
+		closed = append(closed, closedPort(t))
+	}
+	g := startFake(t, gossiper(func() []netip.AddrPort { return closed }))
+	ctx := context.Background()
+	c, err := New(ctx, []netip.AddrPort{g.addr}, "127.0.0.1:0", Options{Timeout: testTimeout, MaxPeers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Round(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Peers) != 3 || !r.Truncated || !strings.Contains(table(r), "stopped at 3 peers") {
+		t.Errorf("%d peers, truncated %v, want 3 and truncated:\n%s", len(r.Peers), r.Truncated, table(r))
+	}
+	if p, _ := r.Peer(g.addr); len(p.Knows) != 5 {
+		t.Errorf("the gossiper's edges: %v, want all 5 though 2 were not called on", p.Knows)
+	}
+}
