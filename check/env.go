@@ -22,8 +22,10 @@ type Env struct {
 	suite  *Suite
 
 	// peerIP is the peer's address as we reach it, so that we know its
-	// connections to us from a classmate's.
+	// connections to us from a classmate's; on a shared listener, peer is
+	// the whole target, which its handshakes with us claim (Claim).
 	peerIP netip.Addr
+	peer   netip.AddrPort
 	// us is where our listener takes connections: a dialect names it as
 	// the sender where its protocol has one, so the peer learns (and
 	// gossips) one address of ours, and one that answers while the run
@@ -49,7 +51,8 @@ func NewEnv(ctx context.Context, target string, s *Suite, o Options, nw Network)
 		if err != nil {
 			return nil, fmt.Errorf("check: a run on a shared listener wants IP:PORT: %w", err)
 		}
-		e.peerIP, e.ln, e.us, e.turns = ap.Addr().Unmap(), sh.l, sh.l.us, sh.l.home.turns
+		e.peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		e.peerIP, e.ln, e.us = e.peer.Addr(), sh.l, sh.l.us
 		e.ctx, e.cancel = context.WithCancel(ctx)
 		return e, nil
 	}
@@ -63,11 +66,10 @@ func NewEnv(ctx context.Context, target string, s *Suite, o Options, nw Network)
 	local := addrPortOf(nc.LocalAddr())
 	e.peerIP = addrPortOf(nc.RemoteAddr()).Addr()
 	nc.Close()
-	if e.ln, err = e.listen(e.o.Listen, local.Addr(), e.o.Listen != ""); err != nil {
+	if err := e.listen(e.o.Listen, local.Addr(), e.o.Listen != "", false); err != nil {
 		e.cancel()
 		return nil, err
 	}
-	e.us = e.ln.us
 	return e, nil
 }
 
@@ -94,11 +96,11 @@ func (e *Env) Dial() (*Conn, error) { return e.DialPaced(e.o.Pace) }
 
 // DialPaced is Dial with another gap between writes.
 func (e *Env) DialPaced(pace time.Duration) (*Conn, error) {
-	release, err := e.turns.ours(e.ctx)
+	release, err := e.turn(e.peer, true)
 	if err != nil {
 		return nil, err
 	}
-	e.ln.yield(e.peerIP)
+	e.ln.yield(e.peerIP, e.peer)
 	nc, err := e.net.Dial(e.ctx, e.target, e.o.Timeout)
 	if err != nil {
 		release()
@@ -112,7 +114,34 @@ func (e *Env) DialPaced(pace time.Duration) (*Conn, error) {
 // TheirTurn waits for a turn to complete a handshake the peer opened with
 // us, so that it never completes in the middle of a probe (see turns);
 // release ends it.
-func (e *Env) TheirTurn() (release func(), err error) { return e.turns.theirs(e.ctx) }
+func (e *Env) TheirTurn() (release func(), err error) { return e.turn(netip.AddrPort{}, false) }
+
+// TheirTurnFor is TheirTurn for a handshake that claims the listening
+// address peer: on a shared listener, it waits only for our connections to
+// that peer. Call Claim first.
+func (e *Env) TheirTurnFor(peer netip.AddrPort) (release func(), err error) {
+	return e.turn(peer, false)
+}
+
+// Claim notes the listening address peer a connection to us claims in its
+// handshake (BitClone: the peer's IP and its version's sender port), so
+// that on a shared listener only a connection of ours to that address
+// hangs it up. Unclaimed ones are hung up by any connection of ours to
+// their IP.
+func (e *Env) Claim(in *Conn, peer netip.AddrPort) { e.ln.claimFor(in, peer) }
+
+// turn takes a turn: ours to dial e's peer, or theirs to complete a
+// handshake with us. A run's own listener has one set of turns; a shared
+// one, a set per peer.
+func (e *Env) turn(peer netip.AddrPort, ours bool) (func(), error) {
+	if e.ln.perPeer != nil {
+		return e.ln.perPeer.take(e.ctx, peer, ours)
+	}
+	if ours {
+		return e.turns.ours(e.ctx)
+	}
+	return e.turns.theirs(e.ctx)
+}
 
 // FirstDial waits up to d for the judgement of the peer's first
 // connection to us (with Options.Listen); d = 0 only looks.

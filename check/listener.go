@@ -29,9 +29,13 @@ type listener struct {
 	judge bool // judge the peer's first connection (Options.Listen is set)
 	wg    sync.WaitGroup
 
+	// perPeer, for a shared listener, keeps turns per peer (see peerTurns).
+	perPeer *peerTurns
+
 	mu      sync.Mutex
 	conns   map[*Conn]bool
-	held    map[*Conn]bool // handshake done, answering (see Suite.Hold)
+	held    map[*Conn]bool           // handshake done, answering (see Suite.Hold)
+	claims  map[*Conn]netip.AddrPort // the listening address a connection claims (Env.Claim)
 	closing bool
 	claimed bool          // the peer's first connection is taken for judging
 	judged  chan struct{} // closed once first is set
@@ -44,15 +48,16 @@ type DialIn struct {
 	Result Result
 }
 
-// listen opens e's listener at addr ("PORT" or "HOST:PORT"); the host
-// defaults to ours on the way to the peer, the port to a free one. judge
-// judges the peer's first connection to it.
-func (e *Env) listen(addr string, ours netip.Addr, judge bool) (*listener, error) {
+// listen opens e's listener at addr ("PORT" or "HOST:PORT") and makes it
+// e's (e.ln, e.us) before the first connection can come; the host defaults
+// to ours on the way to the peer, the port to a free one. judge judges the
+// peer's first connection to it; shared takes turns per peer (Listener).
+func (e *Env) listen(addr string, ours netip.Addr, judge, shared bool) error {
 	host, port := "", addr
 	if strings.Contains(port, ":") {
 		var err error
 		if host, port, err = net.SplitHostPort(port); err != nil {
-			return nil, fmt.Errorf("listen %q: %w", addr, err)
+			return fmt.Errorf("listen %q: %w", addr, err)
 		}
 	}
 	if host == "" {
@@ -63,15 +68,20 @@ func (e *Env) listen(addr string, ours netip.Addr, judge bool) (*listener, error
 	}
 	ln, err := e.net.Listen(net.JoinHostPort(host, port))
 	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("listen: %w", err)
 	}
 	us := addrPortOf(ln.Addr())
 	if us.Addr().IsUnspecified() {
 		us = netip.AddrPortFrom(ours, us.Port()) // bound to every interface: name the one the peer reaches
 	}
-	l := &listener{home: e, ln: ln, us: us, judge: judge, conns: map[*Conn]bool{}, held: map[*Conn]bool{}, judged: make(chan struct{})}
+	l := &listener{home: e, ln: ln, us: us, judge: judge, conns: map[*Conn]bool{}, held: map[*Conn]bool{},
+		claims: map[*Conn]netip.AddrPort{}, judged: make(chan struct{})}
+	if shared {
+		l.perPeer = &peerTurns{}
+	}
+	e.ln, e.us = l, us
 	l.wg.Go(l.serve)
-	return l, nil
+	return nil
 }
 
 func (l *listener) serve() {
@@ -101,6 +111,7 @@ func (l *listener) handle(in *Conn, at time.Time) {
 		l.mu.Lock()
 		delete(l.conns, in)
 		delete(l.held, in)
+		delete(l.claims, in)
 		l.mu.Unlock()
 		in.Close()
 	}()
@@ -150,17 +161,28 @@ func (l *listener) markHeld(in *Conn) {
 }
 
 // yield hangs up the held connections to us from the peer's IP (peerIP)
-// before a connection of ours to it opens. Ours claims the same address with a new nonce, and a peer
+// before a connection of ours to it opens; those that claim another
+// listening address than the peer's (when it is known) stay. Ours claims the same address with a new nonce, and a peer
 // that keeps an established connection while it answers pings (bitclone
 // does) would refuse ours; hung up, the old one is what a new run of ours
 // replaces.
-func (l *listener) yield(peerIP netip.Addr) {
+func (l *listener) yield(peerIP netip.Addr, peer netip.AddrPort) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for in := range l.held {
-		if in.remote.Addr() == peerIP {
+		claim, claimed := l.claims[in]
+		if in.remote.Addr() == peerIP && (!claimed || !peer.IsValid() || claim == peer) {
 			in.hangUp() // hold and handle close the rest
 		}
+	}
+}
+
+// claimFor notes the listening address a connection to us claims.
+func (l *listener) claimFor(in *Conn, peer netip.AddrPort) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conns[in] {
+		l.claims[in] = peer
 	}
 }
 
@@ -205,11 +227,12 @@ func (l *listener) close() {
 // is open: bitclone crawl claims one address for a whole crawl, and checks
 // every peer it finds from there (Options.Shared). Whoever dials it gets a
 // handshake and a connection that answers, as a run's own listener gives.
-// The runs on it share its turns, so a handshake with us never completes
-// while a connection of any of them is open; as peers on one machine share
-// an IP, a connection of ours hangs up every held connection from its
-// peer's IP. Its runs do not judge the peer's first dial: it cannot be told
-// apart from the others'.
+// The runs on it take turns per peer: a handshake with us that claims a
+// peer's address (Env.Claim) never completes while a connection of ours to
+// that peer is open, and a connection of ours hangs up the held ones that
+// claim its peer's address (or none, from its IP); other peers' go on.
+// Its runs do not judge the peer's first dial: it cannot be told apart
+// from the others'.
 type Listener struct{ l *listener }
 
 // Listen opens a shared listener at addr ("HOST:PORT", port 0 for a free
@@ -223,15 +246,13 @@ func Listen(ctx context.Context, addr string, s *Suite, o Options, nw Network) (
 	if err != nil {
 		return nil, fmt.Errorf("listen %q: want an IP address: %w", addr, err)
 	}
-	home := &Env{o: o.WithDefaults(), net: nw, suite: s, turns: new(turns)}
+	home := &Env{o: o.WithDefaults(), net: nw, suite: s}
 	home.ctx, home.cancel = context.WithCancel(ctx)
-	l, err := home.listen(addr, ip, false)
-	if err != nil {
+	if err := home.listen(addr, ip, false, true); err != nil {
 		home.cancel()
 		return nil, err
 	}
-	home.ln, home.us = l, l.us
-	return &Listener{l}, nil
+	return &Listener{home.ln}, nil
 }
 
 // Addr is the address the listener claims.
