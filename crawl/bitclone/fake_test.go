@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 // A fake is a peer with one fault, on a loopback port of its own.
 type fake struct {
 	addr netip.AddrPort
+	mu   sync.Mutex // guards ln: a crash closes it, a restart replaces it
 	ln   net.Listener
 	srv  *nodetest.Server
 	// calls counts connections to it.
@@ -36,7 +38,10 @@ func startFake(t *testing.T, b behaviour) *fake {
 
 // serveOn serves b on ln until the test ends.
 func (f *fake) serveOn(t *testing.T, ln net.Listener, b behaviour) {
-	f.ln, f.srv = ln, &nodetest.Server{}
+	f.mu.Lock()
+	f.ln = ln
+	f.mu.Unlock()
+	f.srv = &nodetest.Server{}
 	f.srv.Serve(ln, func(c net.Conn) {
 		f.calls.Add(1)
 		b(f, c, bufio.NewReader(c))
@@ -220,7 +225,9 @@ func crashOnUnknown(f *fake, c net.Conn, r *bufio.Reader) {
 			c.Write(wire.Addr{Entries: []wire.AddrEntry{{Time: time.Now().Unix(), Addr: f.addr}}}.AppendWire(nil))
 		case nil:
 			if strings.HasPrefix(l, "flowers|") { // check's unknown command
+				f.mu.Lock()
 				f.ln.Close()
+				f.mu.Unlock()
 				return
 			}
 		}
