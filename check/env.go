@@ -113,7 +113,8 @@ func (e *Env) DialPaced(pace time.Duration) (*Conn, error) {
 
 // TheirTurn waits for a turn to complete a handshake the peer opened with
 // us, so that it never completes in the middle of a probe (see turns);
-// release ends it.
+// release ends it. On a shared listener, where turns are per peer, it keeps
+// nobody's connections apart: use TheirTurnFor there.
 func (e *Env) TheirTurn() (release func(), err error) { return e.turn(netip.AddrPort{}, false) }
 
 // TheirTurnFor is TheirTurn for a handshake that claims the listening
