@@ -143,9 +143,8 @@ type done struct {
 }
 
 // Round crawls once: from the seeds (and the peers the last round
-// reached), every address heard of is called on
-// once, at most Concurrency at a time, until no new one is left or
-// MaxPeers are met. With Check, every reachable peer is then checked, at
+// reached), every address heard of is called on once, at most Concurrency
+// at a time, until no new one is left or MaxPeers are met. With Check, every reachable peer is then checked, at
 // most CheckConcurrency at a time, once its visit is over (so never two
 // connections of ours to one peer at once). When ctx ends the round so far
 // is returned with ctx's error.
@@ -261,8 +260,11 @@ func finish(r *crawl.Result) {
 // check runs the conformance suite on a and scores it.
 func (c *Crawler) check(ctx context.Context, a netip.AddrPort) *crawl.Score {
 	rep, err := checkbc.Run(ctx, a.String(), c.o.checkOptions(c.ln))
-	if rep == nil {
+	switch {
+	case rep == nil:
 		return &crawl.Score{Err: err.Error()}
+	case ctx.Err() != nil:
+		return &crawl.Score{Err: "the crawl ended first", Report: rep}
 	}
 	n := rep.Counts()
 	s := &crawl.Score{

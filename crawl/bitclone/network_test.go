@@ -442,3 +442,37 @@ func TestCrawlMaxPeers(t *testing.T) {
 		t.Errorf("the gossiper's edges: %v, want all 5 though 2 were not called on", p.Knows)
 	}
 }
+
+// A round cut short returns at once with what it has: the visit in flight
+// is not blamed on its peer, what was not called on is unvisited.
+func TestCrawlInterrupted(t *testing.T) {
+	w := startNetwork(t, 1)
+	quiet := startFake(t, silent)
+	g := startFake(t, gossiper(func() []netip.AddrPort { return nil }))
+	w.connect(0, g.addr)
+	w.waitKnown([]netip.AddrPort{g.addr})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := New(ctx, []netip.AddrPort{w.nodes[0].Addr(), quiet.addr}, "127.0.0.1:0", Options{
+		Timeout: time.Hour, // only the end of the crawl ends the silent fake's visit
+		Progress: func(p crawl.Peer) {
+			if p.Addr == w.nodes[0].Addr() {
+				cancel()
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Round(ctx)
+	if err != context.Canceled {
+		t.Errorf("Round: %v, want context.Canceled", err)
+	}
+	for a, want := range map[netip.AddrPort]crawl.Status{w.nodes[0].Addr(): crawl.Reachable, quiet.addr: crawl.Unvisited, g.addr: crawl.Unvisited} {
+		if p, ok := r.Peer(a); !ok || p.Status != want {
+			t.Errorf("%s: %+v, want %s:\n%s", a, p, want, table(r))
+		}
+	}
+}
