@@ -15,7 +15,7 @@ func TestSharedListener(t *testing.T) {
 	a, b := startNode(t), startNode(t)
 	ctx := context.Background()
 	o := fastOptions()
-	ln, err := Listen(ctx, "127.0.0.1:0", o)
+	ln, err := Listen(ctx, "127.0.0.1:0", o, check.TCP{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestSharedListener(t *testing.T) {
 		}
 	}
 	// After the runs, the listener still answers a visit.
-	v, err := VisitPeer(ctx, a, o)
+	v, err := VisitPeer(ctx, a, o, check.TCP{})
 	if err != nil || v.Us != ln.Addr().String() || v.Version == nil || v.Version.UserAgent != "selftest" || len(v.Addrs) == 0 {
 		t.Errorf("visit after the runs: %+v, %v", v, err)
 	}

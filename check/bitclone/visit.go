@@ -35,12 +35,13 @@ type Visit struct {
 // VisitPeer calls on the BitClone peer at target (IP:PORT) once, on one
 // connection: the handshake as every probe makes it, then a ping and a
 // getaddr, each answer awaited for at most the timeout; then it hangs up.
+// nw is the network (check.TCP{} for the real one).
 // It returns an error, with what the peer sent in Got, when the
 // connection or the handshake fails: a dial error, or a
 // *check.HandshakeError. Set o.Shared, so the visit names the address
 // that answers for the whole crawl.
-func VisitPeer(ctx context.Context, target string, o Options) (Visit, error) {
-	ce, err := check.NewEnv(ctx, target, suite(o), o.Options, check.TCP{})
+func VisitPeer(ctx context.Context, target string, o Options, nw check.Network) (Visit, error) {
+	ce, err := check.NewEnv(ctx, target, suite(o), o.Options, nw)
 	if err != nil {
 		return Visit{}, err
 	}
@@ -110,7 +111,7 @@ func rejected(l line) error {
 }
 
 // Listen opens a listener that many runs and visits share (check.Listener)
-// at addr ("IP:PORT"), answering as the suite with options o does.
-func Listen(ctx context.Context, addr string, o Options) (*check.Listener, error) {
-	return check.Listen(ctx, addr, suite(o), o.Options, check.TCP{})
+// at addr ("IP:PORT") on nw, answering as the suite with options o does.
+func Listen(ctx context.Context, addr string, o Options, nw check.Network) (*check.Listener, error) {
+	return check.Listen(ctx, addr, suite(o), o.Options, nw)
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/bitclone/bitclone/check"
 	checkbc "github.com/bitclone/bitclone/check/bitclone"
 )
 
@@ -35,7 +36,7 @@ func BenchmarkScore(b *testing.B) {
 	b.Run("check-1", func(b *testing.B) {
 		ctx := context.Background()
 		for b.Loop() {
-			ln, err := checkbc.Listen(ctx, "127.0.0.1:0", checkbc.Options{})
+			ln, err := checkbc.Listen(ctx, "127.0.0.1:0", checkbc.Options{}, check.TCP{})
 			if err != nil {
 				b.Fatal(err)
 			}

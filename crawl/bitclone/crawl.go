@@ -46,6 +46,7 @@ type Options struct {
 	Check            bool          // run the conformance suite on every reachable peer
 	Agent            string        // our user agent (DefaultAgent)
 	MaxPeers         int           // addresses one round calls on at most (MaxPeers, and never more)
+	Network          check.Network // how peers are reached and the listener opened (check.TCP{})
 	// Progress, if set, is called with each peer as its visit ends, and
 	// again when its score comes, from one goroutine, in the order found:
 	// a front end shows the round as it goes.
@@ -64,6 +65,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Agent == "" {
 		o.Agent = DefaultAgent
+	}
+	if o.Network == nil {
+		o.Network = check.TCP{}
 	}
 	if o.MaxPeers <= 0 || o.MaxPeers > MaxPeers {
 		o.MaxPeers = MaxPeers
@@ -98,7 +102,7 @@ func New(ctx context.Context, seeds []netip.AddrPort, listen string, o Options) 
 	if err != nil {
 		return nil, err
 	}
-	ln, err := checkbc.Listen(ctx, addr, o.checkOptions(nil))
+	ln, err := checkbc.Listen(ctx, addr, o.checkOptions(nil), o.Network)
 	if err != nil {
 		return nil, fmt.Errorf("crawl: %w", err)
 	}
@@ -183,7 +187,7 @@ func (c *Crawler) Round(ctx context.Context) (*crawl.Result, error) {
 			visiting++
 			a := r.Peers[i].Addr
 			wg.Go(func() {
-				v, err := checkbc.VisitPeer(ctx, a.String(), c.o.checkOptions(c.ln))
+				v, err := checkbc.VisitPeer(ctx, a.String(), c.o.checkOptions(c.ln), c.o.Network)
 				ended <- done{i: i, visit: &v, err: err}
 			})
 		}
@@ -259,7 +263,7 @@ func finish(r *crawl.Result) {
 
 // check runs the conformance suite on a and scores it.
 func (c *Crawler) check(ctx context.Context, a netip.AddrPort) *crawl.Score {
-	rep, err := checkbc.Run(ctx, a.String(), c.o.checkOptions(c.ln))
+	rep, err := checkbc.RunOn(ctx, a.String(), c.o.checkOptions(c.ln), c.o.Network)
 	switch {
 	case rep == nil:
 		return &crawl.Score{Err: err.Error()}

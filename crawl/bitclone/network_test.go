@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitclone/bitclone/check"
 	wire "github.com/bitclone/bitclone/codec/bitclone"
 	"github.com/bitclone/bitclone/crawl"
 	"github.com/bitclone/bitclone/peer"
@@ -473,6 +474,80 @@ func TestCrawlInterrupted(t *testing.T) {
 	for a, want := range map[netip.AddrPort]crawl.Status{w.nodes[0].Addr(): crawl.Reachable, quiet.addr: crawl.Unvisited, g.addr: crawl.Unvisited} {
 		if p, ok := r.Peer(a); !ok || p.Status != want {
 			t.Errorf("%s: %+v, want %s:\n%s", a, p, want, table(r))
+		}
+	}
+}
+
+// countingNet is the real network, counting our open connections per
+// peer: the most ever open to each at once.
+type countingNet struct {
+	check.TCP
+	mu       sync.Mutex
+	open     map[string]int
+	mostOpen map[string]int
+}
+
+func (n *countingNet) Dial(ctx context.Context, addr string, timeout time.Duration) (net.Conn, error) {
+	c, err := n.TCP.Dial(ctx, addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.open[addr]++
+	n.mostOpen[addr] = max(n.mostOpen[addr], n.open[addr])
+	n.mu.Unlock()
+	return &countedConn{Conn: c, closed: sync.OnceFunc(func() {
+		n.mu.Lock()
+		n.open[addr]--
+		n.mu.Unlock()
+	})}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	closed func()
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.closed()
+	return err
+}
+
+// Never two connections of ours to one peer at once: not the visit and
+// the check, not two probes, with every peer checked.
+func TestCrawlOneConnectionPerPeer(t *testing.T) {
+	w := startNetwork(t, 3)
+	early := startFake(t, earlyPong)
+	g := startFake(t, gossiper(func() []netip.AddrPort { return []netip.AddrPort{early.addr} }))
+	w.connect(0, g.addr)
+	w.waitKnown(append(w.addrs(), g.addr))
+
+	nw := &countingNet{open: map[string]int{}, mostOpen: map[string]int{}}
+	ctx := context.Background()
+	c, err := New(ctx, []netip.AddrPort{w.nodes[0].Addr()}, "127.0.0.1:0", Options{Timeout: testTimeout, Check: true, Network: nw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Round(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Summary(); s.Checked != len(w.nodes)+2 {
+		t.Fatalf("%d checked, want %d:\n%s", s.Checked, len(w.nodes)+2, table(r))
+	}
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	if len(nw.mostOpen) != len(w.nodes)+2 {
+		t.Errorf("connections to %d peers, want %d: %v", len(nw.mostOpen), len(w.nodes)+2, nw.mostOpen)
+	}
+	for addr, most := range nw.mostOpen {
+		if most != 1 {
+			t.Errorf("%s: %d connections of ours at once", addr, most)
+		}
+		if nw.open[addr] != 0 {
+			t.Errorf("%s: %d connections of ours left open", addr, nw.open[addr])
 		}
 	}
 }
