@@ -31,7 +31,7 @@ func sample() *Result {
 			Score: &Score{Pass: 10, Warn: 2, Fail: 1, Failed: []string{"getaddr"}}},
 		{Addr: a2, Status: Reachable, Agent: "node-2", Version: 3, Knows: []netip.AddrPort{a1, a3}, KnownBy: []netip.AddrPort{a1},
 			Score: &Score{Pass: 18}},
-		{Addr: a3, Status: Refused, Reason: "connection refused", KnownBy: []netip.AddrPort{a1, a2}},
+		{Addr: a3, Status: Refused, Reason: "connection refused", KnownBy: []netip.AddrPort{a1, a2}, LastSeen: time.Unix(0, 0).Add(-time.Minute)},
 		{Addr: a4, Status: Timeout, Reason: "no connection within the timeout"},
 	}
 	return r
@@ -186,7 +186,7 @@ func TestWriteTable(t *testing.T) {
 	if strings.Contains(out, "\x1b") || strings.Count(out, "\n") != 6 {
 		t.Errorf("table not escaped, or a row broken in two:\n%s", out)
 	}
-	for _, want := range []string{`ev"il\l \x1b[31`, "refused", "connection refused", "84 (10/2/1)", "round 1: 4 peers, 2 reachable, 2 unreachable, 4 edges"} {
+	for _, want := range []string{`ev"il\l \x1b[31`, "refused", "connection refused", "84 (10/2/1)", "connection refused; gossiped as seen 1m01s before", "round 1: 4 peers, 2 reachable, 2 unreachable, 4 edges"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
