@@ -22,15 +22,18 @@ type Env struct {
 	suite  *Suite
 
 	// peerIP is the peer's address as we reach it, so that we know its
-	// connections to us from a classmate's.
+	// connections to us from a classmate's; on a shared listener, peer is
+	// the whole target, which its handshakes with us claim (Claim).
 	peerIP netip.Addr
+	peer   netip.AddrPort
 	// us is where our listener takes connections: a dialect names it as
 	// the sender where its protocol has one, so the peer learns (and
 	// gossips) one address of ours, and one that answers while the run
 	// lasts.
 	us    netip.AddrPort
 	ln    *listener
-	turns turns
+	owned bool // ln is the run's own, not Options.Shared
+	turns *turns
 
 	greetedOnce atomic.Bool // the peer has answered a greeting in full
 	failMu      sync.Mutex
@@ -38,11 +41,23 @@ type Env struct {
 }
 
 // NewEnv reaches the peer once, to learn our IP on the way to it, and opens
-// the run's listener there (or at Options.Listen). Close ends it all. Run
-// makes one; a test of one probe can too.
+// the run's listener there (or at Options.Listen). With Options.Shared it
+// does neither: the run uses that listener, and target must be IP:PORT.
+// Close ends it all. Run makes one; a test of one probe can too.
 func NewEnv(ctx context.Context, target string, s *Suite, o Options, nw Network) (*Env, error) {
 	e := &Env{target: target, o: o.WithDefaults(), net: nw, suite: s}
+	if sh := e.o.Shared; sh != nil {
+		ap, err := netip.ParseAddrPort(target)
+		if err != nil {
+			return nil, fmt.Errorf("check: a run on a shared listener wants IP:PORT: %w", err)
+		}
+		e.peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		e.peerIP, e.ln, e.us = e.peer.Addr(), sh.l, sh.l.us
+		e.ctx, e.cancel = context.WithCancel(ctx)
+		return e, nil
+	}
 	e.ctx, e.cancel = context.WithCancel(ctx)
+	e.turns, e.owned = new(turns), true
 	nc, err := nw.Dial(e.ctx, target, e.o.Timeout)
 	if err != nil {
 		e.cancel()
@@ -51,18 +66,20 @@ func NewEnv(ctx context.Context, target string, s *Suite, o Options, nw Network)
 	local := addrPortOf(nc.LocalAddr())
 	e.peerIP = addrPortOf(nc.RemoteAddr()).Addr()
 	nc.Close()
-	if e.ln, err = e.listen(local.Addr()); err != nil {
+	if err := e.listen(e.o.Listen, local.Addr(), e.o.Listen != "", false); err != nil {
 		e.cancel()
 		return nil, err
 	}
-	e.us = e.ln.us
 	return e, nil
 }
 
-// Close ends the run: every wait, our listener and the connections to it.
+// Close ends the run: every wait, our listener and the connections to it
+// (a shared listener stays open).
 func (e *Env) Close() {
 	e.cancel()
-	e.ln.close()
+	if e.owned {
+		e.ln.close()
+	}
 }
 
 // Ctx ends with the run.
@@ -79,11 +96,11 @@ func (e *Env) Dial() (*Conn, error) { return e.DialPaced(e.o.Pace) }
 
 // DialPaced is Dial with another gap between writes.
 func (e *Env) DialPaced(pace time.Duration) (*Conn, error) {
-	release, err := e.turns.ours(e.ctx)
+	release, err := e.turn(e.peer, true)
 	if err != nil {
 		return nil, err
 	}
-	e.ln.yield()
+	e.ln.yield(e.peerIP, e.peer)
 	nc, err := e.net.Dial(e.ctx, e.target, e.o.Timeout)
 	if err != nil {
 		release()
@@ -96,12 +113,45 @@ func (e *Env) DialPaced(pace time.Duration) (*Conn, error) {
 
 // TheirTurn waits for a turn to complete a handshake the peer opened with
 // us, so that it never completes in the middle of a probe (see turns);
-// release ends it.
-func (e *Env) TheirTurn() (release func(), err error) { return e.turns.theirs(e.ctx) }
+// release ends it. On a shared listener, where turns are per peer, it keeps
+// nobody's connections apart: use TheirTurnFor there.
+func (e *Env) TheirTurn() (release func(), err error) { return e.turn(netip.AddrPort{}, false) }
+
+// TheirTurnFor is TheirTurn for a handshake that claims the listening
+// address peer: on a shared listener, it waits only for our connections to
+// that peer. Call Claim first.
+func (e *Env) TheirTurnFor(peer netip.AddrPort) (release func(), err error) {
+	return e.turn(peer, false)
+}
+
+// Claim notes the listening address peer a connection to us claims in its
+// handshake (BitClone: the peer's IP and its version's sender port), so
+// that on a shared listener only a connection of ours to that address
+// hangs it up. Unclaimed ones are hung up by any connection of ours to
+// their IP.
+func (e *Env) Claim(in *Conn, peer netip.AddrPort) { e.ln.claimFor(in, peer) }
+
+// turn takes a turn: ours to dial e's peer, or theirs to complete a
+// handshake with us. A run's own listener has one set of turns; a shared
+// one, a set per peer.
+func (e *Env) turn(peer netip.AddrPort, ours bool) (func(), error) {
+	if e.ln.perPeer != nil {
+		return e.ln.perPeer.take(e.ctx, peer, ours)
+	}
+	if ours {
+		return e.turns.ours(e.ctx)
+	}
+	return e.turns.theirs(e.ctx)
+}
 
 // FirstDial waits up to d for the judgement of the peer's first
 // connection to us (with Options.Listen); d = 0 only looks.
-func (e *Env) FirstDial(d time.Duration) (DialIn, bool) { return e.ln.firstDial(d) }
+func (e *Env) FirstDial(d time.Duration) (DialIn, bool) {
+	if !e.owned {
+		return DialIn{}, false // a shared listener judges no first dial
+	}
+	return e.ln.firstDial(d)
+}
 
 // HandshakeError is a handshake of ours that failed: the peer did not send
 // its part, or we could not send ours.

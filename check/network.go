@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -105,4 +106,46 @@ func (t *turns) free(ours bool) bool {
 func (t *turns) signal() {
 	close(t.changed)
 	t.changed = make(chan struct{})
+}
+
+// peerTurns are turns per peer, for a shared listener (see Listener): our
+// connections to one peer and that peer's handshakes with us are kept
+// apart, while other peers' go on. A peer is known by its listening
+// address: ours by the target we dial, theirs by the address its handshake
+// claims (Env.Claim). An entry lives while someone holds or waits for it.
+type peerTurns struct {
+	mu sync.Mutex
+	m  map[netip.AddrPort]*keyedTurns
+}
+
+type keyedTurns struct {
+	turns
+	users int
+}
+
+func (p *peerTurns) take(ctx context.Context, peer netip.AddrPort, ours bool) (func(), error) {
+	p.mu.Lock()
+	if p.m == nil {
+		p.m = map[netip.AddrPort]*keyedTurns{}
+	}
+	k := p.m[peer]
+	if k == nil {
+		k = &keyedTurns{}
+		p.m[peer] = k
+	}
+	k.users++
+	p.mu.Unlock()
+	done := func() {
+		p.mu.Lock()
+		if k.users--; k.users == 0 {
+			delete(p.m, peer)
+		}
+		p.mu.Unlock()
+	}
+	release, err := k.take(ctx, ours)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	return sync.OnceFunc(func() { release(); done() }), nil
 }

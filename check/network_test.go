@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 	"testing/synctest"
 )
@@ -74,6 +75,51 @@ func TestTurns(t *testing.T) {
 			t.Errorf("after a cancelled wait: %v", err)
 		} else {
 			release()
+		}
+	})
+}
+
+// On a shared listener turns are per peer: a handshake claiming peer A
+// waits for our connection to A, not for one to B; entries go once unused.
+func TestPeerTurns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var pt peerTurns
+		ctx := context.Background()
+		a, b := netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("127.0.0.1:2")
+		take := func(peer netip.AddrPort, ours bool) chan func() {
+			ch := make(chan func(), 1)
+			go func() {
+				release, err := pt.take(ctx, peer, ours)
+				if err != nil {
+					t.Error(err)
+				}
+				ch <- release
+			}()
+			return ch
+		}
+		done := func(ch chan func()) bool {
+			synctest.Wait()
+			return len(ch) > 0
+		}
+		toA := take(a, true)
+		if !done(toA) {
+			t.Fatal("our connection to A waits")
+		}
+		fromB, fromA := take(b, false), take(a, false)
+		if !done(fromB) {
+			t.Fatal("B's handshake waits for our connection to A")
+		}
+		if done(fromA) {
+			t.Fatal("A's handshake completes while our connection to A is open")
+		}
+		(<-toA)()
+		if !done(fromA) {
+			t.Fatal("A's handshake still waits once ours closed")
+		}
+		(<-fromA)()
+		(<-fromB)()
+		if len(pt.m) != 0 {
+			t.Errorf("%d entries left once every turn ended", len(pt.m))
 		}
 	})
 }

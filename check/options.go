@@ -16,6 +16,9 @@ type Options struct {
 	// defaults to our IP on the way to the peer; port 0, or no Listen,
 	// picks a free port.
 	Listen string
+	// Shared, if set, is the listener the run uses instead of its own (see
+	// Listener); the probes marked Listen do not run then.
+	Shared *Listener
 	// Slow adds the probes marked Slow.
 	Slow bool
 	// Progress, if set, is called with each outcome as soon as it is known,

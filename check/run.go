@@ -54,6 +54,8 @@ func (r *run) notRun(p Probe, o *Outcome) bool {
 	switch {
 	case p.Slow && !r.o.Slow:
 		o.Verdict, o.Detail = Skip, "not run: a timed check (--slow)"
+	case p.Listen && r.o.Shared != nil:
+		o.Verdict, o.Detail = Skip, "not run: on a shared listener the peer's first dial to us cannot be told apart"
 	case p.Listen && r.o.Listen == "":
 		o.Verdict, o.Detail = Skip, "not run: the peer must dial us (--listen PORT)"
 	case r.report.DiedIn != "":

@@ -66,6 +66,7 @@ func newRootCommand(run func(Settings) error, exit func(int)) *cobra.Command {
 	cmd.AddCommand(newMakeTorrentCommand(exit))
 	cmd.AddCommand(newTrackerCommand(exit))
 	cmd.AddCommand(newNibbleCommand(exit), newBTCommand(exit), newPexCommand(exit), newToyCommand(exit))
+	cmd.AddCommand(newCrawlCommand(exit))
 	usageErrors(cmd)
 	return cmd
 }

@@ -86,8 +86,12 @@ func (e *env) answer(in *conn, us netip.AddrPort, judge bool, shaken func()) che
 		early, err = in.Watch(e.o.Settle())
 	}
 	if err == nil {
+		// The peer is known by the address it claims, as a bitclone node
+		// knows it: its IP, the port its version names.
+		claim := netip.AddrPortFrom(in.Remote().Addr(), v.Sender.Port())
+		e.Claim(in, claim)
 		var release func()
-		if release, err = e.TheirTurn(); err == nil {
+		if release, err = e.TheirTurnFor(claim); err == nil {
 			// Held until the judgement is done: our next probe connection
 			// hangs this one up (check's listener yields it) and replaces it.
 			defer release()

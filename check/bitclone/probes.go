@@ -121,9 +121,10 @@ func Names() []string { return suite(Options{}).Names() }
 // Run checks the BitClone peer at target ("host:port") and returns the
 // report; see check.Run.
 func Run(ctx context.Context, target string, o Options) (*check.Report, error) {
-	return runOn(ctx, target, o, check.TCP{})
+	return RunOn(ctx, target, o, check.TCP{})
 }
 
-func runOn(ctx context.Context, target string, o Options, nw check.Network) (*check.Report, error) {
+// RunOn is Run over nw (check.TCP{} for the real network).
+func RunOn(ctx context.Context, target string, o Options, nw check.Network) (*check.Report, error) {
 	return check.Run(ctx, target, suite(o), o.Options, nw)
 }

@@ -351,7 +351,7 @@ func TestNoHandshake(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				nw := newPipeNetwork(t, tt.on)
-				r, err := runOn(context.Background(), pipePeerAddr, Options{}, nw)
+				r, err := RunOn(context.Background(), pipePeerAddr, Options{}, nw)
 				if err != nil {
 					t.Fatal(err)
 				}
