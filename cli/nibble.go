@@ -61,20 +61,12 @@ func newNibbleCommand(exit func(int)) *cobra.Command {
 // nibbleCommand is bitclone nibble; run is given the checked settings.
 func nibbleCommand(run func(s nibbleSettings, stdin io.Reader, stdout, stderr io.Writer)) *cobra.Command {
 	var f nibbleFlags
-	cmd := &cobra.Command{
+	cmd := nodeCommand(&cobra.Command{
 		Use:   "nibble [flags] NETID TORRENT_FILE",
 		Short: "Download and seed a NibbleTorrent torrent",
 		Long:  nibbleHelp,
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.settings(args)
-			if err != nil {
-				return err
-			}
-			run(s, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
-			return nil
-		},
-	}
+	}, f.settings, run)
 	fl := cmd.Flags()
 	f.addFirst(fl, nibblepeer.DefaultPort, "localhost", "listen on and announce `ADDR`")
 	fl.StringVar(&f.tracker, "tracker", "", "announce to `URL` instead of the torrent's tracker_url")

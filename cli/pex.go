@@ -72,19 +72,11 @@ func newPexCommand(exit func(int)) *cobra.Command {
 // pexCommand is bitclone pex; run is given the checked settings.
 func pexCommand(run func(s pexSettings, stdin io.Reader, stdout, stderr io.Writer)) *cobra.Command {
 	var f pexFlags
-	cmd := &cobra.Command{
+	cmd := nodeCommand(&cobra.Command{
 		Use:   "pex [flags] [HOST:PORT ...]",
 		Short: "Run a PEX bootstrap node: share, fetch and exchange peers",
 		Long:  pexHelp,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.settings(args)
-			if err != nil {
-				return err
-			}
-			run(s, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
-			return nil
-		},
-	}
+	}, f.settings, run)
 	fl := cmd.Flags()
 	f.addFirst(fl, pexpeer.DefaultPort, pexpeer.DefaultListenHost, "listen on `ADDR` (:: also takes IPv4 peers)")
 	fl.Lookup("dest").Usage = "write fetched pieces into `DIR`, named by their hash"

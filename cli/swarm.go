@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/bitclone/bitclone/peer"
@@ -168,4 +169,19 @@ func runSwarm(name string, node swarmNode, d peer.Dialect, s swarmSettings, rec 
 		}
 	}
 	return status
+}
+
+// nodeCommand gives a node's command its run: the flags and arguments are
+// checked into settings (an error is a usage error), then run is given
+// them and the command's streams.
+func nodeCommand[S any](cmd *cobra.Command, settings func(args []string) (S, error), run func(s S, stdin io.Reader, stdout, stderr io.Writer)) *cobra.Command {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		s, err := settings(args)
+		if err != nil {
+			return err
+		}
+		run(s, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		return nil
+	}
+	return cmd
 }

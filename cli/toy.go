@@ -58,19 +58,11 @@ func newToyCommand(exit func(int)) *cobra.Command {
 // toyCommand is bitclone toy; run is given the checked settings.
 func toyCommand(run func(s toySettings, stdin io.Reader, stdout, stderr io.Writer)) *cobra.Command {
 	var f toyFlags
-	cmd := &cobra.Command{
+	cmd := nodeCommand(&cobra.Command{
 		Use:   "toy [flags] [HOST:PORT ...]",
 		Short: "Run a msgpack toy node (UDP): search and fetch files",
 		Long:  toyHelp,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.settings(args)
-			if err != nil {
-				return err
-			}
-			run(s, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
-			return nil
-		},
-	}
+	}, f.settings, run)
 	fl := cmd.Flags()
 	fl.SortFlags = false
 	fl.IntVarP(&f.port, "port", "p", 0, "UDP port `N` (0: any free port)")
