@@ -1,7 +1,6 @@
 package bt
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -11,11 +10,21 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/bitclone/bitclone/check/checktest"
+
 	"github.com/bitclone/bitclone/check"
 	"github.com/bitclone/bitclone/codec/metainfo"
 	"github.com/bitclone/bitclone/peer/bittorrent/fakebt"
 	"github.com/bitclone/bitclone/peer/nodetest"
 )
+
+// theSuite is this package's suite, for the shared test helpers.
+var theSuite = checktest.Suite[Options]{Run: Run, Names: Names, Settings: Settings}
+
+func runSuite(t *testing.T, addr string, o Options) (*check.Report, string) {
+	t.Helper()
+	return theSuite.Report(t, addr, o)
+}
 
 // The test torrent: 6 pieces of 32 KiB (two blocks each), the last one
 // short, every piece different.
@@ -61,17 +70,6 @@ func startSeeder(t *testing.T, q fakebt.Quirks, has func(int) bool) (*metainfo.T
 
 func fastOptions(tor *metainfo.Torrent) Options {
 	return Options{Options: check.Options{Timeout: time.Second, Pace: 5 * time.Millisecond}, Torrent: tor}
-}
-
-func runSuite(t *testing.T, addr string, o Options) (*check.Report, string) {
-	t.Helper()
-	r, err := Run(context.Background(), addr, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text bytes.Buffer
-	r.WriteText(&text, Names(), Settings(o), check.TextOptions{})
-	return r, text.String()
 }
 
 // A correct seeder passes every check, and so do the legal habits of real

@@ -10,11 +10,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitclone/bitclone/check/checktest"
+
 	"github.com/bitclone/bitclone/check"
 	wire "github.com/bitclone/bitclone/codec/nibble"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
 	"github.com/bitclone/bitclone/peer/nodetest"
 )
+
+// theSuite is this package's suite, for the shared test helpers.
+var theSuite = checktest.Suite[Options]{Run: Run, Names: Names, Settings: Settings}
+
+func runSuite(t *testing.T, addr string, o Options) (*check.Report, string) {
+	t.Helper()
+	return theSuite.Report(t, addr, o)
+}
 
 // The test torrent: 12 pieces of 1 KiB, the last one short, every piece
 // different (a reader that takes the wrong index gets other data).
@@ -59,17 +69,6 @@ func startSeeder(t *testing.T, q fakepeer.Quirks, has func(int) bool) (*wire.Tor
 
 func fastOptions(tor *wire.Torrent) Options {
 	return Options{Options: check.Options{Timeout: time.Second, Pace: 5 * time.Millisecond}, Torrent: tor}
-}
-
-func runSuite(t *testing.T, addr string, o Options) (*check.Report, string) {
-	t.Helper()
-	r, err := Run(context.Background(), addr, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text bytes.Buffer
-	r.WriteText(&text, Names(), Settings(o), check.TextOptions{})
-	return r, text.String()
 }
 
 // A correct seeder passes every check, and so does one that writes each

@@ -1,19 +1,32 @@
 package pex
 
 import (
-	"bytes"
 	"cmp"
-	"context"
 	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bitclone/bitclone/check/checktest"
+
 	"github.com/bitclone/bitclone/check"
 	wire "github.com/bitclone/bitclone/codec/pex"
 	"github.com/bitclone/bitclone/peer/nodetest"
 )
+
+// theSuite is this package's suite, for the shared test helpers.
+var theSuite = checktest.Suite[Options]{Run: Run, Names: Names, Settings: Settings}
+
+func runSuite(t *testing.T, addr string, o Options) (*check.Report, string) {
+	t.Helper()
+	return theSuite.Report(t, addr, o)
+}
+
+func expect(t *testing.T, r *check.Report, text string, want map[string]check.Verdict, detail map[string]string) {
+	t.Helper()
+	theSuite.Expect(t, r, text, want, detail)
+}
 
 // testPieces are two pieces of the course's size, each different.
 func testPieces() map[wire.Hash][]byte { return piecesOf(wire.DefaultPieceSize) }
@@ -38,42 +51,6 @@ func keys(m map[wire.Hash][]byte) []wire.Hash {
 
 func fastOptions(pieces []wire.Hash) Options {
 	return Options{Options: check.Options{Timeout: time.Second, Pace: 5 * time.Millisecond}, Pieces: pieces}
-}
-
-func runSuite(t *testing.T, addr string, o Options) (*check.Report, string) {
-	t.Helper()
-	r, err := Run(context.Background(), addr, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text bytes.Buffer
-	r.WriteText(&text, Names(), Settings(o), check.TextOptions{})
-	return r, text.String()
-}
-
-// expect checks every outcome's verdict (want names the ones that do not
-// pass) and that each detail has the words given.
-func expect(t *testing.T, r *check.Report, text string, want map[string]check.Verdict, detail map[string]string) {
-	t.Helper()
-	if len(r.Outcomes) != len(Names()) {
-		t.Errorf("%d outcomes, want %d", len(r.Outcomes), len(Names()))
-	}
-	for _, oc := range r.Outcomes {
-		v, ok := want[oc.Name]
-		if !ok {
-			v = check.Pass
-		}
-		if oc.Verdict != v {
-			t.Errorf("%s: %s, want %s: %s\n  sent %s\n  got  %s", oc.Name, oc.Verdict, v, oc.Detail, oc.Sent, oc.Got)
-		}
-		if d := detail[oc.Name]; d != "" && !strings.Contains(oc.Detail, d) {
-			t.Errorf("%s: detail %q lacks %q", oc.Name, oc.Detail, d)
-		}
-	}
-	if strings.Contains(text, "\x1b") {
-		t.Error("an escape sequence in the report")
-	}
-	t.Logf("\n%s", text)
 }
 
 // A correct node, which answers a peer message with a peer list on the

@@ -2,7 +2,6 @@ package toy
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"regexp"
@@ -10,8 +9,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitclone/bitclone/check/checktest"
+
 	"github.com/bitclone/bitclone/check"
 )
+
+// theSuite is this package's suite, for the shared test helpers.
+var theSuite = checktest.Suite[Options]{Run: Run, Names: Names, Settings: Settings}
+
+func runSuite(t *testing.T, addr string, o Options) (*check.Report, string) {
+	t.Helper()
+	return theSuite.Report(t, addr, o)
+}
+
+func verdicts(t *testing.T, r *check.Report, text string, want map[string]check.Verdict, detail map[string]string) {
+	t.Helper()
+	theSuite.Expect(t, r, text, want, detail)
+}
 
 // The shared file: 3500 bytes, 4 chunks of the fake's 1000.
 const sharedName = "cool.txt"
@@ -22,41 +36,6 @@ func sharedFiles() map[string][]byte {
 
 func fastOptions(file string) Options {
 	return Options{Options: check.Options{Timeout: time.Second, Pace: -1}, File: file}
-}
-
-func runSuite(t *testing.T, addr string, o Options) (*check.Report, string) {
-	t.Helper()
-	r, err := Run(context.Background(), addr, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text bytes.Buffer
-	r.WriteText(&text, Names(), Settings(o), check.TextOptions{})
-	return r, text.String()
-}
-
-// verdicts checks every outcome against want (the rest must pass) and
-// the details against parts of them.
-func verdicts(t *testing.T, r *check.Report, text string, want map[string]check.Verdict, detail map[string]string) {
-	t.Helper()
-	if len(r.Outcomes) != len(Names()) {
-		t.Errorf("%d outcomes, want %d", len(r.Outcomes), len(Names()))
-	}
-	for _, oc := range r.Outcomes {
-		w, ok := want[oc.Name]
-		if !ok {
-			w = check.Pass
-		}
-		if oc.Verdict != w {
-			t.Errorf("%s: %s, want %s: %s\n  sent %s\n  got  %s", oc.Name, oc.Verdict, w, oc.Detail, oc.Sent, oc.Got)
-		}
-		if d := detail[oc.Name]; d != "" && !strings.Contains(oc.Detail, d) {
-			t.Errorf("%s: detail %q lacks %q", oc.Name, oc.Detail, d)
-		}
-	}
-	if t.Failed() {
-		t.Logf("\n%s", text)
-	}
 }
 
 // (a) A correct node (ttl, seen-set, results routed back, chunked
