@@ -10,9 +10,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/bitclone/bitclone/check/checktest"
-
 	"github.com/bitclone/bitclone/check"
+	"github.com/bitclone/bitclone/check/checktest"
 	"github.com/bitclone/bitclone/codec/metainfo"
 	"github.com/bitclone/bitclone/peer/bittorrent/fakebt"
 	"github.com/bitclone/bitclone/peer/nodetest"

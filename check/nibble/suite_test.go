@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bitclone/bitclone/check/checktest"
-
 	"github.com/bitclone/bitclone/check"
+	"github.com/bitclone/bitclone/check/checktest"
 	wire "github.com/bitclone/bitclone/codec/nibble"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
 	"github.com/bitclone/bitclone/peer/nodetest"

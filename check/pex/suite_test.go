@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bitclone/bitclone/check/checktest"
-
 	"github.com/bitclone/bitclone/check"
+	"github.com/bitclone/bitclone/check/checktest"
 	wire "github.com/bitclone/bitclone/codec/pex"
 	"github.com/bitclone/bitclone/peer/nodetest"
 )

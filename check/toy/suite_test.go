@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bitclone/bitclone/check/checktest"
-
 	"github.com/bitclone/bitclone/check"
+	"github.com/bitclone/bitclone/check/checktest"
 )
 
 // theSuite is this package's suite, for the shared test helpers.
