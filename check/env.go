@@ -111,15 +111,11 @@ func (e *Env) DialPaced(pace time.Duration) (*Conn, error) {
 	return c, nil
 }
 
-// TheirTurn waits for a turn to complete a handshake the peer opened with
-// us, so that it never completes in the middle of a probe (see turns);
-// release ends it. On a shared listener, where turns are per peer, it keeps
-// nobody's connections apart: use TheirTurnFor there.
-func (e *Env) TheirTurn() (release func(), err error) { return e.turn(netip.AddrPort{}, false) }
-
-// TheirTurnFor is TheirTurn for a handshake that claims the listening
-// address peer: on a shared listener, it waits only for our connections to
-// that peer. Call Claim first.
+// TheirTurnFor waits for a turn to complete a handshake the peer opened
+// with us, claiming the listening address peer, so that it never completes
+// in the middle of a probe (see turns); release ends it. On a shared
+// listener it waits only for our connections to that peer: call Claim
+// first.
 func (e *Env) TheirTurnFor(peer netip.AddrPort) (release func(), err error) {
 	return e.turn(peer, false)
 }

@@ -51,7 +51,7 @@ type Suite struct {
 	// our listener, judging it if judge is set (the first connection from
 	// the peer, with Options.Listen). A Fail means there is no handshake
 	// to hold on to. held must be called once the handshake is done, while
-	// the turn (Env.TheirTurn) is still ours. Nil: such connections are
+	// the turn (Env.TheirTurnFor) is still ours. Nil: such connections are
 	// closed at once.
 	Answer func(e *Env, in *Conn, judge bool, held func()) Result
 	// Answered, if set, waits for the peer's answer to Hello on c, for the

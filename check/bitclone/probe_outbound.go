@@ -59,7 +59,7 @@ func outbound(e *env, in check.DialIn, r check.Result, addrAt time.Time) check.R
 }
 
 // answer plays the listener's side of a handshake the peer opened: it waits
-// for the peer's version, then, in its turn (check.Env.TheirTurn), sends verack and
+// for the peer's version, then, in its turn (check.Env.TheirTurnFor), sends verack and
 // our version and waits for the peer's verack. If judge is set it judges
 // the handshake too: version first, nothing else before the handshake
 // completes, a verack with our nonce, then getaddr. The result's verdict is

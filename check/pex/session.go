@@ -26,16 +26,6 @@ func wrap(e *check.Env, o Options, rs *runState) *env {
 	return &env{Env: e, o: o, run: rs}
 }
 
-// newEnv opens a run's env to try probes one by one (tests).
-func newEnv(ctx context.Context, target string, o Options, nw check.Network) (*env, error) {
-	rs := newRunState(o.Wire)
-	e, err := check.NewEnv(ctx, target, suite(o, rs), o.Options, nw)
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e, o, rs), nil
-}
-
 // How a node showed it understood a peer message of ours.
 const (
 	viaNone     = iota

@@ -1,7 +1,6 @@
 package toy
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -46,16 +45,6 @@ func wrap(e *check.Env, o Options, rs *runState) *env {
 	o = o.withDefaults()
 	o.Options = e.Options()
 	return &env{Env: e, o: o, run: rs}
-}
-
-// newEnv opens a run's env to try probes one by one (tests).
-func newEnv(ctx context.Context, target string, o Options, nw check.Network) (*env, error) {
-	rs := newRunState(target)
-	e, err := check.NewEnv(ctx, target, suite(o, rs), o.Options, nw)
-	if err != nil {
-		return nil, err
-	}
-	return wrap(e, o, rs), nil
 }
 
 // encode is one of our messages on the wire. Ours are within the codec's
