@@ -3,7 +3,7 @@ package cli
 import (
 	"fmt"
 
-	"github.com/bitclone/bitclone/codec/pex"
+	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/bitclone"
 	bt "github.com/bitclone/bitclone/peer/bittorrent"
@@ -16,9 +16,13 @@ import (
 // texts list them.
 var dialectNames = []string{"bitclone", "nibble", bt.Name, pexpeer.Name, toypeer.Name}
 
-// framingOf is the framing of the dialect called name, for the tools that
-// read a dialect's frames without running its node (bitclone replay).
-func framingOf(name string) (peer.Framing, error) {
+// framingOf is the framing of the dialect called name with wire (its
+// Wire, "" for the default), for the tools that read a dialect's frames
+// without running its node (bitclone replay).
+func framingOf(name, wire string) (peer.Framing, error) {
+	if wire != "" && name != pexpeer.Name {
+		return peer.Framing{}, fmt.Errorf("dialect %s has no wire %s", name, codec.Quote(wire))
+	}
 	switch name {
 	case "bitclone":
 		return bitclone.Dialect.Framing, nil
@@ -27,7 +31,11 @@ func framingOf(name string) (peer.Framing, error) {
 	case bt.Name:
 		return bt.Framing(), nil
 	case pexpeer.Name:
-		return pexpeer.Framing(pex.Options{}), nil // the course's wire
+		o, err := pexpeer.ParseWire(wire)
+		if err != nil {
+			return peer.Framing{}, err
+		}
+		return pexpeer.Framing(o), nil
 	case toypeer.Name:
 		return toypeer.Framing(), nil
 	}

@@ -82,7 +82,7 @@ func runReplay(path, to string, f replayFlags, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bitclone replay: %s: %v\n", path, p)
 	}
 	dialect := transcript.DialectOf(entries)
-	framing, err := framingOf(dialect)
+	framing, err := framingOf(dialect, transcript.WireOf(entries))
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", path, err))
 	}

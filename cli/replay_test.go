@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bitclone/bitclone/codec/pex"
+
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
 	"github.com/bitclone/bitclone/transcript"
@@ -118,7 +120,7 @@ func TestReplayNibbleRecording(t *testing.T) {
 	seeder.Serve(ln)
 	t.Cleanup(seeder.Close)
 
-	framing, err := framingOf("nibble")
+	framing, err := framingOf("nibble", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +162,24 @@ func TestReplayNibbleRecording(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// A PEX recording made with another byte order is read in that order.
+func TestFramingOfReadsARecordedWire(t *testing.T) {
+	f, err := framingOf("pex", "big/4096")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := pex.AppendAsk(nil, pex.Hash{1}, pex.Options{Order: pex.Big, PieceSize: 4096})
+	frame, err := f.NewReader(bytes.NewReader(msg)).Next()
+	if err != nil || f.Command(frame) != pex.CmdAsk {
+		t.Errorf("a big-endian ask read as %q, %v", f.Command(frame), err)
+	}
+	if _, err := framingOf("pex", "sideways/1"); err == nil {
+		t.Error("a bad wire taken")
+	}
+	if _, err := framingOf("nibble", "big/4096"); err == nil {
+		t.Error("a wire taken for a dialect that has none")
 	}
 }

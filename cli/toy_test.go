@@ -126,7 +126,7 @@ func TestToyGetsAFileAndExits(t *testing.T) {
 }
 
 func TestToyReplayKnowsTheDialect(t *testing.T) {
-	if f, err := framingOf("toy"); err != nil || !f.Datagrams {
+	if f, err := framingOf("toy", ""); err != nil || !f.Datagrams {
 		t.Errorf("framingOf(toy): %+v, %v", f, err)
 	}
 }

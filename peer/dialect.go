@@ -47,6 +47,10 @@ type Dialect struct {
 	Panes []Pane
 	// Hint is what the empty command line suggests typing ("ping|42").
 	Hint string
+	// Wire is what a tool must know besides the name to read the frames
+	// again (a recording's replay), in the dialect's own form: PEX's byte
+	// order and piece size ("big/4096"). "" is the dialect's default.
+	Wire string
 }
 
 // TemplateContext is what a completion template may fill in, as plain

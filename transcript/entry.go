@@ -31,6 +31,9 @@ type Entry struct {
 	// Dialect names the protocol on "connected" entries ("bitclone",
 	// "nibble"); files written before dialects have none: BitClone.
 	Dialect string `json:"dialect,omitempty"`
+	// Wire is the dialect's Wire on "connected" entries: what else is
+	// needed to read its frames ("" for the default).
+	Wire string `json:"wire,omitempty"`
 }
 
 // DialectOf is the dialect a transcript was recorded in (one run of one
@@ -43,6 +46,18 @@ func DialectOf(entries []Entry) string {
 		}
 	}
 	return "bitclone"
+}
+
+// WireOf is the wire a transcript's dialect was recorded with: the Wire
+// on its first "connected" entry that names a dialect ("" for the
+// default).
+func WireOf(entries []Entry) string {
+	for _, e := range entries {
+		if e.Kind == KindConnected && e.Dialect != "" {
+			return e.Wire
+		}
+	}
+	return ""
 }
 
 // EntryOf turns what a connection told its recorder into an entry; words

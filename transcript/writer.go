@@ -28,6 +28,7 @@ const (
 type Writer struct {
 	out     io.Writer
 	dialect string                    // the dialect's name, on "connected" entries
+	wire    string                    // and its Wire
 	words   func(frame []byte) []byte // the dialect's text of a frame
 	closer  io.Closer                 // the file, when the Writer opened it
 	onError func(error)
@@ -64,7 +65,7 @@ func Create(path string, d *peer.Dialect, onError func(error)) (*Writer, error) 
 // NewWriter returns a Writer that writes to out. Close it to write the
 // last entries and stop its goroutine.
 func NewWriter(out io.Writer, d *peer.Dialect, onError func(error)) *Writer {
-	w := &Writer{out: out, dialect: d.Name, words: d.Framing.Text, onError: onError, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{out: out, dialect: d.Name, wire: d.Wire, words: d.Framing.Text, onError: onError, stop: make(chan struct{}), done: make(chan struct{})}
 	go w.loop()
 	return w
 }
@@ -73,7 +74,7 @@ func NewWriter(out io.Writer, d *peer.Dialect, onError func(error)) *Writer {
 func (w *Writer) Record(r peer.Record) {
 	e := EntryOf(r, w.words)
 	if r.Kind == peer.KindConnected {
-		e.Dialect = w.dialect
+		e.Dialect, e.Wire = w.dialect, w.wire
 	}
 	line, err := json.Marshal(e)
 	if err != nil {

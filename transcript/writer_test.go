@@ -70,6 +70,26 @@ func TestDialectOf(t *testing.T) {
 	}
 }
 
+// A dialect's Wire goes on its connected entries and comes back with
+// WireOf, so that a replay reads the frames as they were written.
+func TestWireIsRecorded(t *testing.T) {
+	var out bytes.Buffer
+	d := peer.Dialect{Name: "pex", Wire: "big/4096"}
+	w := NewWriter(&out, &d, nil)
+	w.Record(peer.Record{At: t0, ConnID: 1, Peer: "127.0.0.1:8100", Dir: peer.Outbound, Kind: peer.KindConnected})
+	w.Close()
+	entries, _, err := Read(&out)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("%d entries, %v", len(entries), err)
+	}
+	if DialectOf(entries) != "pex" || WireOf(entries) != "big/4096" {
+		t.Errorf("dialect %q wire %q, want pex big/4096", DialectOf(entries), WireOf(entries))
+	}
+	if WireOf([]Entry{{Kind: KindConnected, Conn: 1, Dialect: "pex"}}) != "" {
+		t.Error("no wire recorded, yet one read back")
+	}
+}
+
 // signalWriter reports each write on a channel.
 type signalWriter struct {
 	mu     sync.Mutex

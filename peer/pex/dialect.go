@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
+	"github.com/bitclone/bitclone/codec"
 	"github.com/bitclone/bitclone/codec/pex"
 	"github.com/bitclone/bitclone/peer"
 )
@@ -24,6 +27,37 @@ func Framing(o pex.Options) peer.Framing {
 		Text:      f.Text,
 		Overhead:  f.Overhead,
 	}
+}
+
+// Wire is o as a recording keeps it ("big/4096"): "" for the course's
+// wire, so that its recordings look as before.
+func Wire(o pex.Options) string {
+	if o.Order == pex.Little && o.Piece() == pex.DefaultPieceSize {
+		return ""
+	}
+	return fmt.Sprintf("%s/%d", o.Order, o.Piece())
+}
+
+// ParseWire reads Wire's form back ("" is the course's wire).
+func ParseWire(s string) (pex.Options, error) {
+	if s == "" {
+		return pex.Options{}, nil
+	}
+	order, size, ok := strings.Cut(s, "/")
+	o := pex.Options{}
+	var err error
+	if o.Order, err = pex.ParseByteOrder(order); err == nil && ok {
+		o.PieceSize, err = strconv.Atoi(size)
+		if err == nil && o.PieceSize > 0 {
+			err = o.Check()
+		} else if err == nil {
+			err = errors.New("no piece size")
+		}
+	}
+	if err != nil || !ok {
+		return pex.Options{}, fmt.Errorf("PEX wire %s: want ORDER/PIECE_SIZE, as big/4096", codec.Quote(s))
+	}
+	return o, nil
 }
 
 // orderHint is a Reader whose refused size prefix says when the peer
@@ -65,6 +99,7 @@ func NewDialect(o pex.Options, n *Node) peer.Dialect {
 		Class:    func(cmd string) peer.Class { return peer.Class(pex.ClassOf(cmd)) },
 		Messages: pex.Commands,
 		Hint:     pex.Hint,
+		Wire:     Wire(o),
 	}
 	if n != nil {
 		d.Panes = []peer.Pane{{

@@ -102,3 +102,25 @@ func TestAGiveNotWantedIsSaidNotSaved(t *testing.T) {
 		t.Error("a piece nobody wanted was saved")
 	}
 }
+
+// A recording keeps a wire other than the course's, and reads it back.
+func TestWireRoundTrips(t *testing.T) {
+	for _, o := range []pex.Options{{}, {Order: pex.Big, PieceSize: 4096}, {Order: pex.Little, PieceSize: 1 << 20}} {
+		w := Wire(o)
+		got, err := ParseWire(w)
+		if err != nil || got.Order != o.Order || got.Piece() != o.Piece() {
+			t.Errorf("%+v: Wire %q read back as %+v, %v", o, w, got, err)
+		}
+	}
+	if w := Wire(pex.Options{}); w != "" {
+		t.Errorf("the course's wire recorded as %q, want nothing", w)
+	}
+	if d := NewDialect(pex.Options{Order: pex.Big, PieceSize: 4096}, nil); d.Wire != "big/4096" {
+		t.Errorf("dialect wire %q", d.Wire)
+	}
+	for _, bad := range []string{"big", "middle/4096", "big/0", "big/x", "little/999999999"} {
+		if _, err := ParseWire(bad); err == nil {
+			t.Errorf("ParseWire(%q) took it", bad)
+		}
+	}
+}
