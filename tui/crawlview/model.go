@@ -45,6 +45,9 @@ type Options struct {
 	// Input and Output replace the terminal (tests).
 	Input  io.Reader
 	Output io.Writer
+	// width and height set the window's size where Output is not a
+	// terminal (tests).
+	width, height int
 }
 
 // FeedSize is how many progress reports wait for the screen: two per peer
@@ -146,8 +149,8 @@ func wait(ctx context.Context, msgs <-chan tea.Msg, feed *Feed) tea.Cmd {
 		case msg := <-msgs:
 			b.msg = msg
 		}
-		// Whatever progress waits goes first: a round's reports all come
-		// before the round's end.
+		// Whatever progress waits comes along: a round's reports all
+		// come before its end, and the next round's after its start.
 		for {
 			select {
 			case p := <-progress:
@@ -270,13 +273,18 @@ func (m *Model) Init() tea.Cmd {
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case batchMsg:
-		m.addProgress(msg.progress)
+		// The progress with a round's end is that round's; with a
+		// round's start, the new round's (wait drains it after).
 		var cmd tea.Cmd
 		switch d := msg.msg.(type) {
 		case roundStartMsg:
 			m.startRound(d.n)
+			m.addProgress(msg.progress)
 		case roundMsg:
+			m.addProgress(msg.progress)
 			cmd = m.endRound(d)
+		default:
+			m.addProgress(msg.progress)
 		}
 		return m, tea.Batch(cmd, wait(m.ctx, m.msgs, m.o.Feed))
 	case tickMsg:

@@ -36,6 +36,9 @@ func Run(ctx context.Context, o Options) (*crawl.Result, error) {
 	if o.Output != nil {
 		popts = append(popts, tea.WithOutput(o.Output))
 	}
+	if o.width > 0 {
+		popts = append(popts, tea.WithWindowSize(o.width, o.height))
+	}
 	_, err := tea.NewProgram(m, popts...).Run()
 	stop() // after Run: the model is no longer read or changed
 	switch {

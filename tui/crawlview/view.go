@@ -106,7 +106,10 @@ func (m *Model) statusLine(w int) string {
 	case m.err != nil:
 		round, warn = fmt.Sprintf("round %d failed: %s", m.round, tui.Safe(m.err.Error())), true
 	case m.running:
-		round = fmt.Sprintf("round %d running: %d visited", m.round, m.visited)
+		round = fmt.Sprintf("round %d running", m.round)
+		if m.visited > 0 {
+			round += fmt.Sprintf(": %d visited", m.visited)
+		}
 		if m.checked > 0 {
 			round += fmt.Sprintf(", %d checked", m.checked)
 		}
@@ -129,7 +132,10 @@ func (m *Model) statusLine(w int) string {
 			sum += fmt.Sprintf(", %d checked, %d crashed", n.Checked, n.Crashed)
 		}
 	}
-	listen := "listening " + tui.Safe(us)
+	listen := ""
+	if us != "" {
+		listen = "listening " + tui.Safe(us)
+	}
 	// The first form that fits; narrower ones leave out the name, then
 	// where we listen, then the round's numbers.
 	forms := [][]string{{"bitclone crawl", listen, round, sum}, {listen, round, sum}, {round, sum}, {round, short}, {round}}
