@@ -276,8 +276,8 @@ func TestGraphMarksTheUnreachable(t *testing.T) {
 func TestChangesSinceTheLastRound(t *testing.T) {
 	r2 := sample(2)
 	r2.Peers[1].Status, r2.Peers[1].Reason, r2.Peers[1].Score = crawl.Timeout, "no answer in 5s", nil // bob gone
-	r2.Peers[0].Score = score(report(alice, true))                                                      // alice down to 66
-	r2.Peers[4].Status, r2.Peers[4].Reason, r2.Peers[4].Agent = crawl.Reachable, "", "phoenix"          // back
+	r2.Peers[0].Score = score(report(alice, true))                                                    // alice down to 66
+	r2.Peers[4].Status, r2.Peers[4].Reason, r2.Peers[4].Agent = crawl.Reachable, "", "phoenix"        // back
 	m := newModel(t, 120, 40, Options{Every: time.Minute}, sample(1), r2)
 	scr := screen(t, m)
 	for _, want := range []string{"round 2 against 1:", "+ 1 new", "− 1 gone", "▼ 1 score-down", "(c: what changed)"} {
