@@ -25,10 +25,11 @@ const graphAgent = 10
 // graphLines draw who gossips whom as an adjacency matrix: a row per
 // reachable peer (only they answered getaddr), a column per address any
 // peer gives out or that answered; the numbers are the table's #. A
-// legend follows, beside the matrix when there is room.
-func (m *Model) graphLines(w int) []string {
+// legend follows, beside the matrix when there is room. head (the title
+// and the column numbers) stays on screen while body scrolls.
+func (m *Model) graphLines(w int) (head, body []string) {
 	if m.cur == nil {
-		return []string{"", "  The graph shows when the first round is done."}
+		return nil, []string{"", "  The graph shows when the first round is done."}
 	}
 	ps := m.cur.Peers
 	var rows, cols []int
@@ -43,18 +44,25 @@ func (m *Model) graphLines(w int) []string {
 		}
 	}
 	if len(rows) == 0 {
-		return []string{"", "  No peer answered: no edges."}
+		return nil, []string{"", "  No peer answered: no edges."}
 	}
 	digits := len(strconv.Itoa(len(ps)))
 	// Three columns a cell when they fit, else two with the numbers
-	// written downwards over the columns.
-	label := digits + 1 + graphAgent + 1
+	// written downwards over the columns; the agents in the row labels
+	// shrink, then go, before the matrix is cut.
 	cell := 3
-	if label+cell*len(cols) > w {
+	if digits+2+graphAgent+cell*len(cols) > w {
 		cell = 2
 	}
+	agentW := min(graphAgent, w-digits-2-cell*len(cols))
+	if agentW < 3 {
+		agentW = 0
+	}
+	label := digits + 1 + agentW + min(agentW, 1)
 	var matrix []string
-	head := func(text func(n string) string) {
+	numbers := 0
+	header := func(text func(n string) string) {
+		numbers++
 		l := tui.NewLine(label + cell*len(cols))
 		l.Add(nil, strings.Repeat(" ", label))
 		for _, j := range cols {
@@ -67,10 +75,10 @@ func (m *Model) graphLines(w int) []string {
 		matrix = append(matrix, l.String())
 	}
 	if cell == 3 {
-		head(func(n string) string { return n })
+		header(func(n string) string { return n })
 	} else {
 		for d := digits; d > 0; d-- {
-			head(func(n string) string {
+			header(func(n string) string {
 				n = fmt.Sprintf("%*s", digits, n)
 				return n[digits-d : digits-d+1]
 			})
@@ -86,8 +94,10 @@ func (m *Model) graphLines(w int) []string {
 		}
 		l := tui.NewLine(label + cell*len(cols))
 		l.Add(&m.st.header, fmt.Sprintf("%*d ", digits, i+1))
-		l.AddFit(nil, tui.Safe(a.Agent), graphAgent, false)
-		l.Add(nil, " ")
+		if agentW > 0 {
+			l.AddFit(nil, tui.Safe(a.Agent), agentW, false)
+			l.Add(nil, " ")
+		}
 		for _, j := range cols {
 			switch {
 			case j == i:
@@ -117,26 +127,36 @@ func (m *Model) graphLines(w int) []string {
 		legend = append(legend, l.String())
 	}
 
-	title := []string{m.st.header.Render(" Who gossips whom") + m.st.faint.Render(" · row A, column B:  "+glyphEdge+" A gives out B;  "+glyphDown+" B unreachable but gossiped;  "+glyphNone+" no edge"), ""}
+	head = []string{m.st.header.Render(" Who gossips whom") + m.st.faint.Render(" · row A, column B:  "+glyphEdge+" A gives out B;  "+glyphDown+" B unreachable but gossiped;  "+glyphNone+" no edge"), ""}
 	mw := label + cell*len(cols)
 	if mw+3+40 <= w {
-		out := title
+		// The legend beside the matrix, its title on the numbers' last row.
+		pad := func(l string) string { return l + strings.Repeat(" ", max(0, mw-tui.LineWidth(l))) + "   " }
+		for i := range numbers {
+			l := pad(matrix[i])
+			if i == numbers-1 {
+				l += legend[0]
+			}
+			head = append(head, strings.TrimRight(l, " "))
+		}
+		matrix, legend = matrix[numbers:], legend[1:]
 		for i := range max(len(matrix), len(legend)) {
 			line := ""
 			if i < len(matrix) {
 				line = matrix[i]
 			}
-			line += strings.Repeat(" ", max(0, mw-tui.LineWidth(line))) + "   "
+			line = pad(line)
 			if i < len(legend) {
 				line += legend[i]
 			}
-			out = append(out, strings.TrimRight(line, " "))
+			body = append(body, strings.TrimRight(line, " "))
 		}
-		return out
+		return head, body
 	}
-	out := append(title, matrix...)
+	head = append(head, matrix[:numbers]...)
+	body = matrix[numbers:]
 	if mw > w {
-		out = append(out, m.st.warn.Render(tui.Trunc(fmt.Sprintf("  the matrix is %d columns wide: widen the window to see them all", mw), w)))
+		body = append(body, m.st.warn.Render(tui.Trunc(fmt.Sprintf("  the matrix is %d columns wide: widen the window to see them all", mw), w)))
 	}
-	return append(append(out, ""), legend...)
+	return head, append(append(body, ""), legend...)
 }

@@ -368,7 +368,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(k, m.keys.Quit):
 			return m.quit()
 		default:
-			m.scroll(k, len(m.overlayLines(m.width)))
+			m.scroll(k, len(m.overlayLines(m.width)), m.bodyRows())
 		}
 		return nil
 	}
@@ -386,9 +386,10 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Changes):
 		m.setView(viewChanges)
 	case m.view == viewGraph:
-		m.scroll(k, len(m.graphLines(m.width)))
+		head, body := m.graphLines(m.width)
+		m.scroll(k, len(body), m.bodyRows()-len(head))
 	case m.view == viewChanges:
-		m.scroll(k, len(m.changeLines(m.width)))
+		m.scroll(k, len(m.changeLines(m.width)), m.bodyRows())
 	default:
 		m.tableKey(k)
 	}
@@ -462,9 +463,10 @@ func (m *Model) filterKey(k tea.KeyPressMsg) {
 // maxFilter bounds the filter's text.
 const maxFilter = 64
 
-// scroll moves the overlay, graph or changes by a key, within n lines.
-func (m *Model) scroll(k tea.KeyPressMsg, n int) {
-	page := max(1, m.bodyRows()-1)
+// scroll moves the overlay, graph or changes by a key, within n lines
+// shown rows at a time.
+func (m *Model) scroll(k tea.KeyPressMsg, n, rows int) {
+	page := max(1, rows-1)
 	switch {
 	case key.Matches(k, m.keys.Up):
 		m.top--
@@ -479,7 +481,7 @@ func (m *Model) scroll(k tea.KeyPressMsg, n int) {
 	case key.Matches(k, m.keys.End):
 		m.top = n
 	}
-	m.top = max(0, min(m.top, n-m.bodyRows()))
+	m.top = max(0, min(m.top, n-rows))
 }
 
 // peers are the peers to show: the last round's, or while the first runs,

@@ -386,3 +386,45 @@ func TestQuitCancels(t *testing.T) {
 		t.Error("q did not quit")
 	}
 }
+
+// class is a round of n students, each giving out a few others; every
+// ninth refused us.
+func class(n int) *crawl.Result {
+	r := &crawl.Result{Round: 1, Us: ap("127.0.0.1:19100"), Started: t0, Duration: time.Second}
+	addr := func(i int) netip.AddrPort { return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)}), 8088) }
+	for i := range n {
+		p := crawl.Peer{Addr: addr(i), Status: crawl.Reachable, Agent: "student-" + string(rune('A'+i%26)), RTT: time.Millisecond}
+		if i%9 == 8 {
+			p.Status, p.Agent = crawl.Refused, ""
+		}
+		r.Peers = append(r.Peers, p)
+	}
+	for i := range r.Peers {
+		for j := range r.Peers {
+			if j != i && (i*7+j*3)%5 == 0 && r.Peers[i].Status == crawl.Reachable {
+				r.Peers[i].Knows = append(r.Peers[i].Knows, addr(j))
+				r.Peers[j].KnownBy = append(r.Peers[j].KnownBy, addr(i))
+			}
+		}
+	}
+	return r
+}
+
+// Forty peers fit a 120×40 projector: the matrix's column numbers stay on
+// screen while its rows scroll.
+func TestGraphOfFortyScrollsUnderItsNumbers(t *testing.T) {
+	m := newModel(t, 120, 40, Options{}, class(40))
+	press(m, "g")
+	numbers := regexp.MustCompile(`(?m)^ +1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0$`)
+	scr := screen(t, m)
+	if !numbers.MatchString(scr) || !strings.Contains(scr, " 1 student-A ") || !strings.Contains(scr, "more lines") {
+		t.Fatalf("the matrix:\n%s", scr)
+	}
+	for range 30 {
+		press(m, "down")
+	}
+	scr = screen(t, m)
+	if !numbers.MatchString(scr) || strings.Contains(scr, " 1 student-A ") || !strings.Contains(scr, "40 student-N") {
+		t.Errorf("scrolled down, the numbers should stay and the rows move:\n%s", scr)
+	}
+}

@@ -42,7 +42,11 @@ func (m *Model) render() string {
 		case m.overlay != overlayNone:
 			lines = append(lines, scrolled(m.overlayLines(m.width), m.top, m.width, m.bodyRows())...)
 		case m.view == viewGraph:
-			lines = append(lines, scrolled(m.graphLines(m.width), m.top, m.width, m.bodyRows())...)
+			head, body := m.graphLines(m.width)
+			for _, l := range head {
+				lines = append(lines, ansi.Truncate(l, m.width, "…"))
+			}
+			lines = append(lines, scrolled(body, m.top, m.width, m.bodyRows()-len(head))...)
 		case m.view == viewChanges:
 			lines = append(lines, scrolled(m.changeLines(m.width), m.top, m.width, m.bodyRows())...)
 		default:
@@ -82,6 +86,9 @@ func pad(lines []string, n int) []string {
 
 // scrolled shows lines from top (clamped) in exactly h rows of w columns.
 func scrolled(lines []string, top, w, h int) []string {
+	if h <= 0 {
+		return nil
+	}
 	top = max(0, min(top, len(lines)-h))
 	out := make([]string, 0, h)
 	for i := top; i < len(lines) && len(out) < h; i++ {
