@@ -391,7 +391,9 @@ func TestQuitCancels(t *testing.T) {
 // ninth refused us.
 func class(n int) *crawl.Result {
 	r := &crawl.Result{Round: 1, Us: ap("127.0.0.1:19100"), Started: t0, Duration: time.Second}
-	addr := func(i int) netip.AddrPort { return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)}), 8088) }
+	addr := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)}), 8088)
+	}
 	for i := range n {
 		p := crawl.Peer{Addr: addr(i), Status: crawl.Reachable, Agent: "student-" + string(rune('A'+i%26)), RTT: time.Millisecond}
 		if i%9 == 8 {
