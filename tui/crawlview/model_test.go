@@ -430,3 +430,17 @@ func TestGraphOfFortyScrollsUnderItsNumbers(t *testing.T) {
 		t.Errorf("scrolled down, the numbers should stay and the rows move:\n%s", scr)
 	}
 }
+
+// A peer that knows many addresses: the detail wraps them all under
+// their field instead of cutting them at the window's edge.
+func TestDetailWrapsTheAddresses(t *testing.T) {
+	r := class(40)
+	m := newModel(t, 80, 40, Options{}, r)
+	press(m, "enter")
+	scr := screen(t, m)
+	for _, a := range r.Peers[0].Knows {
+		if !strings.Contains(scr, a.String()+" ") && !strings.Contains(scr, a.String()+"\n") {
+			t.Errorf("%s is not shown whole:\n%s", a, scr)
+		}
+	}
+}

@@ -481,8 +481,18 @@ func (m *Model) detailLines(w int) []string {
 	if !p.LastSeen.IsZero() {
 		field("last seen", p.LastSeen.Local().Format("15:04:05"))
 	}
-	field("knows", addrList(p.Knows, tui.Safe(p.AddrErr)))
-	field("known by", addrList(p.KnownBy, ""))
+	// Address lists wrap under their field: a peer may know hundreds.
+	for _, f := range []struct {
+		name string
+		as   []netip.AddrPort
+		none string
+	}{{"knows", p.Knows, tui.Safe(p.AddrErr)}, {"known by", p.KnownBy, ""}} {
+		lines := strings.Split(ansi.Wordwrap(addrList(f.as, f.none), max(20, w-18), ""), "\n")
+		field(f.name, lines[0])
+		for _, l := range lines[1:] {
+			out = append(out, strings.Repeat(" ", 17)+l)
+		}
+	}
 	field("score", crawl.ScoreText(p.Score))
 	s := p.Score
 	switch {
