@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -32,7 +33,8 @@ func TestCrawlViewInTmux(t *testing.T) {
 	fourth.cmd.Process.Kill()
 	<-fourth.done
 
-	s := tmuxtest.Start(t, 120, 40, fmt.Sprintf("%q crawl --check --timeout 2s --listen 127.0.0.1:%d %s", binary, freePort(t), seed))
+	status := filepath.Join(dir, "status")
+	s := tmuxtest.Start(t, 120, 40, fmt.Sprintf("%q crawl --check --timeout 2s --listen 127.0.0.1:%d %s; echo $? > %q", binary, freePort(t), seed, status))
 	s.WaitScreen("the scoreboard", func(scr string) bool {
 		return strings.Contains(scr, "round 1 done") && strings.Count(scr, " reachable ") == 3 && strings.Count(scr, "100 (") == 3 &&
 			regexp.MustCompile(regexp.QuoteMeta(gone)+` +refused`).MatchString(scr)
@@ -57,4 +59,7 @@ func TestCrawlViewInTmux(t *testing.T) {
 	})
 	s.Keys(true, "q")
 	s.WaitExit("q")
+	if b, err := os.ReadFile(status); err != nil || string(b) != "0\n" {
+		t.Errorf("exit status %q (%v), want 0: peers answered", b, err)
+	}
 }

@@ -221,8 +221,10 @@ func crawlTUI(ctx context.Context, f crawlFlags, c *crawlbc.Crawler, feed *crawl
 	reachable := false // read once crawlview.Run has ended the rounds
 	round := func(ctx context.Context) (*crawl.Result, error) {
 		r, err := c.Round(ctx)
+		// A round cut short by q counts too, as headless: the status
+		// says whether anybody answered.
+		reachable = reachable || (r != nil && r.Summary().Reachable > 0)
 		if err == nil {
-			reachable = reachable || r.Summary().Reachable > 0
 			err = writeDOT(f.dot, r)
 		}
 		return r, err
