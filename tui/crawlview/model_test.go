@@ -204,7 +204,12 @@ func TestFilter(t *testing.T) {
 	wantOrder(t, screen(t, m), alice, bob, carol, zed, gone)
 	press(m, "/", "z", "enter", "esc")
 	wantOrder(t, screen(t, m), alice, bob, carol, zed, gone)
-	press(m, "/", "nobody", "enter")
+	sorted := m.sort
+	press(m, "/", "q", "s", "g") // typed into the filter, not keys of the table
+	if m.quitting || m.filter != "qsg" || m.view != viewTable || m.sort != sorted {
+		t.Errorf("typing a filter set off keys: quitting %v, filter %q, view %d, sort %d", m.quitting, m.filter, m.view, m.sort)
+	}
+	press(m, "esc", "/", "nobody", "enter")
 	if scr := screen(t, m); !strings.Contains(scr, "no peer matches the filter") {
 		t.Errorf("empty filter result:\n%s", scr)
 	}
