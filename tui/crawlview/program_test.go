@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,39 @@ func TestRun(t *testing.T) {
 	r, err = runUntil(t, func(context.Context) (*crawl.Result, error) { return nil, io.ErrUnexpectedEOF }, "unexpected EOF", "q")
 	if r != nil || err == nil || !strings.Contains(err.Error(), "unexpected EOF") {
 		t.Errorf("a failed round: %v, %+v", err, r)
+	}
+}
+
+// colourSGR matches an SGR sequence that sets a colour.
+var colourSGR = regexp.MustCompile(`\x1b\[(?:[0-9;:]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:[;:][0-9;:]*)?m`)
+
+// NO_COLOR takes the colours away, not the meaning: the graph still marks
+// the unreachable address with its glyph, the cursor with ▸ and reverse.
+func TestNoColorKeepsTheMarks(t *testing.T) {
+	for _, c := range []struct {
+		env    []string
+		colour bool
+	}{
+		{[]string{"TERM=xterm-256color", "TTY_FORCE=1"}, true},
+		{[]string{"TERM=xterm-256color", "TTY_FORCE=1", "NO_COLOR=1"}, false},
+	} {
+		m, stop := start(context.Background(), Options{Round: func(context.Context) (*crawl.Result, error) { return sample(1), nil }})
+		tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40), teatest.WithProgramOptions(tea.WithEnvironment(c.env)))
+		teatest.WaitFor(t, tm.Output(), contains(gone), waitLong, waitOften)
+		tm.Send(tea.KeyPressMsg{Code: 'g', Text: "g"})
+		var out []byte
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			out = b
+			return bytes.Contains(b, []byte("refused, gossiped by 1"))
+		}, waitLong, waitOften)
+		if got := colourSGR.Match(out); got != c.colour {
+			t.Errorf("%v: colour %v, want %v", c.env, got, c.colour)
+		}
+		if !bytes.Contains(out, []byte("✗")) {
+			t.Errorf("%v: no ✗ in the graph", c.env)
+		}
+		tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
+		tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+		stop()
 	}
 }
