@@ -53,7 +53,7 @@ type bindings []key.Binding
 func (b bindings) ShortHelp() []key.Binding  { return b }
 func (b bindings) FullHelp() [][]key.Binding { return [][]key.Binding{b} }
 
-// footer is the short help for what is on screen.
+// footerKeys are the keys the footer shows for what is on screen.
 func (m *Model) footerKeys() bindings {
 	k := &m.keys
 	switch {

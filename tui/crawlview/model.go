@@ -210,7 +210,7 @@ const (
 
 var sortNames = [sortKeys]string{"address", "agent", "round trip", "score"}
 
-// Model is the root model; New makes one.
+// Model is the root model; start makes one with its driver.
 type Model struct {
 	o      Options
 	ctx    context.Context
@@ -252,9 +252,9 @@ type Model struct {
 	quitting bool
 }
 
-// New makes the model; msgs are the driver's messages; cancel ends ctx,
+// newModel makes the model; msgs are the driver's messages; cancel ends ctx,
 // which ends the crawl and every command of the model.
-func New(ctx context.Context, cancel context.CancelFunc, o Options, msgs <-chan tea.Msg) *Model {
+func newModel(ctx context.Context, cancel context.CancelFunc, o Options, msgs <-chan tea.Msg) *Model {
 	m := &Model{
 		o: o, ctx: ctx, cancel: cancel, msgs: msgs,
 		keys: newKeyMap(), st: newStyles(true), help: help.New(), now: time.Now,

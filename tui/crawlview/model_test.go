@@ -68,12 +68,12 @@ func sample(round int) *crawl.Result {
 	return r
 }
 
-// newModel is a model w×h wide that has been told the rounds rs.
-func newModel(t *testing.T, w, h int, o Options, rs ...*crawl.Result) *Model {
+// testModel is a model w×h wide that has been told the rounds rs.
+func testModel(t *testing.T, w, h int, o Options, rs ...*crawl.Result) *Model {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	m := New(ctx, cancel, o, nil)
+	m := newModel(ctx, cancel, o, nil)
 	m.now = func() time.Time { return t0.Add(time.Minute) }
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	for i, r := range rs {
@@ -142,7 +142,7 @@ func wantOrder(t *testing.T, scr string, want ...string) {
 
 // The table: every peer, in address order, numbered, with its columns.
 func TestTableShowsThePeers(t *testing.T) {
-	m := newModel(t, 120, 40, Options{}, sample(1))
+	m := testModel(t, 120, 40, Options{}, sample(1))
 	scr := screen(t, m)
 	wantOrder(t, scr, alice, bob, carol, zed, gone)
 	for _, want := range []string{"ADDRESS ▲", "sorted by address (A to Z)", "100 (2/0/0)", "66 (2/0/1)",
@@ -156,7 +156,7 @@ func TestTableShowsThePeers(t *testing.T) {
 // s cycles the sort (agent, round trip, score), r turns it round, 1-4
 // pick one; peers without the value stay last; the header says which.
 func TestSort(t *testing.T) {
-	m := newModel(t, 120, 40, Options{}, sample(1))
+	m := testModel(t, 120, 40, Options{}, sample(1))
 	press(m, "s")
 	scr := screen(t, m)
 	wantOrder(t, scr, alice, bob, carol, zed, gone) // case ignored: Bob after alice
@@ -188,7 +188,7 @@ func TestSort(t *testing.T) {
 // / filters on address, agent or status as it is typed; Enter keeps the
 // filter, Esc clears it.
 func TestFilter(t *testing.T) {
-	m := newModel(t, 120, 40, Options{}, sample(1))
+	m := testModel(t, 120, 40, Options{}, sample(1))
 	press(m, "/", "b", "O")
 	scr := screen(t, m)
 	wantOrder(t, scr, bob)
@@ -219,7 +219,7 @@ func TestFilter(t *testing.T) {
 // opens that peer's report card, as bitclone check prints it; Esc goes
 // back.
 func TestDetailShowsTheReportCard(t *testing.T) {
-	m := newModel(t, 120, 40, Options{}, sample(1))
+	m := testModel(t, 120, 40, Options{}, sample(1))
 	press(m, "j")
 	if scr := screen(t, m); !strings.Contains(scr, "▸ 2 "+bob) {
 		t.Fatalf("the cursor is not on bob:\n%s", scr)
@@ -246,7 +246,7 @@ func TestDetailShowsTheReportCard(t *testing.T) {
 // The graph: a matrix of who gives out whom, with the unreachable address
 // others still gossip marked by a glyph (and a style), and a legend.
 func TestGraphMarksTheUnreachable(t *testing.T) {
-	m := newModel(t, 120, 40, Options{}, sample(1))
+	m := testModel(t, 120, 40, Options{}, sample(1))
 	press(m, "g")
 	scr := screen(t, m)
 	rows := map[string]string{}
@@ -283,7 +283,7 @@ func TestChangesSinceTheLastRound(t *testing.T) {
 	r2.Peers[1].Status, r2.Peers[1].Reason, r2.Peers[1].Score = crawl.Timeout, "no answer in 5s", nil // bob gone
 	r2.Peers[0].Score = score(report(alice, true))                                                    // alice down to 66
 	r2.Peers[4].Status, r2.Peers[4].Reason, r2.Peers[4].Agent = crawl.Reachable, "", "phoenix"        // back
-	m := newModel(t, 120, 40, Options{Every: time.Minute}, sample(1), r2)
+	m := testModel(t, 120, 40, Options{Every: time.Minute}, sample(1), r2)
 	scr := screen(t, m)
 	for _, want := range []string{"round 2 against 1:", "+ 1 new", "− 1 gone", "▼ 1 score-down", "(c: what changed)"} {
 		if !strings.Contains(scr, want) {
@@ -299,7 +299,7 @@ func TestChangesSinceTheLastRound(t *testing.T) {
 		}
 	}
 
-	one := newModel(t, 120, 40, Options{}, sample(1))
+	one := testModel(t, 120, 40, Options{}, sample(1))
 	press(one, "c")
 	if scr := screen(t, one); !strings.Contains(scr, "One round only") || strings.Contains(scr, "against") {
 		t.Errorf("changes without --every:\n%s", scr)
@@ -309,7 +309,7 @@ func TestChangesSinceTheLastRound(t *testing.T) {
 // The status bar: the round's progress while it runs (the Feed), then when
 // the next round starts.
 func TestStatusBarShowsProgressAndTheNextRound(t *testing.T) {
-	m := newModel(t, 120, 40, Options{Every: time.Minute})
+	m := testModel(t, 120, 40, Options{Every: time.Minute})
 	m.Update(batchMsg{msg: roundStartMsg{1}})
 	p := sample(1).Peers
 	m.Update(batchMsg{progress: []crawl.Peer{p[2], p[0]}})
@@ -341,7 +341,7 @@ func TestFitsTheWindow(t *testing.T) {
 		{80, 24, []string{"ADDRESS", "STATUS", "AGENT", "SCORE", "RTT"}, []string{"NOTE"}},
 		{60, 12, []string{"ADDRESS", "STATUS", "AGENT"}, []string{"NOTE", "VER", "HANDSHAKE"}},
 	} {
-		m := newModel(t, c.w, c.h, Options{Every: time.Minute}, sample(1), sample(2))
+		m := testModel(t, c.w, c.h, Options{Every: time.Minute}, sample(1), sample(2))
 		for _, v := range []string{"", "g", "c", "?"} {
 			if v != "" {
 				press(m, v)
@@ -367,7 +367,7 @@ func TestFitsTheWindow(t *testing.T) {
 func TestPeerTextIsEscaped(t *testing.T) {
 	r := sample(1)
 	r.Peers[0].Agent = "evil\x1b[2J\x1b]0;owned\x07"
-	m := newModel(t, 120, 40, Options{}, r)
+	m := testModel(t, 120, 40, Options{}, r)
 	for _, keys := range [][]string{nil, {"g"}, {"g", "enter"}} {
 		press(m, keys...)
 		raw := m.render()
@@ -379,7 +379,7 @@ func TestPeerTextIsEscaped(t *testing.T) {
 
 // q ends the crawl's context (so the round under way stops) and quits.
 func TestQuitCancels(t *testing.T) {
-	m := newModel(t, 80, 24, Options{}, sample(1))
+	m := testModel(t, 80, 24, Options{}, sample(1))
 	cmd := press(m, "q")
 	if m.ctx.Err() == nil || !m.quitting {
 		t.Error("q did not end the context")
@@ -420,7 +420,7 @@ func class(n int) *crawl.Result {
 // Forty peers fit a 120×40 projector: the matrix's column numbers stay on
 // screen while its rows scroll.
 func TestGraphOfFortyScrollsUnderItsNumbers(t *testing.T) {
-	m := newModel(t, 120, 40, Options{}, class(40))
+	m := testModel(t, 120, 40, Options{}, class(40))
 	press(m, "g")
 	numbers := regexp.MustCompile(`(?m)^ +1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0$`)
 	scr := screen(t, m)
@@ -440,7 +440,7 @@ func TestGraphOfFortyScrollsUnderItsNumbers(t *testing.T) {
 // their field instead of cutting them at the window's edge.
 func TestDetailWrapsTheAddresses(t *testing.T) {
 	r := class(40)
-	m := newModel(t, 80, 40, Options{}, r)
+	m := testModel(t, 80, 40, Options{}, r)
 	press(m, "enter")
 	scr := screen(t, m)
 	for _, a := range r.Peers[0].Knows {

@@ -17,7 +17,7 @@ func start(parent context.Context, o Options) (m *Model, stop func()) {
 	msgs := make(chan tea.Msg)
 	var wg sync.WaitGroup
 	wg.Go(func() { drive(ctx, o, msgs) })
-	return New(ctx, cancel, o, msgs), func() { cancel(); wg.Wait() }
+	return newModel(ctx, cancel, o, msgs), func() { cancel(); wg.Wait() }
 }
 
 // Run shows the crawl in the terminal, round after round, until the user
