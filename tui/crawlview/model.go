@@ -92,7 +92,9 @@ type (
 		progress []crawl.Peer
 		msg      tea.Msg
 	}
-	tickMsg struct{}
+	// tickMsg is a second of the countdown of chain gen: only the
+	// latest chain goes on, so short rounds do not pile chains up.
+	tickMsg struct{ gen int }
 )
 
 // drive runs the rounds, one after another, every o.Every, until ctx ends
@@ -165,7 +167,7 @@ func wait(ctx context.Context, msgs <-chan tea.Msg, feed *Feed) tea.Cmd {
 
 // tick wakes the screen once a second while it counts down to the next
 // round; it ends when ctx does.
-func tick(ctx context.Context) tea.Cmd {
+func tick(ctx context.Context, gen int) tea.Cmd {
 	return func() tea.Msg {
 		t := time.NewTimer(time.Second)
 		defer t.Stop()
@@ -173,7 +175,7 @@ func tick(ctx context.Context) tea.Cmd {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			return tickMsg{}
+			return tickMsg{gen}
 		}
 	}
 }
@@ -233,6 +235,7 @@ type Model struct {
 	visited   int
 	checked   int
 	next      time.Time // when the next round starts (zero: none)
+	ticks     int       // the countdown's chain (tickMsg)
 	err       error
 	finished  bool // no more rounds
 
@@ -288,8 +291,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmd, wait(m.ctx, m.msgs, m.o.Feed))
 	case tickMsg:
-		if !m.next.IsZero() && !m.running {
-			return m, tick(m.ctx)
+		if msg.gen == m.ticks && !m.next.IsZero() && !m.running {
+			return m, tick(m.ctx, m.ticks)
 		}
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -342,7 +345,8 @@ func (m *Model) endRound(d roundMsg) tea.Cmd {
 		m.finished = true
 		return nil
 	}
-	return tick(m.ctx)
+	m.ticks++
+	return tick(m.ctx, m.ticks)
 }
 
 func (m *Model) quit() tea.Cmd {

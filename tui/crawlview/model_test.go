@@ -449,3 +449,24 @@ func TestDetailWrapsTheAddresses(t *testing.T) {
 		}
 	}
 }
+
+// The countdown ticks once a second between rounds, one chain of ticks
+// only: a tick of an earlier wait (a round that took under a second)
+// ends instead of doubling the redraws.
+func TestOneCountdownAtATime(t *testing.T) {
+	m := testModel(t, 80, 24, Options{Every: time.Minute})
+	end := func(n int) tea.Cmd {
+		m.Update(batchMsg{msg: roundStartMsg{n}})
+		_, cmd := m.Update(batchMsg{msg: roundMsg{r: sample(n), next: t0.Add(2 * time.Minute)}})
+		return cmd
+	}
+	end(1)
+	stale := tickMsg{m.ticks}
+	end(2)
+	if _, cmd := m.Update(stale); cmd != nil {
+		t.Error("a tick of the first wait went on after the second round")
+	}
+	if _, cmd := m.Update(tickMsg{m.ticks}); cmd == nil {
+		t.Error("the current countdown stopped")
+	}
+}
