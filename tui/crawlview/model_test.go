@@ -367,8 +367,10 @@ func TestFitsTheWindow(t *testing.T) {
 func TestPeerTextIsEscaped(t *testing.T) {
 	r := sample(1)
 	r.Peers[0].Agent = "evil\x1b[2J\x1b]0;owned\x07"
+	r.Peers[1].Score.Report.Down = "it said \x1b[2J" // a report's own text, printed as is by WriteText
+	r.Peers[1].Score.Report.DiedIn = "getaddr"
 	m := testModel(t, 120, 40, Options{}, r)
-	for _, keys := range [][]string{nil, {"g"}, {"g", "enter"}} {
+	for _, keys := range [][]string{nil, {"g"}, {"g", "enter"}, {"esc", "j", "enter"}} {
 		press(m, keys...)
 		raw := m.render()
 		if strings.Contains(raw, "\x1b[2J") || strings.Contains(raw, "\x1b]0") || strings.Contains(raw, "\x07") {

@@ -518,7 +518,7 @@ func (m *Model) detailLines(w int) []string {
 	}
 	s.Report.WriteText(&b, names, fmt.Sprintf("round %d of the crawl", n), check.TextOptions{})
 	for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
-		out = append(out, "  "+m.verdictPaint(line))
+		out = append(out, "  "+m.verdictPaint(tui.Safe(line))) // WriteText prints some of a report raw
 	}
 	return out
 }
