@@ -12,7 +12,7 @@ const module = "github.com/bitclone/bitclone"
 // Framing); none of them may import a dialect's codec, directly or through
 // a dialect's protocol package, so that a new dialect needs no change to
 // them.
-var dialectFree = []string{"tui", "headless", "transcript", "check", "replay", "peer/feed", "peer", "crawl"}
+var dialectFree = []string{"tui", "headless", "transcript", "check", "replay", "peer/feed", "peer", "crawl", "tui/crawlview"}
 
 // neutralCodecs are the codec packages every dialect shares.
 var neutralCodecs = map[string]bool{"codec": true, "codec/bitfield": true, "codec/framebuf": true, "codec/human": true}

@@ -18,6 +18,7 @@ import (
 	"github.com/bitclone/bitclone/crawl"
 	crawlbc "github.com/bitclone/bitclone/crawl/bitclone"
 	"github.com/bitclone/bitclone/durable"
+	"github.com/bitclone/bitclone/tui/crawlview"
 )
 
 const crawlHelp = `crawl walks a BitClone network from the seeds, as Bitcoin's crawlers do:
@@ -45,11 +46,14 @@ and never checked again.
 --every D crawls again every D and prints what changed since the last
 round: peers new or gone, scores up or down (--rounds N stops after N).
 
-The TUI view (a sortable table, report cards, the graph) is not there yet:
-without --headless the crawl prints the same table and says so. --json
-prints one JSON object per peer and a summary line per round; --dot FILE
-writes the graph in Graphviz DOT after each round (render it with
-dot -Tsvg FILE).
+On a terminal the crawl is a full-screen view: the table of peers (s
+sorts by address, agent, round trip or score, / filters, Enter opens a
+peer's report card), g the graph of who gossips whom as a matrix, c what
+changed since the last round, q quits (and leaves the last table on the
+terminal). --headless, or stdout not a terminal, prints the table
+instead, with the progress on stderr. --json prints one JSON object per
+peer and a summary line per round; --dot FILE writes the graph in
+Graphviz DOT after each round (render it with dot -Tsvg FILE).
 
 The exit status is 0 when some peer was reachable, 1 when none was or the
 crawl failed, 2 for a bad command line.`
@@ -75,7 +79,7 @@ func newCrawlCommand(exit func(int)) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			exit(runCrawl(f, seeds, cmd.OutOrStdout(), cmd.ErrOrStderr()))
+			exit(runCrawl(f, seeds, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()))
 			return nil
 		},
 	}
@@ -88,7 +92,7 @@ func newCrawlCommand(exit func(int)) *cobra.Command {
 	fl.DurationVar(&f.timeout, "timeout", check.DefaultTimeout, "wait at most `D` for each answer")
 	fl.StringVar(&f.listen, "listen", "", "listen on `PORT` (or IP:PORT) during the crawl: the only address it claims")
 	fl.StringVar(&f.dot, "dot", "", "also write the graph to `FILE` in Graphviz DOT")
-	fl.BoolVar(&f.headless, "headless", false, "print the table (the TUI view is not there yet, so this is the default)")
+	fl.BoolVar(&f.headless, "headless", false, "print the table instead of the full-screen view")
 	fl.BoolVar(&f.json, "json", false, "one JSON object per peer and a summary line per round")
 	return cmd
 }
@@ -115,14 +119,20 @@ func (f *crawlFlags) validate(args []string) ([]netip.AddrPort, error) {
 
 // runCrawl crawls, once or every f.every, prints each round and returns
 // the exit status.
-func runCrawl(f crawlFlags, seeds []netip.AddrPort, stdout, stderr io.Writer) int {
+func runCrawl(f crawlFlags, seeds []netip.AddrPort, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if !f.headless && !f.json {
-		fmt.Fprintln(stderr, "bitclone crawl: the TUI view is not there yet; printing the table (as --headless)")
-	}
 	o := crawlbc.Options{Concurrency: f.concurrency, Timeout: f.timeout, Check: f.check}
-	if !f.json {
+	var feed *crawlview.Feed
+	term := false
+	if out, ok := stdout.(*os.File); ok && !f.headless && !f.json {
+		term = isTerminal(out)
+	}
+	switch {
+	case term:
+		feed = crawlview.NewFeed()
+		o.Progress = feed.Progress
+	case !f.json:
 		o.Progress = func(p crawl.Peer) { fmt.Fprintln(stderr, progressLine(p)) }
 	}
 	c, err := crawlbc.New(ctx, seeds, f.listen, o)
@@ -131,6 +141,9 @@ func runCrawl(f crawlFlags, seeds []netip.AddrPort, stdout, stderr io.Writer) in
 		return ExitError
 	}
 	defer c.Close()
+	if term {
+		return crawlTUI(ctx, f, c, feed, stdin, stdout, stderr)
+	}
 	if !f.json {
 		fmt.Fprintf(stderr, "bitclone crawl: listening on %s for the whole crawl\n", c.Us())
 	}
@@ -187,13 +200,8 @@ func printRound(f crawlFlags, stdout io.Writer, prev, r *crawl.Result) error {
 		}
 		err = errors.Join(err, crawl.WriteTable(stdout, r))
 	}
-	if err == nil && f.dot != "" {
-		var b bytes.Buffer
-		crawl.WriteDOT(&b, r)
-		// Atomically, so a viewer re-rendering it never reads half a graph.
-		if err = durable.WriteFile(f.dot, b.Bytes(), 0o644); err != nil {
-			err = fmt.Errorf("--dot: %w", err)
-		}
+	if err == nil {
+		err = writeDOT(f.dot, r)
 	}
 	return err
 }
@@ -204,4 +212,46 @@ func progressLine(p crawl.Peer) string {
 		return fmt.Sprintf("  checked  %s: %s", p.Addr, crawl.ScoreText(p.Score))
 	}
 	return fmt.Sprintf("  visited  %s: %s", p.Addr, p.Status)
+}
+
+// crawlTUI runs the rounds in the full-screen view, writing the DOT file
+// after each; when the user quits, the last round's table stays on the
+// terminal.
+func crawlTUI(ctx context.Context, f crawlFlags, c *crawlbc.Crawler, feed *crawlview.Feed, stdin io.Reader, stdout, stderr io.Writer) int {
+	reachable := false // read once crawlview.Run has ended the rounds
+	round := func(ctx context.Context) (*crawl.Result, error) {
+		r, err := c.Round(ctx)
+		// A round cut short by q counts too, as headless: the status
+		// says whether anybody answered.
+		reachable = reachable || (r != nil && r.Summary().Reachable > 0)
+		if err == nil {
+			err = writeDOT(f.dot, r)
+		}
+		return r, err
+	}
+	last, err := crawlview.Run(ctx, crawlview.Options{
+		Round: round, Feed: feed, Every: f.every, Rounds: f.rounds, Us: c.Us().String(), Input: stdin, Output: stdout,
+	})
+	if last != nil {
+		crawl.WriteTable(stdout, last)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bitclone crawl: %v\n", err)
+		return ExitError
+	}
+	return exitFor(reachable)
+}
+
+// writeDOT writes the graph to file ("": none), atomically, so a viewer
+// re-rendering it never reads half a graph.
+func writeDOT(file string, r *crawl.Result) error {
+	if file == "" {
+		return nil
+	}
+	var b bytes.Buffer
+	crawl.WriteDOT(&b, r)
+	if err := durable.WriteFile(file, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("--dot: %w", err)
+	}
+	return nil
 }

@@ -32,7 +32,7 @@ func WriteTable(w io.Writer, r *Result) error {
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", p.Addr, p.Status, agent, ver, hs, rtt,
-			len(p.Knows), len(p.KnownBy), seen, ScoreText(p.Score), codec.PrintableString(note(p, r.Started.Add(r.Duration))))
+			len(p.Knows), len(p.KnownBy), seen, ScoreText(p.Score), codec.PrintableString(Note(p, r.Started.Add(r.Duration))))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -52,10 +52,10 @@ func ScoreText(s *Score) string {
 	return fmt.Sprintf("%d (%d/%d/%d)", s.Points(), s.Pass, s.Warn, s.Fail)
 }
 
-// note is what a row says beyond its columns: why a peer is unreachable
+// Note is what a row says beyond its columns: why a peer is unreachable
 // (and when others last saw it), what failed after its handshake, how its
 // check went wrong. now is the end of the round.
-func note(p Peer, now time.Time) string {
+func Note(p Peer, now time.Time) string {
 	var parts []string
 	if p.Reason != "" {
 		parts = append(parts, p.Reason)
