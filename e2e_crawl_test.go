@@ -55,7 +55,10 @@ func TestCrawlViewInTmux(t *testing.T) {
 	s.WaitScreen("the table again", func(scr string) bool { return strings.Contains(scr, "[Table]") })
 	s.Keys(true, "g")
 	s.WaitScreen("the graph with the gone address marked", func(scr string) bool {
-		return strings.Contains(scr, "Who gossips whom") && regexp.MustCompile(`✗ \d  `+regexp.QuoteMeta(gone)+` +refused, gossiped by 2`).MatchString(scr) && strings.Count(scr, "✗") >= 3
+		// How many still give it out depends on whether their getaddr
+		// came before or after the seed's redial of it failed (an address
+		// that failed is not relayed): at least the seed does.
+		return strings.Contains(scr, "Who gossips whom") && regexp.MustCompile(`✗ \d  `+regexp.QuoteMeta(gone)+` +refused, gossiped by [1-9]`).MatchString(scr) && strings.Count(scr, "✗") >= 2
 	})
 	s.Keys(true, "q")
 	s.WaitExit("q")
