@@ -185,11 +185,10 @@ func (n *Node) count(f func(*Stats)) {
 // peerListFor is the peers we have heard from, asker and ourselves left
 // out, at most MaxPeerListAnswer of them (the most recently heard).
 func (n *Node) peerListFor(asker netip.AddrPort) []toy.Addr {
+	// The entries change under the mutex (lastHeard): choose under it too.
 	n.mu.Lock()
-	ks := n.peersSorted()
-	n.mu.Unlock()
 	var heard []*known
-	for _, k := range ks {
+	for _, k := range n.peersSorted() {
 		if k.addr != asker && !k.lastHeard.IsZero() {
 			heard = append(heard, k)
 		}
@@ -198,9 +197,14 @@ func (n *Node) peerListFor(asker netip.AddrPort) []toy.Addr {
 		slicesSortByHeard(heard)
 		heard = heard[:MaxPeerListAnswer]
 	}
-	out := make([]toy.Addr, 0, len(heard))
-	for _, k := range heard {
-		out = append(out, toy.Addr{Host: k.addr.Addr().String(), Port: k.addr.Port()})
+	addrs := make([]netip.AddrPort, len(heard))
+	for i, k := range heard {
+		addrs[i] = k.addr
+	}
+	n.mu.Unlock()
+	out := make([]toy.Addr, 0, len(addrs))
+	for _, a := range addrs {
+		out = append(out, toy.Addr{Host: a.Addr().String(), Port: a.Port()})
 	}
 	return out
 }
