@@ -87,3 +87,18 @@ func TestJSONReport(t *testing.T) {
 		t.Errorf("json:\n%s", out.String())
 	}
 }
+
+// What the liveness check saw can quote the peer: it is escaped like
+// every other piece of peer text, never written to the terminal raw.
+func TestTextReportEscapesHowThePeerDied(t *testing.T) {
+	r := sampleReport()
+	r.Down = "it sent \x1b[2J\x07 instead"
+	var plain bytes.Buffer
+	r.WriteText(&plain, names, "timeout 5s", TextOptions{})
+	if strings.ContainsAny(plain.String(), "\x1b\x07") {
+		t.Errorf("raw control bytes in the report:\n%q", plain.String())
+	}
+	if !strings.Contains(plain.String(), `it sent \x1b[2J\a instead`) && !strings.Contains(plain.String(), `it sent \x1b[2J\x07 instead`) {
+		t.Errorf("the escaped text is missing:\n%s", plain.String())
+	}
+}

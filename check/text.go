@@ -122,9 +122,9 @@ func (t *TextWriter) Summary(r *Report) error {
 	}
 	switch {
 	case r.Refused:
-		fmt.Fprintf(t.w, "%s after %s (started at +%s): %s\n", t.paint(ansiYellow, "the peer refused us"), r.DiedIn, r.DiedAt.Round(time.Millisecond), r.Down)
+		fmt.Fprintf(t.w, "%s after %s (started at +%s): %s\n", t.paint(ansiYellow, "the peer refused us"), r.DiedIn, r.DiedAt.Round(time.Millisecond), codec.PrintableString(r.Down))
 	case r.DiedIn != "":
-		fmt.Fprintf(t.w, "%s during %s (started at +%s): %s\n", t.paint(ansiRed, "the peer died"), r.DiedIn, r.DiedAt.Round(time.Millisecond), r.Down)
+		fmt.Fprintf(t.w, "%s during %s (started at +%s): %s\n", t.paint(ansiRed, "the peer died"), r.DiedIn, r.DiedAt.Round(time.Millisecond), codec.PrintableString(r.Down))
 	case r.NoHandshake != "":
 		n := 0
 		for _, o := range r.Outcomes {
