@@ -114,6 +114,7 @@ func (n *Node) serveFile(s *session, m toy.Message) {
 		return
 	}
 	n.count(func(st *Stats) { st.ChunksServed++ })
+	s.chunksOut.Add(1)
 	s.reply(toy.FileContents(newID(), m.ID, data, chunk, chunks, size))
 }
 

@@ -168,4 +168,23 @@ func TestATypedRequestReachesANodeWeHaveNoConnectionTo(t *testing.T) {
 	if err := n.Do(peer.Command{Op: peer.OpSend, Targets: []string{n.listen.String()}, Frame: frame}); err == nil {
 		t.Error("a frame to ourselves was taken")
 	}
+	// Each side's row counts the chunk: one in here, one out there.
+	for _, tc := range []struct {
+		node testNode
+		want string
+	}{{n, "1/0"}, {far, "0/1"}} {
+		conns := tc.node.Snapshot().Conns
+		if len(conns) != 1 || fieldOf(conns[0].Fields, "chunks i/o") != tc.want {
+			t.Errorf("%s's connections: %+v, want chunks i/o %s", tc.node.listen, conns, tc.want)
+		}
+	}
+}
+
+func fieldOf(fs []peer.Field, label string) string {
+	for _, f := range fs {
+		if f.Label == label {
+			return f.Value
+		}
+	}
+	return ""
 }

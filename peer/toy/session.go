@@ -24,6 +24,9 @@ type session struct {
 	relay   peer.TokenBucket // its searches we pass on (under the node's mutex)
 
 	pingLast, pingMin atomic.Int64 // round trips of our pings (ns; 0: none yet)
+
+	// What this peer sent and was given, for its row in the TUI.
+	searches, results, chunksIn, chunksOut, bad atomic.Uint64
 }
 
 var _ peer.Session = (*session)(nil)
@@ -87,6 +90,14 @@ func (n *Node) SendUserTo(a netip.AddrPort, frame []byte) error {
 // Info adds the round trip of our pings.
 func (s *session) Info(ci *peer.ConnInfo) {
 	ci.PingLast, ci.PingMin = time.Duration(s.pingLast.Load()), time.Duration(s.pingMin.Load())
+	ci.Fields = append(ci.Fields,
+		peer.Field{Label: "searches", Value: fmt.Sprint(s.searches.Load())},
+		peer.Field{Label: "results", Value: fmt.Sprint(s.results.Load())},
+		peer.Field{Label: "chunks i/o", Value: fmt.Sprintf("%d/%d", s.chunksIn.Load(), s.chunksOut.Load())},
+	)
+	if bad := s.bad.Load(); bad > 0 {
+		ci.Fields = append(ci.Fields, peer.Field{Label: "bad", Value: fmt.Sprint(bad)})
+	}
 }
 
 // handle is one datagram. Nothing a peer sends closes its connection or
@@ -95,11 +106,13 @@ func (s *session) handle(frame []byte, at time.Time) error {
 	n := s.n
 	m, err := toy.Decode(frame)
 	if err != nil {
+		s.bad.Add(1)
 		n.count(func(st *Stats) { st.Malformed++ })
 		s.conn.Note(peer.KindWarn, fmt.Sprintf("malformed datagram (%d bytes) ignored: %v", len(frame), err))
 		return nil
 	}
 	if !m.Known() {
+		s.bad.Add(1)
 		n.count(func(st *Stats) { st.UnknownTypes++ })
 		s.conn.Note(peer.KindWarn, fmt.Sprintf("unknown msgtype %s ignored (the article's node would crash)", codec.Quote(m.Type)))
 		return nil
@@ -120,12 +133,15 @@ func (s *session) handle(frame []byte, at time.Time) error {
 			n.learn(s.remote, m.Peers, at)
 		}
 	case toy.CmdSearch:
+		s.searches.Add(1)
 		n.searched(s, m, frame, at)
 	case toy.CmdSearchResult:
+		s.results.Add(1)
 		n.result(s, m, frame, at)
 	case toy.CmdGetFile:
 		n.serveFile(s, m)
 	case toy.CmdFileContents:
+		s.chunksIn.Add(1)
 		n.contents(s, m, at)
 	}
 	return nil
