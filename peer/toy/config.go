@@ -45,10 +45,11 @@ type Config struct {
 	// SearchRetry is how long a --get search waits for a result it can
 	// fetch before it is sent again (default 10s).
 	SearchRetry time.Duration
-	// ChunkTimeout is how long a chunk request waits before it is sent
-	// again, doubling per try up to MaxChunkTimeout; ChunkTries is how
-	// many tries a chunk gets before the source is given up (defaults
-	// 1s, 8s and 8).
+	// ChunkTimeout is the longest a first chunk request waits before it
+	// is sent again (and the wait before any chunk has come; after, 4
+	// smoothed round trips, at least minChunkTimeout), doubling per try
+	// up to MaxChunkTimeout; ChunkTries is how many tries a chunk gets
+	// before the source is given up (defaults 1s, 8s and 8).
 	ChunkTimeout, MaxChunkTimeout time.Duration
 	ChunkTries                    int
 	// Window is how many chunk requests of one fetch are in flight

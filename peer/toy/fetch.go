@@ -46,6 +46,25 @@ type fetch struct {
 	inflight map[int]*chunkReq
 	state    string // "", "saved ...", "failed: ..."
 	done     bool
+	// srtt is the smoothed round trip of the chunks answered at their
+	// first try (0 before one is): a request waits a few of them, not a
+	// whole ChunkTimeout, before it is sent again.
+	srtt time.Duration
+}
+
+// minChunkTimeout bounds the first wait from below, whatever the round
+// trips: a loopback's microseconds would re-ask chunks still in the pipe.
+const minChunkTimeout = 50 * time.Millisecond
+
+// chunkTimeout is how long a first request waits for its chunk: 4 smoothed
+// round trips (as TCP's RTO leaves room for their spread), between
+// minChunkTimeout and the configured ChunkTimeout, which is also the wait
+// before any answer has come.
+func chunkTimeout(srtt, configured time.Duration) time.Duration {
+	if srtt <= 0 {
+		return configured
+	}
+	return min(max(4*srtt, minChunkTimeout), configured)
 }
 
 // chunkReq is a chunk asked for and not yet received.
@@ -178,7 +197,7 @@ func (n *Node) userFetchLocked(name string, from netip.AddrPort, id int64, chunk
 	if f == nil {
 		f = n.newFetchLocked(name, from, nil, now)
 	}
-	f.inflight[chunk] = &chunkReq{sent: now, timeout: n.cfg.ChunkTimeout, tries: 1}
+	f.inflight[chunk] = &chunkReq{sent: now, timeout: chunkTimeout(f.srtt, n.cfg.ChunkTimeout), tries: 1}
 	n.chunkReq[id] = chunkRef{f, chunk}
 }
 
@@ -191,7 +210,7 @@ func (n *Node) fillLocked(f *fetch, now time.Time) []toy.Message {
 	var out []toy.Message
 	ask := func(c int) {
 		id := newID()
-		f.inflight[c] = &chunkReq{sent: now, timeout: n.cfg.ChunkTimeout, tries: 1}
+		f.inflight[c] = &chunkReq{sent: now, timeout: chunkTimeout(f.srtt, n.cfg.ChunkTimeout), tries: 1}
 		n.chunkReq[id] = chunkRef{f, c}
 		out = append(out, toy.GetFile(id, f.name, c))
 	}
@@ -256,6 +275,15 @@ func (n *Node) contents(s *session, m toy.Message, at time.Time) {
 	}
 	if f.chunks == nil {
 		f.chunks, f.size = make([][]byte, chunks), size
+	}
+	if r := f.inflight[chunk]; r != nil && r.tries == 1 {
+		// Only first tries time a round trip: a retried chunk's answer
+		// may be the first request's.
+		if sample := at.Sub(r.sent); f.srtt == 0 {
+			f.srtt = sample
+		} else {
+			f.srtt += (sample - f.srtt) / 8
+		}
 	}
 	delete(f.inflight, chunk)
 	if f.chunks[chunk] == nil {
@@ -412,7 +440,7 @@ func (n *Node) tickFetches(now time.Time) {
 func (n *Node) retryLocked(f *fetch, c int, now time.Time) toy.Message {
 	r := f.inflight[c]
 	if r == nil {
-		r = &chunkReq{timeout: n.cfg.ChunkTimeout}
+		r = &chunkReq{timeout: chunkTimeout(f.srtt, n.cfg.ChunkTimeout)}
 		f.inflight[c] = r
 	}
 	r.timeout = min(2*r.timeout, n.cfg.MaxChunkTimeout)

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/bitclone/bitclone/codec/toy"
 	"github.com/bitclone/bitclone/peer"
 	"github.com/bitclone/bitclone/peer/nodetest"
 )
@@ -49,5 +51,43 @@ func TestGetSearchesFetchesAndCompletes(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(cfg.Dest, "cool.txt"))
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("saved %d bytes (%v), want the %d shared", len(got), err, len(data))
+	}
+}
+
+// A chunk request waits 4 smoothed round trips before it is sent again,
+// within [minChunkTimeout, ChunkTimeout]; before any round trip, the
+// configured wait.
+func TestChunkTimeoutFollowsTheRoundTrip(t *testing.T) {
+	for _, tc := range []struct{ srtt, want time.Duration }{
+		{0, time.Second},
+		{time.Microsecond, minChunkTimeout},
+		{100 * time.Millisecond, 400 * time.Millisecond},
+		{time.Second, time.Second},
+	} {
+		if got := chunkTimeout(tc.srtt, time.Second); got != tc.want {
+			t.Errorf("srtt %v: %v, want %v", tc.srtt, got, tc.want)
+		}
+	}
+}
+
+// After the first chunks come back, the requests that follow wait about
+// their round trip, not the configured second.
+func TestFetchTimesItsRoundTrips(t *testing.T) {
+	data := nodetest.Pattern(20*toy.DefaultChunkSize, 5)
+	cfg := testConfig(t)
+	cfg.Share = shareDir(t, map[string][]byte{"f.bin": data})
+	src := startNode(t, cfg)
+	cfg = testConfig(t)
+	cfg.ChunkTimeout = time.Minute // so only the round trips can make it short
+	n := startNode(t, cfg)
+	if err := n.Fetch("f.bin", src.listen); err != nil {
+		t.Fatal(err)
+	}
+	n.r.WaitText(peer.KindInfo, `fetched "f.bin"`)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f := n.fetches[len(n.fetches)-1]
+	if f.srtt <= 0 || chunkTimeout(f.srtt, cfg.ChunkTimeout) >= cfg.ChunkTimeout {
+		t.Errorf("srtt %v: a request would wait %v", f.srtt, chunkTimeout(f.srtt, cfg.ChunkTimeout))
 	}
 }
