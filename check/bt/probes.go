@@ -8,15 +8,6 @@ import (
 	wire "github.com/bitclone/bitclone/codec/bittorrent"
 )
 
-// probe is one check: a small function with its own connection(s).
-type probe struct {
-	name   string
-	group  string
-	spec   string // where the rule is written
-	expect string // the rule, in a few words
-	run    func(*env) check.Result
-}
-
 // The groups, in the order they run. The probes that may upset a peer come
 // last, so a crash or a ban there costs the fewest checks.
 const (
@@ -36,32 +27,32 @@ const (
 	specLimits    = specRequest + "; issue 11 (a request of more than 128 KiB drops the connection)"
 )
 
-var probes = []probe{
-	{name: "handshake", group: groupHandshake, spec: specHandshake + "; " + specQuirks + " (reserved bits)", run: probeHandshake,
-		expect: `its handshake: "BitTorrent protocol", our info_hash, a peer_id of 20 bytes`},
-	{name: "bitfield", group: groupHandshake, spec: specBitfield, run: probeBitfield,
-		expect: "right after the handshake, ceil(pieces/8) bytes, spare bits zero (or none, or a lazy one and haves)"},
+var probes = []check.Def[*env]{
+	{Name: "handshake", Group: groupHandshake, Spec: specHandshake + "; " + specQuirks + " (reserved bits)", Run: probeHandshake,
+		Expect: `its handshake: "BitTorrent protocol", our info_hash, a peer_id of 20 bytes`},
+	{Name: "bitfield", Group: groupHandshake, Spec: specBitfield, Run: probeBitfield,
+		Expect: "right after the handshake, ceil(pieces/8) bytes, spare bits zero (or none, or a lazy one and haves)"},
 
-	{name: "choking", group: groupRequests, spec: specChoke, run: probeChoking,
-		expect: "a request before interested is not served; after interested it unchokes us and serves one"},
-	{name: "claimed-pieces", group: groupRequests, spec: specBitfield + ", §piece", run: probeClaimed,
-		expect: "the blocks of every piece it claims arrive and hash to the torrent's SHA-1"},
-	{name: "keepalive", group: groupRequests, spec: specKeepAlive, run: probeKeepAlive,
-		expect: "a keep-alive is taken in stride: the next request is served"},
+	{Name: "choking", Group: groupRequests, Spec: specChoke, Run: probeChoking,
+		Expect: "a request before interested is not served; after interested it unchokes us and serves one"},
+	{Name: "claimed-pieces", Group: groupRequests, Spec: specBitfield + ", §piece", Run: probeClaimed,
+		Expect: "the blocks of every piece it claims arrive and hash to the torrent's SHA-1"},
+	{Name: "keepalive", Group: groupRequests, Spec: specKeepAlive, Run: probeKeepAlive,
+		Expect: "a keep-alive is taken in stride: the next request is served"},
 
-	{name: "split-message", group: groupFraming, spec: specQuirks + " (one recv() per frame)", run: probeSplit,
-		expect: "a request sent in two writes, a pause apart, is read whole and served"},
-	{name: "packed-messages", group: groupFraming, spec: specQuirks + " (one recv() per frame)", run: probePacked,
-		expect: "three requests in one write are all served"},
+	{Name: "split-message", Group: groupFraming, Spec: specQuirks + " (one recv() per frame)", Run: probeSplit,
+		Expect: "a request sent in two writes, a pause apart, is read whole and served"},
+	{Name: "packed-messages", Group: groupFraming, Spec: specQuirks + " (one recv() per frame)", Run: probePacked,
+		Expect: "three requests in one write are all served"},
 
-	{name: "wrong-info-hash", group: groupRobustness, spec: specHandshake + " (info_hash)", run: probeWrongInfoHash,
-		expect: "a handshake for another torrent is refused: the connection closed, or no handshake echoed"},
-	{name: "past-piece-end", group: groupRobustness, spec: specRequest, run: probePastPiece,
-		expect: "a request past the end of a piece is not served (closing is allowed)"},
-	{name: "past-file-end", group: groupRobustness, spec: specRequest, run: probePastFile,
-		expect: "requests past the end of the file, and for the piece after the last, are not served (closing is allowed)"},
-	{name: "oversize-request", group: groupRobustness, spec: specLimits, run: probeOversize,
-		expect: "a request of more than 128 KiB is not served: dropped, or the connection closed (serving it warns)"},
+	{Name: "wrong-info-hash", Group: groupRobustness, Spec: specHandshake + " (info_hash)", Run: probeWrongInfoHash,
+		Expect: "a handshake for another torrent is refused: the connection closed, or no handshake echoed"},
+	{Name: "past-piece-end", Group: groupRobustness, Spec: specRequest, Run: probePastPiece,
+		Expect: "a request past the end of a piece is not served (closing is allowed)"},
+	{Name: "past-file-end", Group: groupRobustness, Spec: specRequest, Run: probePastFile,
+		Expect: "requests past the end of the file, and for the piece after the last, are not served (closing is allowed)"},
+	{Name: "oversize-request", Group: groupRobustness, Spec: specLimits, Run: probeOversize,
+		Expect: "a request of more than 128 KiB is not served: dropped, or the connection closed (serving it warns)"},
 }
 
 // suite is the BitTorrent suite for a run with options o; rs is what its
@@ -73,22 +64,12 @@ func suite(o Options, rs *runState) *check.Suite {
 		Handshake: "handshake",
 		Hello:     func(*check.Env, *conn) []byte { return ourHandshake(wire.InfoHash(o.Torrent.InfoHash)) },
 	}
-	for _, p := range probes {
-		s.Probes = append(s.Probes, check.Probe{Name: p.name, Group: p.group, Spec: p.spec, Expect: p.expect,
-			Hostile: p.group == groupRobustness,
-			Run:     func(e *check.Env) check.Result { return p.run(wrap(e, o, rs)) }})
-	}
+	s.Probes = check.Probes(probes, func(e *check.Env) *env { return wrap(e, o, rs) }, groupRobustness)
 	return s
 }
 
 // Names lists the checks in the order they run.
-func Names() []string {
-	names := make([]string, len(probes))
-	for i, p := range probes {
-		names[i] = p.name
-	}
-	return names
-}
+func Names() []string { return check.DefNames(probes) }
 
 // ErrNoTorrent is a run without Options.Torrent.
 var ErrNoTorrent = errors.New("check: a BitTorrent check needs the torrent")

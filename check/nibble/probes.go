@@ -8,15 +8,6 @@ import (
 	wire "github.com/bitclone/bitclone/codec/nibble"
 )
 
-// probe is one check: a small function with its own connection(s).
-type probe struct {
-	name   string
-	group  string
-	spec   string // where the rule is written
-	expect string // the rule, in a few words
-	run    func(*env) check.Result
-}
-
 // The groups, in the order they run. The probes that may upset a peer come
 // last, so a crash there costs the fewest checks.
 const (
@@ -36,38 +27,38 @@ const (
 	specParallel = "spec §Peer Connections (5 concurrent connections)"
 )
 
-var probes = []probe{
-	{name: "hello", group: groupHello, spec: specHello, run: probeHello,
-		expect: "a hello-response to a hello with our torrent's id"},
-	{name: "bitfield", group: groupHello, spec: specHello + "; DIALECTS.md: the bitfield", run: probeBitfield,
-		expect: "ceil(pieces/8) bytes, high bit first, spare bits zero"},
-	{name: "unknown-torrent", group: groupHello, spec: specError, run: probeUnknownTorrent,
-		expect: "an error frame for a hello with a torrent it cannot have; the connection goes on"},
+var probes = []check.Def[*env]{
+	{Name: "hello", Group: groupHello, Spec: specHello, Run: probeHello,
+		Expect: "a hello-response to a hello with our torrent's id"},
+	{Name: "bitfield", Group: groupHello, Spec: specHello + "; DIALECTS.md: the bitfield", Run: probeBitfield,
+		Expect: "ceil(pieces/8) bytes, high bit first, spare bits zero"},
+	{Name: "unknown-torrent", Group: groupHello, Spec: specError, Run: probeUnknownTorrent,
+		Expect: "an error frame for a hello with a torrent it cannot have; the connection goes on"},
 
-	{name: "index-1-byte", group: groupPieces, spec: specIndex, run: probeIndexWidth(1),
-		expect: "the piece asked for with a 1-byte index, its SHA-1 right"},
-	{name: "index-2-bytes", group: groupPieces, spec: specIndex, run: probeIndexWidth(2),
-		expect: "the same piece asked for with a 2-byte index"},
-	{name: "index-4-bytes", group: groupPieces, spec: specIndex, run: probeIndexWidth(4),
-		expect: "the same piece asked for with a 4-byte index"},
-	{name: "out-of-range", group: groupPieces, spec: specError, run: probeOutOfRange,
-		expect: "an error frame for the piece past the last; the connection goes on"},
-	{name: "claimed-pieces", group: groupPieces, spec: specHello + ", " + specPiece, run: probeClaimed,
-		expect: "every piece the bitfield claims arrives, its SHA-1 right"},
+	{Name: "index-1-byte", Group: groupPieces, Spec: specIndex, Run: probeIndexWidth(1),
+		Expect: "the piece asked for with a 1-byte index, its SHA-1 right"},
+	{Name: "index-2-bytes", Group: groupPieces, Spec: specIndex, Run: probeIndexWidth(2),
+		Expect: "the same piece asked for with a 2-byte index"},
+	{Name: "index-4-bytes", Group: groupPieces, Spec: specIndex, Run: probeIndexWidth(4),
+		Expect: "the same piece asked for with a 4-byte index"},
+	{Name: "out-of-range", Group: groupPieces, Spec: specError, Run: probeOutOfRange,
+		Expect: "an error frame for the piece past the last; the connection goes on"},
+	{Name: "claimed-pieces", Group: groupPieces, Spec: specHello + ", " + specPiece, Run: probeClaimed,
+		Expect: "every piece the bitfield claims arrives, its SHA-1 right"},
 
-	{name: "split-frame", group: groupFraming, spec: specQuirks + " (one recv() per frame)", run: probeSplit,
-		expect: "a frame sent as its header, a pause, then the rest is read whole and answered"},
-	{name: "batch", group: groupFraming, spec: specQuirks + " (one recv() per frame)", run: probeBatch,
-		expect: "a hello and three piece requests in one segment get four answers, in order"},
-	{name: "five-connections", group: groupFraming, spec: specParallel, run: probeFive,
-		expect: "five connections at once each get a hello-response and a piece"},
+	{Name: "split-frame", Group: groupFraming, Spec: specQuirks + " (one recv() per frame)", Run: probeSplit,
+		Expect: "a frame sent as its header, a pause, then the rest is read whole and answered"},
+	{Name: "batch", Group: groupFraming, Spec: specQuirks + " (one recv() per frame)", Run: probeBatch,
+		Expect: "a hello and three piece requests in one segment get four answers, in order"},
+	{Name: "five-connections", Group: groupFraming, Spec: specParallel, Run: probeFive,
+		Expect: "five connections at once each get a hello-response and a piece"},
 
-	{name: "index-5-bytes", group: groupRobustness, spec: specError + ", piece request index (1 to 4 bytes)", run: probeIndex5,
-		expect: "an error frame for a piece request with a 5-byte index; the connection goes on"},
-	{name: "version-2", group: groupRobustness, spec: specFormat + "; DIALECTS.md: a version other than 1", run: probeVersion2,
-		expect: "an error frame for a frame of version 2; the connection goes on"},
-	{name: "unknown-type", group: groupRobustness, spec: specError + "; " + specFormat, run: probeUnknownType,
-		expect: "an error frame for a frame of an unknown type; the connection goes on"},
+	{Name: "index-5-bytes", Group: groupRobustness, Spec: specError + ", piece request index (1 to 4 bytes)", Run: probeIndex5,
+		Expect: "an error frame for a piece request with a 5-byte index; the connection goes on"},
+	{Name: "version-2", Group: groupRobustness, Spec: specFormat + "; DIALECTS.md: a version other than 1", Run: probeVersion2,
+		Expect: "an error frame for a frame of version 2; the connection goes on"},
+	{Name: "unknown-type", Group: groupRobustness, Spec: specError + "; " + specFormat, Run: probeUnknownType,
+		Expect: "an error frame for a frame of an unknown type; the connection goes on"},
 }
 
 // suite is the NibbleTorrent suite for a run with options o.
@@ -78,22 +69,12 @@ func suite(o Options) *check.Suite {
 		Handshake: "hello",
 		Hello:     func(*check.Env, *conn) []byte { return wire.HelloRequest(o.Torrent.ID) },
 	}
-	for _, p := range probes {
-		s.Probes = append(s.Probes, check.Probe{Name: p.name, Group: p.group, Spec: p.spec, Expect: p.expect,
-			Hostile: p.group == groupRobustness,
-			Run:     func(e *check.Env) check.Result { return p.run(wrap(e, o)) }})
-	}
+	s.Probes = check.Probes(probes, func(e *check.Env) *env { return wrap(e, o) }, groupRobustness)
 	return s
 }
 
 // Names lists the checks in the order they run.
-func Names() []string {
-	names := make([]string, len(probes))
-	for i, p := range probes {
-		names[i] = p.name
-	}
-	return names
-}
+func Names() []string { return check.DefNames(probes) }
 
 // ErrNoTorrent is a run without Options.Torrent.
 var ErrNoTorrent = errors.New("check: a NibbleTorrent check needs the torrent")

@@ -6,15 +6,6 @@ import (
 	"github.com/bitclone/bitclone/check"
 )
 
-// probe is one check: a small function with its own connection(s).
-type probe struct {
-	name   string
-	group  string
-	spec   string // where the rule is written
-	expect string // the rule, in a few words
-	run    func(*env) check.Result
-}
-
 // The groups, in the order they run. The probes that may upset a node come
 // last, so a crash there costs the fewest checks.
 const (
@@ -30,23 +21,23 @@ const (
 	specIssue  = "issue 12 (a size prefix larger than a give is refused before reading it)"
 )
 
-var probes = []probe{
-	{name: "peer-message", group: groupPeers, spec: specPeers + "; " + specCourse, run: probePeerMessage,
-		expect: "a peer message naming our listener gets a peer list back, or the node dials our listener (the course's node does)"},
-	{name: "own-address", group: groupPeers, spec: specPeers + " (the node records the client and returns the others)", run: probeOwnAddress,
-		expect: "the peer lists it sends us do not list our own address"},
+var probes = []check.Def[*env]{
+	{Name: "peer-message", Group: groupPeers, Spec: specPeers + "; " + specCourse, Run: probePeerMessage,
+		Expect: "a peer message naming our listener gets a peer list back, or the node dials our listener (the course's node does)"},
+	{Name: "own-address", Group: groupPeers, Spec: specPeers + " (the node records the client and returns the others)", Run: probeOwnAddress,
+		Expect: "the peer lists it sends us do not list our own address"},
 
-	{name: "ask-piece", group: groupPieces, spec: specAsk, run: probeAskPiece,
-		expect: "an ask for a piece it shares (--piece) gets a give that hashes to the SHA-256 asked for, a full piece"},
-	{name: "ask-missing", group: groupPieces, spec: specAsk + "; " + specCourse + " (silent on a piece it lacks)", run: probeAskMissing,
-		expect: "an ask for a piece it lacks gets no give (the course's node answers nothing); the connection goes on"},
+	{Name: "ask-piece", Group: groupPieces, Spec: specAsk, Run: probeAskPiece,
+		Expect: "an ask for a piece it shares (--piece) gets a give that hashes to the SHA-256 asked for, a full piece"},
+	{Name: "ask-missing", Group: groupPieces, Spec: specAsk + "; " + specCourse + " (silent on a piece it lacks)", Run: probeAskMissing,
+		Expect: "an ask for a piece it lacks gets no give (the course's node answers nothing); the connection goes on"},
 
-	{name: "truncated", group: groupRobustness, spec: specCourse + "; DIALECTS.md: untrusted input", run: probeTruncated,
-		expect: "a message cut short (its size prefix promises more) is not acted on; the node survives our hanging up"},
-	{name: "oversize", group: groupRobustness, spec: specIssue, run: probeOversize,
-		expect: "a size prefix larger than a give can be is refused or ignored; the node survives"},
-	{name: "byte-order", group: groupRobustness, spec: "issue 12 point 1 (both byte orders); " + specCourse + " (host order)", run: probeByteOrder,
-		expect: "which byte order it speaks (reported, never failed); a message in the other order does not upset it"},
+	{Name: "truncated", Group: groupRobustness, Spec: specCourse + "; DIALECTS.md: untrusted input", Run: probeTruncated,
+		Expect: "a message cut short (its size prefix promises more) is not acted on; the node survives our hanging up"},
+	{Name: "oversize", Group: groupRobustness, Spec: specIssue, Run: probeOversize,
+		Expect: "a size prefix larger than a give can be is refused or ignored; the node survives"},
+	{Name: "byte-order", Group: groupRobustness, Spec: "issue 12 point 1 (both byte orders); " + specCourse + " (host order)", Run: probeByteOrder,
+		Expect: "which byte order it speaks (reported, never failed); a message in the other order does not upset it"},
 }
 
 // suite is the PEX suite for a run with options o; rs is what its probes
@@ -64,22 +55,12 @@ func suite(o Options, rs *runState) *check.Suite {
 		},
 		Hold: func(_ *check.Env, in *conn) { rs.hold(in) },
 	}
-	for _, p := range probes {
-		s.Probes = append(s.Probes, check.Probe{Name: p.name, Group: p.group, Spec: p.spec, Expect: p.expect,
-			Hostile: p.group == groupRobustness,
-			Run:     func(e *check.Env) check.Result { return p.run(wrap(e, o, rs)) }})
-	}
+	s.Probes = check.Probes(probes, func(e *check.Env) *env { return wrap(e, o, rs) }, groupRobustness)
 	return s
 }
 
 // Names lists the checks in the order they run.
-func Names() []string {
-	names := make([]string, len(probes))
-	for i, p := range probes {
-		names[i] = p.name
-	}
-	return names
-}
+func Names() []string { return check.DefNames(probes) }
 
 // Run checks the PEX node at target ("host:port") and returns the report;
 // see check.Run.
