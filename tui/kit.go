@@ -104,5 +104,3 @@ func (l Line) Room() int { return l.r.room() }
 
 func (l Line) String() string { return l.r.String() }
 
-// Padded is the line padded with spaces to its full width.
-func (l Line) Padded() string { return l.r.padded() }
