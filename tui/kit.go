@@ -103,4 +103,3 @@ func (l Line) AddCells(cols []Column, ws []int, cells []string, paints []*Paint)
 func (l Line) Room() int { return l.r.room() }
 
 func (l Line) String() string { return l.r.String() }
-
