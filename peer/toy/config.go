@@ -108,6 +108,13 @@ const (
 	// MaxPending is how many datagrams wait for a peer's virtual
 	// connection to open.
 	MaxPending = 64
+	// ReceiveBuffer is the kernel receive buffer the node asks for: a
+	// fetch's window of chunks (8 of 32 KiB, base64 makes them 4/3 as
+	// long) from a few peers at once, with the kernel's overhead per
+	// datagram. The default (208 KiB on Linux) lost one or two chunks of
+	// a single fetch on loopback; the kernel caps the ask at
+	// net.core.rmem_max.
+	ReceiveBuffer = 2 << 20
 	// MaxAsked bounds the requests (getpeerlist, ping) awaiting answers.
 	MaxAsked = 1024
 )

@@ -177,7 +177,7 @@ func New(cfg Config, opts ...Option) (*Node, error) {
 	for _, f := range opts {
 		f(&o)
 	}
-	sock, err := udp.Listen(net.JoinHostPort(cfg.ListenHost, fmt.Sprint(cfg.Port)), udp.Config{})
+	sock, err := udp.Listen(net.JoinHostPort(cfg.ListenHost, fmt.Sprint(cfg.Port)), udp.Config{ReceiveBuffer: ReceiveBuffer})
 	if err != nil {
 		return nil, err
 	}

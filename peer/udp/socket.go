@@ -36,6 +36,10 @@ const (
 type Config struct {
 	MaxConns  int // default DefaultMaxConns
 	MaxQueued int // default DefaultMaxQueued
+	// ReceiveBuffer asks Listen for a kernel receive buffer of this many
+	// bytes (0: the system's default), for a burst of datagrams the
+	// reader has not yet taken.
+	ReceiveBuffer int
 }
 
 // Stats are a socket's counters since it was made.
@@ -75,6 +79,11 @@ func Listen(addr string, cfg Config) (*Socket, error) {
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if uc, ok := pc.(*net.UDPConn); ok && cfg.ReceiveBuffer > 0 {
+		// Best effort: the kernel caps it (net.core.rmem_max) and says
+		// nothing, and a smaller buffer only loses more datagrams.
+		uc.SetReadBuffer(cfg.ReceiveBuffer)
 	}
 	return New(pc, cfg), nil
 }

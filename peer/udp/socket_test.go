@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -245,5 +247,34 @@ func TestFrameReaderRefusesDatagramsOverItsLimit(t *testing.T) {
 	}
 	if f, err := fr.Next(); !errors.Is(err, ErrTooLong) {
 		t.Errorf("Next of 5 bytes = %q, %v; want ErrTooLong", f, err)
+	}
+}
+
+// Listen asks the kernel for the receive buffer Config names (as much as
+// net.core.rmem_max allows; Linux reports twice what it keeps).
+func TestListenSetsTheReceiveBuffer(t *testing.T) {
+	const want = 1 << 20
+	max, err := os.ReadFile("/proc/sys/net/core/rmem_max")
+	if err != nil {
+		t.Skip("no /proc/sys/net/core/rmem_max: not Linux")
+	}
+	limit, _ := strconv.Atoi(strings.TrimSpace(string(max)))
+	if limit < want {
+		t.Skipf("net.core.rmem_max is %d, below the %d asked", limit, want)
+	}
+	s, err := Listen("127.0.0.1:0", Config{ReceiveBuffer: want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	raw, err := s.pc.(*net.UDPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got int
+	var serr error
+	raw.Control(func(fd uintptr) { got, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF) })
+	if serr != nil || got < want {
+		t.Errorf("SO_RCVBUF %d (%v), want at least %d", got, serr, want)
 	}
 }
