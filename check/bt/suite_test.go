@@ -2,7 +2,6 @@ package bt
 
 import (
 	"context"
-	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/bitclone/bitclone/check/checktest"
 	"github.com/bitclone/bitclone/codec/metainfo"
 	"github.com/bitclone/bitclone/peer/bittorrent/fakebt"
-	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 // theSuite is this package's suite, for the shared test helpers.
@@ -221,36 +219,13 @@ func TestNoHandshakeIsTheRootCause(t *testing.T) {
 	_, addr := startSeeder(t, fakebt.Quirks{}, nil)
 	other := testTorrent(t, []byte("another file"))
 	r, text := runSuite(t, addr, fastOptions(other))
-	if r.NoHandshake != "handshake" || r.DiedIn != "" || r.OK() {
-		t.Errorf("no handshake in %q, died in %q, OK %v", r.NoHandshake, r.DiedIn, r.OK())
-	}
-	for _, oc := range r.Outcomes {
-		if oc.Name == "handshake" {
-			if want := "handshake: waiting for its handshake: the peer closed the connection"; oc.Verdict != check.Fail || oc.Detail != want {
-				t.Errorf("handshake: %s %q, want %q", oc.Verdict, oc.Detail, want)
-			}
-			continue
-		}
-		if oc.Verdict != check.Skip || oc.Blocked != "handshake" || oc.Detail != "not run: no handshake (see handshake)" {
-			t.Errorf("%s: %s %q", oc.Name, oc.Verdict, oc.Detail)
-		}
-	}
-	if !strings.Contains(text, "\nno handshake in handshake (see there): the 10 checks after it need one and were not run\n") {
-		t.Errorf("report:\n%s", text)
-	}
+	checktest.ExpectRootCause(t, r, text, "handshake", "handshake", "handshake: waiting for its handshake: the peer closed the connection")
 }
 
 // A peer that reads our handshake and never answers: the handshake check
 // says so, after one timeout, and the rest are not run.
 func TestSilentPeerIsTheRootCause(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var silent nodetest.Server // reads and never answers
-	silent.Serve(ln, func(c net.Conn) { io.Copy(io.Discard, c) })
-	t.Cleanup(silent.Close)
-	r, _ := runSuite(t, ln.Addr().String(), fastOptions(testTorrent(t, testFile())))
+	r, _ := runSuite(t, checktest.SilentServer(t), fastOptions(testTorrent(t, testFile())))
 	hs, _ := r.Outcome("handshake")
 	if want := "handshake: waiting for its handshake: the peer stopped answering (nothing within 1s)"; r.NoHandshake != "handshake" || hs.Detail != want {
 		t.Errorf("no handshake in %q; handshake: %q, want %q", r.NoHandshake, hs.Detail, want)

@@ -6,10 +6,14 @@ package checktest
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 
 	"github.com/bitclone/bitclone/check"
+	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 // Suite is one dialect's suite as its package exports it.
@@ -58,5 +62,43 @@ func (s Suite[O]) Expect(t testing.TB, r *check.Report, text string, want map[st
 	}
 	if t.Failed() {
 		t.Logf("\n%s", text)
+	}
+}
+
+// SilentServer is a TCP listener on loopback whose connections are read
+// and never answered, closed when the test ends; it returns its address.
+func SilentServer(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var silent nodetest.Server
+	silent.Serve(ln, func(c net.Conn) { io.Copy(io.Discard, c) })
+	t.Cleanup(silent.Close)
+	return ln.Addr().String()
+}
+
+// ExpectRootCause checks a report whose check root failed with detail,
+// every other check not run for it ("not run: no WORD (see root)"), and
+// the summary line that says so.
+func ExpectRootCause(t testing.TB, r *check.Report, text, root, word, detail string) {
+	t.Helper()
+	if r.NoHandshake != root || r.DiedIn != "" || r.OK() {
+		t.Errorf("no %s in %q, died in %q, OK %v", word, r.NoHandshake, r.DiedIn, r.OK())
+	}
+	for _, oc := range r.Outcomes {
+		if oc.Name == root {
+			if oc.Verdict != check.Fail || oc.Detail != detail {
+				t.Errorf("%s: %s %q, want %q", root, oc.Verdict, oc.Detail, detail)
+			}
+			continue
+		}
+		if want := "not run: no " + word + " (see " + root + ")"; oc.Verdict != check.Skip || oc.Blocked != root || oc.Detail != want {
+			t.Errorf("%s: %s %q, want %q", oc.Name, oc.Verdict, oc.Detail, want)
+		}
+	}
+	if want := fmt.Sprintf("\nno %s in %s (see there): the %d checks after it need one and were not run\n", word, root, len(r.Outcomes)-1); !strings.Contains(text, want) {
+		t.Errorf("report lacks %q:\n%s", want, text)
 	}
 }

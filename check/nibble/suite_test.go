@@ -3,7 +3,6 @@ package nibble
 import (
 	"bytes"
 	"context"
-	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/bitclone/bitclone/check/checktest"
 	wire "github.com/bitclone/bitclone/codec/nibble"
 	"github.com/bitclone/bitclone/peer/nibble/fakepeer"
-	"github.com/bitclone/bitclone/peer/nodetest"
 )
 
 // theSuite is this package's suite, for the shared test helpers.
@@ -199,37 +197,14 @@ func TestNoHelloIsTheRootCause(t *testing.T) {
 	_, addr := startSeeder(t, fakepeer.Quirks{}, nil)
 	other := testTorrent(t, []byte("another file"))
 	r, text := runSuite(t, addr, fastOptions(other))
-	if r.NoHandshake != "hello" || r.DiedIn != "" || r.OK() {
-		t.Errorf("no hello in %q, died in %q, OK %v", r.NoHandshake, r.DiedIn, r.OK())
-	}
-	for _, oc := range r.Outcomes {
-		if oc.Name == "hello" {
-			want := `handshake: waiting for its hello-response: it answered an error frame, "Unknown torrent": does it serve torrent ` + other.ID.String() + "?"
-			if oc.Verdict != check.Fail || oc.Detail != want {
-				t.Errorf("hello: %s %q, want %q", oc.Verdict, oc.Detail, want)
-			}
-			continue
-		}
-		if oc.Verdict != check.Skip || oc.Blocked != "hello" || oc.Detail != "not run: no hello (see hello)" {
-			t.Errorf("%s: %s %q", oc.Name, oc.Verdict, oc.Detail)
-		}
-	}
-	if !strings.Contains(text, "\nno hello in hello (see there): the 13 checks after it need one and were not run\n") {
-		t.Errorf("report:\n%s", text)
-	}
+	checktest.ExpectRootCause(t, r, text, "hello", "hello",
+		`handshake: waiting for its hello-response: it answered an error frame, "Unknown torrent": does it serve torrent `+other.ID.String()+"?")
 }
 
 // A peer that reads our hello and never answers: the hello check says
 // so, after one timeout, and the rest are not run.
 func TestSilentPeerIsTheRootCause(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var silent nodetest.Server // reads and never answers
-	silent.Serve(ln, func(c net.Conn) { io.Copy(io.Discard, c) })
-	t.Cleanup(silent.Close)
-	r, _ := runSuite(t, ln.Addr().String(), fastOptions(testTorrent(t, testFile())))
+	r, _ := runSuite(t, checktest.SilentServer(t), fastOptions(testTorrent(t, testFile())))
 	hello, _ := r.Outcome("hello")
 	if want := "handshake: waiting for its hello-response: the peer stopped answering (nothing within 1s)"; r.NoHandshake != "hello" || hello.Detail != want {
 		t.Errorf("no hello in %q; hello: %q, want %q", r.NoHandshake, hello.Detail, want)

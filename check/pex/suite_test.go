@@ -2,8 +2,6 @@ package pex
 
 import (
 	"cmp"
-	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -234,15 +232,9 @@ func TestQuirksFailTheirChecks(t *testing.T) {
 // A node that reads and never answers: peer-message says so once, after a
 // timeout in each byte order, and the rest are not run.
 func TestSilentNodeIsTheRootCause(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var silent nodetest.Server
-	silent.Serve(ln, func(c net.Conn) { io.Copy(io.Discard, c) })
-	t.Cleanup(silent.Close)
+	addr := checktest.SilentServer(t)
 	start := time.Now()
-	r, text := runSuite(t, ln.Addr().String(), fastOptions(nil))
+	r, text := runSuite(t, addr, fastOptions(nil))
 	took := time.Since(start)
 	pm, _ := r.Outcome("peer-message")
 	want := "handshake: waiting for a peer list or a dial to " + r.Us.String() +
