@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -62,30 +61,9 @@ func TestCheckBTAgainstASeeder(t *testing.T) {
 // check alone, and the exit status is 1.
 func TestCheckBTJSONFailsServingWhileChoked(t *testing.T) {
 	addr, torrent := startBTSeeder(t, fakebt.Quirks{ServeWhileChoked: true})
-	var stdout, stderr bytes.Buffer
-	status := execute([]string{"check", "--json", "--dialect", "bt", "--torrent", torrent, addr, "--timeout", "2s", "--pace", "0"}, nil, &stdout, &stderr)
-	if status != ExitError {
-		t.Errorf("status %d, want %d; stderr %q", status, ExitError, stderr.String())
-	}
-	var r struct {
-		OK     bool `json:"ok"`
-		Checks []struct{ Name, Verdict, Detail string }
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("%v:\n%s", err, stdout.String())
-	}
-	failed := 0
-	for _, c := range r.Checks {
-		if c.Verdict == "fail" {
-			failed++
-			if c.Name != "choking" || c.Detail != "it served a request while choking us (before our interested and its unchoke)" {
-				t.Errorf("%s failed: %s", c.Name, c.Detail)
-			}
-		}
-	}
-	if r.OK || failed != 1 || len(r.Checks) != 11 {
-		t.Errorf("ok %v, %d failed of %d", r.OK, failed, len(r.Checks))
-	}
+	r := checkJSON(t, ExitError, "check", "--json", "--dialect", "bt", "--torrent", torrent, addr, "--timeout", "2s", "--pace", "0")
+	expectOnlyFailure(t, r, 11, "choking",
+		"it served a request while choking us (before our interested and its unchoke)")
 }
 
 func TestCheckBTErrors(t *testing.T) {

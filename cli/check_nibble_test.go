@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -59,30 +58,9 @@ func TestCheckNibbleAgainstASeeder(t *testing.T) {
 // bitfield check alone, and the exit status is 1.
 func TestCheckNibbleJSONFailsABadBitfield(t *testing.T) {
 	addr, torrent := startNibbleSeeder(t, fakepeer.Quirks{SpareBits: true})
-	var stdout, stderr bytes.Buffer
-	status := execute([]string{"check", "--json", "--dialect", "nibble", "--torrent", torrent, addr, "--timeout", "2s", "--pace", "0"}, nil, &stdout, &stderr)
-	if status != ExitError {
-		t.Errorf("status %d, want %d; stderr %q", status, ExitError, stderr.String())
-	}
-	var r struct {
-		OK     bool `json:"ok"`
-		Checks []struct{ Name, Verdict, Detail string }
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("%v:\n%s", err, stdout.String())
-	}
-	failed := 0
-	for _, c := range r.Checks {
-		if c.Verdict == "fail" {
-			failed++
-			if c.Name != "bitfield" || c.Detail != "spare bits set: the last byte is ff, and for 4 pieces its low 4 bits must be zero" {
-				t.Errorf("%s failed: %s", c.Name, c.Detail)
-			}
-		}
-	}
-	if r.OK || failed != 1 || len(r.Checks) != 14 {
-		t.Errorf("ok %v, %d failed of %d", r.OK, failed, len(r.Checks))
-	}
+	r := checkJSON(t, ExitError, "check", "--json", "--dialect", "nibble", "--torrent", torrent, addr, "--timeout", "2s", "--pace", "0")
+	expectOnlyFailure(t, r, 14, "bitfield",
+		"spare bits set: the last byte is ff, and for 4 pieces its low 4 bits must be zero")
 }
 
 func TestCheckNibbleErrors(t *testing.T) {

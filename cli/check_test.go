@@ -156,3 +156,42 @@ func TestUseColor(t *testing.T) {
 		t.Error("colour despite NO_COLOR")
 	}
 }
+
+// jsonReport is what the tests read of check --json's report.
+type jsonReport struct {
+	OK     bool `json:"ok"`
+	Checks []struct{ Name, Verdict, Detail string }
+}
+
+// checkJSON runs bitclone with args (a check with --json), wants exit
+// status want, and reads the report.
+func checkJSON(t *testing.T, want int, args ...string) jsonReport {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if status := execute(args, nil, &stdout, &stderr); status != want {
+		t.Errorf("status %d, want %d; stderr %q", status, want, stderr.String())
+	}
+	var r jsonReport
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout.String())
+	}
+	return r
+}
+
+// expectOnlyFailure checks that of total checks, name alone failed, with
+// detail.
+func expectOnlyFailure(t *testing.T, r jsonReport, total int, name, detail string) {
+	t.Helper()
+	failed := 0
+	for _, c := range r.Checks {
+		if c.Verdict == "fail" {
+			failed++
+			if c.Name != name || c.Detail != detail {
+				t.Errorf("%s failed: %s", c.Name, c.Detail)
+			}
+		}
+	}
+	if r.OK || failed != 1 || len(r.Checks) != total {
+		t.Errorf("ok %v, %d failed of %d", r.OK, failed, len(r.Checks))
+	}
+}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"net"
 	"strings"
 	"sync"
@@ -80,18 +79,7 @@ func TestCheckToyJSONClosedPort(t *testing.T) {
 	addr := pc.LocalAddr().String()
 	pc.Close()
 	start := time.Now()
-	var stdout, stderr bytes.Buffer
-	status := execute([]string{"check", "--json", "--dialect", "toy", "--file", "cool.txt", addr, "--timeout", "2s"}, nil, &stdout, &stderr)
-	if status != ExitError {
-		t.Errorf("status %d, want %d; stderr %q", status, ExitError, stderr.String())
-	}
-	var r struct {
-		OK     bool `json:"ok"`
-		Checks []struct{ Name, Verdict, Detail string }
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("%v:\n%s", err, stdout.String())
-	}
+	r := checkJSON(t, ExitError, "check", "--json", "--dialect", "toy", "--file", "cool.txt", addr, "--timeout", "2s")
 	if r.OK || len(r.Checks) != 12 || r.Checks[0].Verdict != "fail" ||
 		!strings.Contains(r.Checks[0].Detail, "ICMP port unreachable: nothing listens on that UDP port") || r.Checks[1].Detail != "not run: no pong (see ping)" {
 		t.Errorf("report %+v", r)
