@@ -96,11 +96,7 @@ func runBT(s btSettings, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	var opts []bt.Option
-	if rec != nil {
-		opts = append(opts, bt.WithRecorder(rec.w))
-	}
-	node, err := bt.New(s.Config, opts...)
+	node, err := bt.New(s.Config, bt.WithRecorder(rec.recorder()))
 	if err != nil {
 		rec.close(stderr)
 		return fail("--dest %s: %v", s.Config.Dir, err)

@@ -186,11 +186,7 @@ func runNibble(s nibbleSettings, stdin io.Reader, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail("%v", err)
 	}
-	var opts []nibblepeer.Option
-	if rec != nil {
-		opts = append(opts, nibblepeer.WithRecorder(rec.w))
-	}
-	node, err := nibblepeer.New(s.Config, opts...)
+	node, err := nibblepeer.New(s.Config, nibblepeer.WithRecorder(rec.recorder()))
 	if err != nil {
 		rec.close(stderr)
 		return fail("--dest %s: %v", s.Config.Dir, err)

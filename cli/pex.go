@@ -247,12 +247,8 @@ func runPex(s pexSettings, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	var opts []pexpeer.Option
-	if rec != nil {
-		opts = append(opts, pexpeer.WithRecorder(rec.w))
-	}
 	start := time.Now()
-	node, err := pexpeer.New(s.Config, opts...)
+	node, err := pexpeer.New(s.Config, pexpeer.WithRecorder(rec.recorder()))
 	if err != nil {
 		rec.close(stderr)
 		return fail("%v", err)

@@ -54,6 +54,15 @@ func (r *recording) options() []bitclone.Option {
 	return []bitclone.Option{bitclone.WithRecorder(r.w)}
 }
 
+// recorder is what a node records to: nil (no recorder at all, not a
+// nil writer in an interface) when nothing is recorded.
+func (r *recording) recorder() peer.Recorder {
+	if r == nil {
+		return nil
+	}
+	return r.w
+}
+
 // close writes the last entries; call it once the node has stopped. It
 // reports whether the transcript is complete, telling on stderr why not
 // unless that was told already.

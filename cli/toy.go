@@ -132,11 +132,7 @@ func runToy(s toySettings, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	var opts []toypeer.Option
-	if rec != nil {
-		opts = append(opts, toypeer.WithRecorder(rec.w))
-	}
-	node, err := toypeer.New(s.Config, opts...)
+	node, err := toypeer.New(s.Config, toypeer.WithRecorder(rec.recorder()))
 	if err != nil {
 		rec.close(stderr)
 		return fail("%v", err)
