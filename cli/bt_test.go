@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -21,14 +20,7 @@ import (
 
 // parseBT runs the bt command line up to its settings.
 func parseBT(t *testing.T, args ...string) (btSettings, error) {
-	t.Helper()
-	var got btSettings
-	cmd := btCommand(func(s btSettings, _ io.Reader, _, _ io.Writer) { got = s })
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	err := cmd.Execute()
-	return got, err
+	return parseNode(t, btCommand, args...)
 }
 
 func TestBTHelpHasTheCommandLineOfDialects(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func TestUsageErrorExitStatus(t *testing.T) {
@@ -205,4 +207,17 @@ func TestDevNullIsNoTerminal(t *testing.T) {
 	if isTerminal(f) {
 		t.Errorf("%s taken for a terminal", os.DevNull)
 	}
+}
+
+// parseNode runs a node's command line (made by command) up to its
+// settings, which it returns instead of running the node.
+func parseNode[S any](t *testing.T, command func(func(S, io.Reader, io.Writer, io.Writer)) *cobra.Command, args ...string) (S, error) {
+	t.Helper()
+	var got S
+	cmd := command(func(s S, _ io.Reader, _, _ io.Writer) { got = s })
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	err := cmd.Execute()
+	return got, err
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -18,14 +17,7 @@ import (
 
 // parseNibble runs the nibble command line up to its settings.
 func parseNibble(t *testing.T, args ...string) (nibbleSettings, error) {
-	t.Helper()
-	var got nibbleSettings
-	cmd := nibbleCommand(func(s nibbleSettings, _ io.Reader, _, _ io.Writer) { got = s })
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	err := cmd.Execute()
-	return got, err
+	return parseNode(t, nibbleCommand, args...)
 }
 
 func TestNibbleHelpHasTheCommandLineOfDialects(t *testing.T) {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,14 +15,7 @@ import (
 
 // parsePex runs the pex command line up to its settings.
 func parsePex(t *testing.T, args ...string) (pexSettings, error) {
-	t.Helper()
-	var got pexSettings
-	cmd := pexCommand(func(s pexSettings, _ io.Reader, _, _ io.Writer) { got = s })
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	err := cmd.Execute()
-	return got, err
+	return parseNode(t, pexCommand, args...)
 }
 
 func TestPexHelpHasTheCommandLineOfDialects(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,14 +15,7 @@ import (
 
 // parseToy runs the toy command line up to its settings.
 func parseToy(t *testing.T, args ...string) (toySettings, error) {
-	t.Helper()
-	var got toySettings
-	cmd := toyCommand(func(s toySettings, _ io.Reader, _, _ io.Writer) { got = s })
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	err := cmd.Execute()
-	return got, err
+	return parseNode(t, toyCommand, args...)
 }
 
 func TestToyHelpHasTheCommandLineOfDialects(t *testing.T) {
