@@ -7,6 +7,8 @@ type Def[E any] struct {
 	Group  string
 	Spec   string // where the rule is written
 	Expect string // the rule, in a few words
+	Slow   bool   // a timed check (see Probe.Slow): Run is nil
+	Listen bool   // needs the peer to dial us (Probe.Listen)
 	Run    func(E) Result
 }
 
@@ -16,8 +18,10 @@ func Probes[E any](defs []Def[E], wrap func(*Env) E, hostile string) []Probe {
 	out := make([]Probe, len(defs))
 	for i, d := range defs {
 		out[i] = Probe{Name: d.Name, Group: d.Group, Spec: d.Spec, Expect: d.Expect,
-			Hostile: hostile != "" && d.Group == hostile,
-			Run:     func(e *Env) Result { return d.Run(wrap(e)) }}
+			Slow: d.Slow, Listen: d.Listen, Hostile: hostile != "" && d.Group == hostile}
+		if d.Run != nil {
+			out[i].Run = func(e *Env) Result { return d.Run(wrap(e)) }
+		}
 	}
 	return out
 }

@@ -27,4 +27,8 @@ func TestProbesFromDefs(t *testing.T) {
 	if Probes(defs, func(e *Env) env { return env{e} }, "")[1].Hostile {
 		t.Error("hostile with no hostile group")
 	}
+	timed := Probes([]Def[env]{{Name: "t", Slow: true, Listen: true}}, func(e *Env) env { return env{e} }, "")
+	if !timed[0].Slow || !timed[0].Listen || timed[0].Run != nil {
+		t.Errorf("a timed def: %+v", timed[0])
+	}
 }

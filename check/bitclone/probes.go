@@ -6,19 +6,6 @@ import (
 	"github.com/bitclone/bitclone/check"
 )
 
-// probe is one check: a small function with its own connection(s). The
-// timed checks have no function of their own: timedChecks runs them all on
-// one connection.
-type probe struct {
-	name   string
-	group  string
-	spec   string // where the rule is written
-	expect string // the rule, in a few words
-	slow   bool   // a timed check: run only with Options.Slow
-	listen bool   // needs Options.Listen
-	run    func(*env) check.Result
-}
-
 // The groups, in the order they run. The probes that may upset a peer come
 // last, so a crash there costs the fewest checks.
 const (
@@ -40,55 +27,57 @@ const (
 	specQuirks    = "notes: real-world quirks"
 )
 
-var probes = []probe{
-	{name: "version", group: groupHandshake, spec: specVersion, run: probeVersion,
-		expect: "9 fields: version 3 or 4, services with bit 1, time, recipient, sender, nonce ≠ 0, agent, block id; CRLF"},
-	{name: "version-time", group: groupHandshake, spec: specVersion, run: probeVersionTime,
-		expect: "the current time in unix seconds (within 10 minutes of ours)"},
-	{name: "version-recipient", group: groupHandshake, spec: specVersion + "; notes: version fields", run: probeVersionRecipient,
-		expect: "recipient = our address as the peer sees it"},
-	{name: "version-sender", group: groupHandshake, spec: specVersion + "; notes: version fields", run: probeVersionSender,
-		expect: "sender = the peer's IP and its listening port"},
-	{name: "verack", group: groupHandshake, spec: specVerack, run: probeVerack,
-		expect: "verack|NONCE echoing our version's nonce"},
-	{name: "quiet-handshake", group: groupHandshake, spec: specHandshake, run: probeQuietHandshake,
-		expect: "nothing but version and verack until the handshake completes"},
-	{name: "outbound", group: groupHandshake, spec: specHandshake + "; spec §Addr Message", listen: true, run: probeOutbound,
-		expect: "it dials the address our versions and our addr give: version first, verack with our nonce, nothing else before, then getaddr"},
+// The timed checks have no function of their own: timedChecks runs them
+// all on one connection.
+var probes = []check.Def[*env]{
+	{Name: "version", Group: groupHandshake, Spec: specVersion, Run: probeVersion,
+		Expect: "9 fields: version 3 or 4, services with bit 1, time, recipient, sender, nonce ≠ 0, agent, block id; CRLF"},
+	{Name: "version-time", Group: groupHandshake, Spec: specVersion, Run: probeVersionTime,
+		Expect: "the current time in unix seconds (within 10 minutes of ours)"},
+	{Name: "version-recipient", Group: groupHandshake, Spec: specVersion + "; notes: version fields", Run: probeVersionRecipient,
+		Expect: "recipient = our address as the peer sees it"},
+	{Name: "version-sender", Group: groupHandshake, Spec: specVersion + "; notes: version fields", Run: probeVersionSender,
+		Expect: "sender = the peer's IP and its listening port"},
+	{Name: "verack", Group: groupHandshake, Spec: specVerack, Run: probeVerack,
+		Expect: "verack|NONCE echoing our version's nonce"},
+	{Name: "quiet-handshake", Group: groupHandshake, Spec: specHandshake, Run: probeQuietHandshake,
+		Expect: "nothing but version and verack until the handshake completes"},
+	{Name: "outbound", Group: groupHandshake, Spec: specHandshake + "; spec §Addr Message", Listen: true, Run: probeOutbound,
+		Expect: "it dials the address our versions and our addr give: version first, verack with our nonce, nothing else before, then getaddr"},
 
-	{name: "early-ping", group: groupRejects, spec: specHandshake, run: probeEarlyPing,
-		expect: "a ping before the handshake completes is rejected (4xx), never answered"},
-	{name: "unknown-command", group: groupRejects, spec: specReject, run: probeUnknownCommand,
-		expect: "reject|4xx|... for an unknown command"},
-	{name: "field-count", group: groupRejects, spec: specReject, run: probeFieldCount,
-		expect: "reject|4xx|... for a ping with 3 fields, and no pong"},
-	{name: "bad-nonce", group: groupRejects, spec: specReject, run: probeBadNonce,
-		expect: "reject|4xx|... for a ping whose nonce is not a number, and no pong"},
-	{name: "second-version", group: groupRejects, spec: specReject + "; notes: handshake", run: probeSecondVersion,
-		expect: "reject|4xx|... for a version after the handshake, and no verack"},
+	{Name: "early-ping", Group: groupRejects, Spec: specHandshake, Run: probeEarlyPing,
+		Expect: "a ping before the handshake completes is rejected (4xx), never answered"},
+	{Name: "unknown-command", Group: groupRejects, Spec: specReject, Run: probeUnknownCommand,
+		Expect: "reject|4xx|... for an unknown command"},
+	{Name: "field-count", Group: groupRejects, Spec: specReject, Run: probeFieldCount,
+		Expect: "reject|4xx|... for a ping with 3 fields, and no pong"},
+	{Name: "bad-nonce", Group: groupRejects, Spec: specReject, Run: probeBadNonce,
+		Expect: "reject|4xx|... for a ping whose nonce is not a number, and no pong"},
+	{Name: "second-version", Group: groupRejects, Spec: specReject + "; notes: handshake", Run: probeSecondVersion,
+		Expect: "reject|4xx|... for a version after the handshake, and no verack"},
 
-	{name: "ping", group: groupMessages, spec: specPing, run: probePing,
-		expect: "pong|N for ping|N"},
-	{name: "batch", group: groupMessages, spec: specQuirks + " (one message per read); spec: not stop and wait", run: probeBatch,
-		expect: "three pings in one TCP segment get three pongs"},
-	{name: "bare-lf", group: groupMessages, spec: "notes: line ending", run: probeBareLF,
-		expect: "a line ended by a bare LF is read like CRLF"},
-	{name: "getaddr", group: groupMessages, spec: specAddr, run: probeGetAddr,
-		expect: "getaddr gets a well-formed addr whose count matches its entries"},
+	{Name: "ping", Group: groupMessages, Spec: specPing, Run: probePing,
+		Expect: "pong|N for ping|N"},
+	{Name: "batch", Group: groupMessages, Spec: specQuirks + " (one message per read); Spec: not stop and wait", Run: probeBatch,
+		Expect: "three pings in one TCP segment get three pongs"},
+	{Name: "bare-lf", Group: groupMessages, Spec: "notes: line ending", Run: probeBareLF,
+		Expect: "a line ended by a bare LF is read like CRLF"},
+	{Name: "getaddr", Group: groupMessages, Spec: specAddr, Run: probeGetAddr,
+		Expect: "getaddr gets a well-formed addr whose count matches its entries"},
 
-	{name: "ping-interval", group: groupTimed, spec: specTimed, slow: true,
-		expect: "a ping within the ping interval"},
-	{name: "idle-expiry", group: groupTimed, spec: specTimed, slow: true,
-		expect: "with us silent, the connection is closed after about the inactivity limit"},
-	{name: "advertise", group: groupTimed, spec: "spec §Peer Maintenance (periodic advertising); notes: periodic advertising", slow: true,
-		expect: "an addr, unasked, within the advertising interval"},
+	{Name: "ping-interval", Group: groupTimed, Spec: specTimed, Slow: true,
+		Expect: "a ping within the ping interval"},
+	{Name: "idle-expiry", Group: groupTimed, Spec: specTimed, Slow: true,
+		Expect: "with us silent, the connection is closed after about the inactivity limit"},
+	{Name: "advertise", Group: groupTimed, Spec: "spec §Peer Maintenance (periodic advertising); notes: periodic advertising", Slow: true,
+		Expect: "an addr, unasked, within the advertising interval"},
 
-	{name: "garbage", group: groupRobustness, spec: specQuirks + " (any input affects that connection only)", run: probeGarbage,
-		expect: "binary garbage is rejected or ignored; the connection still answers a ping"},
-	{name: "reset", group: groupRobustness, spec: specQuirks + " (any input affects that connection only)", run: probeReset,
-		expect: "after half a line and a TCP reset, a new connection works"},
-	{name: "long-line", group: groupRobustness, spec: "notes: framing limits (max line 128 KiB)", run: probeLongLine,
-		expect: "a 1 MiB line is rejected, or the connection closed; the peer survives"},
+	{Name: "garbage", Group: groupRobustness, Spec: specQuirks + " (any input affects that connection only)", Run: probeGarbage,
+		Expect: "binary garbage is rejected or ignored; the connection still answers a ping"},
+	{Name: "reset", Group: groupRobustness, Spec: specQuirks + " (any input affects that connection only)", Run: probeReset,
+		Expect: "after half a line and a TCP reset, a new connection works"},
+	{Name: "long-line", Group: groupRobustness, Spec: "notes: framing limits (max line 128 KiB)", Run: probeLongLine,
+		Expect: "a 1 MiB line is rejected, or the connection closed; the peer survives"},
 }
 
 // suite is the BitClone suite for a run with options o.
@@ -104,14 +93,7 @@ func suite(o Options) *check.Suite {
 		},
 		Hold: hold,
 	}
-	for _, p := range probes {
-		cp := check.Probe{Name: p.name, Group: p.group, Spec: p.spec, Expect: p.expect,
-			Slow: p.slow, Listen: p.listen, Hostile: p.group == groupRobustness}
-		if p.run != nil {
-			cp.Run = func(e *check.Env) check.Result { return p.run(wrap(e, o)) }
-		}
-		s.Probes = append(s.Probes, cp)
-	}
+	s.Probes = check.Probes(probes, func(e *check.Env) *env { return wrap(e, o) }, groupRobustness)
 	return s
 }
 

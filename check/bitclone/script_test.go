@@ -209,8 +209,8 @@ func runProbeOn(t *testing.T, name, addr string, o Options, nw check.Network) ch
 	}
 	defer e.Close()
 	for _, p := range probes {
-		if p.name == name {
-			return p.run(e)
+		if p.Name == name {
+			return p.Run(e)
 		}
 	}
 	t.Fatalf("no check %q", name)
