@@ -41,6 +41,11 @@ const (
 // flushGrace bounds how long Close waits for a front end to take the last events.
 const flushGrace = time.Second
 
+// dropNoticeEvery is how often, at most, the front end is told that message
+// events were dropped: a transcript or log then says where it has gaps,
+// without a line per batch in a flood.
+const dropNoticeEvery = time.Second
+
 // Bus carries events from the node to one front end. Publish never blocks:
 // lossy events (message lines, learned addresses) beyond the backlog are dropped and counted, while the
 // others (connection changes, warnings, errors, notes) are never lost: beyond
@@ -69,6 +74,8 @@ type Bus struct {
 	suppressed atomic.Uint64
 	publishes  atomic.Uint64 // times events were queued (one lock, one wake each)
 	free       [][]Event     // batches released by the front end, for reuse
+	told       uint64        // dropped events the front end was told of (pump only)
+	toldAt     time.Time     // when it was last told (pump only)
 	wake       chan struct{}
 	out        chan []Event
 	stop       chan struct{}
@@ -275,17 +282,21 @@ func (b *Bus) Close() {
 func (b *Bus) pump() {
 	defer close(b.done)
 	defer close(b.out)
-	var grace <-chan time.Time // set once stopping
+	var grace <-chan time.Time     // set once stopping
+	var noticeDue <-chan time.Time // set while drops wait to be told
 	for {
 		// Take the whole queue at once and hand it over as one batch: one
 		// channel operation however many events a burst brought.
 		batch := b.takeAll()
+		batch, noticeDue = b.tellDrops(batch, grace != nil, noticeDue)
 		if len(batch) == 0 {
 			if grace != nil { // stopping and nothing left
 				return
 			}
 			select {
 			case <-b.wake:
+			case <-noticeDue:
+				noticeDue = nil
 			case <-b.stop:
 				grace = time.After(flushGrace)
 			}
@@ -295,6 +306,28 @@ func (b *Bus) pump() {
 			return
 		}
 	}
+}
+
+// tellDrops appends a warning to batch when message events were dropped
+// since the front end was last told, at most once per dropNoticeEvery, and
+// at once when final (the bus is stopping). When it is too early, it
+// returns a timer for when it may tell (due, if one is already set).
+func (b *Bus) tellDrops(batch []Event, final bool, due <-chan time.Time) ([]Event, <-chan time.Time) {
+	n := b.dropped.Load() - b.told
+	if n == 0 {
+		return batch, due
+	}
+	now := time.Now()
+	if wait := b.toldAt.Add(dropNoticeEvery).Sub(now); wait > 0 && !final {
+		if due == nil {
+			due = time.After(wait)
+		}
+		return batch, due
+	}
+	b.told += n
+	b.toldAt = now
+	return append(batch, Event{At: now, Kind: KindWarn, Text: fmt.Sprintf(
+		"%d message events not shown: the front end fell behind (the peers table counts every message; --record keeps every frame)", n)}), nil
 }
 
 // deliver sends batch to the front end; once the bus is stopping it gives

@@ -296,3 +296,90 @@ func TestBusCapsTheBytesOfWaitingLines(t *testing.T) {
 		}
 	})
 }
+
+// TestBusTellsTheFrontEndWhatItDropped: message events dropped for a slow
+// front end are not a silent gap: the front end gets a warning with their
+// number after the events that did fit, at most once a second, and the
+// last count before the bus closes.
+func TestBusTellsTheFrontEndWhatItDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBus(10)
+		stall := func() { // fill the channel and the pump's hands
+			for range 2 {
+				b.Publish(Event{Kind: KindInfo})
+				synctest.Wait()
+			}
+		}
+		var got []Event
+		read := func() {
+			for {
+				select {
+				case batch := <-b.Events():
+					got = append(got, batch...)
+				default:
+					synctest.Wait()
+					if len(b.Events()) == 0 {
+						return
+					}
+				}
+			}
+		}
+		notices := func() (n []string, at []time.Time) {
+			for _, e := range got {
+				if e.Kind == KindWarn {
+					n, at = append(n, e.Text), append(at, e.At)
+				}
+			}
+			return n, at
+		}
+
+		stall()
+		for i := range 100 {
+			b.Publish(Event{Kind: KindRecv, Text: fmt.Sprint(i)})
+		}
+		read()
+		texts, _ := notices()
+		if len(texts) != 1 || !strings.HasPrefix(texts[0], "90 message events not shown") {
+			t.Fatalf("after 90 drops, warnings %q", texts)
+		}
+		if last := got[len(got)-1]; last.Kind != KindWarn {
+			t.Errorf("the warning is not after the events that fit: last event %s %q", last.Kind, last.Text)
+		}
+
+		// More drops at once: told a second after the first warning, not before.
+		got = nil
+		stall()
+		for i := range 15 {
+			b.Publish(Event{Kind: KindRecv, Text: fmt.Sprint(i)})
+		}
+		read()
+		if texts, _ := notices(); len(texts) != 0 {
+			t.Fatalf("told again within a second: %q", texts)
+		}
+		time.Sleep(dropNoticeEvery)
+		read()
+		texts, _ = notices()
+		if len(texts) != 1 || !strings.HasPrefix(texts[0], "5 message events not shown") {
+			t.Fatalf("a second later, warnings %q, want the 5 new drops", texts)
+		}
+
+		// Drops just before Close are told at once.
+		got = nil
+		stall()
+		for i := range 12 {
+			b.Publish(Event{Kind: KindRecv, Text: fmt.Sprint(i)})
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for batch := range b.Events() {
+				got = append(got, batch...)
+			}
+		}()
+		b.Close()
+		<-done
+		if texts, _ := notices(); len(texts) != 1 || !strings.HasPrefix(texts[0], "2 message events not shown") {
+			t.Fatalf("at close, warnings %q, want the last 2 drops", texts)
+		}
+	})
+}

@@ -55,13 +55,14 @@ const (
 	// read before they are queued anyway (a burst of requests with big
 	// answers must not grow memory without bound).
 	replyBatch = 16 << 10
-	// replyEarly replaces replyBatch while no message events are built
-	// (--quiet, or a full bus): a pipelining peer whose window came in one
-	// read then gets its first answers, and works on them, while we handle
-	// the rest. With events built, an early write would also publish them
-	// early, one more wake-up of the front end per write, which costs more
-	// than it gains (docs/PERFORMANCE.md). 2 KiB is ~128 pongs per write.
-	replyEarly = 2 << 10
+	// replyEarly is how many bytes of replies to a socket read are
+	// written at once, before the rest of its frames are handled: a
+	// pipelining peer gets its first answers to work on while we answer
+	// the rest with one more write at the end of the read. Measured on the
+	// pipelined benchmark (docs/PERFORMANCE.md): 512 bytes (32 pongs)
+	// beat 128, 256, 1024 and 2048, and one early write per read beat one
+	// every replyEarly bytes (a loopback write costs some 4 µs).
+	replyEarly = 512
 )
 
 // ConnConfig tunes one connection.
@@ -102,17 +103,19 @@ type Conn struct {
 
 	// Reader goroutine only: what one socket read brought, shown, counted
 	// and answered at once when its last frame is handled.
-	inEvents  eventBatch
-	inTally   tally
-	replies   []byte
-	replyEnds []queued
-	holdUntil time.Time // read nothing more from the socket before this
+	inEvents   eventBatch
+	inTally    tally
+	replies    []byte
+	replyEnds  []queued
+	holdUntil  time.Time // read nothing more from the socket before this
+	wroteEarly bool      // this read's first replies are written
 
 	// Under wmu, held by whoever writes (the writer goroutine, or the read
 	// loop writing its own replies): the same for one write, and the
 	// buffers the outbox is swapped with.
 	wmu       sync.Mutex
 	outEvents eventBatch
+	holdSent  bool // keep outEvents unpublished (writeEarly moves them)
 	outTally  tally
 	wbuf      []byte
 	wframes   []queued
@@ -172,6 +175,21 @@ func (t *tally) count(cmd string, msgs, n uint64) {
 	c := &t.byCmd[t.hit]
 	c.Msgs += msgs
 	c.Bytes += n
+}
+
+// countRuns counts queued frames, the first starting at offset begin: once
+// per run of frames of one command (a burst of answers is mostly one), not
+// once per frame.
+func (t *tally) countRuns(frames []queued, begin int) {
+	for i := 0; i < len(frames); {
+		cmd, j := frames[i].cmd, i+1
+		for j < len(frames) && sameString(frames[j].cmd, cmd) {
+			j++
+		}
+		end := frames[j-1].end
+		t.count(cmd, uint64(j-i), uint64(end-begin))
+		i, begin = j, end
+	}
 }
 
 // find points hit at cmd's entry, adding one if needed.
@@ -312,10 +330,26 @@ func (c *Conn) Send(frame []byte, cmd string) bool {
 // question in the log, and a burst of requests is answered with few
 // writes. It reports whether the frame was queued.
 func (c *Conn) Reply(frame []byte, cmd string) bool {
-	c.replies = append(c.replies, frame...)
-	c.replyEnds = append(c.replyEnds, queued{len(c.replies), cmd})
-	if len(c.replies) >= replyEarly && (len(c.replies) >= replyBatch || !c.inEvents.building()) {
+	return c.Replied(append(c.replies, frame...), cmd)
+}
+
+// Replies is the start of an answer built in place: the replies of this
+// socket read so far, for the handler to append one frame to and hand back
+// to Replied. The busiest answers (a pong per ping) are then written once,
+// not built and copied. Only the handler passed to Serve may call it.
+func (c *Conn) Replies() []byte { return c.replies }
+
+// Replied queues the frame that the handler appended to Replies' slice
+// (buf is that slice with the frame appended), as Reply does.
+func (c *Conn) Replied(buf []byte, cmd string) bool {
+	c.replies = buf
+	c.replyEnds = append(c.replyEnds, queued{len(buf), cmd})
+	if len(buf) >= replyBatch {
 		return c.flushRead(true)
+	}
+	if !c.wroteEarly && len(buf) >= replyEarly {
+		c.wroteEarly = true
+		c.writeEarly()
 	}
 	return !c.closing.Load()
 }
@@ -451,6 +485,7 @@ func (c *Conn) endRead() (held, ok bool) {
 		}
 	}
 	c.inEvents.begin(c.cfg.Bus)
+	c.wroteEarly = false
 	return held, true
 }
 
@@ -490,6 +525,26 @@ func (c *Conn) flushRead(wait bool) bool {
 		c.replies = nil
 	}
 	return c.Err() == nil
+}
+
+// writeEarly writes the replies queued so far, in the middle of a socket
+// read, when the writer is idle (the replies otherwise wait for the end of
+// the read). The events of the frames handled so far are not published
+// yet: doing so would wake the front end once more per read. The write's
+// own events join them instead, in the order things happened, so the log
+// still shows every answer after its question.
+func (c *Conn) writeEarly() {
+	if c.cfg.Pace != 0 || !c.wmu.TryLock() {
+		return
+	}
+	defer c.wmu.Unlock()
+	if !c.out.hand(&c.replies, &c.replyEnds) {
+		return // the queue is full: the end of the read waits for room
+	}
+	c.holdSent = true
+	c.writeQueued(nil)
+	c.holdSent = false
+	c.inEvents.take(&c.outEvents)
 }
 
 // idleReader turns the connection's read deadline into an inactivity
@@ -618,19 +673,26 @@ func (c *Conn) writeBatch(buf []byte, frames []queued, pace *time.Timer) bool {
 func (c *Conn) writeFrames(buf []byte, frames []queued, begin int) bool {
 	now := time.Now()
 	start := begin
-	for _, f := range frames {
-		frame := buf[begin:f.end]
-		begin = f.end
-		c.outTally.count(f.cmd, 1, uint64(len(frame)))
-		c.outEvents.add(c, KindSend, f.cmd, frame, frame, now)
-		if c.cfg.Recorder != nil {
-			c.record(now, KindSend, frame, "")
+	switch {
+	case c.outEvents.building() || c.cfg.Recorder != nil:
+		for _, f := range frames {
+			frame := buf[begin:f.end]
+			begin = f.end
+			c.outEvents.add(c, KindSend, f.cmd, frame, frame, now)
+			if c.cfg.Recorder != nil {
+				c.record(now, KindSend, frame, "")
+			}
 		}
+	case c.outEvents.wanted: // no room on the bus: counted as dropped, as add would
+		c.outEvents.skipped += uint64(len(frames))
 	}
+	c.outTally.countRuns(frames, start)
 	c.outTally.last = now
 	c.sent.add(&c.outTally)
-	c.outEvents.publish(c.cfg.Bus)
-	c.outEvents.begin(c.cfg.Bus)
+	if !c.holdSent {
+		c.outEvents.publish(c.cfg.Bus)
+		c.outEvents.begin(c.cfg.Bus)
+	}
 	c.nc.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
 	if _, err := c.nc.Write(buf[start:frames[len(frames)-1].end]); err != nil {
 		c.Close(fmt.Errorf("write: %w", err))
@@ -714,6 +776,16 @@ func (b *eventBatch) build(c *Conn, kind Kind, cmd string, frame, raw []byte, at
 		Raw:     wire[:len(wire):len(wire)],
 		Size:    len(raw),
 	})
+}
+
+// take moves o's events to the end of b, leaving o empty with the room it
+// had left.
+func (b *eventBatch) take(o *eventBatch) {
+	b.events = append(b.events, o.events...)
+	b.skipped += o.skipped
+	o.room -= len(o.events)
+	clear(o.events)
+	o.events, o.skipped = o.events[:0], 0
 }
 
 // building says whether the batch still builds events (the bus wants them

@@ -126,15 +126,15 @@ func TestConnReplyReportsAClosedConnection(t *testing.T) {
 }
 
 // TestConnAnswersABigReadBeforeItsEnd: when one socket read brings more
-// than replyEarly bytes of answers and no events are built (a quiet bus),
-// the first answers are written while the rest are still being handled, so
-// a pipelining peer can work on them. With events built, the read is
-// answered at its end, with its events published once.
+// than replyEarly bytes of answers, the first answers are written while the
+// rest are still being handled, so a pipelining peer can work on them;
+// with events built or not, and with the read's events still published
+// once, with the answers' at the end.
 func TestConnAnswersABigReadBeforeItsEnd(t *testing.T) {
 	for _, quiet := range []bool{true, false} {
 		synctest.Test(t, func(t *testing.T) {
-			if early := answeredEarly(t, quiet); early != quiet {
-				t.Errorf("quiet bus %v: answers written before the read's end: %v, want %v", quiet, early, quiet)
+			if !answeredEarly(t, quiet) {
+				t.Errorf("quiet bus %v: no answers written before the read's end", quiet)
 			}
 		})
 	}

@@ -52,7 +52,10 @@ func (r *Reader) Next() ([]byte, error) {
 	for {
 		if i := bytes.IndexByte(r.buf[r.r+r.scanned:r.w], '\n'); i >= 0 {
 			end := r.r + r.scanned + i
-			line := bytes.TrimSuffix(r.buf[r.r:end], cr)
+			line := r.buf[r.r:end]
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
 			r.raw = r.buf[r.r : end+1]
 			r.r, r.scanned = end+1, 0
 			if len(line) > r.maxLine {
@@ -112,6 +115,9 @@ func (r *Reader) fail(err error) ([]byte, error) {
 // makeRoom ensures buf has space after w: first by moving the pending
 // bytes to the front, then by growing towards the longest line allowed.
 func (r *Reader) makeRoom() {
+	if r.r == r.w {
+		r.r, r.w = 0, 0
+	}
 	if r.w < len(r.buf) {
 		return
 	}

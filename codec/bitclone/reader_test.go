@@ -336,3 +336,40 @@ func TestReaderRaw(t *testing.T) {
 		}
 	}
 }
+
+// sizedReads serves one chunk per Read and records the room each Read was
+// given.
+type sizedReads struct {
+	chunks [][]byte
+	rooms  []int
+}
+
+func (s *sizedReads) Read(p []byte) (int, error) {
+	s.rooms = append(s.rooms, len(p))
+	if len(s.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.chunks[0])
+	if s.chunks[0] = s.chunks[0][n:]; len(s.chunks[0]) == 0 {
+		s.chunks = s.chunks[1:]
+	}
+	return n, nil
+}
+
+// TestReaderReadsIntoTheWholeBufferOnceDrained: when every line of a read
+// has been returned, the next read gets the whole buffer, not what was left
+// after the last one: a peer that sends 3 KiB at a time must not cost two
+// system calls per 4 KiB.
+func TestReaderReadsIntoTheWholeBufferOnceDrained(t *testing.T) {
+	burst := []byte(strings.Repeat("ping|123456789\r\n", 3000/16)) // 3000 bytes
+	src := &sizedReads{chunks: [][]byte{burst, slices.Clone(burst), slices.Clone(burst)}}
+	r := NewReader(src, 0)
+	if _, err := readAll(t, r); err != io.EOF {
+		t.Fatalf("err = %v", err)
+	}
+	for i, room := range src.rooms {
+		if room != readSize {
+			t.Errorf("read %d was given %d bytes of room, want the whole %d-byte buffer (rooms %v)", i, room, readSize, src.rooms)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package bitclone
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -26,45 +25,41 @@ var framing = peer.Framing{
 
 // commandName names a frame's command for statistics: one of the eight, or
 // "?" — never peer-chosen text, which would let a peer grow our tables. It
-// runs for every frame received, so it is a switch on the length of the
-// first field, not a search.
+// runs for every frame received, so it looks for the '|' only where a
+// command's name can end (after 4, 6 or 7 bytes), and compares with
+// constants: no search, no call.
 func commandName(frame []byte) string {
 	frame = wire.TrimEOL(frame)
-	if i := bytes.IndexByte(frame, '|'); i >= 0 {
-		frame = frame[:i]
+	name := frame
+	switch {
+	case len(frame) > 4 && frame[4] == '|':
+		name = frame[:4]
+	case len(frame) > 6 && frame[6] == '|':
+		name = frame[:6]
+	case len(frame) > 7 && frame[7] == '|':
+		name = frame[:7]
 	}
-	var c string
-	switch len(frame) {
-	case 4:
-		switch frame[1] {
-		case 'i':
-			c = wire.CmdPing
-		case 'o':
-			c = wire.CmdPong
-		case 'd':
-			c = wire.CmdAddr
-		}
-	case 6:
-		switch frame[0] {
-		case 'v':
-			c = wire.CmdVerack
-		case 'r':
-			c = wire.CmdReject
-		}
-	case 7:
-		switch frame[0] {
-		case 'v':
-			c = wire.CmdVersion
-		case 'g':
-			c = wire.CmdGetAddr
-		case 'm':
-			c = wire.CmdMessage
-		}
+	// A name cut elsewhere (an earlier '|', or none where a field must
+	// follow) holds a '|' or is too long, so it matches no command.
+	switch string(name) {
+	case wire.CmdPing:
+		return wire.CmdPing
+	case wire.CmdPong:
+		return wire.CmdPong
+	case wire.CmdAddr:
+		return wire.CmdAddr
+	case wire.CmdVerack:
+		return wire.CmdVerack
+	case wire.CmdReject:
+		return wire.CmdReject
+	case wire.CmdVersion:
+		return wire.CmdVersion
+	case wire.CmdGetAddr:
+		return wire.CmdGetAddr
+	case wire.CmdMessage:
+		return wire.CmdMessage
 	}
-	if c == "" || string(frame) != c {
-		return "?"
-	}
-	return c
+	return "?"
 }
 
 // Reasons a session closes its connection.
@@ -90,7 +85,6 @@ type session struct {
 
 	// Reader goroutine only.
 	dec                                            wire.Decoder
-	scratch                                        []byte // replies are built here
 	sentVersion, gotVersion, sentVerack, gotVerack bool
 	strikes                                        []time.Time      // bad lines, within the ban window
 	oneAddrs                                       peer.TokenBucket // one-entry addr messages the peer may still send
@@ -100,8 +94,8 @@ type session struct {
 	sinceFull                                      int       // messages since then
 	ranDry                                         bool      // the bucket ran dry since it was full
 	readerEstablished                              bool      // established, as the reader last saw
-	activeMarked                                   time.Time
-	addrTokens                                     float64 // new addresses this peer may still add
+	markAgain                                      time.Time // when markActive next refreshes the book
+	addrTokens                                     float64   // new addresses this peer may still add
 	addrTokensAt                                   time.Time
 
 	addrsProcessed, addrsLimited atomic.Uint64
@@ -168,10 +162,9 @@ func (s *session) send(m wire.Message) {
 }
 
 // reply queues m from the read loop, waiting while the peer is slow to read.
-// The frame is built in a scratch buffer: the connection copies it.
+// The frame is built in place, in the connection's replies.
 func (s *session) reply(m wire.Message) {
-	s.scratch = m.AppendWire(s.scratch[:0])
-	s.conn.Reply(s.scratch, m.Command())
+	s.conn.Replied(m.AppendWire(s.conn.Replies()), m.Command())
 }
 
 // ownAddr is our address as this peer can reach it: our IP on this
@@ -205,10 +198,9 @@ func (s *session) handle(frame []byte, at time.Time) error {
 	if s.readerEstablished {
 		// The hot path of a busy connection: a canonical ping is answered
 		// without the parser (AppendPongFor answers exactly as it would).
-		if pong, ok := wire.AppendPongFor(s.scratch[:0], frame); ok {
-			s.scratch = pong
+		if pong, ok := wire.AppendPongFor(s.conn.Replies(), frame); ok {
 			s.markActive(at)
-			s.conn.Reply(pong, wire.CmdPong)
+			s.conn.Replied(pong, wire.CmdPong)
 			return nil
 		}
 	}
@@ -256,8 +248,7 @@ func (s *session) handle(frame []byte, at time.Time) error {
 	switch m := msg.(type) {
 	case *wire.Ping:
 		// The hot path of a busy connection: no interface, no allocation.
-		s.scratch = wire.Pong{Nonce: m.Nonce}.AppendWire(s.scratch[:0])
-		s.conn.Reply(s.scratch, wire.CmdPong)
+		s.conn.Replied(wire.Pong{Nonce: m.Nonce}.AppendWire(s.conn.Replies()), wire.CmdPong)
 	case *wire.Pong:
 		return s.onPong(m.Nonce, at)
 	case *wire.GetAddr:
@@ -423,10 +414,10 @@ func (s *session) allow(now time.Time) error {
 
 // markActive refreshes the peer's address book entry, at most once a second.
 func (s *session) markActive(now time.Time) {
-	if now.Sub(s.activeMarked) < time.Second {
+	if now.Before(s.markAgain) {
 		return
 	}
-	s.activeMarked = now
+	s.markAgain = now.Add(time.Second)
 	s.n.markActive(s.listenAddr(), now)
 }
 
