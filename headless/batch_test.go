@@ -128,7 +128,7 @@ func TestLineHeadMatchesTheLineWithoutIt(t *testing.T) {
 			mark = codec.PrintableString(e.Peer)
 		}
 		want := at.In(loc).Format(TimeLayout) + " < " + mark + " ping|1\n"
-		if got := string(h.appendText(nil, e, loc, false)); got != want {
+		if got := string(h.appendText(nil, &e, loc, false)); got != want {
 			t.Fatalf("%v in %v: got %q, want %q", at, loc, got, want)
 		}
 	}

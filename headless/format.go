@@ -21,7 +21,6 @@ type printer struct {
 	enc  *json.Encoder // nil: text
 	loc  *time.Location
 	now  func() time.Time
-	line []byte
 	head lineHead
 	rep  repeats
 	// binary: a frame's words are not its bytes, so JSON carries the bytes.
@@ -41,7 +40,7 @@ func (p *printer) flush() error { return p.w.Flush() }
 
 // event prints one node event, unless it repeats a warning or error too
 // often (see repeats).
-func (p *printer) event(e peer.Event) {
+func (p *printer) event(e *peer.Event) {
 	if e.At.IsZero() {
 		e.At = p.now()
 	}
@@ -58,19 +57,19 @@ func (p *printer) event(e peer.Event) {
 func (p *printer) summarise(all bool) { p.rep.expire(p.now(), all, p.print) }
 
 // print writes e as one transcript line.
-func (p *printer) print(e peer.Event) {
+func (p *printer) print(e *peer.Event) {
 	if p.enc != nil {
 		p.encode(jsonEventOf(e, p.binary))
 		return
 	}
-	p.line = p.head.appendText(p.line[:0], e, p.loc, p.binary)
-	p.w.Write(p.line)
+	// Built in the writer's own free space: written without a copy.
+	p.w.Write(p.head.appendText(p.w.AvailableBuffer(), e, p.loc, p.binary))
 }
 
 // problem prints a warning or error of the front end itself (a bad command,
 // a failed Do) in the transcript, as a node-wide event.
 func (p *printer) problem(k peer.Kind, text string) {
-	p.event(peer.Event{At: p.now(), Kind: k, Text: text})
+	p.event(&peer.Event{At: p.now(), Kind: k, Text: text})
 }
 
 // result prints the text output of a command such as :help.
@@ -94,7 +93,7 @@ func (p *printer) encode(v any) { _ = p.enc.Encode(v) }
 // cursor or recolour the screen.
 // Consecutive lines mostly share their second and their peer, which h
 // keeps, ready to copy, from the line before.
-func (h *lineHead) appendText(b []byte, e peer.Event, loc *time.Location, binary bool) []byte {
+func (h *lineHead) appendText(b []byte, e *peer.Event, loc *time.Location, binary bool) []byte {
 	b = h.appendClock(b, e.At, loc)
 	b = append(b, ' ')
 	b = append(b, e.Kind.Mark()...)
@@ -189,7 +188,7 @@ type jsonEvent struct {
 	Suppressed uint64 `json:"suppressed,omitempty"`
 }
 
-func jsonEventOf(e peer.Event, binary bool) jsonEvent {
+func jsonEventOf(e *peer.Event, binary bool) jsonEvent {
 	j := jsonEvent{
 		Time:    jsonTime(e.At),
 		Kind:    e.Kind.String(),

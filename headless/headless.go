@@ -93,8 +93,8 @@ func Run(ctx context.Context, node peer.Node, stdin io.Reader, stdout io.Writer,
 				f.out.summarise(true)
 				return f.out.flush()
 			}
-			for _, e := range batch {
-				if !opts.Quiet || shownWhenQuiet(e.Kind) {
+			for i := range batch {
+				if e := &batch[i]; !opts.Quiet || shownWhenQuiet(e.Kind) {
 					f.out.event(e)
 				}
 			}

@@ -42,13 +42,13 @@ type repeats struct {
 
 // counted says whether repeats of e are counted: warnings and errors, not
 // the bus's summaries (printed as they come) nor message lines.
-func counted(e peer.Event) bool {
+func counted(e *peer.Event) bool {
 	return (e.Kind == peer.KindWarn || e.Kind == peer.KindError) && e.Suppressed == 0
 }
 
 // admit reports whether e is printed now; when not, it is counted. A count
 // whose window ended is summarised first, through sum.
-func (r *repeats) admit(e peer.Event, now time.Time, sum func(peer.Event)) bool {
+func (r *repeats) admit(e *peer.Event, now time.Time, sum func(*peer.Event)) bool {
 	if !counted(e) {
 		return true
 	}
@@ -89,7 +89,7 @@ func (r *repeats) holding() bool { return r.held > 0 }
 
 // expire summarises, through sum, the counts whose window ended by now (all
 // of them when all is set) and forgets them.
-func (r *repeats) expire(now time.Time, all bool, sum func(peer.Event)) {
+func (r *repeats) expire(now time.Time, all bool, sum func(*peer.Event)) {
 	for k, c := range r.counts {
 		if all || now.Sub(c.start) >= repeatWindow {
 			r.end(k, c, now, sum)
@@ -97,7 +97,7 @@ func (r *repeats) expire(now time.Time, all bool, sum func(peer.Event)) {
 	}
 }
 
-func (r *repeats) end(k repeatKey, c *repeatCount, now time.Time, sum func(peer.Event)) {
+func (r *repeats) end(k repeatKey, c *repeatCount, now time.Time, sum func(*peer.Event)) {
 	delete(r.counts, k)
 	if c.held == 0 {
 		return
@@ -118,7 +118,7 @@ func (r *repeats) end(k repeatKey, c *repeatCount, now time.Time, sum func(peer.
 	if k.key != "" {
 		text += " (" + k.key + ")"
 	}
-	sum(peer.Event{At: now, Kind: k.kind, Peer: k.peer, Text: text, Suppressed: c.held})
+	sum(&peer.Event{At: now, Kind: k.kind, Peer: k.peer, Text: text, Suppressed: c.held})
 }
 
 // hostOf is the host part of a peer's address ("127.0.0.1:5000":

@@ -120,7 +120,7 @@ func TestRepeatedWarningsAreSummarisedInJSON(t *testing.T) {
 func TestRepeatsKeepOtherPeersAndKindsApart(t *testing.T) {
 	var r repeats
 	var sums []peer.Event
-	sum := func(e peer.Event) { sums = append(sums, e) }
+	sum := func(e *peer.Event) { sums = append(sums, *e) }
 	printed := 0
 	for i := range 3 * verbatimRepeats {
 		for _, e := range []peer.Event{
@@ -130,7 +130,7 @@ func TestRepeatsKeepOtherPeersAndKindsApart(t *testing.T) {
 			{Kind: peer.KindWarn, Peer: "a:1", Text: fmt.Sprint("pong nonce ", i)},
 			{Kind: peer.KindClosed, Peer: "a:1", Text: "EOF"},
 		} {
-			if r.admit(e, t0, sum) {
+			if r.admit(&e, t0, sum) {
 				printed++
 			}
 		}
