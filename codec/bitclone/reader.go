@@ -2,9 +2,11 @@ package bitclone
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
+	"math/bits"
 
 	"github.com/bitclone/bitclone/codec/framebuf"
 )
@@ -50,7 +52,7 @@ func NewReader(r io.Reader, maxLine int) *Reader {
 func (r *Reader) Next() ([]byte, error) {
 	r.shrink()
 	for {
-		if i := bytes.IndexByte(r.buf[r.r+r.scanned:r.w], '\n'); i >= 0 {
+		if i := indexNewline(r.buf[r.r+r.scanned : r.w]); i >= 0 {
 			end := r.r + r.scanned + i
 			line := r.buf[r.r:end]
 			if n := len(line); n > 0 && line[n-1] == '\r' {
@@ -142,4 +144,35 @@ func (r *Reader) shrink() {
 	r.w = copy(r.small, r.buf[r.r:r.w])
 	r.r = 0
 	r.buf = r.small
+}
+
+// indexNewline is bytes.IndexByte(b, '\n'), looking at the first 16 bytes
+// itself, a word at a time: most lines are short, and two word tests cost
+// less than the call.
+func indexNewline(b []byte) int {
+	if len(b) < 16 {
+		return bytes.IndexByte(b, '\n')
+	}
+	if i := newlineInWord(b); i >= 0 {
+		return i
+	}
+	if i := newlineInWord(b[8:]); i >= 0 {
+		return 8 + i
+	}
+	if i := bytes.IndexByte(b[16:], '\n'); i >= 0 {
+		return 16 + i
+	}
+	return -1
+}
+
+// newlineInWord is the index of the first '\n' in b's first 8 bytes, or -1.
+func newlineInWord(b []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	w := binary.LittleEndian.Uint64(b) ^ ('\n' * ones) // zero bytes where b has '\n'
+	// The lowest byte whose high bit this sets is the first zero byte
+	// (bits above it may be set by the borrow; they do not matter).
+	if z := (w - ones) &^ w & highs; z != 0 {
+		return bits.TrailingZeros64(z) / 8
+	}
+	return -1
 }

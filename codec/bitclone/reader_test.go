@@ -373,3 +373,26 @@ func TestReaderReadsIntoTheWholeBufferOnceDrained(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexNewlineIsIndexByte: the reader's word-at-a-time search finds the
+// first '\n' exactly where bytes.IndexByte does, at every position and
+// length, with bytes around it that differ from '\n' in one bit.
+func TestIndexNewlineIsIndexByte(t *testing.T) {
+	fill := []byte{'\n' ^ 1, '\n' ^ 0x80, '\n' - 1, '\n' + 1, 0, 0xff, 'a'}
+	for n := range 40 {
+		for at := -1; at < n; at++ {
+			for _, f := range fill {
+				b := bytes.Repeat([]byte{f}, n)
+				if at >= 0 {
+					b[at] = '\n'
+					if at+3 < n {
+						b[at+3] = '\n' // a second one after the first
+					}
+				}
+				if got, want := indexNewline(b), bytes.IndexByte(b, '\n'); got != want {
+					t.Fatalf("indexNewline(%q) = %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
