@@ -327,7 +327,7 @@ func (b *Bus) tellDrops(batch []Event, final bool, due <-chan time.Time) ([]Even
 	b.told += n
 	b.toldAt = now
 	return append(batch, Event{At: now, Kind: KindWarn, Text: fmt.Sprintf(
-		"%d message events not shown: the front end fell behind (the peers table counts every message; --record keeps every frame)", n)}), nil
+		"%d message events not shown: the front end fell behind (the peers table counts every message; --record writes every frame)", n)}), nil
 }
 
 // deliver sends batch to the front end; once the bus is stopping it gives
