@@ -109,6 +109,9 @@ type Conn struct {
 	replyEnds  []queued
 	holdUntil  time.Time // read nothing more from the socket before this
 	wroteEarly bool      // this read's first replies are written
+	quick      QuickAnswer
+	quickCmd   string // the command of the frames quick answers
+	quickReply string // and of its answers
 
 	// Under wmu, held by whoever writes (the writer goroutine, or the read
 	// loop writing its own replies): the same for one write, and the
@@ -354,6 +357,26 @@ func (c *Conn) Replied(buf []byte, cmd string) bool {
 	return !c.closing.Load()
 }
 
+// QuickAnswer answers the frame at the start of buffered (bytes read but
+// not yet handled) if it is one that needs nothing but an answer: it
+// returns the frame's length on the wire n, the frame as the frame reader
+// would return it, and dst with the answer appended. n is 0 for any other
+// frame, or one not yet complete, which then goes to the handler.
+type QuickAnswer func(buffered, dst []byte) (n int, frame, out []byte)
+
+// AnswerQuickly has answer reply, without the handler, to the frames that
+// follow a handled frame in the same socket read, for as long as it
+// answers them: a pipelining peer's run of pings costs one pass over the
+// buffer, not the whole way through the handler for each. cmd names the
+// command of the frames it answers, reply that of its answers. The frames
+// and answers are counted, shown and recorded like any other. nil turns it
+// off. Only the handler passed to Serve may call it: the handler's state
+// decides which frames need nothing but an answer, and answer must not
+// change that state.
+func (c *Conn) AnswerQuickly(answer QuickAnswer, cmd, reply string) {
+	c.quick, c.quickCmd, c.quickReply = answer, cmd, reply
+}
+
 // Note adds a notice about this connection (a warning, say) to the events
 // of the socket read being handled, after those of the frames handled so
 // far, so that the log shows it after the frame that caused it, not before
@@ -419,6 +442,7 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 	fr := c.cfg.Framing.NewReader(src)
 	bf, _ := fr.(BufferedFrameReader)
 	raw, _ := fr.(RawFrameReader)
+	pending, _ := fr.(PendingFrameReader)
 	for {
 		waited := bf == nil || !bf.Buffered()
 		if waited {
@@ -459,6 +483,38 @@ func (c *Conn) readLoop(handle func([]byte, time.Time) error) {
 			c.Close(err)
 			return
 		}
+		if c.quick != nil && pending != nil {
+			c.answerQuickly(pending, now)
+		}
+	}
+}
+
+// answerQuickly answers the frames at the start of what r holds with
+// c.quick until it answers one no more. A frame that is neither shown nor
+// recorded is only counted, once for the whole run.
+func (c *Conn) answerQuickly(r PendingFrameReader, now time.Time) {
+	buf := r.Pending()
+	each := c.inEvents.wanted || c.cfg.Recorder != nil
+	done, uncounted := 0, 0
+	for done < len(buf) {
+		n, frame, out := c.quick(buf[done:], c.replies)
+		if n == 0 {
+			break
+		}
+		if each {
+			c.account(c.quickCmd, frame, buf[done:done+n], n, now)
+		} else {
+			uncounted++
+		}
+		done += n
+		if !c.Replied(out, c.quickReply) {
+			break // closing
+		}
+	}
+	r.Skip(done)
+	if uncounted > 0 {
+		c.inTally.count(c.quickCmd, uint64(uncounted), uint64(done))
+		c.inTally.last = now
 	}
 }
 
@@ -576,11 +632,18 @@ func (r *idleReader) Read(p []byte) (int, error) {
 // rr, when not nil, gives the frame's exact wire bytes.
 func (c *Conn) received(rr RawFrameReader, frame []byte, overhead int, now time.Time) {
 	cmd := c.cfg.Framing.Command(frame)
-	raw := frame
+	raw, size := frame, len(frame)+overhead
 	if rr != nil {
 		raw = rr.Raw()
+		size = len(raw) // exact: a bare LF line is one byte shorter
 	}
-	c.inTally.count(cmd, 1, uint64(len(frame)+overhead))
+	c.account(cmd, frame, raw, size, now)
+}
+
+// account counts, collects the event of, and records one incoming frame of
+// size bytes on the wire.
+func (c *Conn) account(cmd string, frame, raw []byte, size int, now time.Time) {
+	c.inTally.count(cmd, 1, uint64(size))
 	c.inTally.last = now
 	c.inEvents.add(c, KindRecv, cmd, frame, raw, now)
 	if c.cfg.Recorder != nil {

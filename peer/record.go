@@ -39,3 +39,12 @@ type BufferedFrameReader interface {
 	FrameReader
 	Buffered() bool
 }
+
+// PendingFrameReader is a FrameReader that shows what it has read beyond
+// the last frame, and lets a Conn consume whole frames of it itself (see
+// Conn.AnswerQuickly).
+type PendingFrameReader interface {
+	FrameReader
+	Pending() []byte // valid until the next call
+	Skip(n int)      // n must end a frame
+}

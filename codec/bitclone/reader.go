@@ -101,6 +101,17 @@ func (r *Reader) end() ([]byte, error) {
 // the stream, so the next line may come without waiting for it.
 func (r *Reader) Buffered() bool { return r.w > r.r }
 
+// Pending is what has been read from the stream beyond the last line
+// returned: a caller may answer whole lines from it and Skip them. Valid
+// until the next call.
+func (r *Reader) Pending() []byte { return r.buf[r.r:r.w] }
+
+// Skip consumes the first n bytes of Pending, which must be whole lines.
+func (r *Reader) Skip(n int) {
+	r.r += n
+	r.scanned = 0
+}
+
 // Raw is the line Next last returned as it came off the wire, with its
 // terminator ("\r\n", "\n", or none for a partial last line). Like the
 // line, it is valid only until the next call.

@@ -113,3 +113,44 @@ func TestRateLimitOffNeverSlowsOrDrops(t *testing.T) {
 		}
 	})
 }
+
+// TestUnlimitedPipelinedPingsAreAnsweredInOrderAndCounted: without a flood
+// limit, the connection answers a run of pings itself (Conn.AnswerQuickly)
+// once the peer is established: every ping still gets its own pong, in
+// order, non-canonical ones among them through the parser, and the
+// connection's counts are exact.
+func TestUnlimitedPipelinedPingsAreAnsweredInOrderAndCounted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := rateConfig()
+		cfg.MaxMsgRate = -1
+		pn := startPipeNode(t, cfg)
+		r := pn.handshakeIn("192.0.2.7:9001")
+		var burst strings.Builder
+		var want []string
+		for i := range 1000 {
+			nonce := fmt.Sprint(i + 1)
+			if i%97 == 0 {
+				nonce = "0" + nonce // leading zero: the parser answers pong|N
+			}
+			fmt.Fprintf(&burst, "ping|%s\r\n", nonce)
+			want = append(want, fmt.Sprintf("pong|%d", i+1))
+		}
+		if _, err := r.conn.Write([]byte(burst.String())); err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range want {
+			if got := r.expect("pong|"); got != w {
+				t.Fatalf("answer %d is %q, want %q", i, got, w)
+			}
+		}
+		synctest.Wait()
+		snap := pn.Snapshot()
+		if len(snap.Conns) != 1 {
+			t.Fatalf("%d connections", len(snap.Conns))
+		}
+		c := snap.Conns[0]
+		if in, out := c.In["ping"], c.Out["pong"]; in.Msgs != 1000 || in.Bytes != uint64(burst.Len()) || out.Msgs != 1000 {
+			t.Errorf("counted %d pings (%d bytes) in and %d pongs out, want 1000 (%d bytes) and 1000", in.Msgs, in.Bytes, out.Msgs, burst.Len())
+		}
+	})
+}

@@ -243,6 +243,12 @@ func (s *session) handle(frame []byte, at time.Time) error {
 		if s.readerEstablished = s.isEstablished(); !s.readerEstablished {
 			return s.reject("handshake not complete", msg.Command()+" before version and verack were exchanged", at)
 		}
+		if s.n.cfg.MaxMsgRate < 0 {
+			// Established, and no flood limit to count messages against:
+			// a canonical ping now needs nothing but its pong, so the
+			// connection may answer a pipelined run of them itself.
+			s.conn.AnswerQuickly(wire.AnswerPing, wire.CmdPing, wire.CmdPong)
+		}
 	}
 	s.markActive(at)
 	switch m := msg.(type) {
