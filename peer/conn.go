@@ -59,10 +59,11 @@ const (
 	// written at once, before the rest of its frames are handled: a
 	// pipelining peer gets its first answers to work on while we answer
 	// the rest with one more write at the end of the read. Measured on the
-	// pipelined benchmark (docs/PERFORMANCE.md): 512 bytes (32 pongs)
-	// beat 128, 256, 1024 and 2048, and one early write per read beat one
-	// every replyEarly bytes (a loopback write costs some 4 µs).
-	replyEarly = 512
+	// pipelined benchmark (docs/PERFORMANCE.md): once per read beat every
+	// replyEarly bytes (a loopback write costs some 3 µs here); 512 bytes
+	// was best while each ping went through the handler, 2 KiB once runs
+	// of pings were answered quickly (half the benchmark's 4 KiB read).
+	replyEarly = 2048
 )
 
 // ConnConfig tunes one connection.

@@ -73,8 +73,9 @@ func TestConnPublishesOncePerSocketRead(t *testing.T) {
 		bus := NewBus(0)
 		events := drain(bus)
 		_, far := pipeConn(t, bus, nil)
-		const n = 100
-		// One write: the Conn gets all the lines with one socket read.
+		// More answers than one early write takes, in one write: the Conn
+		// gets all the lines with one socket read (2.8 KiB of its 4 KiB).
+		const n = replyEarly/len("pong|7\r\n") + 100
 		if _, err := far.Write([]byte(strings.Repeat("ping|7\r\n", n))); err != nil {
 			t.Fatal(err)
 		}
@@ -83,8 +84,8 @@ func TestConnPublishesOncePerSocketRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait()
-		// One publish for the read's 100 received lines, one for the write
-		// of their 100 answers: not one (or two) per message.
+		// One publish for the read's received lines (and the answers written
+		// early), one for the write of the rest: not one (or two) per message.
 		if got := bus.publishes.Load(); got != 2 {
 			t.Errorf("%d publishes to the bus for one read and one write, want 2", got)
 		}
