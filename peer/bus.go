@@ -135,6 +135,14 @@ func (b *Bus) Publish(e Event) {
 	signal(b.wake)
 }
 
+// countDropped counts n message events dropped before they reached the
+// bus, and wakes the pump, which tells the front end (tellDrops) even if
+// no event follows them.
+func (b *Bus) countDropped(n uint64) {
+	b.dropped.Add(n)
+	signal(b.wake)
+}
+
 // room is how many lossy events the bus would take now, and whether anybody
 // wants them at all. A Conn asks once per socket read and builds no more
 // message events than that, so a flood the front end cannot keep up with

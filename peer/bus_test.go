@@ -383,3 +383,26 @@ func TestBusTellsTheFrontEndWhatItDropped(t *testing.T) {
 		}
 	})
 }
+
+// TestBusTellsOfDropsThatNoEventFollows: message events a connection did
+// not even build, for lack of room, are told like those the bus dropped,
+// though no event comes after them to wake the bus.
+func TestBusTellsOfDropsThatNoEventFollows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBus(10)
+		defer b.Close()
+		synctest.Wait() // the bus waits for something to happen
+		skipped := eventBatch{wanted: true, skipped: 7}
+		skipped.publish(b)
+		time.Sleep(dropNoticeEvery) // while the bus runs: not only at its close
+		synctest.Wait()
+		select {
+		case batch := <-b.Events():
+			if len(batch) != 1 || !strings.HasPrefix(batch[0].Text, "7 message events not shown") {
+				t.Errorf("events %v, want one warning of the 7 not built", batch)
+			}
+		default:
+			t.Error("nothing told of the 7 events not built")
+		}
+	})
+}

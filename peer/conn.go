@@ -870,7 +870,7 @@ func (b *eventBatch) publish(bus *Bus) {
 		next = make([]Event, 0, n)
 	}
 	if b.skipped > 0 {
-		bus.dropped.Add(b.skipped)
+		bus.countDropped(b.skipped)
 	}
 	b.events, b.room, b.skipped = next, max(0, b.room-n), 0
 }
