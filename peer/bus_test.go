@@ -3,6 +3,7 @@ package peer
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -403,6 +404,46 @@ func TestBusTellsOfDropsThatNoEventFollows(t *testing.T) {
 			}
 		default:
 			t.Error("nothing told of the 7 events not built")
+		}
+	})
+}
+
+// TestBusTellsEveryDropOnceQuiet: whatever the mix of a flood and a slow
+// front end, once the bus has been quiet for dropNoticeEvery the warnings
+// it sent add up to every event it dropped.
+func TestBusTellsEveryDropOnceQuiet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := NewBus(100)
+		defer b.Close()
+		var told uint64
+		var mu sync.Mutex
+		go func() {
+			for batch := range b.Events() {
+				for _, e := range batch {
+					var n uint64
+					if _, err := fmt.Sscanf(e.Text, "%d message events not shown", &n); err == nil && e.Kind == KindWarn {
+						mu.Lock()
+						told += n
+						mu.Unlock()
+					}
+				}
+				time.Sleep(time.Millisecond) // a slow front end
+			}
+		}()
+		for round := range 50 {
+			for i := range 300 {
+				b.Publish(Event{Kind: KindRecv, Text: fmt.Sprint(round, i)})
+			}
+			skipped := eventBatch{wanted: true, skipped: uint64(round)}
+			skipped.publish(b)
+			time.Sleep(37 * time.Millisecond)
+		}
+		time.Sleep(2 * dropNoticeEvery)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if told != b.Dropped() || told == 0 {
+			t.Errorf("told of %d dropped events, the bus dropped %d", told, b.Dropped())
 		}
 	})
 }
