@@ -2,7 +2,8 @@
 # bench.sh: the throughput table of docs/PERFORMANCE.md. Runs each loopback
 # benchmark beside its baseline in the same run, COUNT times (default 5),
 # and prints the median rates and their ratio to the baseline's median. The
-# node variants: "node" (a front end takes every event and shows nothing),
+# node variants: "node" (a front end takes every batch of events, shows
+# nothing and hands it back, as the TUI does),
 # "node-no-log" (nobody reads events: message lines dropped at the bus),
 # "headless" (the headless transcript written to a file) and
 # "headless-quiet" (headless --quiet: no message events built at all).

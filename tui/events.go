@@ -35,7 +35,9 @@ type historyErrMsg struct{ err error }
 // waitEvents is the one command that reads events: it blocks for the first
 // batch, then takes whatever else is already waiting, up to maxBatch events.
 // Update re-arms it after applying them, so at most one is ever running.
-func waitEvents(ch <-chan []peer.Event) tea.Cmd {
+// A batch merged into the first is copied, so it is handed back to the node
+// at once (release), to carry later events: a flood then allocates nothing.
+func waitEvents(ch <-chan []peer.Event, release func([]peer.Event)) tea.Cmd {
 	return func() tea.Msg {
 		batch, ok := <-ch
 		if !ok {
@@ -48,12 +50,22 @@ func waitEvents(ch <-chan []peer.Event) tea.Cmd {
 					return eventsMsg{events: batch, closed: true}
 				}
 				batch = append(batch, more...)
+				release(more)
 			default:
 				return eventsMsg{events: batch}
 			}
 		}
 		return eventsMsg{events: batch}
 	}
+}
+
+// releaser hands batches of events back to node once applied, if it takes
+// them back (peer.EventReleaser).
+func releaser(node peer.Node) func([]peer.Event) {
+	if r, ok := node.(peer.EventReleaser); ok {
+		return r.ReleaseEvents
+	}
+	return func([]peer.Event) {}
 }
 
 func tick() tea.Cmd {
@@ -104,7 +116,8 @@ func (m *Model) applyEvents(msg eventsMsg) tea.Cmd {
 		m.quitting = true
 		return tea.Quit
 	}
-	cmds := []tea.Cmd{waitEvents(m.node.Events())}
+	m.release(msg.events) // the log keeps copies
+	cmds := []tea.Cmd{waitEvents(m.node.Events(), m.release)}
 	if changed {
 		cmds = append(cmds, m.requestSnapshot())
 	}

@@ -59,11 +59,12 @@ const (
 
 // Model is the root model. Create it with New; it is a tea.Model.
 type Model struct {
-	node peer.Node
-	opts Options
-	keys keyMap
-	st   styles
-	help help.Model
+	node    peer.Node
+	release func([]peer.Event) // hands applied batches back to node
+	opts    Options
+	keys    keyMap
+	st      styles
+	help    help.Model
 
 	// The clock, time zone and randomness; tests fix them.
 	now func() time.Time
@@ -105,17 +106,18 @@ func New(node peer.Node, opts Options) *Model {
 		panic("tui: Options.Dialect is required")
 	}
 	m := &Model{
-		node:  node,
-		opts:  opts,
-		keys:  newKeyMap(),
-		st:    newStyles(true),
-		help:  help.New(),
-		now:   time.Now,
-		loc:   time.Local,
-		rng:   rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
-		focus: paneCmd,
-		back:  paneConns,
-		conns: newConnsPane(),
+		node:    node,
+		release: releaser(node),
+		opts:    opts,
+		keys:    newKeyMap(),
+		st:      newStyles(true),
+		help:    help.New(),
+		now:     time.Now,
+		loc:     time.Local,
+		rng:     rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		focus:   paneCmd,
+		back:    paneConns,
+		conns:   newConnsPane(),
 	}
 	m.log = newLogPane(opts.LogLines, &m.opts.Dialect)
 	m.help.Styles = m.st.help

@@ -12,7 +12,7 @@ import (
 // Init starts the event reader, the first snapshot and the refresh timer,
 // and asks the terminal for its background colour.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(waitEvents(m.node.Events()), m.requestSnapshot(), tick(), tea.RequestBackgroundColor)
+	return tea.Batch(waitEvents(m.node.Events(), m.release), m.requestSnapshot(), tick(), tea.RequestBackgroundColor)
 }
 
 // Update applies one message. Only this goroutine changes the model;

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/bitclone/bitclone/peer"
+	"github.com/bitclone/bitclone/peer/bitclone"
 )
 
 // isQuit reports whether cmd (possibly a batch) quits the program.
@@ -394,12 +395,17 @@ func TestWaitEventsDrainsABurst(t *testing.T) {
 	for i := range maxBatch + 10 {
 		ch <- []peer.Event{{Kind: peer.KindRecv, ConnID: uint64(i)}}
 	}
-	msg := runWithTimeout(t, waitEvents(ch)).(eventsMsg)
+	released := 0
+	release := func([]peer.Event) { released++ }
+	msg := runWithTimeout(t, waitEvents(ch, release)).(eventsMsg)
 	if len(msg.events) != maxBatch || msg.closed {
 		t.Fatalf("first batch: %d events, closed %v", len(msg.events), msg.closed)
 	}
+	if released != maxBatch-1 {
+		t.Errorf("%d batches handed back, want the %d merged into the first", released, maxBatch-1)
+	}
 	close(ch)
-	msg = runWithTimeout(t, waitEvents(ch)).(eventsMsg)
+	msg = runWithTimeout(t, waitEvents(ch, release)).(eventsMsg)
 	if len(msg.events) != 10 || !msg.closed || msg.events[9].ConnID != maxBatch+9 {
 		t.Fatalf("second batch: %d events, closed %v", len(msg.events), msg.closed)
 	}
@@ -447,5 +453,37 @@ func TestPasteIsSanitized(t *testing.T) {
 	m.Update(tea.PasteMsg{Content: "ping|1\x1b[2J\u202eX\tY"})
 	if got := m.cmd.value(); got != "ping|1[2JX Y" {
 		t.Errorf("pasted text became %q", got)
+	}
+}
+
+// releasingNode is a fake node that takes batches of events back.
+type releasingNode struct {
+	*fakeNode
+	released [][]peer.Event
+}
+
+func (r *releasingNode) ReleaseEvents(batch []peer.Event) { r.released = append(r.released, batch) }
+
+// TestAppliedBatchesAreHandedBack: once the log has its copies, the batch
+// goes back to the node to carry later events; reusing it changes nothing
+// in the log.
+func TestAppliedBatchesAreHandedBack(t *testing.T) {
+	node := &releasingNode{fakeNode: newFake()}
+	m := New(node, Options{Dialect: bitclone.Dialect, LogLines: 1000, Listen: "127.0.0.1:8081"})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	batch := []peer.Event{
+		{At: t0, Kind: peer.KindRecv, ConnID: 1, Peer: "127.0.0.1:8082", Command: "ping", Text: "ping|1", Raw: []byte("ping|1\r\n")},
+		{At: t0, Kind: peer.KindSend, ConnID: 1, Peer: "127.0.0.1:8082", Command: "pong", Text: "pong|1", Raw: []byte("pong|1\r\n")},
+	}
+	m.Update(eventsMsg{events: batch})
+	if len(node.released) != 1 || &node.released[0][0] != &batch[0] {
+		t.Fatalf("%d batches handed back, want the one applied", len(node.released))
+	}
+	for i := range batch { // the node reuses it
+		batch[i] = peer.Event{At: t0, Kind: peer.KindRecv, Text: "reused"}
+	}
+	view := m.View().Content
+	if !strings.Contains(view, "ping|1") || !strings.Contains(view, "pong|1") || strings.Contains(view, "reused") {
+		t.Errorf("the log changed with the reused batch:\n%s", view)
 	}
 }

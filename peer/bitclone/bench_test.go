@@ -92,7 +92,7 @@ func floodServer(b *testing.B) net.Addr {
 type frontEnd int
 
 const (
-	drainEvents   frontEnd = iota // a front end that takes every batch and shows nothing
+	drainEvents   frontEnd = iota // a front end that takes every batch, shows nothing and hands it back, as the TUI does
 	noFrontEnd                    // nobody reads: message events are dropped at the bus
 	headlessFile                  // the headless transcript, written to a file
 	headlessQuiet                 // headless --quiet, writing to a file
@@ -135,7 +135,10 @@ func benchNodeWith(b *testing.B, fe frontEnd) *Node {
 			headless.Run(ctx, n, nil, transcript, headless.Options{Quiet: fe == headlessQuiet})
 			transcript.Close()
 		}
-		for range n.Events() {
+		for batch := range n.Events() {
+			if fe == drainEvents {
+				n.ReleaseEvents(batch)
+			}
 		}
 	}()
 	b.Cleanup(func() { cancel(); <-done })
@@ -302,7 +305,7 @@ func BenchmarkLoopbackPipelined(b *testing.B) {
 }
 
 // nodeVariants runs bench against a node on an established connection,
-// once per front end: "node" (events taken and dropped by the reader),
+// once per front end: "node" (events taken and handed back, as the TUI does),
 // "node-no-log" (nobody reads them), "headless" (the transcript written to
 // a file) and "headless-quiet" (--quiet: no message events at all).
 func nodeVariants(b *testing.B, bench func(b *testing.B, c net.Conn, r *bufio.Reader)) {
