@@ -50,28 +50,18 @@ type All struct {
 const advertiseInterval = 2 * time.Second
 
 func (a All) withDefaults() All {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	defDur(&a.Duration, 30*time.Second)
-	def(&a.FDLimit, 1024)
-	defDur(&a.PingInterval, 100*time.Millisecond)
-	defDur(&a.HandshakeTimeout, 2*time.Second)
-	def(&a.WarnPeers, 20)
-	def(&a.WarnRate, 900)
-	def(&a.Target, bitclone.DefaultMaxInbound)
-	def(&a.Slowloris, 200)
-	defDur(&a.SlowlorisGap, 200*time.Millisecond)
-	def(&a.PingsPerConn, 1_000_000)
-	def(&a.AddrMsgs, 1000)
-	def(&a.PerAddr, 1000)
+	peer.OrDefault(&a.Duration, 30*time.Second)
+	peer.OrDefault(&a.FDLimit, 1024)
+	peer.OrDefault(&a.PingInterval, 100*time.Millisecond)
+	peer.OrDefault(&a.HandshakeTimeout, 2*time.Second)
+	peer.OrDefault(&a.WarnPeers, 20)
+	peer.OrDefault(&a.WarnRate, 900)
+	peer.OrDefault(&a.Target, bitclone.DefaultMaxInbound)
+	peer.OrDefault(&a.Slowloris, 200)
+	peer.OrDefault(&a.SlowlorisGap, 200*time.Millisecond)
+	peer.OrDefault(&a.PingsPerConn, 1_000_000)
+	peer.OrDefault(&a.AddrMsgs, 1000)
+	peer.OrDefault(&a.PerAddr, 1000)
 	return a
 }
 

@@ -141,35 +141,25 @@ const (
 )
 
 func (c Config) withDefaults() Config {
-	def := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	defInt := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
 	if c.Dir == "" {
 		c.Dir = "."
 	}
-	defInt(&c.MaxPeers, DefaultMaxPeers)
-	defInt(&c.UploadSlots, DefaultUploadSlots)
-	defInt(&c.MinRequests, DefaultMinRequests)
-	defInt(&c.MaxRequests, DefaultMaxRequests)
+	peer.OrDefault(&c.MaxPeers, DefaultMaxPeers)
+	peer.OrDefault(&c.UploadSlots, DefaultUploadSlots)
+	peer.OrDefault(&c.MinRequests, DefaultMinRequests)
+	peer.OrDefault(&c.MaxRequests, DefaultMaxRequests)
 	c.MaxRequests = max(c.MaxRequests, c.MinRequests)
-	def(&c.ChokeInterval, DefaultChokeInterval)
-	def(&c.OptimisticInterval, DefaultOptimisticInterval)
-	def(&c.KeepAliveAfter, DefaultKeepAliveAfter)
-	def(&c.DropSilentAfter, DefaultDropSilentAfter)
-	def(&c.RequestTimeout, DefaultRequestTimeout)
-	def(&c.HandshakeTimeout, DefaultHandshakeTimeout)
-	def(&c.Tick, DefaultTick)
-	def(&c.ProgressEvery, DefaultProgressEvery)
-	def(&c.RetryBase, peer.DefaultRetryBase)
-	def(&c.RetryMax, peer.DefaultRetryMax)
-	def(&c.ShunFor, peer.DefaultBanFor)
+	peer.OrDefault(&c.ChokeInterval, DefaultChokeInterval)
+	peer.OrDefault(&c.OptimisticInterval, DefaultOptimisticInterval)
+	peer.OrDefault(&c.KeepAliveAfter, DefaultKeepAliveAfter)
+	peer.OrDefault(&c.DropSilentAfter, DefaultDropSilentAfter)
+	peer.OrDefault(&c.RequestTimeout, DefaultRequestTimeout)
+	peer.OrDefault(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	peer.OrDefault(&c.Tick, DefaultTick)
+	peer.OrDefault(&c.ProgressEvery, DefaultProgressEvery)
+	peer.OrDefault(&c.RetryBase, peer.DefaultRetryBase)
+	peer.OrDefault(&c.RetryMax, peer.DefaultRetryMax)
+	peer.OrDefault(&c.ShunFor, peer.DefaultBanFor)
 	if c.PeerID == (bittorrent.PeerID{}) {
 		c.PeerID = NewPeerID()
 	}

@@ -119,30 +119,21 @@ const (
 )
 
 func (c Config) withDefaults() Config {
-	def := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
 	if c.Dir == "" {
 		c.Dir = "."
 	}
-	if c.MaxPeers <= 0 {
-		c.MaxPeers = DefaultMaxPeers
-	}
-	if c.Pipeline <= 0 {
-		c.Pipeline = DefaultPipeline
-	}
+	peer.OrDefault(&c.MaxPeers, DefaultMaxPeers)
+	peer.OrDefault(&c.Pipeline, DefaultPipeline)
 	c.Pipeline = min(c.Pipeline, MaxPipeline)
-	def(&c.RehelloInterval, DefaultRehelloInterval)
-	def(&c.RequestTimeout, DefaultRequestTimeout)
-	def(&c.HandshakeTimeout, DefaultHandshakeTimeout)
-	def(&c.IdleAfter, DefaultIdleAfter)
-	def(&c.Tick, DefaultTick)
-	def(&c.ProgressEvery, DefaultProgressEvery)
-	def(&c.RetryBase, peer.DefaultRetryBase)
-	def(&c.RetryMax, peer.DefaultRetryMax)
-	def(&c.ShunFor, peer.DefaultBanFor)
+	peer.OrDefault(&c.RehelloInterval, DefaultRehelloInterval)
+	peer.OrDefault(&c.RequestTimeout, DefaultRequestTimeout)
+	peer.OrDefault(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	peer.OrDefault(&c.IdleAfter, DefaultIdleAfter)
+	peer.OrDefault(&c.Tick, DefaultTick)
+	peer.OrDefault(&c.ProgressEvery, DefaultProgressEvery)
+	peer.OrDefault(&c.RetryBase, peer.DefaultRetryBase)
+	peer.OrDefault(&c.RetryMax, peer.DefaultRetryMax)
+	peer.OrDefault(&c.ShunFor, peer.DefaultBanFor)
 	return c
 }
 

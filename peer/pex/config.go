@@ -139,33 +139,23 @@ const (
 )
 
 func (c Config) withDefaults() Config {
-	def := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	defInt := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
 	if c.Dest == "" {
 		c.Dest = "."
 	}
 	if c.ListenHost == "" {
 		c.ListenHost = DefaultListenHost
 	}
-	defInt(&c.MaxConns, DefaultMaxConns)
-	defInt(&c.MaxKnown, DefaultMaxKnown)
-	defInt(&c.MaxAsks, DefaultMaxAsks)
-	defInt(&c.ForgetAfter, DefaultForgetAfter)
-	defInt(&c.MaxStrikes, DefaultMaxStrikes)
-	def(&c.AskEvery, DefaultAskEvery)
-	def(&c.PeerEvery, DefaultPeerEvery)
-	def(&c.Tick, DefaultTick)
-	def(&c.ShunFor, peer.DefaultBanFor)
-	def(&c.RetryBase, peer.DefaultRetryBase)
-	def(&c.RetryMax, peer.DefaultRetryMax)
+	peer.OrDefault(&c.MaxConns, DefaultMaxConns)
+	peer.OrDefault(&c.MaxKnown, DefaultMaxKnown)
+	peer.OrDefault(&c.MaxAsks, DefaultMaxAsks)
+	peer.OrDefault(&c.ForgetAfter, DefaultForgetAfter)
+	peer.OrDefault(&c.MaxStrikes, DefaultMaxStrikes)
+	peer.OrDefault(&c.AskEvery, DefaultAskEvery)
+	peer.OrDefault(&c.PeerEvery, DefaultPeerEvery)
+	peer.OrDefault(&c.Tick, DefaultTick)
+	peer.OrDefault(&c.ShunFor, peer.DefaultBanFor)
+	peer.OrDefault(&c.RetryBase, peer.DefaultRetryBase)
+	peer.OrDefault(&c.RetryMax, peer.DefaultRetryMax)
 	return c
 }
 

@@ -120,40 +120,26 @@ const (
 )
 
 func (c Config) withDefaults() Config {
-	def := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	defInt := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
 	if c.Dest == "" {
 		c.Dest = "."
 	}
-	defInt(&c.TTL, toy.DefaultTTL)
-	defInt(&c.MaxKnown, DefaultMaxKnown)
-	def(&c.PingInterval, DefaultPingInterval)
-	def(&c.ForgetAfter, DefaultForgetAfter)
-	def(&c.PeerListInterval, DefaultPeerListInterval)
-	def(&c.SeenFor, DefaultSeenFor)
-	def(&c.SearchRetry, DefaultSearchRetry)
-	def(&c.ChunkTimeout, DefaultChunkTimeout)
-	def(&c.MaxChunkTimeout, DefaultMaxChunkTimeout)
-	defInt(&c.ChunkTries, DefaultChunkTries)
-	defInt(&c.Window, DefaultWindow)
-	defInt(&c.ChunkSize, toy.DefaultChunkSize)
+	peer.OrDefault(&c.TTL, toy.DefaultTTL)
+	peer.OrDefault(&c.MaxKnown, DefaultMaxKnown)
+	peer.OrDefault(&c.PingInterval, DefaultPingInterval)
+	peer.OrDefault(&c.ForgetAfter, DefaultForgetAfter)
+	peer.OrDefault(&c.PeerListInterval, DefaultPeerListInterval)
+	peer.OrDefault(&c.SeenFor, DefaultSeenFor)
+	peer.OrDefault(&c.SearchRetry, DefaultSearchRetry)
+	peer.OrDefault(&c.ChunkTimeout, DefaultChunkTimeout)
+	peer.OrDefault(&c.MaxChunkTimeout, DefaultMaxChunkTimeout)
+	peer.OrDefault(&c.ChunkTries, DefaultChunkTries)
+	peer.OrDefault(&c.Window, DefaultWindow)
+	peer.OrDefault(&c.ChunkSize, toy.DefaultChunkSize)
 	c.ChunkSize = min(c.ChunkSize, toy.MaxChunkSize)
-	if c.MaxFetchSize <= 0 {
-		c.MaxFetchSize = DefaultMaxFetchSize
-	}
-	def(&c.Tick, DefaultTick)
-	if c.RelayRate <= 0 {
-		c.RelayRate = DefaultRelayRate
-	}
-	defInt(&c.RelayBurst, DefaultRelayBurst)
+	peer.OrDefault(&c.MaxFetchSize, DefaultMaxFetchSize)
+	peer.OrDefault(&c.Tick, DefaultTick)
+	peer.OrDefault(&c.RelayRate, DefaultRelayRate)
+	peer.OrDefault(&c.RelayBurst, DefaultRelayBurst)
 	return c
 }
 
