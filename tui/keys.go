@@ -27,48 +27,49 @@ type keyMap struct {
 	Close key.Binding
 }
 
+// bind is a binding of keys shown in help as help and desc.
+func bind(help, desc string, keys ...string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+}
+
 func newKeyMap() keyMap {
-	b := func(keys []string, help, desc string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
-	}
-	k := func(keys ...string) []string { return keys }
 	return keyMap{
-		Quit:     b(k("q", "ctrl+c"), "q", "quit"),
-		Help:     b(k("?"), "?", "all keys"),
-		NextPane: b(k("tab"), "tab", "next pane"),
-		PrevPane: b(k("shift+tab"), "shift+tab", "previous pane"),
-		Type:     b(k("i"), "i", "command line"),
-		Colon:    b(k(":"), ":", "command"),
+		Quit:     bind("q", "quit", "q", "ctrl+c"),
+		Help:     bind("?", "all keys", "?"),
+		NextPane: bind("tab", "next pane", "tab"),
+		PrevPane: bind("shift+tab", "previous pane", "shift+tab"),
+		Type:     bind("i", "command line", "i"),
+		Colon:    bind(":", "command", ":"),
 		Other:    key.NewBinding(key.WithHelp("other keys", "typed on the command line")),
 
-		Up:       b(k("up", "k"), "↑/k", "up"),
-		Down:     b(k("down", "j"), "↓/j", "down"),
-		PageUp:   b(k("pgup", "ctrl+u"), "pgup", "page up"),
-		PageDown: b(k("pgdown", "ctrl+d"), "pgdn", "page down"),
-		Home:     b(k("home"), "home", "oldest"),
-		End:      b(k("end"), "end", "newest, follow"),
+		Up:       bind("↑/k", "up", "up", "k"),
+		Down:     bind("↓/j", "down", "down", "j"),
+		PageUp:   bind("pgup", "page up", "pgup", "ctrl+u"),
+		PageDown: bind("pgdn", "page down", "pgdown", "ctrl+d"),
+		Home:     bind("home", "oldest", "home"),
+		End:      bind("end", "newest, follow", "end"),
 
-		Toggle:   b(k("space"), "space", "select & type"),
-		Unselect: b(k("u"), "u", "unselect all"),
-		Drop:     b(k("d"), "d", "drop (asks)"),
-		Detail:   b(k("enter"), "enter", "details"),
-		PeerLog:  b(k("l"), "l", "log of peer"),
+		Toggle:   bind("space", "select & type", "space"),
+		Unselect: bind("u", "unselect all", "u"),
+		Drop:     bind("d", "drop (asks)", "d"),
+		Detail:   bind("enter", "details", "enter"),
+		PeerLog:  bind("l", "log of peer", "l"),
 
-		Filter:      b(k("/"), "/", "filter"),
-		ClearFilter: b(k("esc"), "esc", "clear filter"),
-		Follow:      b(k("f"), "f", "follow"),
-		Raw:         b(k("x"), "x", "raw bytes"),
+		Filter:      bind("/", "filter", "/"),
+		ClearFilter: bind("esc", "clear filter", "esc"),
+		Follow:      bind("f", "follow", "f"),
+		Raw:         bind("x", "raw bytes", "x"),
 
-		Connect: b(k("c"), "c", "connect (asks)"),
+		Connect: bind("c", "connect (asks)", "c"),
 
-		Send:      b(k("enter"), "enter", "send"),
-		Complete:  b(k("tab"), "tab", "complete"),
-		HistPrev:  b(k("up"), "↑", "history back"),
-		HistNext:  b(k("down"), "↓", "history forward"),
-		Leave:     b(k("esc"), "esc", "panes"),
-		Interrupt: b(k("ctrl+c"), "ctrl+c", "quit"),
+		Send:      bind("enter", "send", "enter"),
+		Complete:  bind("tab", "complete", "tab"),
+		HistPrev:  bind("↑", "history back", "up"),
+		HistNext:  bind("↓", "history forward", "down"),
+		Leave:     bind("esc", "panes", "esc"),
+		Interrupt: bind("ctrl+c", "quit", "ctrl+c"),
 
-		Close: b(k("esc", "enter"), "esc", "back"),
+		Close: bind("esc", "back", "esc", "enter"),
 	}
 }
 

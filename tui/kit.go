@@ -4,6 +4,7 @@ import (
 	"image/color"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 )
 
@@ -103,3 +104,7 @@ func (l Line) AddCells(cols []Column, ws []int, cells []string, paints []*Paint)
 func (l Line) Room() int { return l.r.room() }
 
 func (l Line) String() string { return l.r.String() }
+
+// Bind is a binding of keys shown in help as help and desc, as the node's
+// screens make theirs.
+func Bind(help, desc string, keys ...string) key.Binding { return bind(help, desc, keys...) }

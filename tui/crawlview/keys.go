@@ -1,6 +1,10 @@
 package crawlview
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+
+	"github.com/bitclone/bitclone/tui"
+)
 
 // keyMap is every key; the footer and the ? screen show the same
 // bindings, so help cannot drift from behaviour.
@@ -14,36 +18,32 @@ type keyMap struct {
 }
 
 func newKeyMap() keyMap {
-	b := func(keys []string, help, desc string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
-	}
-	k := func(keys ...string) []string { return keys }
 	return keyMap{
-		Quit:     b(k("q", "ctrl+c"), "q", "quit"),
-		Help:     b(k("?"), "?", "all keys"),
-		NextView: b(k("tab"), "tab", "next view"),
-		PrevView: b(k("shift+tab"), "shift+tab", "previous view"),
-		Graph:    b(k("g"), "g", "graph"),
-		Changes:  b(k("c"), "c", "changes"),
+		Quit:     tui.Bind("q", "quit", "q", "ctrl+c"),
+		Help:     tui.Bind("?", "all keys", "?"),
+		NextView: tui.Bind("tab", "next view", "tab"),
+		PrevView: tui.Bind("shift+tab", "previous view", "shift+tab"),
+		Graph:    tui.Bind("g", "graph", "g"),
+		Changes:  tui.Bind("c", "changes", "c"),
 
-		Up:       b(k("up", "k"), "↑/k", "up"),
-		Down:     b(k("down", "j"), "↓/j", "down"),
-		PageUp:   b(k("pgup", "ctrl+u"), "pgup", "page up"),
-		PageDown: b(k("pgdown", "ctrl+d"), "pgdn", "page down"),
-		Home:     b(k("home"), "home", "first"),
-		End:      b(k("end"), "end", "last"),
+		Up:       tui.Bind("↑/k", "up", "up", "k"),
+		Down:     tui.Bind("↓/j", "down", "down", "j"),
+		PageUp:   tui.Bind("pgup", "page up", "pgup", "ctrl+u"),
+		PageDown: tui.Bind("pgdn", "page down", "pgdown", "ctrl+d"),
+		Home:     tui.Bind("home", "first", "home"),
+		End:      tui.Bind("end", "last", "end"),
 
-		Sort:        b(k("s"), "s", "sort"),
-		Reverse:     b(k("r"), "r", "reverse"),
-		SortBy:      b(k("1", "2", "3", "4"), "1-4", "sort by address, agent, rtt, score"),
-		Filter:      b(k("/"), "/", "filter"),
-		ClearFilter: b(k("esc"), "esc", "clear filter"),
+		Sort:        tui.Bind("s", "sort", "s"),
+		Reverse:     tui.Bind("r", "reverse", "r"),
+		SortBy:      tui.Bind("1-4", "sort by address, agent, rtt, score", "1", "2", "3", "4"),
+		Filter:      tui.Bind("/", "filter", "/"),
+		ClearFilter: tui.Bind("esc", "clear filter", "esc"),
 
-		Detail: b(k("enter"), "enter", "report card"),
-		Close:  b(k("esc", "enter"), "esc", "back"),
+		Detail: tui.Bind("enter", "report card", "enter"),
+		Close:  tui.Bind("esc", "back", "esc", "enter"),
 
-		Apply:  b(k("enter"), "enter", "keep filter"),
-		Cancel: b(k("esc"), "esc", "clear"),
+		Apply:  tui.Bind("enter", "keep filter", "enter"),
+		Cancel: tui.Bind("esc", "clear", "esc"),
 	}
 }
 
