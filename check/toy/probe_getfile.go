@@ -17,17 +17,10 @@ func probeGetFileMissing(e *env) check.Result {
 	defer c.Close()
 	// No chunk key, as the article's node asks.
 	m := wire.GetFile(e.id(), missingName(), -1)
-	r := check.Result{Sent: shown(encode(m))}
-	if err := send(c, m); err != nil {
-		r.Verdict, r.Detail = check.Fail, err.Error()
+	r, got, ok := e.exchange(c, encode(m))
+	if !ok {
 		return r
 	}
-	got, err := c.Watch(e.o.Settle())
-	if err != nil {
-		r.Verdict, r.Detail = check.Fail, err.Error()
-		return r
-	}
-	r.Got = shownFrames(got...)
 	what := "silence"
 	for _, f := range got {
 		if anyReplyTo(m.ID)(f) {

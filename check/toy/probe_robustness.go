@@ -41,17 +41,10 @@ func (e *env) shrugsOff(bad []byte, answer func(frame) bool) check.Result {
 		return *fail
 	}
 	defer c.Close()
-	r := check.Result{Sent: shown(bad)}
-	if err := c.Send(bad); err != nil {
-		r.Verdict, r.Detail = check.Fail, err.Error()
+	r, got, ok := e.exchange(c, bad)
+	if !ok {
 		return r
 	}
-	got, err := c.Watch(e.o.Settle())
-	if err != nil {
-		r.Verdict, r.Detail = check.Fail, err.Error()
-		return r
-	}
-	r.Got = shownFrames(got...)
 	if why := e.stillAnswers(c); why != "" {
 		r.Verdict, r.Detail = check.Fail, why+": did it crash on our datagram? (the article's node does)"
 		return r

@@ -35,17 +35,10 @@ func probeSearchMissing(e *env) check.Result {
 	defer c.Close()
 	// ttl 1: this node answers, and passes it on to nobody.
 	m := wire.Search(e.id(), missingName(), 1)
-	r := check.Result{Sent: shown(encode(m))}
-	if err := send(c, m); err != nil {
-		r.Verdict, r.Detail = check.Fail, err.Error()
+	r, got, ok := e.exchange(c, encode(m))
+	if !ok {
 		return r
 	}
-	got, err := c.Watch(e.o.Settle())
-	if err != nil {
-		r.Verdict, r.Detail = check.Fail, err.Error()
-		return r
-	}
-	r.Got = shownFrames(got...)
 	for _, f := range got {
 		switch {
 		case isReply(wire.CmdSearchResult, m.ID)(f):

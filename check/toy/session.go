@@ -102,6 +102,23 @@ func (e *env) ask(c *conn, m wire.Message, want string) (frame, []frame, error) 
 	return c.Await(e.o.Timeout, check.Is(want))
 }
 
+// exchange sends the datagram b on c and collects what comes back within
+// the settle time, both shown in r; ok is false (r failed) if either did.
+func (e *env) exchange(c *conn, b []byte) (r check.Result, got []frame, ok bool) {
+	r.Sent = shown(b)
+	if err := c.Send(b); err != nil {
+		r.Verdict, r.Detail = check.Fail, err.Error()
+		return r, nil, false
+	}
+	got, err := c.Watch(e.o.Settle())
+	if err != nil {
+		r.Verdict, r.Detail = check.Fail, err.Error()
+		return r, nil, false
+	}
+	r.Got = shownFrames(got...)
+	return r, got, true
+}
+
 // send writes m as one datagram.
 func send(c *conn, m wire.Message) error { return c.Send(encode(m)) }
 
