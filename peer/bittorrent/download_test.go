@@ -147,15 +147,23 @@ type fakeTracker struct {
 	list     []netip.AddrPort
 	req      chan TrackerRequest
 	finished chan struct{}
+	// atStart is what the request's Stats said when the tracker answered,
+	// as a real client's "started" announce reads them: once the list is
+	// out, the download moves them on.
+	atStart chan [3]int64
+	stats   func() (up, down, left int64)
 }
 
 func (f *fakeTracker) make(r TrackerRequest) (Tracker, error) {
 	f.req <- r
+	f.stats = r.Stats
 	return f, nil
 }
 
 func (f *fakeTracker) Run(ctx context.Context, peers chan<- []netip.AddrPort, note func(peer.Kind, string)) {
 	defer close(f.finished)
+	up, down, left := f.stats()
+	f.atStart <- [3]int64{up, down, left}
 	note(peer.KindInfo, "fake tracker: 1 peer")
 	select {
 	case peers <- f.list:
@@ -168,7 +176,7 @@ func TestPeersFromTheTracker(t *testing.T) {
 	data := nodetest.Pattern(300<<10, 12)
 	tor := testTorrent(t, data, 32<<10)
 	s := seedNode(t, tor, data, 1)
-	ft := &fakeTracker{list: []netip.AddrPort{s.Addr()}, req: make(chan TrackerRequest, 1), finished: make(chan struct{})}
+	ft := &fakeTracker{list: []netip.AddrPort{s.Addr()}, req: make(chan TrackerRequest, 1), finished: make(chan struct{}), atStart: make(chan [3]int64, 1)}
 	cfg := fastConfig(tor, t.TempDir(), 2)
 	cfg.Tracker = ft.make
 	l := runNode(t, cfg)
@@ -176,8 +184,8 @@ func TestPeersFromTheTracker(t *testing.T) {
 	if req.InfoHash != bittorrent.InfoHash(tor.InfoHash) || req.PeerID != l.PeerID() || req.Port != l.Addr().Port() || req.CompleteAtStart {
 		t.Errorf("announce request %+v", req)
 	}
-	if up, down, left := req.Stats(); up != 0 || down != 0 || left != int64(len(data)) {
-		t.Errorf("stats at start: %d %d %d", up, down, left)
+	if s := <-ft.atStart; s != [3]int64{0, 0, int64(len(data))} {
+		t.Errorf("stats at start (up, down, left): %v", s)
 	}
 	l.waitComplete(t, data)
 	l.Wait("the completed signal", req.Completed)
