@@ -334,10 +334,10 @@ func (s *session) maybeEstablished() error {
 // the peer has now misbehaved too often.
 func (s *session) reject(reason, detail string, now time.Time) error {
 	line := wire.Reject{Code: 400, Reason: reason, Detail: fieldSafe(detail)}
-	s.reply(line)
 	s.mu.Lock()
 	s.lastReject[1] = wire.Format(line)
 	s.mu.Unlock()
+	s.reply(line)
 	return s.strike(now)
 }
 

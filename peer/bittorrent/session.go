@@ -388,8 +388,10 @@ func (s *session) onRequest(m bittorrent.Message, at time.Time) error {
 	s.served++
 	s.up.Add(int64(n), at)
 	s.mu.Unlock()
-	s.conn.Reply(buf, bittorrent.CmdPiece)
+	// Counted before it goes: a big reply may be on the wire before Reply
+	// returns, and whoever got it may read our counters.
 	s.n.meter.AddUp(n, at)
+	s.conn.Reply(buf, bittorrent.CmdPiece)
 	return nil
 }
 

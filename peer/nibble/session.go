@@ -195,14 +195,17 @@ func (s *session) onHello(data []byte) {
 	}
 	have := s.n.store.Have()
 	b, _ := nibble.HelloResponse(have) // the torrent's bitfield fits a frame (LoadTorrent checks)
-	s.reply(b, nibble.CmdHelloResponse)
 	if s.outbound() {
+		s.reply(b, nibble.CmdHelloResponse)
 		return
 	}
+	// Established before the answer goes: the peer may look at our state
+	// as soon as it has it.
 	s.mu.Lock()
 	first := !s.established
 	s.established = true
 	s.mu.Unlock()
+	s.reply(b, nibble.CmdHelloResponse)
 	if first {
 		s.note(peer.KindEstablished, fmt.Sprintf("hello for our torrent: we have %d/%d pieces", have.Count(), have.Len()))
 	}
@@ -274,7 +277,8 @@ func (s *session) onRequest(data []byte, at time.Time) {
 		return
 	}
 	buf[0], buf[1], buf[2], buf[3] = nibble.ProtocolVersion, byte(nibble.TypePieceResponse), byte(size>>8), byte(size)
-	s.reply(buf, nibble.CmdPieceResponse)
+	// The state first: a big reply goes out from inside reply, and whoever
+	// got it may look at this session's state before reply returns.
 	s.mu.Lock()
 	if !s.outbound() {
 		// A peer that asks without a hello is served all the same, and
@@ -285,6 +289,7 @@ func (s *session) onRequest(data []byte, at time.Time) {
 	s.up.Add(int64(size), at)
 	s.mu.Unlock()
 	s.n.meter.AddUp(size, at)
+	s.reply(buf, nibble.CmdPieceResponse)
 }
 
 // waiting is the piece the oldest request waiting asks for.

@@ -149,11 +149,13 @@ func (s *session) onAsk(h pex.Hash, at time.Time) {
 		s.conn.Note(peer.KindError, "cannot give "+h.Short()+": "+err.Error())
 		return
 	}
-	s.conn.Reply(give, pex.CmdGive)
+	// Counted before it goes: a give is big enough to be on the wire before
+	// Reply returns, and whoever got it may read our counters.
 	s.mu.Lock()
 	s.given++
 	s.mu.Unlock()
 	s.n.countGiven(len(piece), at)
+	s.conn.Reply(give, pex.CmdGive)
 }
 
 // onGive verifies a give and saves a wanted piece; a corrupt one is
