@@ -200,15 +200,18 @@ func texts(ls []Line) string {
 	return strings.Join(s, "\n")
 }
 
-// slowPeer answers "hello" with "hi" after a delay: slower than it was when
-// the transcript was recorded.
-func slowPeer(t *testing.T, delay time.Duration) string {
+// slowPeer answers "hello" with "hi", later than it did when the transcript
+// was recorded: after delay, or (untilBye) only once "bye" came, which no
+// clock can race. It hangs up on "bye", which ends the replay.
+func slowPeer(t *testing.T, delay time.Duration, untilBye bool) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); <-done })
 	go func() {
+		defer close(done)
 		c, err := ln.Accept()
 		if err != nil {
 			return
@@ -216,9 +219,17 @@ func slowPeer(t *testing.T, delay time.Duration) string {
 		defer c.Close()
 		sc := bufio.NewScanner(c)
 		for sc.Scan() {
-			if strings.TrimSuffix(sc.Text(), "\r") == "hello" {
-				time.Sleep(delay) // the slowness under test
-				c.Write([]byte("hi\r\n"))
+			switch strings.TrimSuffix(sc.Text(), "\r") {
+			case "hello":
+				if !untilBye {
+					time.Sleep(delay) // the slowness under test
+					c.Write([]byte("hi\r\n"))
+				}
+			case "bye":
+				if untilBye {
+					c.Write([]byte("hi\r\n"))
+				}
+				return
 			}
 		}
 	}()
@@ -226,7 +237,8 @@ func slowPeer(t *testing.T, delay time.Duration) string {
 }
 
 // An answer that took 1 ms then and takes 150 ms now still lands in its
-// own window: the next line waits for it. With --fast it does not.
+// own window: the next line waits for it. With --fast it does not: the
+// next line goes out at once (the peer answers only after it).
 func TestRunWaitsForTheAnswersOfTheRecording(t *testing.T) {
 	entries := []transcript.Entry{
 		entry(1, 0, transcript.KindConnected, ""),
@@ -239,7 +251,8 @@ func TestRunWaitsForTheAnswersOfTheRecording(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := Run(context.Background(), s, slowPeer(t, 150*time.Millisecond), Options{Fast: fast, Wait: 400 * time.Millisecond}); err != nil {
+		// Wait only bounds a broken run: the peer hangs up on "bye".
+		if err := Run(context.Background(), s, slowPeer(t, 150*time.Millisecond, fast), Options{Fast: fast, Wait: 10 * time.Second}); err != nil {
 			t.Fatal(err)
 		}
 		want := [3]string{"", "hi", ""} // what each window got now

@@ -91,7 +91,12 @@ func TestABootstrapRecordsTheAskerAndNeverHandsItItself(t *testing.T) {
 	if !slices.Contains(known, me) {
 		t.Errorf("the asker %s is not recorded: %v", me, known)
 	}
-	for range 3 { // the lists that follow, every PeerEvery
+	// The lists that follow, every PeerEvery. One sent before the node read
+	// our message may still be on its way: a list of the node alone.
+	for full, read := 0, 0; full < 3; read++ {
+		if read == 20 {
+			t.Fatalf("%d messages read, %d lists with the others known among them", read, full)
+		}
 		m := readMessage(t, conn, o)
 		if m.Type != pex.TypePeer {
 			continue
@@ -100,6 +105,10 @@ func TestABootstrapRecordsTheAskerAndNeverHandsItItself(t *testing.T) {
 		if slices.Contains(got, me) {
 			t.Fatalf("handed the asker itself: %v", got)
 		}
+		if full == 0 && len(got) == 1 && got[0] == n.Addr() {
+			continue
+		}
+		full++
 		if len(got) != 3 || got[0] != n.Addr() { // itself, and the two others it knows
 			t.Errorf("peer list %v; want %s first, then the 2 others known", got, n.Addr())
 		}
