@@ -21,7 +21,10 @@ func smallAll(stalled bool) All {
 		return All{Stalled: stalled}
 	}
 	return All{
-		Duration:     2 * time.Second,
+		// Slowloris needs a close by the target within the attack: its
+		// connections start 0.1-0.25 s in and are closed after the
+		// handshake timeout plus lag (up to 1.66 s in seen runs).
+		Duration:     3 * time.Second,
 		FDLimit:      256,
 		PingInterval: 50 * time.Millisecond,
 		// The idle timeout is twice this: under -race beside the other
