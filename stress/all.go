@@ -1,6 +1,7 @@
 package stress
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -83,7 +84,10 @@ type AllReport struct {
 	// The honest peer: HonestKept says its connection survived; RTT are its
 	// pings' round trips during the attack and two intervals after.
 	HonestKept bool
-	RTT        RTT
+	// HonestEnd is why the honest peer's connection ended, as its own node
+	// said, when it did not survive.
+	HonestEnd string
+	RTT       RTT
 
 	// Memory of the whole process (target, honest peer, attackers) before
 	// the attack and at its peak during it.
@@ -143,7 +147,7 @@ func perSecond(n float64, d time.Duration) float64 {
 func (r AllReport) Missed() []string {
 	var missed []string
 	if !r.HonestKept {
-		missed = append(missed, "the honest peer was dropped")
+		missed = append(missed, "the honest peer was dropped: "+cmp.Or(r.HonestEnd, "its node gave no reason"))
 	}
 	if r.RTT.Samples == 0 || r.RTT.P99 >= TargetP99 {
 		missed = append(missed, fmt.Sprintf("honest p99 round trip %s, want under %s", r.RTT.P99.Round(100*time.Microsecond), TargetP99))
@@ -190,12 +194,16 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 	defer resumeFront() // before stopTarget: it waits for the front end
 
 	probe := newRTTProbe()
+	var ends sync.Map // the honest node's closed connections: ConnID -> reason
 	honestCfg := cfg
 	honestCfg.UserAgent, honestCfg.Target = "honest", 1
 	honest, stopHonest, err := launch(honestCfg, func(ch <-chan []peer.Event) {
 		for batch := range ch {
 			for _, e := range batch {
 				probe.event(e)
+				if e.Kind == peer.KindClosed {
+					ends.Store(e.ConnID, e.Text)
+				}
 			}
 		}
 	})
@@ -291,7 +299,10 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 	snap = target.Snapshot()
 	rep.Book, rep.Limit, rep.EventsDropped = len(snap.Addrs), bitclone.DefaultMaxAddrs, snap.Dropped
 	rep.EventsSuppressed = snap.Suppressed
-	stopHonest()
+	stopHonest() // its front end has read every event, the close too
+	if why, ok := ends.Load(conn.ID); ok && !rep.HonestKept {
+		rep.HonestEnd = why.(string)
+	}
 	stopTarget() // the log has every event once the target stopped
 	rep.Reasons, rep.Warnings, rep.AcceptErrors, rep.Backlog = log.tally()
 	return rep, ctx.Err()

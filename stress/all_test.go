@@ -55,7 +55,7 @@ func runAll(t *testing.T, sc All) AllReport {
 func checkAll(t *testing.T, rep AllReport) {
 	t.Helper()
 	if !rep.HonestKept {
-		t.Error("the honest peer lost its connection")
+		t.Errorf("the honest peer lost its connection: %s", rep.HonestEnd)
 	}
 	if rep.RTT.Samples < 10 || rep.RTT.P99 <= 0 || rep.RTT.Worst < rep.RTT.P99 {
 		t.Errorf("honest round trips: %+v; want at least 10 samples, 0 < p99 <= worst", rep.RTT)
@@ -147,6 +147,11 @@ func TestMissedTargets(t *testing.T) {
 		if m := r.Missed(); len(m) != 1 {
 			t.Errorf("%s: missed %v, want one target", name, m)
 		}
+	}
+	dropped := good
+	dropped.HonestKept, dropped.HonestEnd = false, "idle timeout: nothing received for 5s"
+	if m := dropped.Missed(); len(m) != 1 || m[0] != "the honest peer was dropped: idle timeout: nothing received for 5s" {
+		t.Errorf("a dropped honest peer: missed %q, want the reason its node gave", m)
 	}
 }
 
