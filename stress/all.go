@@ -30,7 +30,6 @@ type All struct {
 	FDLimit          int           // the process's descriptor limit during the attack [1024]
 	PingInterval     time.Duration // the target's and the honest peer's [100ms]
 	HandshakeTimeout time.Duration // the target's [2s]
-	IdleTimeout      time.Duration // the target's [the larger of 4 ping intervals and 2 handshake timeouts]
 	WarnPeers        int           // peers in the warning flood [20]
 	WarnRate         int           // unsolicited pongs, and as many malformed rejects, per peer per second [900]; a dropped peer reconnects
 	// Target is the target's connection target [64]: more than the
@@ -56,7 +55,6 @@ func (a All) withDefaults() All {
 	peer.OrDefault(&a.FDLimit, 1024)
 	peer.OrDefault(&a.PingInterval, 100*time.Millisecond)
 	peer.OrDefault(&a.HandshakeTimeout, 2*time.Second)
-	peer.OrDefault(&a.IdleTimeout, max(4*a.PingInterval, 2*a.HandshakeTimeout))
 	peer.OrDefault(&a.WarnPeers, 20)
 	peer.OrDefault(&a.WarnRate, 900)
 	peer.OrDefault(&a.Target, bitclone.DefaultMaxInbound)
@@ -171,7 +169,7 @@ func RunAll(ctx context.Context, sc All) (AllReport, error) {
 	cfg := bitclone.Config{
 		ListenHost: "127.0.0.1", UserAgent: "target",
 		PingInterval: sc.PingInterval, AdvertiseInterval: advertiseInterval,
-		IdleTimeout:      sc.IdleTimeout,
+		IdleTimeout:      max(4*sc.PingInterval, 2*sc.HandshakeTimeout),
 		HandshakeTimeout: sc.HandshakeTimeout,
 		Target:           sc.Target,
 	}
